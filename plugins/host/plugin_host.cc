@@ -1,0 +1,419 @@
+#include "plugins/host/plugin_host.h"
+
+#include <dlfcn.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/digest.h"
+
+namespace achilles::plugins {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool ValidPluginId(absl::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!(absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_' ||
+          c == '.' || c == '-')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// "1.2.3", digits only: enough to compare and display.
+bool ValidSemver(absl::string_view v) {
+  std::vector<absl::string_view> parts = absl::StrSplit(v, '.');
+  if (parts.size() != 3) return false;
+  for (auto p : parts) {
+    if (p.empty() || p.size() > 9) return false;
+    for (char c : p) {
+      if (!absl::ascii_isdigit(c)) return false;
+    }
+  }
+  return true;
+}
+
+std::vector<std::string> SplitList(const char* s) {
+  std::vector<std::string> out;
+  if (s == nullptr) return out;
+  for (absl::string_view part : absl::StrSplit(s, ',', absl::SkipEmpty())) {
+    out.emplace_back(absl::StripAsciiWhitespace(part));
+  }
+  return out;
+}
+
+bool SafeString(const char* s, size_t max_len) {
+  return s != nullptr && std::strlen(s) > 0 && std::strlen(s) <= max_len;
+}
+
+}  // namespace
+
+absl::Status ValidatePluginResponse(const v1::PluginResponse& response) {
+  for (int i = 0; i < response.candidates_size(); ++i) {
+    const auto& c = response.candidates(i);
+    const std::string which =
+        absl::StrCat("candidate ", i, " ('", c.id(), "')");
+    if (c.id().empty()) {
+      return absl::InternalError(absl::StrCat(which, " has no id"));
+    }
+    if (c.summary().empty()) {
+      return absl::InternalError(absl::StrCat(which, " has no summary"));
+    }
+    if (c.severity() == v1::SEVERITY_UNSPECIFIED ||
+        !v1::Severity_IsValid(c.severity())) {
+      return absl::InternalError(absl::StrCat(which, " has no valid severity"));
+    }
+    if (c.category() == v1::CATEGORY_UNSPECIFIED ||
+        !v1::Category_IsValid(c.category())) {
+      return absl::InternalError(absl::StrCat(which, " has no valid category"));
+    }
+    // Safety advice belongs to the built-in screen; a plugin cannot claim it
+    // or outrank it.
+    if (c.category() == v1::CATEGORY_SAFETY ||
+        c.severity() == v1::SEVERITY_CRITICAL) {
+      return absl::InternalError(absl::StrCat(
+          which, " claims safety category or critical severity, which only "
+                 "the built-in safety screen may use"));
+    }
+    const auto& r = c.rationale();
+    if (r.rule_id().empty()) {
+      return absl::InternalError(
+          absl::StrCat(which, " has no rationale rule id"));
+    }
+    if (r.observed_size() == 0) {
+      return absl::InternalError(
+          absl::StrCat(which, " has no observed values in its rationale"));
+    }
+    if (r.sources_size() == 0) {
+      return absl::InternalError(
+          absl::StrCat(which, " has no source in its rationale"));
+    }
+  }
+  for (const auto& c : response.contraindications()) {
+    if (c.id().empty() || c.blocked_tag().empty() || c.reason().empty()) {
+      return absl::InternalError(
+          "a contraindication lacks its id, blocked tag or reason");
+    }
+  }
+  return absl::OkStatus();
+}
+
+LoadedPlugin::~LoadedPlugin() {
+  if (handle_ != nullptr) dlclose(handle_);
+}
+
+namespace {
+struct CallState {
+  absl::Mutex mu;
+  bool done ABSL_GUARDED_BY(mu) = false;
+  bool abandoned ABSL_GUARDED_BY(mu) = false;
+  ach_type_rc rc = ACH_RC_OK;
+  std::string response;
+  char error[ACH_MAX_ERROR_LEN] = {0};
+};
+}  // namespace
+
+absl::StatusOr<v1::PluginResponse> LoadedPlugin::Call(
+    const std::string& request_bytes, absl::Duration timeout) const {
+  const std::string& id = record_.id;
+  if (stuck_calls_.load() > 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "plugin ", id, " is quarantined: an earlier call is still running "
+        "past its deadline"));
+  }
+  auto state = std::make_shared<CallState>();
+  // The worker holds the plugin (and so its library) and its own copy of the
+  // request: a call abandoned at its deadline never touches freed memory or
+  // unmapped code.
+  std::shared_ptr<const LoadedPlugin> self = shared_from_this();
+  std::thread worker([state, self, request = request_bytes]() {
+    const ach_type_plugin_info* info = self->info_;
+    uint8_t* out = nullptr;
+    size_t out_size = 0;
+    ach_type_rc rc = info->on_evaluate(
+        reinterpret_cast<const uint8_t*>(request.data()), request.size(), &out,
+        &out_size, state->error, sizeof(state->error));
+    state->error[sizeof(state->error) - 1] = '\0';
+    if (out != nullptr) {
+      state->response.assign(reinterpret_cast<const char*>(out), out_size);
+      info->on_free(out);
+    }
+    absl::MutexLock lock(&state->mu);
+    state->rc = rc;
+    state->done = true;
+    if (state->abandoned) self->stuck_calls_.fetch_sub(1);
+  });
+  worker.detach();
+
+  {
+    absl::MutexLock lock(&state->mu);
+    if (!state->mu.AwaitWithTimeout(absl::Condition(&state->done), timeout)) {
+      state->abandoned = true;
+      stuck_calls_.fetch_add(1);
+      return absl::DeadlineExceededError(
+          absl::StrCat("plugin ", id, " did not answer within ",
+                       absl::FormatDuration(timeout)));
+    }
+  }
+  if (state->rc != ACH_RC_OK) {
+    return absl::InternalError(absl::StrCat(
+        "plugin ", id, " returned an error: ",
+        state->error[0] != '\0' ? state->error : "(no message)"));
+  }
+  v1::PluginResponse response;
+  if (!response.ParseFromString(state->response)) {
+    return absl::InternalError(absl::StrCat(
+        "plugin ", id, " returned bytes that are not a PluginResponse"));
+  }
+  if (absl::Status st = ValidatePluginResponse(response); !st.ok()) {
+    return absl::InternalError(absl::StrCat(
+        "plugin ", id, " returned a malformed response: ", st.message()));
+  }
+  return response;
+}
+
+absl::StatusOr<std::unique_ptr<PluginHost>> PluginHost::Create(
+    HostOptions options) {
+  std::error_code ec;
+  if (!options.plugin_dir.empty() && fs::exists(options.plugin_dir, ec) &&
+      !fs::is_directory(options.plugin_dir, ec)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "plugin_dir ", options.plugin_dir, " is not a directory"));
+  }
+  for (auto& d : options.allowed_sha256) d = absl::AsciiStrToLower(d);
+  std::unique_ptr<PluginHost> host(new PluginHost(std::move(options)));
+  std::string tmpl = (fs::temp_directory_path(ec) / "achilles-plugins-XXXXXX")
+                         .string();
+  if (mkdtemp(tmpl.data()) == nullptr) {
+    return absl::InternalError(absl::StrCat(
+        "cannot create a private plugin directory: ", std::strerror(errno)));
+  }
+  host->private_dir_ = tmpl;
+  {
+    absl::MutexLock lock(&host->mu_);
+    host->current_ = std::make_shared<PluginSet>();
+  }
+  if (auto r = host->Reload(); !r.ok()) return r.status();
+  return host;
+}
+
+PluginHost::~PluginHost() {
+  {
+    absl::MutexLock lock(&mu_);
+    current_.reset();
+  }
+  // Copies are already mapped where still in use; unlinking is safe.
+  std::error_code ec;
+  fs::remove_all(private_dir_, ec);
+}
+
+std::shared_ptr<const PluginSet> PluginHost::Current() const {
+  absl::MutexLock lock(&mu_);
+  return current_;
+}
+
+std::shared_ptr<const LoadedPlugin> PluginHost::LoadFile(
+    const std::string& path, PluginRecord* rec) {
+  std::error_code ec;
+  rec->file = path;
+  auto reject = [&](std::string reason) {
+    rec->loaded = false;
+    rec->reason = std::move(reason);
+    return nullptr;
+  };
+  const fs::path canon_dir = fs::canonical(options_.plugin_dir, ec);
+  const fs::path canon = fs::canonical(path, ec);
+  if (ec || canon.parent_path() != canon_dir) {
+    return reject(absl::StrCat(
+        "resolves outside the plugin directory ", canon_dir.string(),
+        " (symlinks must stay inside it)"));
+  }
+  struct stat st;
+  if (stat(canon.c_str(), &st) != 0) {
+    return reject(absl::StrCat("cannot stat: ", std::strerror(errno)));
+  }
+  if (!S_ISREG(st.st_mode)) return reject("is not a regular file");
+  if (st.st_mode & S_IWOTH) {
+    return reject(
+        "is world-writable; anyone could replace its code (chmod o-w)");
+  }
+  std::ifstream in(canon, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)),
+                    std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) return reject("cannot read the file");
+  rec->sha256 = Sha256Hex(bytes);
+  if (!options_.allowed_sha256.empty() &&
+      std::find(options_.allowed_sha256.begin(), options_.allowed_sha256.end(),
+                rec->sha256) == options_.allowed_sha256.end()) {
+    return reject(absl::StrCat("SHA-256 ", rec->sha256,
+                               " is not on the server's plugin allowlist"));
+  }
+  // Load the exact bytes we hashed, from a path only we write.
+  const std::string copy = absl::StrCat(private_dir_, "/", rec->sha256, ".so");
+  if (!fs::exists(copy, ec)) {
+    const std::string tmp = copy + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+      if (!out) return reject("cannot copy to the private plugin directory");
+    }
+    chmod(tmp.c_str(), 0500);
+    fs::rename(tmp, copy, ec);
+    if (ec) return reject("cannot copy to the private plugin directory");
+  }
+  void* handle = dlopen(copy.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    const char* err = dlerror();
+    return reject(absl::StrCat("dlopen failed: ", err ? err : "unknown"));
+  }
+  std::shared_ptr<LoadedPlugin> plugin(new LoadedPlugin());
+  plugin->handle_ = handle;  // From here on, the destructor dlcloses.
+  plugin->loaded_path_ = copy;
+  dlerror();
+  void* sym = dlsym(handle, ACH_ENTRY_SYMBOL);
+  if (sym == nullptr) {
+    return reject(absl::StrCat("does not export the entry symbol ",
+                               ACH_ENTRY_SYMBOL, " (use ACH_EXPORT_PLUGIN)"));
+  }
+  auto get_info = reinterpret_cast<ach_type_on_get_info>(sym);
+  const ach_type_plugin_info* info = get_info();
+  if (info == nullptr) return reject("entry symbol returned no info struct");
+  rec->abi_version = absl::StrCat(info->abi_major, ".", info->abi_minor);
+  if (info->abi_major != ACH_ABI_VERSION_MAJOR) {
+    return reject(absl::StrCat("built for ABI ", info->abi_major, ".",
+                               info->abi_minor, ", server speaks ABI ",
+                               ACH_ABI_VERSION_MAJOR, ".",
+                               ACH_ABI_VERSION_MINOR,
+                               ": major versions differ; rebuild the plugin"));
+  }
+  if (info->abi_minor > ACH_ABI_VERSION_MINOR) {
+    return reject(absl::StrCat(
+        "built for ABI ", info->abi_major, ".", info->abi_minor,
+        ", newer than the server's ", ACH_ABI_VERSION_MAJOR, ".",
+        ACH_ABI_VERSION_MINOR, "; upgrade the server"));
+  }
+  if (info->struct_size != sizeof(ach_type_plugin_info)) {
+    return reject(absl::StrCat("info struct size ", info->struct_size,
+                               " does not match ABI ", ACH_ABI_VERSION_MAJOR,
+                               ".", ACH_ABI_VERSION_MINOR, " size ",
+                               sizeof(ach_type_plugin_info)));
+  }
+  if (!SafeString(info->id, 64) || !ValidPluginId(info->id)) {
+    return reject("manifest: id must be 1-64 chars of [a-z0-9_.-]");
+  }
+  rec->id = info->id;
+  if (!SafeString(info->version, 32) || !ValidSemver(info->version)) {
+    return reject("manifest: version must be MAJOR.MINOR.PATCH");
+  }
+  rec->version = info->version;
+  if (!SafeString(info->display_name, 128)) {
+    return reject("manifest: display_name must be 1-128 chars");
+  }
+  rec->display_name = info->display_name;
+  if (!SafeString(info->protocols, 512)) {
+    return reject("manifest: protocols must list at least one protocol");
+  }
+  rec->protocols = SplitList(info->protocols);
+  rec->event_kinds = SplitList(info->event_kinds);
+  if (info->on_evaluate == nullptr || info->on_free == nullptr) {
+    return reject("manifest: on_evaluate and on_free must both be set");
+  }
+  plugin->info_ = info;
+  rec->loaded = true;
+  plugin->record_ = *rec;
+  return plugin;
+}
+
+absl::StatusOr<ReloadResult> PluginHost::Reload() {
+  absl::MutexLock reload_lock(&reload_mu_);
+  std::shared_ptr<const PluginSet> old = Current();
+  auto next = std::make_shared<PluginSet>();
+  std::error_code ec;
+  std::vector<std::string> files;
+  if (!options_.plugin_dir.empty() && fs::is_directory(options_.plugin_dir, ec)) {
+    for (const auto& entry : fs::directory_iterator(options_.plugin_dir, ec)) {
+      if (entry.path().extension() == ".so") {
+        files.push_back(fs::absolute(entry.path()).string());
+      }
+    }
+    if (ec) {
+      return absl::InternalError(absl::StrCat(
+          "cannot list plugin_dir ", options_.plugin_dir, ": ", ec.message()));
+    }
+  }
+  std::sort(files.begin(), files.end());
+
+  // Reuse libraries whose bytes have not changed, so a reload does not
+  // disturb plugins nobody touched.
+  std::map<std::string, std::shared_ptr<const LoadedPlugin>> by_sha;
+  for (const auto& p : old->plugins) by_sha[p->record().sha256] = p;
+
+  std::set<std::string> ids;
+  for (const std::string& file : files) {
+    PluginRecord rec;
+    std::shared_ptr<const LoadedPlugin> plugin;
+    std::string sha;
+    if (auto digest = Sha256FileHex(file); digest.ok()) sha = *digest;
+    if (auto it = by_sha.find(sha); !sha.empty() && it != by_sha.end() &&
+                                    it->second->record().file == file) {
+      plugin = it->second;
+      rec = plugin->record();
+    } else {
+      plugin = LoadFile(file, &rec);
+    }
+    if (plugin != nullptr && !ids.insert(rec.id).second) {
+      rec.loaded = false;
+      rec.reason = absl::StrCat("duplicates plugin id '", rec.id,
+                                "' already loaded from another file");
+      plugin = nullptr;
+    }
+    if (plugin != nullptr) next->plugins.push_back(plugin);
+    next->records.push_back(rec);
+  }
+  std::sort(next->plugins.begin(), next->plugins.end(),
+            [](const auto& a, const auto& b) {
+              return a->record().id < b->record().id;
+            });
+
+  ReloadResult result;
+  std::map<std::string, std::string> old_ids, new_ids;  // id -> sha
+  for (const auto& p : old->plugins) old_ids[p->record().id] = p->record().sha256;
+  for (const auto& p : next->plugins) {
+    new_ids[p->record().id] = p->record().sha256;
+  }
+  for (const auto& [id, sha] : new_ids) {
+    auto it = old_ids.find(id);
+    if (it == old_ids.end()) {
+      result.added.push_back(id);
+    } else if (it->second != sha) {
+      result.changed.push_back(id);
+    }
+  }
+  for (const auto& [id, sha] : old_ids) {
+    if (!new_ids.count(id)) result.removed.push_back(id);
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    current_ = std::move(next);
+  }
+  return result;
+}
+
+}  // namespace achilles::plugins

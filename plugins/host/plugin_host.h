@@ -1,0 +1,134 @@
+// PluginHost: finds, verifies, loads and calls protocol plugins (.so files
+// implementing plugins/sdk/include/achilles/plugin_abi.h). The only code in
+// the project that calls dlopen.
+//
+// Loading: every *.so directly inside the plugin directory is checked (a
+// regular file inside the directory, not world-writable, SHA-256 on the
+// allowlist when one is set), copied to a private content-addressed path and
+// dlopen'd from there with RTLD_LOCAL. The copy means a file replaced on disk
+// never changes code that is running, and a changed file gets a fresh
+// library instead of glibc's cached handle. The entry symbol, struct size,
+// ABI version and manifest are checked before first use; a plugin failing any
+// check is rejected with a reason naming the file, and never called.
+//
+// Calling: Call() runs the plugin on a separate thread with a deadline and
+// turns every failure (error code, malformed bytes, missing rationale,
+// timeout) into a Status; nothing a plugin does in-process short of crashing
+// can take the caller down. A call that exceeds its deadline leaves the
+// plugin quarantined until that call returns.
+//
+// Hot reload: Current() hands out an immutable PluginSet; Reload() builds a
+// new one and swaps it in. Holders of the old set (in-flight evaluations)
+// keep its libraries loaded until they let go.
+//
+// Thread-safety: all methods are safe to call concurrently.
+#ifndef ACHILLES_PLUGINS_HOST_PLUGIN_HOST_H_
+#define ACHILLES_PLUGINS_HOST_PLUGIN_HOST_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "achilles/plugin_abi.h"
+#include "achilles/v1/plugin.pb.h"
+
+namespace achilles::plugins {
+
+struct HostOptions {
+  std::string plugin_dir;
+  // Per-call deadline.
+  absl::Duration call_timeout = absl::Seconds(2);
+  // When non-empty, only files whose SHA-256 (lower-case hex) is listed load.
+  std::vector<std::string> allowed_sha256;
+};
+
+// What ListPlugins shows for one file.
+struct PluginRecord {
+  std::string id;
+  std::string version;
+  std::string display_name;
+  std::string abi_version;
+  std::vector<std::string> protocols;
+  std::vector<std::string> event_kinds;
+  std::string file;  // Absolute path in the plugin directory.
+  std::string sha256;
+  bool loaded = false;
+  std::string reason;  // Why it was rejected.
+};
+
+// One loaded library. Unloaded (dlclose) when the last holder lets go.
+class LoadedPlugin : public std::enable_shared_from_this<LoadedPlugin> {
+ public:
+  ~LoadedPlugin();
+  const PluginRecord& record() const { return record_; }
+
+  // Runs the plugin on `request` within `timeout`. Errors:
+  // DEADLINE_EXCEEDED, UNAVAILABLE (quarantined after an earlier timeout),
+  // INTERNAL (error code from the plugin, unparseable or invalid response).
+  absl::StatusOr<achilles::v1::PluginResponse> Call(
+      const std::string& request_bytes, absl::Duration timeout) const;
+
+ private:
+  friend class PluginHost;
+  LoadedPlugin() = default;
+  void* handle_ = nullptr;
+  const ach_type_plugin_info* info_ = nullptr;
+  PluginRecord record_;
+  std::string loaded_path_;
+  mutable std::atomic<int> stuck_calls_{0};
+};
+
+// An immutable, consistent set of plugins: what one evaluation runs against.
+struct PluginSet {
+  // Loaded plugins, ordered by id.
+  std::vector<std::shared_ptr<const LoadedPlugin>> plugins;
+  // Every file seen, loaded or rejected, ordered by file name.
+  std::vector<PluginRecord> records;
+};
+
+struct ReloadResult {
+  std::vector<std::string> added;    // plugin ids
+  std::vector<std::string> removed;  // plugin ids
+  std::vector<std::string> changed;  // plugin ids whose file changed
+};
+
+class PluginHost {
+ public:
+  // Creates the host and performs the first scan. A missing plugin
+  // directory is not an error (the server runs with the safety screen only);
+  // a path that exists but is not a directory is INVALID_ARGUMENT.
+  static absl::StatusOr<std::unique_ptr<PluginHost>> Create(
+      HostOptions options);
+  ~PluginHost();
+
+  std::shared_ptr<const PluginSet> Current() const;
+  absl::StatusOr<ReloadResult> Reload();
+  const HostOptions& options() const { return options_; }
+
+ private:
+  explicit PluginHost(HostOptions options) : options_(std::move(options)) {}
+  std::shared_ptr<const LoadedPlugin> LoadFile(const std::string& path,
+                                               PluginRecord* record);
+
+  const HostOptions options_;
+  std::string private_dir_;  // Where content-addressed copies live.
+  absl::Mutex reload_mu_;
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const PluginSet> current_ ABSL_GUARDED_BY(mu_);
+};
+
+// Checks a response from a plugin: every candidate needs a summary, a known
+// severity and category, and a rationale with rule id, at least one
+// observation and at least one source. Returns INTERNAL naming the first
+// offending candidate.
+absl::Status ValidatePluginResponse(
+    const achilles::v1::PluginResponse& response);
+
+}  // namespace achilles::plugins
+
+#endif  // ACHILLES_PLUGINS_HOST_PLUGIN_HOST_H_

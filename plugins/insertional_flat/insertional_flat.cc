@@ -1,0 +1,153 @@
+// Insertional tendinopathy: flat-ground loading (CLINICAL.md D2, Jonsson
+// 2008) with heel-lift footwear advice, and the hard blocks INS-X1..X3 that
+// the engine enforces against every other plugin's advice.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "achilles/plugin_sdk.h"
+
+namespace {
+
+using achilles::sdk::Contraindicate;
+using achilles::sdk::Recommend;
+using achilles::sdk::Result;
+namespace v1 = achilles::v1;
+
+std::vector<std::string> Ids(const v1::Feature& f) {
+  return {f.event_ids().begin(), f.event_ids().end()};
+}
+
+std::string Mm(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g mm", v);
+  return buf;
+}
+
+class InsertionalFlat : public achilles::sdk::Plugin {
+ public:
+  Result Evaluate(const v1::PluginRequest& req,
+                  v1::PluginResponse* resp) override {
+    const v1::Features& f = req.features();
+    if (f.location() != v1::LOCATION_INSERTIONAL) return Result::Ok();
+    const std::vector<std::string> finding(f.finding_event_ids().begin(),
+                                           f.finding_event_ids().end());
+
+    // Hard blocks hold whatever else is going on, red flags included.
+    Contraindicate(resp, "INS-X1/heel_below_step", "heel_below_step",
+                   "insertional tendinopathy: no heel drop below step level",
+                   "INS-X1", {"S4", "JON"});
+    Contraindicate(resp, "INS-X1/loaded_dorsiflexion", "loaded_dorsiflexion",
+                   "insertional tendinopathy: no loaded dorsiflexion",
+                   "INS-X1", {"S4", "JON"});
+    Contraindicate(resp, "INS-X2/aggressive_stretch", "aggressive_stretch",
+                   "insertional tendinopathy: no aggressive stretching into "
+                   "dorsiflexion",
+                   "INS-X2", {"S4"});
+    Contraindicate(resp, "INS-X2/dorsiflexion_stretch", "dorsiflexion_stretch",
+                   "insertional tendinopathy: no stretching into dorsiflexion",
+                   "INS-X2", {"S4"});
+    Contraindicate(resp, "INS-X3/downhill_running", "downhill_running",
+                   "insertional tendinopathy: downhill running compresses "
+                   "the insertion",
+                   "INS-X3", {"S4"});
+
+    if (f.worst_red_flag() >= v1::SEVERITY_WARNING) return Result::Ok();
+
+    const bool pain_rose = f.pain_after_exercise_increase().present() &&
+                           f.pain_after_exercise_increase().value() > 0;
+    Recommend r(pain_rose ? "flat_loading_reduce" : "flat_loading");
+    r.Category(v1::CATEGORY_EXERCISE)
+        .Observe("tendinopathy location", "insertional", finding)
+        .Rule("D2", "Insertional: eccentric loading with no dorsiflexion, "
+                    "lowering only to floor level; 3x15, twice a day, 7 days "
+                    "a week, 12 weeks",
+              "location = insertional")
+        .Sources({"JON", "S4", "S3"})
+        .Tag("exercise")
+        .Priority(20);
+    if (pain_rose) {
+      r.Severity(v1::SEVERITY_WARNING)
+          .Summary("Reduce flat-ground loading: pain after training rose")
+          .Detail("Keep to flat ground and reduce the sets until pain after "
+                  "training is back to its previous level.")
+          .Observe("rise in pain after training vs previous session",
+                   "+" + std::to_string(static_cast<int>(
+                             f.pain_after_exercise_increase().value())),
+                   Ids(f.pain_after_exercise_increase()))
+          .Tag("load_reduction");
+    } else {
+      r.Severity(v1::SEVERITY_INFO)
+          .Summary("Flat-ground eccentric calf raises: 3x15, twice a day, "
+                   "every day, 12 weeks; never below floor level")
+          .Detail("Lower slowly to the floor only, not off a step. Slow "
+                  "raises. While the tendon is irritable, modify deep squats "
+                  "and long lunges. Expect a slower course (4-9 months); "
+                  "specialist input is advised.");
+    }
+    if (f.visa_a_latest().present()) {
+      r.Observe("VISA-A", std::to_string(static_cast<int>(
+                              f.visa_a_latest().value())),
+                Ids(f.visa_a_latest()));
+    }
+    auto* p = r.Prescription();
+    p->set_exercise("eccentric calf raise on flat ground, no dorsiflexion");
+    p->set_sets(3);
+    p->set_reps(15);
+    p->set_sessions_per_day(2);
+    p->set_sessions_per_week(7);
+    p->set_frequency("twice a day, 7 days a week");
+    p->set_duration_weeks(12);
+    p->set_surface("flat floor, never below floor level");
+    r.AddTo(resp);
+
+    // Footwear (D2, S4): 5-10 mm heel lift in both shoes, shoe drop >= 8 mm.
+    const bool low_drop =
+        f.shoe_drop_mm().present() && f.shoe_drop_mm().value() < 8;
+    const bool flat_shoes = f.barefoot_or_minimalist().present() &&
+                            f.barefoot_or_minimalist().value() == 1;
+    const bool lift_ok =
+        f.heel_lift_mm().present() && f.heel_lift_mm().value() >= 5;
+    if (!lift_ok || low_drop || flat_shoes) {
+      Recommend fw("heel_lift");
+      fw.Info(v1::CATEGORY_FOOTWEAR)
+          .Summary("Heel lift of 5-10 mm in both shoes; shoes with at least "
+                   "8 mm drop; avoid flat shoes and barefoot walking")
+          .Detail("A heel lift reduces compression at the insertion. Use it "
+                  "in both shoes; avoid flat shoes and barefoot walking "
+                  "during a flare.")
+          .Rule("D2", "Insertional: heel raise 5-10 mm in both shoes, shoe "
+                      "drop >= 8 mm, no flat shoes or barefoot in a flare",
+                "shoe drop < 8 mm, or no heel lift of >= 5 mm")
+          .Sources({"S4"})
+          .Tag("footwear")
+          .Priority(10);
+      if (f.shoe_drop_mm().present()) {
+        fw.Observe("shoe drop", Mm(f.shoe_drop_mm().value()),
+                   Ids(f.shoe_drop_mm()));
+      } else {
+        fw.Observe("shoe drop", "not recorded", finding);
+      }
+      if (flat_shoes) {
+        fw.Observe("barefoot or minimalist shoes", "yes",
+                   Ids(f.barefoot_or_minimalist()));
+      }
+      if (f.heel_lift_mm().present()) {
+        fw.Observe("heel lift", Mm(f.heel_lift_mm().value()),
+                   Ids(f.heel_lift_mm()));
+      }
+      auto* fp = fw.Prescription();
+      fp->set_heel_lift_mm_min(5);
+      fp->set_heel_lift_mm_max(10);
+      fp->set_shoe_drop_mm_min(8);
+      fw.AddTo(resp);
+    }
+    return Result::Ok();
+  }
+};
+
+}  // namespace
+
+ACH_EXPORT_PLUGIN(InsertionalFlat, "insertional_flat", "1.0.0",
+                  "Insertional flat-ground loading", "insertional_flat",
+                  "finding,exercise_session,footwear")

@@ -1,0 +1,158 @@
+// Isometric holds for an irritable tendon (CLINICAL.md D3). Relief is not
+// guaranteed in the Achilles (ONE), so holds are optional, tracked, and never
+// the only intervention (F#5).
+//
+// Entry: REACTIVE stage, or pain that blocks isotonic work (single-leg heel
+// raise pain in the clinic's red zone). Move on to HSR after about 1-2 weeks
+// once irritability has settled (S4).
+#include <string>
+#include <vector>
+
+#include "achilles/plugin_sdk.h"
+
+namespace {
+
+using achilles::sdk::Recommend;
+using achilles::sdk::Result;
+namespace v1 = achilles::v1;
+
+constexpr int kDaysBeforeIsotonic = 7;  // S4: "after about 1-2 weeks".
+
+std::vector<std::string> Ids(const v1::Feature& f) {
+  return {f.event_ids().begin(), f.event_ids().end()};
+}
+
+// Lowest pain in the clinic's red zone (CLINICAL.md C).
+int RedFrom(const v1::ClinicPolicy& p) {
+  if (p.pain_model() == v1::PAIN_MODEL_SILBERNAGEL_5) {
+    const int max_ok = p.silbernagel_max_ok() > 0 ? p.silbernagel_max_ok() : 5;
+    return p.silbernagel_strictly_below() ? max_ok : max_ok + 1;
+  }
+  return 6;
+}
+
+class Isometric : public achilles::sdk::Plugin {
+ public:
+  Result Evaluate(const v1::PluginRequest& req,
+                  v1::PluginResponse* resp) override {
+    const v1::Features& f = req.features();
+    if (f.worst_red_flag() >= v1::SEVERITY_CRITICAL) return Result::Ok();
+    const bool reactive = f.stage() == v1::STAGE_REACTIVE;
+    const bool raise_hurts =
+        f.single_leg_heel_raise_pain().present() &&
+        f.single_leg_heel_raise_pain().value() >= RedFrom(req.policy());
+    const bool on_holds = f.isometric_sessions().present();
+    if (!reactive && !raise_hurts && !on_holds) return Result::Ok();
+    const bool insertional = f.location() == v1::LOCATION_INSERTIONAL;
+
+    if (f.isometric_pain_change().present() &&
+        f.isometric_pain_change().value() > 0) {
+      Recommend("reduce_holds")
+          .Warning(v1::CATEGORY_EXERCISE)
+          .Summary("Pain rose after isometric holds: reduce or stop them")
+          .Detail("In the Achilles, holds do not reliably relieve pain and "
+                  "the most painful tendons can get worse. Reduce the holds "
+                  "or stop them and review the plan.")
+          .Observe("pain after minus before holds",
+                   "+" + std::to_string(static_cast<int>(
+                             f.isometric_pain_change().value())),
+                   Ids(f.isometric_pain_change()))
+          .Rule("D3", "If pain rises after holds, reduce them or stop",
+                "pain after holds > pain before")
+          .Sources({"ONE"})
+          .Tag("exercise")
+          .Tag("isometric")
+          .Tag("load_reduction")
+          .Priority(25)
+          .AddTo(resp);
+      return Result::Ok();
+    }
+
+    if (on_holds && f.days_on_programme().present() &&
+        f.days_on_programme().value() >= kDaysBeforeIsotonic &&
+        f.pain_zone() == v1::PAIN_ZONE_GREEN && !reactive) {
+      Recommend("move_to_isotonic")
+          .Info(v1::CATEGORY_EXERCISE)
+          .Summary("Irritability has settled: move on from holds to heavy "
+                   "slow resistance")
+          .Detail("After about 1-2 weeks of holds with settled irritability, "
+                  "start isotonic loading.")
+          .Observe("isometric sessions logged",
+                   std::to_string(static_cast<int>(
+                       f.isometric_sessions().value())),
+                   Ids(f.isometric_sessions()))
+          .Observe("days since loading started",
+                   std::to_string(static_cast<int>(
+                       f.days_on_programme().value())))
+          .Rule("D3", "Progress to HSR after about 1-2 weeks once "
+                      "irritability has settled",
+                ">= 7 days of holds, latest pain in the green zone, stage "
+                "not reactive")
+          .Sources({"S4"})
+          .Tag("exercise")
+          .Tag("progression")
+          .Priority(15)
+          .AddTo(resp);
+      return Result::Ok();
+    }
+
+    Recommend r("holds");
+    r.Info(v1::CATEGORY_EXERCISE)
+        .Summary(std::string("Isometric holds: double-leg rise onto toes, "
+                             "hold 30-45 s, 4-5 times") +
+                 (insertional ? " (on flat ground)" : "") +
+                 "; track pain before and after")
+        .Detail("Optional pain relief for an irritable tendon, usable before "
+                "a run; progress to single-leg. Relief is not guaranteed in "
+                "the Achilles: record pain before and after, and keep holds "
+                "alongside the main programme, never as the only treatment.")
+        .Rule("D3", "Reactive or irritable tendon: isometric holds "
+                    "30-45 s x 4-5, double-leg first",
+              "stage = reactive, or single-leg heel raise pain in the red "
+              "zone")
+        .Sources({"S4", "S3", "RIO", "ONE"})
+        .Tag("exercise")
+        .Tag("isometric")
+        .Priority(25);
+    if (reactive) {
+      r.Observe("stage", "reactive",
+                {f.finding_event_ids().begin(), f.finding_event_ids().end()});
+    }
+    if (f.single_leg_heel_raise_pain().present()) {
+      r.Observe("single-leg heel raise pain",
+                std::to_string(static_cast<int>(
+                    f.single_leg_heel_raise_pain().value())) +
+                    "/10",
+                Ids(f.single_leg_heel_raise_pain()));
+    }
+    if (on_holds) {
+      r.Observe("isometric sessions logged",
+                std::to_string(static_cast<int>(
+                    f.isometric_sessions().value())),
+                Ids(f.isometric_sessions()));
+    }
+    auto* p = r.Prescription();
+    p->set_exercise(insertional ? "double-leg isometric heel-raise hold, flat "
+                                  "ground"
+                                : "double-leg isometric heel-raise hold");
+    p->set_sets(4);
+    p->set_reps(1);
+    p->set_hold_seconds(30);
+    p->set_hold_seconds_max(45);
+    p->set_frequency("4-5 holds per session; optional before a run");
+    if (insertional) p->set_surface("flat ground");
+    r.AddTo(resp);
+    if (!on_holds) {
+      resp->add_data_gaps(
+          "Pain before and after isometric holds is not recorded yet; log "
+          "it so the response to holds can be judged.");
+    }
+    return Result::Ok();
+  }
+};
+
+}  // namespace
+
+ACH_EXPORT_PLUGIN(Isometric, "isometric", "1.0.0",
+                  "Isometric pain relief", "isometric",
+                  "finding,exercise_session")

@@ -1,0 +1,278 @@
+// Mid-portion heavy slow resistance (CLINICAL.md D1, Beyer 2015), with the
+// Alfredson eccentric alternative when the clinic's policy prefers it (F#4).
+//
+// Entry: location MID-PORTION, no warning or critical red flag, irritability
+// settled (not REACTIVE). A patient already on the programme whose only flags
+// are step-back flags (RF-7, RF-8) gets the step-back dose instead.
+#include <string>
+#include <vector>
+
+#include "achilles/plugin_sdk.h"
+
+namespace {
+
+using achilles::sdk::Recommend;
+using achilles::sdk::Result;
+namespace v1 = achilles::v1;
+
+struct Dose {
+  int sets = 0;
+  int rm = 0;
+  bool sourced = true;  // false: weeks 6-8, not in the retrieved BEY copy.
+};
+
+// BEY: wk 1 3x15RM; wk 2-3 3x12RM; wk 4-5 4x10RM; wk 9-12 4x6RM.
+Dose DoseForWeek(int week) {
+  if (week <= 1) return {3, 15, true};
+  if (week <= 3) return {3, 12, true};
+  if (week <= 5) return {4, 10, true};
+  if (week <= 8) return {4, 10, false};
+  return {4, 6, true};
+}
+
+constexpr int kProgrammeWeeks = 12;  // BEY.
+constexpr int kSessionsPerWeek = 3;  // BEY.
+
+bool OnlyStepBackFlags(const v1::Features& f) {
+  for (const auto& flag : f.red_flags()) {
+    if (flag != "RF-7" && flag != "RF-8") return false;
+  }
+  return true;
+}
+
+std::vector<std::string> Ids(const v1::Feature& f) {
+  return {f.event_ids().begin(), f.event_ids().end()};
+}
+
+void Prescribe(Recommend& r, int week, const Dose& d) {
+  auto* p = r.Prescription();
+  p->set_exercise(
+      "seated bent-knee calf raise (weight on thigh); straight-knee calf "
+      "raise in leg press; standing straight-knee calf raise, forefoot on a "
+      "plate, barbell");
+  p->set_sets(d.sets);
+  p->set_reps(d.rm);
+  p->set_rm(d.rm);
+  p->set_tempo("3 s up / 3 s down, full range");
+  p->set_load(std::to_string(d.rm) + "RM (heaviest load for " +
+              std::to_string(d.rm) + " reps)");
+  p->set_sessions_per_week(kSessionsPerWeek);
+  p->set_frequency("3 sessions per week, on separate days");
+  p->set_rest_between_sets_seconds(120);
+  p->set_duration_weeks(kProgrammeWeeks);
+  r.Detail(r.Build().detail() +
+           " Rest 2-3 min between sets and 5 min between exercises. "
+           "Discomfort during the exercise is acceptable; more pain after "
+           "training means a lighter load or slower progression. Week " +
+           std::to_string(week) + " of 12." +
+           (d.sourced ? ""
+                      : " The dose for weeks 6-8 is not in the retrieved copy "
+                        "of the source: the week 4-5 dose is held until a "
+                        "clinician sets it."));
+  if (!d.sourced) r.Confidence(0.5);
+}
+
+class MidportionHsr : public achilles::sdk::Plugin {
+ public:
+  Result Evaluate(const v1::PluginRequest& req,
+                  v1::PluginResponse* resp) override {
+    const v1::Features& f = req.features();
+    if (f.location() != v1::LOCATION_MIDPORTION) return Result::Ok();
+    const bool on_programme = f.hsr_last_week().present();
+    if (f.worst_red_flag() >= v1::SEVERITY_WARNING &&
+        !(on_programme && OnlyStepBackFlags(f))) {
+      return Result::Ok();  // The safety screen's advice stands alone.
+    }
+    if (req.policy().strengthening_programme() ==
+        v1::STRENGTHENING_PROGRAMME_ECCENTRIC) {
+      return Eccentric(req, resp);
+    }
+    if (!on_programme) {
+      if (f.stage() == v1::STAGE_REACTIVE) return Result::Ok();
+      Recommend r("programme_start");
+      r.Info(v1::CATEGORY_EXERCISE)
+          .Summary("Start heavy slow resistance: week 1, 3x15RM, 3 s up / 3 s "
+                   "down, 3 sessions a week")
+          .Detail("Three bilateral calf-raise exercises, full range.")
+          .Observe("tendinopathy location", "mid-portion",
+                   {f.finding_event_ids().begin(), f.finding_event_ids().end()})
+          .Observe("stage", v1::Stage_Name(f.stage()))
+          .Rule("D1", "Mid-portion, no red flag, irritability settled: heavy "
+                      "slow resistance 3 sessions/week for 12 weeks",
+                "location = mid-portion and no warning or critical red flag")
+          .Sources({"BEY", "S4"})
+          .Tag("exercise")
+          .Tag("heavy_loading")
+          .Priority(20);
+      Prescribe(r, 1, DoseForWeek(1));
+      r.AddTo(resp);
+      return Result::Ok();
+    }
+
+    const int week = static_cast<int>(f.hsr_last_week().value());
+    const int sessions = static_cast<int>(f.hsr_sessions_last_week().value());
+    const bool pain_rose = f.pain_after_exercise_increase().present() &&
+                           f.pain_after_exercise_increase().value() > 0;
+    const bool morning_worse =
+        f.last_load_kind() == "exercise" &&
+        f.last_morning_vs_baseline() == v1::COMPARISON_WORSE;
+    if (pain_rose || morning_worse || !OnlyStepBackFlags(f) ||
+        f.worst_red_flag() >= v1::SEVERITY_WARNING) {
+      const int back = week > 1 ? week - 1 : 1;
+      Recommend r("step_back");
+      r.Warning(v1::CATEGORY_EXERCISE)
+          .Summary("Lighter load: repeat the week " + std::to_string(back) +
+                   " dose (" + std::to_string(DoseForWeek(back).sets) + "x" +
+                   std::to_string(DoseForWeek(back).rm) +
+                   "RM); do not increase load")
+          .Detail("Pain after training rose or the next morning was worse: "
+                  "go back to the previous load before progressing again.")
+          .Observe("HSR week reached", std::to_string(week),
+                   Ids(f.hsr_last_week()))
+          .Rule("D1", "More pain after training, or next morning worse: "
+                      "lighter load or slower progression; go back to the "
+                      "previous load",
+                "pain after training rising, or next morning WORSE")
+          .Sources({"BEY", "S0", "S4"})
+          .Tag("exercise")
+          .Tag("heavy_loading")
+          .Tag("load_reduction")
+          .Priority(30);
+      if (pain_rose) {
+        r.Observe("rise in pain after training vs previous session",
+                  "+" + std::to_string(static_cast<int>(
+                            f.pain_after_exercise_increase().value())),
+                  Ids(f.pain_after_exercise_increase()));
+      }
+      if (morning_worse) {
+        r.Observe("next morning after last session", "worse than usual",
+                  {f.last_load_event_id()});
+      }
+      Prescribe(r, back, DoseForWeek(back));
+      r.AddTo(resp);
+      return Result::Ok();
+    }
+    if (sessions >= kSessionsPerWeek) {
+      if (week >= kProgrammeWeeks) {
+        Recommend("programme_complete")
+            .Info(v1::CATEGORY_EXERCISE)
+            .Summary("12-week HSR programme complete: keep heavy calf raises "
+                     "year-round")
+            .Detail("Maintenance: continue heavy calf raises all year; move "
+                    "on to energy-storage work (faster raises, hopping) once "
+                    "daily activities and strength work are tolerated.")
+            .Observe("HSR week reached", std::to_string(week),
+                     Ids(f.hsr_last_week()))
+            .Rule("D1", "Programme runs 12 weeks; maintenance afterwards",
+                  "week >= 12 with 3 sessions")
+            .Sources({"BEY", "S4", "S1"})
+            .Tag("exercise")
+            .Tag("progression")
+            .AddTo(resp);
+        return Result::Ok();
+      }
+      const int next = week + 1;
+      const Dose d = DoseForWeek(next);
+      Recommend r("next_week");
+      r.Info(v1::CATEGORY_EXERCISE)
+          .Summary("Progress to HSR week " + std::to_string(next) + ": " +
+                   std::to_string(d.sets) + "x" + std::to_string(d.rm) +
+                   "RM, 3 s up / 3 s down, 3 sessions a week")
+          .Detail("Week " + std::to_string(week) +
+                  " was completed without more pain after training.")
+          .Observe("sessions completed in HSR week " + std::to_string(week),
+                   std::to_string(sessions), Ids(f.hsr_sessions_last_week()))
+          .Rule("D1", "Beyer dosing: wk 1 3x15RM, wk 2-3 3x12RM, wk 4-5 "
+                      "4x10RM, wk 9-12 4x6RM; 3 sessions/week",
+                "3 sessions done and no rise in pain after training")
+          .Sources({"BEY"})
+          .Tag("exercise")
+          .Tag("heavy_loading")
+          .Tag("progression")
+          .Priority(20);
+      if (DoseForWeek(week).rm != d.rm) r.Tag("load_increase");
+      if (f.pain_after_exercise_increase().present()) {
+        r.Observe("change in pain after training vs previous session",
+                  std::to_string(static_cast<int>(
+                      f.pain_after_exercise_increase().value())),
+                  Ids(f.pain_after_exercise_increase()));
+      }
+      Prescribe(r, next, d);
+      r.AddTo(resp);
+      return Result::Ok();
+    }
+    Recommend r("continue_week");
+    r.Info(v1::CATEGORY_EXERCISE)
+        .Summary("Continue HSR week " + std::to_string(week) + ": " +
+                 std::to_string(kSessionsPerWeek - sessions) +
+                 " more session(s) this week at the same dose")
+        .Detail("Complete 3 sessions before moving to the next week.")
+        .Observe("sessions completed in HSR week " + std::to_string(week),
+                 std::to_string(sessions), Ids(f.hsr_sessions_last_week()))
+        .Rule("D1", "3 sessions per week at the week's dose",
+              "sessions this week < 3")
+        .Sources({"BEY"})
+        .Tag("exercise")
+        .Tag("heavy_loading")
+        .Priority(20);
+    Prescribe(r, week, DoseForWeek(week));
+    r.AddTo(resp);
+    return Result::Ok();
+  }
+
+ private:
+  Result Eccentric(const v1::PluginRequest& req, v1::PluginResponse* resp) {
+    const v1::Features& f = req.features();
+    if (f.stage() == v1::STAGE_REACTIVE) return Result::Ok();
+    const bool alfredson =
+        req.policy().eccentric_dose() != v1::ECCENTRIC_DOSE_MODERATE;
+    Recommend r("eccentric");
+    r.Info(v1::CATEGORY_EXERCISE)
+        .Observe("tendinopathy location", "mid-portion",
+                 {f.finding_event_ids().begin(), f.finding_event_ids().end()})
+        .Policy(alfredson ? "eccentric dose preset: Alfredson"
+                          : "eccentric dose preset: moderate")
+        .Tag("exercise")
+        .Priority(20);
+    auto* p = r.Prescription();
+    if (alfredson) {
+      r.Summary("Eccentric heel drops below step level: 3x15, twice daily, "
+                "12 weeks")
+          .Detail("Lower slowly with the heel below step level; the clinic "
+                  "prefers the eccentric programme to HSR.")
+          .Rule("D1", "Eccentric alternative: 3x15 twice daily, 12 weeks, "
+                      "heel below step (mid-portion only)",
+                "location = mid-portion")
+          .Sources({"ALF", "FAH"})
+          .Tag("heel_below_step");
+      p->set_exercise("eccentric heel drop off a step");
+      p->set_sets(3);
+      p->set_reps(15);
+      p->set_sessions_per_day(2);
+      p->set_duration_weeks(12);
+      p->set_frequency("twice daily");
+    } else {
+      r.Summary("Eccentric calf raises on flat ground: 2-3 sets of 8-12, "
+                "slow lowering")
+          .Detail("Flat ground first; the clinic uses the moderate eccentric "
+                  "dose.")
+          .Rule("D1", "Moderate eccentric dose: 2-3x8-12, slow lowering, flat "
+                      "first",
+                "location = mid-portion")
+          .Sources({"S2"});
+      p->set_exercise("eccentric calf raise on flat ground");
+      p->set_sets(3);
+      p->set_reps(8);
+      p->set_reps_max(12);
+      p->set_tempo("slow lowering");
+    }
+    r.AddTo(resp);
+    return Result::Ok();
+  }
+};
+
+}  // namespace
+
+ACH_EXPORT_PLUGIN(MidportionHsr, "midportion_hsr", "1.0.0",
+                  "Mid-portion heavy slow resistance", "hsr,eccentric",
+                  "finding,exercise_session,pain_report")

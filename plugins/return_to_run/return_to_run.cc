@@ -1,0 +1,391 @@
+// Return to run (CLINICAL.md D4): the S1 walk-jog ladder for patients coming
+// back to running, and volume management for runners still training (S4).
+//
+// Ladder: L1 1 min jog / 2 min walk x 8 = 24 min, every other day; repeat
+// each level 2-3 sessions while pain is within policy and the 24 h response
+// is good; then L2 1:1, L3 2:1, L4 3:1 (24 min kept, a design inference),
+// L5 gradually longer continuous easy running. Flare: back one level.
+// Hills and speed come last; no back-to-back run days early.
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "achilles/plugin_sdk.h"
+
+namespace {
+
+using achilles::sdk::Contraindicate;
+using achilles::sdk::Recommend;
+using achilles::sdk::Result;
+namespace v1 = achilles::v1;
+
+struct Level {
+  int jog_s, walk_s, intervals;
+  const char* name;
+};
+// Index = level; 0 unused. 24 minutes per session through L4.
+constexpr Level kLadder[] = {
+    {0, 0, 0, ""},
+    {60, 120, 8, "L1: 1 min easy jog / 2 min walk x 8 (24 min)"},
+    {60, 60, 12, "L2: 1 min jog / 1 min walk x 12 (24 min)"},
+    {120, 60, 8, "L3: 2 min jog / 1 min walk x 8 (24 min)"},
+    {180, 60, 6, "L4: 3 min jog / 1 min walk x 6 (24 min)"},
+    {0, 0, 0, "L5: gradually longer continuous easy running"},
+};
+constexpr int kTopLevel = 5;
+constexpr int kRepeatSessions = 2;  // S1: repeat each level 2-3 sessions.
+
+const char kRunRules[] =
+    " Flat route, easy pace, every other day (no back-to-back run days "
+    "early), 5-minute dynamic warm-up, at least 48 h between hard sessions; "
+    "soft surface if one is available; hills and speed last.";
+
+std::vector<std::string> Ids(const v1::Feature& f) {
+  return {f.event_ids().begin(), f.event_ids().end()};
+}
+
+std::string Km(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g km", std::round(v * 10) / 10);
+  return buf;
+}
+
+bool Has(const v1::Features& f, const char* flag) {
+  for (const auto& x : f.red_flags()) {
+    if (x == flag) return true;
+  }
+  return false;
+}
+
+// Any warning/critical flag other than the step-back ones (RF-7, RF-8), or
+// pain in the red zone: the safety screen's "stop running" stands alone.
+bool MustStop(const v1::Features& f) {
+  for (const auto& x : f.red_flags()) {
+    if (x != "RF-7" && x != "RF-8") return true;
+  }
+  return f.pain_zone() == v1::PAIN_ZONE_RED;
+}
+
+void PrescribeLevel(Recommend& r, int level) {
+  const Level& l = kLadder[level];
+  auto* p = r.Prescription();
+  p->set_ladder_level(level);
+  if (level < kTopLevel) {
+    p->set_jog_seconds(l.jog_s);
+    p->set_walk_seconds(l.walk_s);
+    p->set_intervals(l.intervals);
+    p->set_total_minutes(24);
+  }
+  p->set_frequency("every other day");
+  p->set_surface("flat, soft if available");
+  p->set_exercise(l.name);
+}
+
+class ReturnToRun : public achilles::sdk::Plugin {
+ public:
+  Result Evaluate(const v1::PluginRequest& req,
+                  v1::PluginResponse* resp) override {
+    const v1::Features& f = req.features();
+    if (MustStop(f)) return Result::Ok();
+    const bool on_ladder = f.last_ladder_level().present();
+    const bool running = f.days_since_last_run().present() &&
+                         f.days_since_last_run().value() <= 14;
+    if (on_ladder && f.last_ladder_level().value() < kTopLevel) {
+      Contraindicate(resp, "hills_last", "hills",
+                     "return to run: hills come last, after continuous easy "
+                     "running",
+                     "D4", {"S4", "S1"});
+      Contraindicate(resp, "speed_last", "speed_work",
+                     "return to run: speed work comes last", "D4",
+                     {"S4", "S1"});
+      Contraindicate(resp, "no_back_to_back", "back_to_back_runs",
+                     "return to run: no back-to-back run days early", "D4",
+                     {"S1", "S0"});
+    }
+    if (on_ladder) return Ladder(req, resp);
+    if (running) return Runner(req, resp);
+    return Start(req, resp);
+  }
+
+ private:
+  Result Ladder(const v1::PluginRequest& req, v1::PluginResponse* resp) {
+    const v1::Features& f = req.features();
+    const int level = static_cast<int>(f.last_ladder_level().value());
+    const int ok = static_cast<int>(f.sessions_ok_at_level().value());
+    const bool flare = Has(f, "RF-7") || Has(f, "RF-8");
+    if (flare) {
+      const int back = level > 1 ? level - 1 : 1;
+      Recommend r("ladder_step_back");
+      r.Warning(v1::CATEGORY_RETURN_TO_RUN)
+          .Summary("Go back to walk-jog level " + std::to_string(back) +
+                   " and repeat it before trying level " +
+                   std::to_string(level) + " again")
+          .Detail(std::string("The last run at level ") +
+                  std::to_string(level) +
+                  " was followed by a flare (slow settling, worse next "
+                  "morning, or a worsening trend)." + kRunRules)
+          .Observe("walk-jog level of last run", std::to_string(level),
+                   Ids(f.last_ladder_level()))
+          .Observe("safety flags", Has(f, "RF-7") ? "worsening trend (RF-7)"
+                                                  : "24 h response (RF-8)",
+                   {f.last_load_event_id()})
+          .Rule("D4", "Pain above policy, pain into the next day, or a "
+                      "worsening trend: go back one level",
+                "RF-8 or RF-7 fired")
+          .Sources({"S1", "S0"})
+          .Tag("running")
+          .Tag("regression")
+          .Priority(30);
+      PrescribeLevel(r, back);
+      r.AddTo(resp);
+      return Result::Ok();
+    }
+    if (f.pain_zone() == v1::PAIN_ZONE_AMBER) {
+      Recommend r("ladder_hold");
+      r.Info(v1::CATEGORY_RETURN_TO_RUN)
+          .Summary("Hold walk-jog level " + std::to_string(level) +
+                   "; ease the pace and shorten the jog if needed")
+          .Detail(std::string("Pain is in the amber zone: repeat this level, "
+                              "do not progress.") +
+                  kRunRules)
+          .Observe("walk-jog level of last run", std::to_string(level),
+                   Ids(f.last_ladder_level()))
+          .Observe("pain with last run",
+                   std::to_string(static_cast<int>(
+                       f.last_pain_during().present()
+                           ? f.last_pain_during().value()
+                           : f.last_pain_after().value())) +
+                       "/10",
+                   Ids(f.last_pain_during().present() ? f.last_pain_during()
+                                                      : f.last_pain_after()))
+          .Rule("D4", "Repeat each level while pain is borderline; progress "
+                      "only with pain within policy and a good 24 h response",
+                "pain in the amber zone")
+          .Policy(req.policy().pain_model() == v1::PAIN_MODEL_SILBERNAGEL_5
+                      ? "Silbernagel"
+                      : "traffic light 3/5")
+          .Sources({"S1", "S4"})
+          .Tag("running")
+          .Priority(20);
+      PrescribeLevel(r, level);
+      r.AddTo(resp);
+      return Result::Ok();
+    }
+    if (ok >= kRepeatSessions && f.progression_allowed() && level < kTopLevel) {
+      const int next = level + 1;
+      Recommend r("ladder_progress");
+      r.Info(v1::CATEGORY_RETURN_TO_RUN)
+          .Summary("Progress to walk-jog " + std::string(kLadder[next].name) +
+                   ", every other day")
+          .Detail(std::string(std::to_string(ok)) + " sessions at level " +
+                  std::to_string(level) +
+                  " went well: pain within policy and settled within 24 h." +
+                  kRunRules)
+          .Observe("good sessions in a row at level " + std::to_string(level),
+                   std::to_string(ok), Ids(f.sessions_ok_at_level()))
+          .Rule("D4", "Repeat each level 2-3 sessions; progress when pain is "
+                      "within policy and the 24 h response is good",
+                ">= 2 good sessions at the current level")
+          .Sources({"S1"})
+          .Tag("running")
+          .Tag("progression")
+          .Tag("safe_to_continue_running")
+          .Priority(20);
+      if (f.last_pain_during().present()) {
+        r.Observe("pain during last run",
+                  std::to_string(static_cast<int>(
+                      f.last_pain_during().value())) +
+                      "/10",
+                  Ids(f.last_pain_during()));
+      }
+      PrescribeLevel(r, next);
+      r.AddTo(resp);
+      return Result::Ok();
+    }
+    Recommend r("ladder_repeat");
+    r.Info(v1::CATEGORY_RETURN_TO_RUN)
+        .Summary("Repeat walk-jog level " + std::to_string(level) +
+                 ", every other day")
+        .Detail(std::string(std::to_string(ok)) +
+                " good session(s) so far at this level; repeat it 2-3 times "
+                "before moving on." +
+                (f.progression_allowed()
+                     ? ""
+                     : " Progression is on hold: " +
+                           f.progression_blocked_because() + ".") +
+                kRunRules)
+        .Observe("good sessions in a row at level " + std::to_string(level),
+                 std::to_string(ok), Ids(f.sessions_ok_at_level()))
+        .Rule("D4", "Repeat each level 2-3 sessions before progressing",
+              "< 2 good sessions at the current level, or progression on "
+              "hold")
+        .Sources({"S1"})
+        .Tag("running")
+        .Tag("safe_to_continue_running")
+        .Priority(20);
+    if (!f.last_settle_hours().present() &&
+        f.last_morning_vs_baseline() == v1::COMPARISON_UNSPECIFIED) {
+      r.Confidence(0.6);
+    }
+    PrescribeLevel(r, level);
+    r.AddTo(resp);
+    return Result::Ok();
+  }
+
+  Result Runner(const v1::PluginRequest& req, v1::PluginResponse* resp) {
+    const v1::Features& f = req.features();
+    const double km = f.run_km_last_7d().value();
+    const bool flare = Has(f, "RF-7") || Has(f, "RF-8") ||
+                       f.pain_zone() == v1::PAIN_ZONE_AMBER;
+    if (flare) {
+      Recommend r("cut_volume");
+      r.Warning(v1::CATEGORY_RETURN_TO_RUN)
+          .Summary("Cut running volume by 20-30% (" + Km(km * 0.7) + " to " +
+                   Km(km * 0.8) + " this week), keep the pace, watch for a "
+                   "week before other changes")
+          .Detail("Reduce volume first; no hills, speed or extra distance "
+                  "until symptoms settle. Cross-train (cycling, swimming, "
+                  "pool running) to keep fitness; avoid the rower or "
+                  "elliptical if painful.")
+          .Observe("running in the last 7 days", Km(km), Ids(f.run_km_last_7d()))
+          .Rule("D4", "Runners still training with symptoms: cut volume "
+                      "first by 20-30%, watch 1 week before other changes",
+                "RF-8, RF-7 or amber pain while running")
+          .Sources({"S4", "S3", "S0"})
+          .Tag("running")
+          .Tag("load_reduction")
+          .Priority(30);
+      if (f.consecutive_worse_mornings().present()) {
+        r.Observe("mornings in a row with stiffness worse than usual",
+                  std::to_string(static_cast<int>(
+                      f.consecutive_worse_mornings().value())),
+                  Ids(f.consecutive_worse_mornings()));
+      }
+      if (f.pain_zone() == v1::PAIN_ZONE_AMBER) {
+        r.Observe("pain zone of last run", "amber", {f.last_load_event_id()});
+      }
+      auto* p = r.Prescription();
+      p->set_weekly_distance_km_min(std::round(km * 0.7 * 10) / 10);
+      p->set_weekly_distance_km_max(std::round(km * 0.8 * 10) / 10);
+      p->set_duration_weeks(1);
+      r.AddTo(resp);
+      return Result::Ok();
+    }
+    if (f.pain_zone() == v1::PAIN_ZONE_GREEN && f.progression_allowed()) {
+      const double cap = km * 1.10;
+      const bool wants_more = f.target_weekly_km().present() &&
+                              f.target_weekly_km().value() > cap;
+      Recommend r("weekly_volume");
+      r.Info(v1::CATEGORY_RETURN_TO_RUN)
+          .Summary(wants_more
+                       ? "Cap next week at " + Km(cap) + " (at most +10%), not " +
+                             Km(f.target_weekly_km().value())
+                       : "Pain acceptable: continue; raise weekly distance by "
+                         "at most 10% (up to " + Km(cap) + ")")
+          .Detail("Pain is within the clinic's limits and settles within "
+                  "24 hours. Increase weekly mileage by no more than 10%.")
+          .Observe("running in the last 7 days", Km(km), Ids(f.run_km_last_7d()))
+          .Rule("D4", "Weekly mileage increase at most 10%",
+                "next week <= last 7 days x 1.10")
+          .Sources({"S4"})
+          .Policy(req.policy().pain_model() == v1::PAIN_MODEL_SILBERNAGEL_5
+                      ? "Silbernagel"
+                      : "traffic light 3/5")
+          .Tag("running")
+          .Tag("safe_to_continue_running")
+          .Priority(20);
+      if (wants_more) {
+        r.Observe("weekly distance the patient wants",
+                  Km(f.target_weekly_km().value()), Ids(f.target_weekly_km()));
+      }
+      if (f.last_pain_during().present()) {
+        r.Observe("pain during last run",
+                  std::to_string(static_cast<int>(
+                      f.last_pain_during().value())) +
+                      "/10",
+                  Ids(f.last_pain_during()));
+      }
+      r.Prescription()->set_weekly_distance_km_max(std::round(cap * 10) / 10);
+      r.AddTo(resp);
+    }
+    const bool cadence_known = f.last_cadence_spm().present();
+    if (!cadence_known || f.last_cadence_spm().value() < 170) {
+      Recommend c("cadence");
+      c.Info(v1::CATEGORY_RETURN_TO_RUN)
+          .Summary("Raise running cadence by 5-10%" +
+                   std::string(cadence_known ? "" : " if it is below 170-180 "
+                                                    "steps a minute"))
+          .Detail("A slightly higher step rate (170-180 spm if lower) "
+                  "reduces load per step on the tendon.")
+          .Rule("D4", "Runners still training: cadence +5-10% (170-180 spm "
+                      "if lower)",
+                "cadence < 170 spm or not recorded")
+          .Sources({"S4"})
+          .Tag("running")
+          .Priority(10);
+      if (cadence_known) {
+        c.Observe("cadence of last run",
+                  std::to_string(static_cast<int>(
+                      f.last_cadence_spm().value())) +
+                      " spm",
+                  Ids(f.last_cadence_spm()));
+      } else {
+        c.Observe("cadence", "not recorded", Ids(f.days_since_last_run()));
+        c.Confidence(0.6);
+      }
+      auto* p = c.Prescription();
+      p->set_cadence_increase_pct_min(5);
+      p->set_cadence_increase_pct_max(10);
+      c.AddTo(resp);
+    }
+    return Result::Ok();
+  }
+
+  Result Start(const v1::PluginRequest& req, v1::PluginResponse* resp) {
+    const v1::Features& f = req.features();
+    if (f.location() == v1::LOCATION_UNSPECIFIED) return Result::Ok();
+    const bool tear_out = f.tear_ruled_out().present() &&
+                          f.tear_ruled_out().value() == 1;
+    const bool strength_ok = f.days_on_programme().present() &&
+                             f.pain_zone() == v1::PAIN_ZONE_GREEN &&
+                             f.last_load_kind() == "exercise";
+    if (!f.red_flags().empty() || f.pain_trend() == v1::TREND_WORSENING ||
+        !strength_ok || !f.progression_allowed()) {
+      return Result::Ok();
+    }
+    if (!tear_out) {
+      resp->add_data_gaps(
+          "Return to running can start once a tear has been ruled out; "
+          "record the finding.");
+      return Result::Ok();
+    }
+    Recommend r("ladder_start");
+    r.Info(v1::CATEGORY_RETURN_TO_RUN)
+        .Summary("Start walk-jog level 1: 1 min easy jog / 2 min walk x 8 "
+                 "(24 min), every other day")
+        .Detail(std::string("Symptoms are stable, strength work is "
+                            "tolerated and a tear has been ruled out.") +
+                kRunRules)
+        .Observe("tear ruled out", "yes", Ids(f.tear_ruled_out()))
+        .Observe("pain zone of latest strength session", "green",
+                 {f.last_load_event_id()})
+        .Rule("D4", "Entry: symptoms stable, strength work tolerated, no red "
+                    "flag, tear ruled out",
+              "no red flag, trend not worsening, green pain with strength "
+              "work")
+        .Sources({"S1", "S4"})
+        .Tag("running")
+        .Tag("safe_to_continue_running")
+        .Priority(20);
+    PrescribeLevel(r, 1);
+    r.AddTo(resp);
+    return Result::Ok();
+  }
+};
+
+}  // namespace
+
+ACH_EXPORT_PLUGIN(ReturnToRun, "return_to_run", "1.0.0", "Return to run",
+                  "return_to_run,walk_jog",
+                  "run_session,pain_report,morning_stiffness,training_goal")

@@ -1,0 +1,225 @@
+#include "services/engine/engine.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/digest.h"
+#include "common/time_util.h"
+#include "services/engine/features.h"
+#include "services/engine/ranking.h"
+#include "services/engine/safety_screen.h"
+
+namespace achilles::engine {
+namespace {
+
+using ::achilles::v1::Evaluation;
+using ::achilles::v1::Recommendation;
+
+std::string Deterministic(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::io::StringOutputStream stream(&out);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  m.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return out;
+}
+
+bool Disabled(const v1::ClinicPolicy& policy, const std::string& id) {
+  return std::find(policy.disabled_plugins().begin(),
+                   policy.disabled_plugins().end(),
+                   id) != policy.disabled_plugins().end();
+}
+
+Recommendation DataRequest(const std::string& gap) {
+  Recommendation r;
+  r.set_id(absl::StrCat("data/", Sha256Hex(gap).substr(0, 12)));
+  r.set_severity(v1::SEVERITY_INFO);
+  r.set_category(v1::CATEGORY_DATA_REQUEST);
+  r.set_summary(gap.size() <= 120 ? gap : gap.substr(0, 117) + "...");
+  r.set_detail(gap);
+  r.set_plugin_id("safety");
+  r.set_plugin_version(ACHILLES_VERSION);
+  r.set_confidence(1.0);
+  auto* ra = r.mutable_rationale();
+  ra->set_rule_id("DATA");
+  ra->set_rule("Advice that depends on missing data is held back or given "
+               "with lower confidence until the data is recorded.");
+  ra->set_threshold("value not recorded");
+  ra->add_sources("CLINICAL.md");
+  auto* o = ra->add_observed();
+  o->set_label("missing");
+  o->set_value(gap);
+  return r;
+}
+
+}  // namespace
+
+v1::ClinicPolicy DefaultPolicy() {
+  v1::ClinicPolicy p;
+  NormalizePolicy(&p);
+  return p;
+}
+
+void NormalizePolicy(v1::ClinicPolicy* p) {
+  if (p->pain_model() == v1::PAIN_MODEL_UNSPECIFIED) {
+    p->set_pain_model(v1::PAIN_MODEL_TRAFFIC_LIGHT_3_5);
+  }
+  if (p->silbernagel_max_ok() == 0) p->set_silbernagel_max_ok(5);
+  if (p->strengthening_programme() ==
+      v1::STRENGTHENING_PROGRAMME_UNSPECIFIED) {
+    p->set_strengthening_programme(v1::STRENGTHENING_PROGRAMME_HSR);
+  }
+  if (p->eccentric_dose() == v1::ECCENTRIC_DOSE_UNSPECIFIED) {
+    p->set_eccentric_dose(v1::ECCENTRIC_DOSE_ALFREDSON);
+  }
+  std::sort(p->mutable_disabled_plugins()->begin(),
+            p->mutable_disabled_plugins()->end());
+}
+
+Evaluation EvaluateTimeline(const TimelineInput& in,
+                            const plugins::PluginSet& plugin_set,
+                            absl::Duration plugin_timeout) {
+  const auto& timeline = *in.timeline;
+  const v1::ClinicPolicy& policy = *in.policy;
+  Evaluation ev;
+  ev.set_clinic_id(in.clinic_id);
+  ev.set_patient_id(in.patient_id);
+  *ev.mutable_as_of() = FromMicros(in.as_of_us);
+  ev.set_engine_version(kEngineVersion);
+  ev.set_policy_version(policy.version());
+  *ev.mutable_policy() = policy;
+  ev.set_event_count(static_cast<int>(timeline.size()));
+
+  // Fingerprint: everything the result depends on.
+  std::string fp_input = absl::StrCat(kEngineVersion, "\n", in.clinic_id,
+                                      "\n", in.patient_id, "\n", in.as_of_us,
+                                      "\n", Deterministic(policy), "\n");
+  for (const auto& e : timeline) {
+    absl::StrAppend(&fp_input, Sha256Hex(Deterministic(e)), "\n");
+  }
+
+  v1::Features features = ComputeFeatures(timeline, in.as_of_us, policy);
+  ScreenResult screen =
+      RunSafetyScreen(timeline, in.as_of_us, policy, &features);
+
+  std::vector<Recommendation> recs = std::move(screen.recommendations);
+  std::vector<v1::Contraindication> contraindications =
+      std::move(screen.contraindications);
+  std::vector<std::string> gaps = std::move(screen.data_gaps);
+
+  v1::PluginRequest request;
+  request.set_clinic_id(in.clinic_id);
+  request.set_patient_id(in.patient_id);
+  *request.mutable_as_of() = ev.as_of();
+  for (const auto& e : timeline) *request.add_timeline() = e;
+  *request.mutable_features() = features;
+  *request.mutable_policy() = policy;
+  const std::string request_bytes = Deterministic(request);
+
+  for (const auto& plugin : plugin_set.plugins) {
+    const auto& rec = plugin->record();
+    auto* run = ev.add_plugins();
+    run->set_plugin_id(rec.id);
+    run->set_plugin_version(rec.version);
+    run->set_sha256(rec.sha256);
+    absl::StrAppend(&fp_input, rec.id, "@", rec.version, "#", rec.sha256);
+    if (Disabled(policy, rec.id)) {
+      run->set_status(v1::PLUGIN_RUN_STATUS_DISABLED);
+      absl::StrAppend(&fp_input, ":off\n");
+      continue;
+    }
+    absl::StrAppend(&fp_input, ":on\n");
+    auto response = plugin->Call(request_bytes, plugin_timeout);
+    if (!response.ok()) {
+      run->set_status(v1::PLUGIN_RUN_STATUS_FAILED);
+      run->set_error(std::string(response.status().message()));
+      continue;
+    }
+    run->set_status(v1::PLUGIN_RUN_STATUS_OK);
+    for (auto& c : *response->mutable_candidates()) {
+      c.set_id(absl::StrCat(rec.id, "/", c.id()));
+      c.set_plugin_id(rec.id);
+      c.set_plugin_version(rec.version);
+      c.set_rank(0);
+      recs.push_back(std::move(c));
+    }
+    for (auto& c : *response->mutable_contraindications()) {
+      c.set_id(absl::StrCat(rec.id, "/", c.id()));
+      c.set_raised_by(rec.id);
+      contraindications.push_back(std::move(c));
+    }
+    for (auto& g : *response->mutable_data_gaps()) gaps.push_back(g);
+  }
+
+  std::vector<v1::SuppressedRecommendation> suppressed;
+  ApplyContraindications(contraindications, &recs, &suppressed);
+
+  // Gaps: deduplicated, in a stable order, each also a data request.
+  std::sort(gaps.begin(), gaps.end());
+  gaps.erase(std::unique(gaps.begin(), gaps.end()), gaps.end());
+  if (timeline.empty()) {
+    gaps.insert(gaps.begin(),
+                "No events recorded yet: record a clinical finding "
+                "(location, stage), a VISA-A score and pain reports.");
+  }
+  for (const auto& g : gaps) {
+    ev.add_data_gaps(g);
+    recs.push_back(DataRequest(g));
+  }
+
+  Rank(&recs);
+  for (auto& r : recs) *ev.add_recommendations() = std::move(r);
+  for (auto& s : suppressed) *ev.add_suppressed() = std::move(s);
+  *ev.mutable_features() = std::move(features);
+
+  const std::string fingerprint = Sha256Hex(fp_input);
+  ev.set_input_fingerprint(fingerprint);
+  ev.set_evaluation_id(fingerprint.substr(0, 32));
+  return ev;
+}
+
+absl::StatusOr<v1::ClinicPolicy> Engine::CurrentPolicy(
+    const std::string& clinic) {
+  auto stored = store_->GetPolicy(clinic, 0);
+  if (stored.ok()) {
+    NormalizePolicy(&*stored);
+    return *stored;
+  }
+  if (absl::IsNotFound(stored.status())) return DefaultPolicy();
+  return stored.status();
+}
+
+absl::StatusOr<Evaluation> Engine::Evaluate(const std::string& clinic,
+                                            const std::string& patient_id,
+                                            const EvaluateOptions& options) {
+  auto patient = store_->GetPatient(clinic, patient_id, options.snapshot);
+  if (!patient.ok()) return patient.status();
+  v1::ClinicPolicy policy;
+  if (options.policy_override != nullptr) {
+    policy = *options.policy_override;
+    NormalizePolicy(&policy);
+  } else {
+    auto current = CurrentPolicy(clinic);
+    if (!current.ok()) return current.status();
+    policy = *std::move(current);
+  }
+  const int64_t as_of = options.as_of_us.value_or(NowMicros());
+  auto timeline =
+      store_->LoadTimeline(clinic, patient_id, as_of, options.snapshot);
+  if (!timeline.ok()) return timeline.status();
+  std::shared_ptr<const plugins::PluginSet> set =
+      options.plugins != nullptr ? options.plugins : host_->Current();
+  TimelineInput input{clinic, patient_id, as_of, &*timeline, &policy};
+  Evaluation ev =
+      EvaluateTimeline(input, *set, host_->options().call_timeout);
+  if (!options.dry_run) {
+    if (auto st = store_->PutEvaluation(ev); !st.ok()) return st;
+  } else {
+    store_->Audit(clinic, patient_id, "evaluate.dry_run").IgnoreError();
+  }
+  return ev;
+}
+
+}  // namespace achilles::engine

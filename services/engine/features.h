@@ -1,0 +1,40 @@
+// Feature derivation: turns a timeline into the numbers the safety screen and
+// plugins reason about (achilles.v1.Features).
+//
+// Pure functions of (timeline, as_of, policy): no clock, no I/O, so the same
+// inputs give the same features byte for byte. Events after as_of must
+// already be filtered out by the caller. Thread-safe.
+#ifndef ACHILLES_SERVICES_ENGINE_FEATURES_H_
+#define ACHILLES_SERVICES_ENGINE_FEATURES_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "achilles/v1/evaluation.pb.h"
+#include "achilles/v1/events.pb.h"
+#include "achilles/v1/policy.pb.h"
+
+namespace achilles::engine {
+
+// `timeline` must be ordered by occurred_at then event_id, as the store
+// returns it.
+achilles::v1::Features ComputeFeatures(
+    const std::vector<achilles::v1::Event>& timeline, int64_t as_of_us,
+    const achilles::v1::ClinicPolicy& policy);
+
+// Pain zone of one rating under the clinic's pain model (CLINICAL.md C):
+// TRAFFIC_LIGHT_3_5: <=3 green, 4-5 amber, >=6 red. SILBERNAGEL_5: above
+// max_ok red; at or below it green only if the 24 h response is good (the
+// caller passes that in), else amber.
+achilles::v1::PainZone ZoneFor(int pain, bool response_ok,
+                               const achilles::v1::ClinicPolicy& policy);
+
+// Highest pain still "green" under the policy, for rationale text.
+int GreenCeiling(const achilles::v1::ClinicPolicy& policy);
+
+// Human name of the pain model, e.g. "traffic light 3/5 (S4, S3)".
+const char* PainModelName(const achilles::v1::ClinicPolicy& policy);
+
+}  // namespace achilles::engine
+
+#endif  // ACHILLES_SERVICES_ENGINE_FEATURES_H_

@@ -1,0 +1,92 @@
+// achilles-server: main() only parses flags, handles signals and runs the
+// server (see server.h).
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_split.h"
+#include "common/log.h"
+#include "services/server/server.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+          "address:port to serve gRPC on (port 0 picks a free port)");
+ABSL_FLAG(std::string, data_dir, "./data", "RocksDB data directory");
+ABSL_FLAG(std::string, plugin_dir, "",
+          "directory of protocol plugin .so files (empty: safety screen only)");
+ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
+ABSL_FLAG(int, plugin_timeout_ms, 2000, "deadline for one plugin call");
+ABSL_FLAG(std::string, plugin_allowlist, "",
+          "comma-separated SHA-256 digests; when set, only these plugin files "
+          "load");
+ABSL_FLAG(bool, sync_writes, true,
+          "fsync the WAL before acknowledging a write (keep on in production)");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "achilles-cds decision-support server.\n"
+      "  achilles-server --data_dir=./data --plugin_dir=./plugins");
+  absl::ParseCommandLine(argc, argv);
+  achilles::LogLevel level;
+  if (!achilles::ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
+    std::fprintf(stderr, "--log_level: '%s' is not debug, info, warning or "
+                 "error\n", absl::GetFlag(FLAGS_log_level).c_str());
+    return 2;
+  }
+  achilles::SetLogLevel(level);
+  if (absl::GetFlag(FLAGS_plugin_timeout_ms) <= 0) {
+    std::fprintf(stderr, "--plugin_timeout_ms: must be positive\n");
+    return 2;
+  }
+
+  // Block the signals we handle before any thread starts, so every thread
+  // inherits the mask and only the waiter below receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  achilles::server::ServerOptions options;
+  options.listen_address = absl::GetFlag(FLAGS_listen);
+  options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  options.plugin_dir = absl::GetFlag(FLAGS_plugin_dir);
+  options.plugin_timeout =
+      absl::Milliseconds(absl::GetFlag(FLAGS_plugin_timeout_ms));
+  options.sync_writes = absl::GetFlag(FLAGS_sync_writes);
+  for (absl::string_view d : absl::StrSplit(
+           absl::GetFlag(FLAGS_plugin_allowlist), ',', absl::SkipEmpty())) {
+    options.plugin_allowlist.emplace_back(d);
+  }
+  auto server = achilles::server::Server::Start(options);
+  if (!server.ok()) {
+    achilles::Log(achilles::LogLevel::kError, "cannot start: ",
+                  server.status().message());
+    return 1;
+  }
+
+  std::thread waiter([&] {
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&signals, &sig) != 0) continue;
+      if (sig == SIGHUP) {
+        auto r = (*server)->ReloadPlugins();
+        if (!r.ok()) {
+          achilles::Log(achilles::LogLevel::kError, "plugin reload failed: ",
+                        r.status().message());
+        }
+        continue;
+      }
+      achilles::Log(achilles::LogLevel::kInfo, "received ",
+                    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      (*server)->Shutdown();
+      return;
+    }
+  });
+  (*server)->Wait();
+  waiter.join();
+  return 0;
+}

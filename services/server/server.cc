@@ -1,0 +1,132 @@
+#include "services/server/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "common/log.h"
+
+namespace achilles::server {
+
+struct Server::Impl {
+  std::unique_ptr<storage::TimelineStore> store;
+  std::unique_ptr<plugins::PluginHost> host;
+  std::unique_ptr<engine::Engine> engine;
+  std::unique_ptr<api::PatientServiceImpl> patients;
+  std::unique_ptr<api::DecisionServiceImpl> decisions;
+  std::unique_ptr<api::PluginServiceImpl> plugins;
+  std::unique_ptr<api::PolicyServiceImpl> policies;
+  std::unique_ptr<grpc::Server> grpc_server;
+  absl::Mutex mu;
+  bool shut_down ABSL_GUARDED_BY(mu) = false;
+  absl::Notification done;
+};
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(
+    const ServerOptions& options) {
+  std::unique_ptr<Server> server(new Server());
+  server->impl_ = std::make_unique<Impl>();
+  Impl& impl = *server->impl_;
+
+  storage::StoreOptions store_options;
+  store_options.path = options.data_dir;
+  store_options.sync_writes = options.sync_writes;
+  auto store = storage::OpenRocksDbStore(store_options);
+  if (!store.ok()) return store.status();
+  impl.store = *std::move(store);
+
+  plugins::HostOptions host_options;
+  host_options.plugin_dir = options.plugin_dir;
+  host_options.call_timeout = options.plugin_timeout;
+  host_options.allowed_sha256 = options.plugin_allowlist;
+  auto host = plugins::PluginHost::Create(host_options);
+  if (!host.ok()) return host.status();
+  impl.host = *std::move(host);
+  for (const auto& rec : impl.host->Current()->records) {
+    if (rec.loaded) {
+      Log(LogLevel::kInfo, "plugin loaded: ", rec.id, " ", rec.version,
+          " from ", rec.file);
+    } else {
+      Log(LogLevel::kWarning, "plugin rejected: ", rec.file, ": ", rec.reason);
+    }
+  }
+  impl.engine =
+      std::make_unique<engine::Engine>(impl.store.get(), impl.host.get());
+
+  server->backend_.store = impl.store.get();
+  server->backend_.host = impl.host.get();
+  server->backend_.engine = impl.engine.get();
+  api::Backend* b = &server->backend_;
+  impl.patients = std::make_unique<api::PatientServiceImpl>(b);
+  impl.decisions = std::make_unique<api::DecisionServiceImpl>(b);
+  impl.plugins = std::make_unique<api::PluginServiceImpl>(b);
+  impl.policies = std::make_unique<api::PolicyServiceImpl>(b);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(options.listen_address,
+                           grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(impl.patients.get());
+  builder.RegisterService(impl.decisions.get());
+  builder.RegisterService(impl.plugins.get());
+  builder.RegisterService(impl.policies.get());
+  builder.SetMaxReceiveMessageSize(16 * 1024 * 1024);
+  impl.grpc_server = builder.BuildAndStart();
+  if (impl.grpc_server == nullptr || port == 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", options.listen_address,
+        " (address in use or not valid?)"));
+  }
+  server->port_ = port;
+  impl.grpc_server->GetHealthCheckService()->SetServingStatus(true);
+  Log(LogLevel::kInfo, "achilles-server ", ACHILLES_VERSION, " listening on ",
+      options.listen_address, " (port ", port, "), data dir ",
+      options.data_dir);
+  return server;
+}
+
+Server::~Server() { Shutdown(absl::Seconds(5)); }
+
+void Server::Wait() { impl_->done.WaitForNotification(); }
+
+absl::StatusOr<plugins::ReloadResult> Server::ReloadPlugins() {
+  auto result = impl_->host->Reload();
+  if (result.ok()) {
+    Log(LogLevel::kInfo, "plugins reloaded: ", result->added.size(),
+        " added, ", result->changed.size(), " changed, ",
+        result->removed.size(), " removed");
+    for (const auto& rec : impl_->host->Current()->records) {
+      if (!rec.loaded) {
+        Log(LogLevel::kWarning, "plugin rejected: ", rec.file, ": ",
+            rec.reason);
+      }
+    }
+  }
+  return result;
+}
+
+void Server::Shutdown(absl::Duration grace) {
+  {
+    absl::MutexLock lock(&impl_->mu);
+    if (impl_->shut_down) return;
+    impl_->shut_down = true;
+  }
+  Log(LogLevel::kInfo, "shutting down: finishing in-flight calls");
+  impl_->grpc_server->GetHealthCheckService()->SetServingStatus(false);
+  impl_->grpc_server->Shutdown(
+      std::chrono::system_clock::now() +
+      std::chrono::microseconds(absl::ToInt64Microseconds(grace)));
+  impl_->grpc_server->Wait();
+  if (auto st = impl_->store->Flush(); !st.ok()) {
+    Log(LogLevel::kError, "flush on shutdown failed: ", st.ToString());
+  }
+  impl_->engine.reset();
+  impl_->store.reset();  // Closes the DB and releases its lock.
+  Log(LogLevel::kInfo, "store closed; bye");
+  impl_->done.Notify();
+}
+
+}  // namespace achilles::server

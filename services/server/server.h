@@ -1,0 +1,57 @@
+// The achilles-cds server: opens the store, loads plugins, and serves the
+// gRPC API (with grpc.health.v1 and server reflection) until Shutdown().
+//
+// Shutdown order: report NOT_SERVING to health checks, stop accepting calls
+// and let in-flight calls finish (bounded by a deadline), then flush and
+// close the store. Used by main.cc and, in process, by the tests.
+// Thread-safety: Shutdown() may be called from any thread, once.
+#ifndef ACHILLES_SERVICES_SERVER_SERVER_H_
+#define ACHILLES_SERVICES_SERVER_SERVER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "services/api/api.h"
+
+namespace achilles::server {
+
+struct ServerOptions {
+  std::string listen_address = "127.0.0.1:50051";  // Port 0 = pick one.
+  std::string data_dir = "./data";
+  std::string plugin_dir;  // Empty = no plugins (safety screen only).
+  absl::Duration plugin_timeout = absl::Seconds(2);
+  std::vector<std::string> plugin_allowlist;  // SHA-256 hex digests.
+  bool sync_writes = true;
+  int caseload_workers = 0;  // 0 = one per core.
+};
+
+class Server {
+ public:
+  // FAILED_PRECONDITION when the data dir is locked by another process,
+  // DATA_LOSS when it is corrupt, UNAVAILABLE when the address cannot be
+  // bound.
+  static absl::StatusOr<std::unique_ptr<Server>> Start(
+      const ServerOptions& options);
+  ~Server();
+
+  int port() const { return port_; }
+  // Blocks until Shutdown() has completed.
+  void Wait();
+  void Shutdown(absl::Duration grace = absl::Seconds(10));
+  absl::StatusOr<plugins::ReloadResult> ReloadPlugins();
+  api::Backend* backend() { return &backend_; }
+
+ private:
+  Server() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  api::Backend backend_;
+  int port_ = 0;
+};
+
+}  // namespace achilles::server
+
+#endif  // ACHILLES_SERVICES_SERVER_SERVER_H_

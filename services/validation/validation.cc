@@ -1,0 +1,325 @@
+#include "services/validation/validation.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "common/time_util.h"
+
+namespace achilles::validation {
+namespace {
+
+using ::achilles::v1::Event;
+using ::achilles::v1::LoadResponse;
+
+absl::Status Bad(const std::string& field, absl::string_view reason) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", reason));
+}
+
+absl::Status Range(const std::string& field, double v, double lo, double hi) {
+  if (v < lo || v > hi || v != v) {
+    return Bad(field, absl::StrCat(v, " is outside ", lo, "-", hi));
+  }
+  return absl::OkStatus();
+}
+
+template <typename EnumValid>
+absl::Status Enum(const std::string& field, int v, EnumValid valid) {
+  if (!valid(v)) return Bad(field, absl::StrCat(v, " is not a known value"));
+  return absl::OkStatus();
+}
+
+absl::Status Text(const std::string& field, const std::string& s,
+                  size_t max_bytes) {
+  if (s.size() > max_bytes) {
+    return Bad(field, absl::StrCat("longer than ", max_bytes, " bytes"));
+  }
+  if (!IsValidUtf8(s)) return Bad(field, "is not valid UTF-8");
+  return absl::OkStatus();
+}
+
+#define ACH_RETURN_IF_ERROR(expr)          \
+  do {                                     \
+    absl::Status _st = (expr);             \
+    if (!_st.ok()) return _st;             \
+  } while (0)
+
+absl::Status CheckResponse(const std::string& f, const LoadResponse& r) {
+  if (r.has_pain_during()) {
+    ACH_RETURN_IF_ERROR(Range(f + ".pain_during", r.pain_during(), 0, 10));
+  }
+  if (r.has_pain_after()) {
+    ACH_RETURN_IF_ERROR(Range(f + ".pain_after", r.pain_after(), 0, 10));
+  }
+  if (r.has_pain_next_morning()) {
+    ACH_RETURN_IF_ERROR(
+        Range(f + ".pain_next_morning", r.pain_next_morning(), 0, 10));
+  }
+  if (r.has_pain_before()) {
+    ACH_RETURN_IF_ERROR(Range(f + ".pain_before", r.pain_before(), 0, 10));
+  }
+  ACH_RETURN_IF_ERROR(Enum(f + ".morning_vs_baseline",
+                           r.morning_vs_baseline(), v1::Comparison_IsValid));
+  if (r.has_settle_time_hours()) {
+    ACH_RETURN_IF_ERROR(
+        Range(f + ".settle_time_hours", r.settle_time_hours(), 0, 720));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool IsValidUtf8(absl::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    int n = 0;
+    uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) return false;  // Truncated sequence.
+    for (int k = 1; k <= n; ++k) {
+      const unsigned char cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are invalid.
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
+        (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
+absl::Status ValidateId(absl::string_view field, absl::string_view id) {
+  const std::string f(field);
+  if (id.empty()) return Bad(f, "is required");
+  if (id.size() > 64) return Bad(f, "longer than 64 characters");
+  for (char c : id) {
+    if (!(absl::ascii_isalnum(c) || c == '.' || c == '_' || c == ':' ||
+          c == '-')) {
+      return Bad(f, absl::StrCat("'", absl::CHexEscape(id),
+                                 "' has a character outside [A-Za-z0-9._:-]"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidatePatient(const v1::Patient& p) {
+  ACH_RETURN_IF_ERROR(ValidateId("patient.patient_id", p.patient_id()));
+  ACH_RETURN_IF_ERROR(Text("patient.display_name", p.display_name(), 256));
+  if (p.birth_year() != 0) {
+    ACH_RETURN_IF_ERROR(Range("patient.birth_year", p.birth_year(), 1900, 2100));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateEvent(const std::string& f, const Event& e,
+                           int64_t now_us) {
+  ACH_RETURN_IF_ERROR(ValidateId(f + ".event_id", e.event_id()));
+  if (!e.has_occurred_at()) return Bad(f + ".occurred_at", "is required");
+  const auto& ts = e.occurred_at();
+  if (ts.nanos() < 0 || ts.nanos() > 999999999) {
+    return Bad(f + ".occurred_at", "nanos outside 0-999999999");
+  }
+  // 1900-01-01 .. 2200-01-01: protects the key encoding and catches
+  // seconds-vs-milliseconds mix-ups.
+  if (ts.seconds() < -2208988800LL || ts.seconds() > 7258118400LL) {
+    return Bad(f + ".occurred_at", "is not a plausible date (1900-2200)");
+  }
+  if (ToMicros(ts) > now_us + kClockSkewMicros) {
+    return Bad(f + ".occurred_at",
+               absl::StrCat("is in the future (", FormatMicros(ToMicros(ts)),
+                            "); events must have happened already"));
+  }
+  switch (e.kind_case()) {
+    case Event::KIND_NOT_SET:
+      return Bad(f, "no event kind set (pain_report, run_session, ...)");
+    case Event::kPainReport: {
+      const auto& pr = e.pain_report();
+      ACH_RETURN_IF_ERROR(Enum(f + ".pain_report.activity", pr.activity(),
+                               v1::Activity_IsValid));
+      ACH_RETURN_IF_ERROR(
+          CheckResponse(f + ".pain_report.response", pr.response()));
+      if (!pr.related_event_id().empty()) {
+        ACH_RETURN_IF_ERROR(ValidateId(f + ".pain_report.related_event_id",
+                                       pr.related_event_id()));
+      }
+      break;
+    }
+    case Event::kMorningStiffness: {
+      const auto& m = e.morning_stiffness();
+      ACH_RETURN_IF_ERROR(Enum(f + ".morning_stiffness.vs_baseline",
+                               m.vs_baseline(), v1::Comparison_IsValid));
+      if (m.has_minutes()) {
+        ACH_RETURN_IF_ERROR(
+            Range(f + ".morning_stiffness.minutes", m.minutes(), 0, 1440));
+      }
+      if (m.has_severity()) {
+        ACH_RETURN_IF_ERROR(
+            Range(f + ".morning_stiffness.severity", m.severity(), 0, 10));
+      }
+      break;
+    }
+    case Event::kRunSession: {
+      const auto& r = e.run_session();
+      const std::string g = f + ".run_session";
+      ACH_RETURN_IF_ERROR(
+          Range(g + ".duration_minutes", r.duration_minutes(), 0, 600));
+      ACH_RETURN_IF_ERROR(Range(g + ".distance_km", r.distance_km(), 0, 200));
+      ACH_RETURN_IF_ERROR(Range(g + ".jog_seconds", r.jog_seconds(), 0, 7200));
+      ACH_RETURN_IF_ERROR(
+          Range(g + ".walk_seconds", r.walk_seconds(), 0, 7200));
+      ACH_RETURN_IF_ERROR(Range(g + ".intervals", r.intervals(), 0, 100));
+      ACH_RETURN_IF_ERROR(Range(g + ".ladder_level", r.ladder_level(), 0, 5));
+      if (r.cadence_spm() != 0) {
+        ACH_RETURN_IF_ERROR(Range(g + ".cadence_spm", r.cadence_spm(), 60, 260));
+      }
+      ACH_RETURN_IF_ERROR(
+          Enum(g + ".terrain", r.terrain(), v1::Terrain_IsValid));
+      ACH_RETURN_IF_ERROR(
+          Enum(g + ".intensity", r.intensity(), v1::Intensity_IsValid));
+      ACH_RETURN_IF_ERROR(CheckResponse(g + ".response", r.response()));
+      break;
+    }
+    case Event::kExerciseSession: {
+      const auto& x = e.exercise_session();
+      const std::string g = f + ".exercise_session";
+      ACH_RETURN_IF_ERROR(
+          Enum(g + ".exercise", x.exercise(), v1::Exercise_IsValid));
+      ACH_RETURN_IF_ERROR(
+          Enum(g + ".programme", x.programme(), v1::Programme_IsValid));
+      ACH_RETURN_IF_ERROR(Range(g + ".sets", x.sets(), 0, 20));
+      ACH_RETURN_IF_ERROR(Range(g + ".reps", x.reps(), 0, 100));
+      ACH_RETURN_IF_ERROR(Range(g + ".rm", x.rm(), 0, 100));
+      ACH_RETURN_IF_ERROR(Range(g + ".load_kg", x.load_kg(), 0, 500));
+      ACH_RETURN_IF_ERROR(Range(g + ".hold_seconds", x.hold_seconds(), 0, 600));
+      ACH_RETURN_IF_ERROR(
+          Range(g + ".eccentric_seconds", x.eccentric_seconds(), 0, 60));
+      ACH_RETURN_IF_ERROR(
+          Range(g + ".concentric_seconds", x.concentric_seconds(), 0, 60));
+      ACH_RETURN_IF_ERROR(
+          Range(g + ".programme_week", x.programme_week(), 0, 52));
+      ACH_RETURN_IF_ERROR(CheckResponse(g + ".response", x.response()));
+      break;
+    }
+    case Event::kFinding: {
+      const auto& fd = e.finding();
+      ACH_RETURN_IF_ERROR(
+          Enum(f + ".finding.location", fd.location(), v1::Location_IsValid));
+      ACH_RETURN_IF_ERROR(
+          Enum(f + ".finding.stage", fd.stage(), v1::Stage_IsValid));
+      if (fd.has_single_leg_heel_raise_pain()) {
+        ACH_RETURN_IF_ERROR(Range(f + ".finding.single_leg_heel_raise_pain",
+                                  fd.single_leg_heel_raise_pain(), 0, 10));
+      }
+      if (fd.has_knee_to_wall_cm()) {
+        ACH_RETURN_IF_ERROR(
+            Range(f + ".finding.knee_to_wall_cm", fd.knee_to_wall_cm(), 0, 30));
+      }
+      break;
+    }
+    case Event::kSymptomFlags:
+      break;
+    case Event::kFootwear: {
+      const auto& fw = e.footwear();
+      if (fw.has_heel_drop_mm()) {
+        ACH_RETURN_IF_ERROR(
+            Range(f + ".footwear.heel_drop_mm", fw.heel_drop_mm(), 0, 30));
+      }
+      if (fw.has_heel_lift_mm()) {
+        ACH_RETURN_IF_ERROR(
+            Range(f + ".footwear.heel_lift_mm", fw.heel_lift_mm(), 0, 30));
+      }
+      break;
+    }
+    case Event::kQuestionnaire: {
+      const auto& q = e.questionnaire();
+      ACH_RETURN_IF_ERROR(Enum(f + ".questionnaire.kind", q.kind(),
+                               v1::QuestionnaireKind_IsValid));
+      if (q.kind() == v1::QUESTIONNAIRE_KIND_UNSPECIFIED) {
+        return Bad(f + ".questionnaire.kind", "is required");
+      }
+      ACH_RETURN_IF_ERROR(
+          Range(f + ".questionnaire.total_score", q.total_score(), 0, 100));
+      if (q.item_scores_size() > 0) {
+        if (q.item_scores_size() != 8) {
+          return Bad(f + ".questionnaire.item_scores",
+                     "VISA-A has 8 items when items are given");
+        }
+        int sum = 0;
+        for (int i = 0; i < 8; ++i) {
+          ACH_RETURN_IF_ERROR(
+              Range(absl::StrCat(f, ".questionnaire.item_scores[", i, "]"),
+                    q.item_scores(i), 0, i == 7 ? 30 : 10));
+          sum += q.item_scores(i);
+        }
+        if (sum != q.total_score()) {
+          return Bad(f + ".questionnaire.total_score",
+                     absl::StrCat(q.total_score(), " is not the sum of the "
+                                  "item scores (", sum, ")"));
+        }
+      }
+      break;
+    }
+    case Event::kNote:
+      ACH_RETURN_IF_ERROR(Text(f + ".note.text", e.note().text(), 4096));
+      break;
+    case Event::kTreatmentRequest:
+      ACH_RETURN_IF_ERROR(Enum(f + ".treatment_request.treatment",
+                               e.treatment_request().treatment(),
+                               v1::Treatment_IsValid));
+      if (e.treatment_request().treatment() == v1::TREATMENT_UNSPECIFIED) {
+        return Bad(f + ".treatment_request.treatment", "is required");
+      }
+      break;
+    case Event::kTrainingGoal:
+      ACH_RETURN_IF_ERROR(Range(f + ".training_goal.target_weekly_distance_km",
+                                e.training_goal().target_weekly_distance_km(),
+                                0, 500));
+      break;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidatePolicy(const v1::ClinicPolicy& p) {
+  ACH_RETURN_IF_ERROR(
+      Enum("policy.pain_model", p.pain_model(), v1::PainModel_IsValid));
+  if (p.silbernagel_max_ok() != 0) {
+    ACH_RETURN_IF_ERROR(
+        Range("policy.silbernagel_max_ok", p.silbernagel_max_ok(), 1, 10));
+  }
+  ACH_RETURN_IF_ERROR(Enum("policy.strengthening_programme",
+                           p.strengthening_programme(),
+                           v1::StrengtheningProgramme_IsValid));
+  ACH_RETURN_IF_ERROR(Enum("policy.eccentric_dose", p.eccentric_dose(),
+                           v1::EccentricDose_IsValid));
+  for (int i = 0; i < p.disabled_plugins_size(); ++i) {
+    const std::string& id = p.disabled_plugins(i);
+    if (id.empty() || id.size() > 64) {
+      return Bad(absl::StrCat("policy.disabled_plugins[", i, "]"),
+                 "must be 1-64 characters");
+    }
+  }
+  ACH_RETURN_IF_ERROR(Text("policy.visa_a_loinc_code", p.visa_a_loinc_code(), 32));
+  ACH_RETURN_IF_ERROR(Text("policy.changed_by", p.changed_by(), 128));
+  ACH_RETURN_IF_ERROR(Text("policy.change_reason", p.change_reason(), 2048));
+  return absl::OkStatus();
+}
+
+}  // namespace achilles::validation

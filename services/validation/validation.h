@@ -1,0 +1,38 @@
+// Request validation: every field a client sends is checked here before it
+// reaches the engine or the store. Each error is INVALID_ARGUMENT with a
+// message naming the field path and the reason, e.g.
+//   "events[2].run_session.response.pain_during: 11 is outside 0-10".
+// Pure functions; thread-safe.
+#ifndef ACHILLES_SERVICES_VALIDATION_VALIDATION_H_
+#define ACHILLES_SERVICES_VALIDATION_VALIDATION_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "achilles/v1/events.pb.h"
+#include "achilles/v1/policy.pb.h"
+
+namespace achilles::validation {
+
+// Largest AppendEvents batch.
+inline constexpr int kMaxBatch = 500;
+// How far in the future occurred_at / as_of may be, for clock skew between
+// the EHR and this server.
+inline constexpr int64_t kClockSkewMicros = int64_t{5} * 60 * 1000000;
+
+// 1-64 chars of [A-Za-z0-9._:-].
+absl::Status ValidateId(absl::string_view field, absl::string_view id);
+absl::Status ValidatePatient(const achilles::v1::Patient& patient);
+// `field` prefixes the messages, e.g. "events[3]".
+absl::Status ValidateEvent(const std::string& field,
+                           const achilles::v1::Event& event, int64_t now_us);
+absl::Status ValidatePolicy(const achilles::v1::ClinicPolicy& policy);
+// Checks UTF-8 validity (proto3 parsing also enforces it for string fields;
+// this covers text from other sources such as metadata).
+bool IsValidUtf8(absl::string_view s);
+
+}  // namespace achilles::validation
+
+#endif  // ACHILLES_SERVICES_VALIDATION_VALIDATION_H_

@@ -1,0 +1,688 @@
+// RocksDB implementation of TimelineStore. The only file in the project that
+// includes <rocksdb/...>.
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/utilities/checkpoint.h>
+#include <rocksdb/write_batch.h>
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/digest.h"
+#include "common/time_util.h"
+#include "storage/internal/key_encoding.h"
+#include "storage/timeline_store.h"
+
+namespace achilles::storage {
+namespace {
+
+namespace ki = ::achilles::storage_internal;
+using ::achilles::v1::ClinicPolicy;
+using ::achilles::v1::Evaluation;
+using ::achilles::v1::Event;
+using ::achilles::v1::Patient;
+
+// Column family order; index 0 is RocksDB's mandatory default family.
+enum Cf : int {
+  kDefault = 0,
+  kPatients,
+  kEvents,
+  kEventIds,
+  kEvaluations,
+  kLatestEval,
+  kPolicies,
+  kFeedback,
+  kAudit,
+  kRecords,
+  kCfCount
+};
+constexpr std::array<const char*, kCfCount> kCfNames = {
+    "default",     "patients", "events",   "event_ids", "evaluations",
+    "latest_eval", "policies", "feedback", "audit",     "records"};
+
+absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  std::string msg = absl::StrCat(what, ": ", s.ToString());
+  if (s.IsNotFound()) return absl::NotFoundError(msg);
+  if (s.IsCorruption()) return absl::DataLossError(msg);
+  if (s.IsBusy() || s.IsTimedOut() || s.IsTryAgain()) {
+    return absl::UnavailableError(msg);
+  }
+  return absl::InternalError(msg);
+}
+
+class RocksSnapshot : public Snapshot {
+ public:
+  RocksSnapshot(rocksdb::DB* db, const rocksdb::Snapshot* snap)
+      : db_(db), snap_(snap) {}
+  ~RocksSnapshot() override { db_->ReleaseSnapshot(snap_); }
+  const rocksdb::Snapshot* get() const { return snap_; }
+
+ private:
+  rocksdb::DB* db_;
+  const rocksdb::Snapshot* snap_;
+};
+
+std::string Serialize(const google::protobuf::Message& m) {
+  std::string out;
+  m.SerializeToString(&out);
+  return out;
+}
+
+class RocksDbTimelineStore final : public TimelineStore {
+ public:
+  RocksDbTimelineStore(std::unique_ptr<rocksdb::DB> db,
+                       std::vector<rocksdb::ColumnFamilyHandle*> cfs,
+                       bool sync)
+      : db_(std::move(db)), cfs_(std::move(cfs)) {
+    sync_.sync = sync;
+    // Audit entries of reads are not worth an fsync each; they still go
+    // through the WAL and reach disk with the next synced write.
+    nosync_.sync = false;
+  }
+
+  ~RocksDbTimelineStore() override {
+    for (auto* cf : cfs_) db_->DestroyColumnFamilyHandle(cf);
+    db_->Close().PermitUncheckedError();
+  }
+
+  absl::StatusOr<bool> UpsertPatient(const std::string& clinic,
+                                     Patient& patient) override {
+    const std::string key = ki::PatientKey(clinic, patient.patient_id());
+    absl::MutexLock lock(&StripeFor(key));
+    std::string existing;
+    rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), cfs_[kPatients], key, &existing);
+    bool created = s.IsNotFound();
+    if (!created && !s.ok()) return FromRocks(s, "read patient");
+    const auto now = FromMicros(NowMicros());
+    if (created) {
+      *patient.mutable_created_at() = now;
+    } else {
+      Patient old;
+      if (!old.ParseFromString(existing)) {
+        return absl::DataLossError("stored patient record does not parse");
+      }
+      *patient.mutable_created_at() = old.created_at();
+    }
+    *patient.mutable_updated_at() = now;
+    rocksdb::WriteBatch batch;
+    batch.Put(cfs_[kPatients], key, Serialize(patient));
+    AddAudit(&batch, clinic, patient.patient_id(),
+             created ? "patient.create" : "patient.update");
+    if (auto st = FromRocks(db_->Write(sync_, &batch), "write patient");
+        !st.ok()) {
+      return st;
+    }
+    return created;
+  }
+
+  absl::StatusOr<Patient> GetPatient(const std::string& clinic,
+                                     const std::string& patient_id,
+                                     const Snapshot* snapshot) override {
+    std::string value;
+    rocksdb::Status s = db_->Get(ReadOpts(snapshot), cfs_[kPatients],
+                                 ki::PatientKey(clinic, patient_id), &value);
+    if (s.IsNotFound()) {
+      return absl::NotFoundError(
+          absl::StrCat("patient '", patient_id, "' not found"));
+    }
+    if (!s.ok()) return FromRocks(s, "read patient");
+    Patient p;
+    if (!p.ParseFromString(value)) {
+      return absl::DataLossError("stored patient record does not parse");
+    }
+    return p;
+  }
+
+  absl::StatusOr<DeleteResult> DeletePatient(
+      const std::string& clinic, const std::string& patient_id) override {
+    const std::string key = ki::PatientKey(clinic, patient_id);
+    absl::MutexLock lock(&StripeFor(key));
+    auto patient = GetPatient(clinic, patient_id, nullptr);
+    if (!patient.ok()) return patient.status();
+    const std::string prefix = ki::PatientPrefix(clinic, patient_id);
+    const std::string end = ki::PrefixEnd(prefix);
+    DeleteResult result;
+    result.events_deleted = CountPrefix(kEvents, prefix);
+    result.evaluations_deleted = CountPrefix(kEvaluations, prefix);
+    rocksdb::WriteBatch batch;
+    batch.Delete(cfs_[kPatients], key);
+    batch.Delete(cfs_[kLatestEval], key);
+    for (Cf cf : {kEvents, kEventIds, kEvaluations, kFeedback}) {
+      batch.DeleteRange(cfs_[cf], prefix, end);
+    }
+    AddAudit(&batch, clinic, patient_id, "patient.erase");
+    if (auto st = FromRocks(db_->Write(sync_, &batch), "erase patient");
+        !st.ok()) {
+      return st;
+    }
+    return result;
+  }
+
+  absl::StatusOr<PatientPage> ListPatients(const std::string& clinic,
+                                           int page_size,
+                                           const std::string& page_token,
+                                           const Snapshot* snapshot) override {
+    const std::string prefix = ki::ClinicPrefix(clinic);
+    std::string start = prefix;
+    if (!page_token.empty()) {
+      std::string decoded;
+      if (!absl::WebSafeBase64Unescape(page_token, &decoded) ||
+          !absl::StartsWith(decoded, prefix)) {
+        return absl::InvalidArgumentError(
+            "page_token: not a token from a previous ListPatients call");
+      }
+      start = decoded;
+    }
+    const std::string end = ki::PrefixEnd(prefix);
+    rocksdb::Slice upper(end);
+    rocksdb::ReadOptions ro = ReadOpts(snapshot);
+    ro.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(ro, cfs_[kPatients]));
+    PatientPage page;
+    for (it->Seek(start); it->Valid(); it->Next()) {
+      if (static_cast<int>(page.patients.size()) == page_size) {
+        std::string token;
+        absl::WebSafeBase64Escape(it->key().ToString(), &token);
+        page.next_page_token = token;
+        break;
+      }
+      Patient p;
+      if (!p.ParseFromArray(it->value().data(), it->value().size())) {
+        return absl::DataLossError("stored patient record does not parse");
+      }
+      page.patients.push_back(std::move(p));
+    }
+    if (auto st = FromRocks(it->status(), "list patients"); !st.ok()) {
+      return st;
+    }
+    return page;
+  }
+
+  absl::Status ForEachPatientId(
+      const std::string& clinic,
+      const std::function<absl::Status(const std::string&)>& fn,
+      const Snapshot* snapshot) override {
+    const std::string prefix = ki::ClinicPrefix(clinic);
+    const std::string end = ki::PrefixEnd(prefix);
+    rocksdb::Slice upper(end);
+    rocksdb::ReadOptions ro = ReadOpts(snapshot);
+    ro.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(ro, cfs_[kPatients]));
+    for (it->Seek(prefix); it->Valid(); it->Next()) {
+      absl::string_view k(it->key().data(), it->key().size());
+      k.remove_prefix(prefix.size());
+      if (auto st = fn(std::string(k)); !st.ok()) return st;
+    }
+    return FromRocks(it->status(), "scan patients");
+  }
+
+  absl::StatusOr<AppendResult> AppendEvents(
+      const std::string& clinic, const std::string& patient_id,
+      const std::vector<Event>& events) override {
+    const std::string pkey = ki::PatientKey(clinic, patient_id);
+    absl::MutexLock lock(&StripeFor(pkey));
+    std::string unused;
+    rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), cfs_[kPatients], pkey, &unused);
+    if (s.IsNotFound()) {
+      return absl::NotFoundError(
+          absl::StrCat("patient '", patient_id, "' not found"));
+    }
+    if (!s.ok()) return FromRocks(s, "read patient");
+
+    AppendResult result;
+    rocksdb::WriteBatch batch;
+    absl::flat_hash_map<std::string, std::string> in_batch;  // id -> bytes
+    for (const Event& e : events) {
+      const std::string bytes = Serialize(e);
+      const std::string id_key =
+          ki::EventIdKey(clinic, patient_id, e.event_id());
+      // The same id twice inside one batch: identical is a harmless repeat,
+      // different content is a client bug worth refusing.
+      if (auto it = in_batch.find(e.event_id()); it != in_batch.end()) {
+        if (it->second != bytes) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "events: event_id '", e.event_id(),
+              "' appears twice in the batch with different content"));
+        }
+        continue;
+      }
+      std::string event_key;
+      rocksdb::Status g = db_->Get(rocksdb::ReadOptions(), cfs_[kEventIds],
+                                   id_key, &event_key);
+      if (g.ok()) {
+        std::string stored;
+        rocksdb::Status g2 = db_->Get(rocksdb::ReadOptions(), cfs_[kEvents],
+                                      event_key, &stored);
+        if (!g2.ok()) return FromRocks(g2, "read stored event");
+        if (stored != bytes) {
+          return absl::AlreadyExistsError(absl::StrCat(
+              "event_id '", e.event_id(),
+              "' is already stored with different content; use a new "
+              "event_id for a new event"));
+        }
+        result.duplicate_event_ids.push_back(e.event_id());
+        in_batch.emplace(e.event_id(), bytes);
+        continue;
+      }
+      if (!g.IsNotFound()) return FromRocks(g, "read event index");
+      const std::string key = ki::EventKey(
+          clinic, patient_id, ToMicros(e.occurred_at()), e.event_id());
+      batch.Put(cfs_[kEvents], key, bytes);
+      batch.Put(cfs_[kEventIds], id_key, key);
+      in_batch.emplace(e.event_id(), bytes);
+      ++result.appended;
+    }
+    if (result.appended > 0) {
+      AddAudit(&batch, clinic, patient_id,
+               absl::StrCat("events.append n=", result.appended));
+      if (auto st = FromRocks(db_->Write(sync_, &batch), "append events");
+          !st.ok()) {
+        return st;
+      }
+    }
+    return result;
+  }
+
+  absl::StatusOr<EventPage> ListEvents(const std::string& clinic,
+                                       const std::string& patient_id,
+                                       int64_t from_us, int64_t to_us,
+                                       int page_size,
+                                       const std::string& page_token) override {
+    if (auto p = GetPatient(clinic, patient_id, nullptr); !p.ok()) {
+      return p.status();
+    }
+    const std::string prefix = ki::PatientPrefix(clinic, patient_id);
+    std::string start = prefix;
+    ki::AppendTime(&start, from_us);
+    if (!page_token.empty()) {
+      std::string decoded;
+      if (!absl::WebSafeBase64Unescape(page_token, &decoded) ||
+          decoded.size() < 8) {
+        return absl::InvalidArgumentError(
+            "page_token: not a token from a previous ListEvents call");
+      }
+      start = prefix + decoded;
+    }
+    std::string end = prefix;
+    ki::AppendTime(&end, to_us);
+    rocksdb::Slice upper(end);
+    rocksdb::ReadOptions ro;
+    ro.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cfs_[kEvents]));
+    EventPage page;
+    for (it->Seek(start); it->Valid(); it->Next()) {
+      if (static_cast<int>(page.events.size()) == page_size) {
+        std::string token;
+        absl::WebSafeBase64Escape(
+            it->key().ToString().substr(prefix.size()), &token);
+        page.next_page_token = token;
+        break;
+      }
+      Event e;
+      if (!e.ParseFromArray(it->value().data(), it->value().size())) {
+        return absl::DataLossError("stored event does not parse");
+      }
+      page.events.push_back(std::move(e));
+    }
+    if (auto st = FromRocks(it->status(), "list events"); !st.ok()) return st;
+    Audit(clinic, patient_id, "events.list").IgnoreError();
+    return page;
+  }
+
+  absl::StatusOr<std::vector<Event>> LoadTimeline(
+      const std::string& clinic, const std::string& patient_id,
+      int64_t as_of_us, const Snapshot* snapshot) override {
+    const std::string prefix = ki::PatientPrefix(clinic, patient_id);
+    std::string end = prefix;
+    // Events at exactly as_of are included: bound at as_of + 1 us.
+    ki::AppendTime(&end, as_of_us + 1);
+    rocksdb::Slice upper(end);
+    rocksdb::ReadOptions ro = ReadOpts(snapshot);
+    ro.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cfs_[kEvents]));
+    std::vector<Event> events;
+    for (it->Seek(prefix); it->Valid(); it->Next()) {
+      Event e;
+      if (!e.ParseFromArray(it->value().data(), it->value().size())) {
+        return absl::DataLossError("stored event does not parse");
+      }
+      events.push_back(std::move(e));
+    }
+    if (auto st = FromRocks(it->status(), "load timeline"); !st.ok()) {
+      return st;
+    }
+    return events;
+  }
+
+  absl::StatusOr<int64_t> CountEvents(const std::string& clinic,
+                                      const std::string& patient_id) override {
+    return CountPrefix(kEvents, ki::PatientPrefix(clinic, patient_id));
+  }
+
+  absl::StatusOr<std::optional<int64_t>> LastEventMicros(
+      const std::string& clinic, const std::string& patient_id,
+      const Snapshot* snapshot) override {
+    const std::string prefix = ki::PatientPrefix(clinic, patient_id);
+    const std::string end = ki::PrefixEnd(prefix);
+    rocksdb::ReadOptions ro = ReadOpts(snapshot);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cfs_[kEvents]));
+    it->SeekForPrev(end);
+    if (it->Valid() && it->key().starts_with(prefix)) {
+      return std::optional<int64_t>(ki::ReadTime(
+          absl::string_view(it->key().data() + prefix.size(), 8)));
+    }
+    if (auto st = FromRocks(it->status(), "last event"); !st.ok()) return st;
+    return std::optional<int64_t>();
+  }
+
+  absl::Status PutEvaluation(const Evaluation& evaluation) override {
+    const std::string pkey =
+        ki::PatientKey(evaluation.clinic_id(), evaluation.patient_id());
+    absl::MutexLock lock(&StripeFor(pkey));
+    // Refuse to store for a patient erased while the evaluation ran.
+    std::string unused;
+    rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), cfs_[kPatients], pkey, &unused);
+    if (s.IsNotFound()) {
+      return absl::NotFoundError(
+          absl::StrCat("patient '", evaluation.patient_id(), "' not found"));
+    }
+    if (!s.ok()) return FromRocks(s, "read patient");
+    rocksdb::WriteBatch batch;
+    batch.Put(cfs_[kEvaluations],
+              absl::StrCat(ki::PatientPrefix(evaluation.clinic_id(),
+                                             evaluation.patient_id()),
+                           evaluation.evaluation_id()),
+              Serialize(evaluation));
+    batch.Put(cfs_[kLatestEval], pkey, evaluation.evaluation_id());
+    AddAudit(&batch, evaluation.clinic_id(), evaluation.patient_id(),
+             "evaluation.store");
+    return FromRocks(db_->Write(sync_, &batch), "store evaluation");
+  }
+
+  absl::StatusOr<Evaluation> GetEvaluation(
+      const std::string& clinic, const std::string& patient_id,
+      const std::string& evaluation_id) override {
+    return ReadEvaluation(clinic, patient_id, evaluation_id, nullptr);
+  }
+
+  absl::StatusOr<Evaluation> GetLatestEvaluation(
+      const std::string& clinic, const std::string& patient_id,
+      const Snapshot* snapshot) override {
+    std::string id;
+    rocksdb::Status s = db_->Get(ReadOpts(snapshot), cfs_[kLatestEval],
+                                 ki::PatientKey(clinic, patient_id), &id);
+    if (s.IsNotFound()) {
+      return absl::NotFoundError(
+          absl::StrCat("patient '", patient_id, "' has no evaluation"));
+    }
+    if (!s.ok()) return FromRocks(s, "read latest evaluation");
+    return ReadEvaluation(clinic, patient_id, id, snapshot);
+  }
+
+  absl::Status PutPolicy(const std::string& clinic, ClinicPolicy& policy,
+                         int64_t expected_version) override {
+    absl::MutexLock lock(&StripeFor(ki::ClinicPrefix(clinic)));
+    int64_t current = 0;
+    auto latest = GetPolicy(clinic, 0);
+    if (latest.ok()) {
+      current = latest->version();
+    } else if (!absl::IsNotFound(latest.status())) {
+      return latest.status();
+    }
+    if (expected_version >= 0 && expected_version != current) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "expected_version ", expected_version, " is not the current policy "
+          "version ", current, "; re-read the policy and retry"));
+    }
+    policy.set_version(current + 1);
+    rocksdb::WriteBatch batch;
+    batch.Put(cfs_[kPolicies], ki::PolicyKey(clinic, policy.version()),
+              Serialize(policy));
+    AddAudit(&batch, clinic, "", absl::StrCat("policy.set v", policy.version()));
+    return FromRocks(db_->Write(sync_, &batch), "store policy");
+  }
+
+  absl::StatusOr<ClinicPolicy> GetPolicy(const std::string& clinic,
+                                         int64_t version) override {
+    std::string value;
+    if (version > 0) {
+      rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cfs_[kPolicies],
+                                   ki::PolicyKey(clinic, version), &value);
+      if (s.IsNotFound()) {
+        return absl::NotFoundError(
+            absl::StrCat("policy version ", version, " not found"));
+      }
+      if (!s.ok()) return FromRocks(s, "read policy");
+    } else {
+      const std::string prefix = ki::ClinicPrefix(clinic);
+      std::unique_ptr<rocksdb::Iterator> it(
+          db_->NewIterator(rocksdb::ReadOptions(), cfs_[kPolicies]));
+      it->SeekForPrev(ki::PrefixEnd(prefix));
+      if (!it->Valid() || !it->key().starts_with(prefix)) {
+        if (auto st = FromRocks(it->status(), "read policy"); !st.ok()) {
+          return st;
+        }
+        return absl::NotFoundError("clinic has no stored policy");
+      }
+      value = it->value().ToString();
+    }
+    ClinicPolicy p;
+    if (!p.ParseFromString(value)) {
+      return absl::DataLossError("stored policy does not parse");
+    }
+    return p;
+  }
+
+  absl::StatusOr<std::string> PutFeedback(const std::string& clinic,
+                                          const std::string& patient_id,
+                                          const std::string& evaluation_id,
+                                          const std::string& record) override {
+    std::string key = absl::StrCat(ki::PatientPrefix(clinic, patient_id),
+                                   evaluation_id, absl::string_view("\0", 1));
+    ki::AppendTime(&key, NowMicros());
+    ki::AppendBigEndian64(&key, seq_.fetch_add(1));
+    const std::string id = absl::BytesToHexString(key.substr(key.size() - 16));
+    rocksdb::WriteBatch batch;
+    batch.Put(cfs_[kFeedback], key, record);
+    AddAudit(&batch, clinic, patient_id, "feedback.record");
+    if (auto st = FromRocks(db_->Write(sync_, &batch), "store feedback");
+        !st.ok()) {
+      return st;
+    }
+    return id;
+  }
+
+  absl::Status PutRecord(const std::string& clinic, const std::string& key,
+                         const std::string& value) override {
+    return FromRocks(db_->Put(sync_, cfs_[kRecords],
+                              absl::StrCat(ki::ClinicPrefix(clinic), key),
+                              value),
+                     "store record");
+  }
+
+  absl::StatusOr<std::string> GetRecord(const std::string& clinic,
+                                        const std::string& key) override {
+    std::string value;
+    rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), cfs_[kRecords],
+                 absl::StrCat(ki::ClinicPrefix(clinic), key), &value);
+    if (s.IsNotFound()) {
+      return absl::NotFoundError(absl::StrCat("record '", key, "' not found"));
+    }
+    if (!s.ok()) return FromRocks(s, "read record");
+    return value;
+  }
+
+  absl::Status Audit(const std::string& clinic, const std::string& patient_id,
+                     const std::string& action) override {
+    rocksdb::WriteBatch batch;
+    AddAudit(&batch, clinic, patient_id, action);
+    return FromRocks(db_->Write(nosync_, &batch), "audit");
+  }
+
+  absl::StatusOr<std::vector<std::string>> ReadAudit(int limit) override {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions(), cfs_[kAudit]));
+    std::vector<std::string> out;
+    for (it->SeekToFirst(); it->Valid() && static_cast<int>(out.size()) < limit;
+         it->Next()) {
+      out.push_back(it->value().ToString());
+    }
+    if (auto st = FromRocks(it->status(), "read audit"); !st.ok()) return st;
+    return out;
+  }
+
+  std::unique_ptr<Snapshot> GetSnapshot() override {
+    return std::make_unique<RocksSnapshot>(db_.get(), db_->GetSnapshot());
+  }
+
+  absl::Status Flush() override {
+    rocksdb::FlushOptions fo;
+    fo.wait = true;
+    if (auto st = FromRocks(db_->Flush(fo, cfs_), "flush"); !st.ok()) {
+      return st;
+    }
+    return FromRocks(db_->SyncWAL(), "sync WAL");
+  }
+
+  absl::Status Checkpoint(const std::string& dir) override {
+    rocksdb::Checkpoint* raw = nullptr;
+    if (auto st = FromRocks(rocksdb::Checkpoint::Create(db_.get(), &raw),
+                            "checkpoint");
+        !st.ok()) {
+      return st;
+    }
+    std::unique_ptr<rocksdb::Checkpoint> cp(raw);
+    return FromRocks(cp->CreateCheckpoint(dir), "checkpoint " + dir);
+  }
+
+ private:
+  rocksdb::ReadOptions ReadOpts(const Snapshot* snapshot) const {
+    rocksdb::ReadOptions ro;
+    if (snapshot != nullptr) {
+      ro.snapshot = static_cast<const RocksSnapshot*>(snapshot)->get();
+    }
+    return ro;
+  }
+
+  absl::StatusOr<Evaluation> ReadEvaluation(const std::string& clinic,
+                                            const std::string& patient_id,
+                                            const std::string& evaluation_id,
+                                            const Snapshot* snapshot) {
+    std::string value;
+    rocksdb::Status s = db_->Get(
+        ReadOpts(snapshot), cfs_[kEvaluations],
+        absl::StrCat(ki::PatientPrefix(clinic, patient_id), evaluation_id),
+        &value);
+    if (s.IsNotFound()) {
+      return absl::NotFoundError(
+          absl::StrCat("evaluation '", evaluation_id, "' not found for "
+                       "patient '", patient_id, "'"));
+    }
+    if (!s.ok()) return FromRocks(s, "read evaluation");
+    Evaluation e;
+    if (!e.ParseFromString(value)) {
+      return absl::DataLossError("stored evaluation does not parse");
+    }
+    return e;
+  }
+
+  int64_t CountPrefix(Cf cf, const std::string& prefix) {
+    const std::string end = ki::PrefixEnd(prefix);
+    rocksdb::Slice upper(end);
+    rocksdb::ReadOptions ro;
+    ro.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cfs_[cf]));
+    int64_t n = 0;
+    for (it->Seek(prefix); it->Valid(); it->Next()) ++n;
+    return n;
+  }
+
+  void AddAudit(rocksdb::WriteBatch* batch, const std::string& clinic,
+                const std::string& patient_id, const std::string& action) {
+    std::string key;
+    ki::AppendTime(&key, NowMicros());
+    ki::AppendBigEndian64(&key, seq_.fetch_add(1));
+    // A pseudonym, not the id: erasure must leave no patient identifier, yet
+    // an auditor holding the id can still find its entries.
+    const std::string who =
+        patient_id.empty()
+            ? std::string("-")
+            : Sha256Hex(absl::StrCat(clinic, "/", patient_id)).substr(0, 16);
+    batch->Put(cfs_[kAudit], key, absl::StrCat(clinic, "\t", action, "\t", who));
+  }
+
+  absl::Mutex& StripeFor(const std::string& key) {
+    return stripes_[absl::Hash<std::string>()(key) % stripes_.size()];
+  }
+
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs_;
+  rocksdb::WriteOptions sync_;
+  rocksdb::WriteOptions nosync_;
+  std::atomic<uint64_t> seq_{0};
+  std::array<absl::Mutex, 64> stripes_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<TimelineStore>> OpenRocksDbStore(
+    const StoreOptions& options) {
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.create_missing_column_families = options.create_if_missing;
+  db_options.paranoid_checks = true;
+  db_options.IncreaseParallelism(2);
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const char* name : kCfNames) {
+    descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  }
+
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, descriptors,
+                                        &handles, &raw);
+  if (!s.ok()) {
+    const std::string msg = s.ToString();
+    if (s.IsIOError() && absl::StrContains(msg, "lock")) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "data dir ", options.path,
+          " is locked by another process (is a server already running on "
+          "it?): ",
+          msg));
+    }
+    if (s.IsCorruption()) {
+      return absl::DataLossError(absl::StrCat(
+          "data dir ", options.path, " is corrupt: ", msg,
+          ". Restore from a checkpoint; the server will not start on it."));
+    }
+    if (s.IsInvalidArgument() && !options.create_if_missing) {
+      return absl::NotFoundError(
+          absl::StrCat("no store at ", options.path, ": ", msg));
+    }
+    return absl::InternalError(
+        absl::StrCat("cannot open data dir ", options.path, ": ", msg));
+  }
+  return std::unique_ptr<TimelineStore>(new RocksDbTimelineStore(
+      std::unique_ptr<rocksdb::DB>(raw), std::move(handles),
+      options.sync_writes));
+}
+
+}  // namespace achilles::storage

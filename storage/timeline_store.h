@@ -1,0 +1,178 @@
+// TimelineStore: the durable home of patients, their timeline events, clinic
+// policies, stored evaluations, clinician feedback and the audit trail.
+//
+// Every record is scoped by clinic (tenant) first, so two clinics never share
+// a key range. A patient's events are ordered by occurred_at then event_id and
+// read with one prefix scan.
+//
+// Contract:
+//  - AppendEvents is all-or-nothing (one RocksDB WriteBatch) and synced to the
+//    WAL before it returns OK, so an acknowledged append survives kill -9 and
+//    power loss. Retrying a batch is safe: an event whose id is stored with
+//    identical bytes is reported as a duplicate; the same id with different
+//    content fails the whole batch with ALREADY_EXISTS naming the id.
+//  - "Not found" is an ordinary NOT_FOUND status, never a crash.
+//  - Reads may pass a Snapshot to see one consistent point in time across
+//    many patients (caseload re-evaluation).
+//  - Callers validate input first (services/validation); the store assumes
+//    ids are 1-64 chars of [A-Za-z0-9._:-] and never contain NUL.
+//
+// Thread-safety: all methods are safe to call concurrently. Writes to one
+// patient are serialized internally so the duplicate check and the write are
+// atomic.
+#ifndef ACHILLES_STORAGE_TIMELINE_STORE_H_
+#define ACHILLES_STORAGE_TIMELINE_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "achilles/v1/evaluation.pb.h"
+#include "achilles/v1/events.pb.h"
+#include "achilles/v1/policy.pb.h"
+
+namespace achilles::storage {
+
+struct StoreOptions {
+  std::string path;
+  // fsync the WAL on every acknowledged write. Turning it off keeps data
+  // across a process crash but not across power loss; only for benchmarks.
+  bool sync_writes = true;
+  bool create_if_missing = true;
+};
+
+struct AppendResult {
+  int appended = 0;
+  std::vector<std::string> duplicate_event_ids;
+};
+
+struct DeleteResult {
+  int64_t events_deleted = 0;
+  int64_t evaluations_deleted = 0;
+};
+
+struct EventPage {
+  std::vector<achilles::v1::Event> events;
+  std::string next_page_token;
+};
+
+struct PatientPage {
+  std::vector<achilles::v1::Patient> patients;
+  std::string next_page_token;
+};
+
+// A point-in-time view of the whole store. Release by destroying it.
+class Snapshot {
+ public:
+  virtual ~Snapshot() = default;
+};
+
+class TimelineStore {
+ public:
+  virtual ~TimelineStore() = default;
+
+  // Creates or replaces the patient record, keeping created_at. Returns true
+  // when the patient was created.
+  virtual absl::StatusOr<bool> UpsertPatient(const std::string& clinic,
+                                             achilles::v1::Patient& patient) = 0;
+  virtual absl::StatusOr<achilles::v1::Patient> GetPatient(
+      const std::string& clinic, const std::string& patient_id,
+      const Snapshot* snapshot = nullptr) = 0;
+  // Erases the patient and every event, evaluation and feedback record.
+  virtual absl::StatusOr<DeleteResult> DeletePatient(
+      const std::string& clinic, const std::string& patient_id) = 0;
+  virtual absl::StatusOr<PatientPage> ListPatients(
+      const std::string& clinic, int page_size, const std::string& page_token,
+      const Snapshot* snapshot = nullptr) = 0;
+  // Calls `fn` for every patient id of the clinic in id order; stops early
+  // and returns fn's status when it is not OK.
+  virtual absl::Status ForEachPatientId(
+      const std::string& clinic,
+      const std::function<absl::Status(const std::string&)>& fn,
+      const Snapshot* snapshot = nullptr) = 0;
+
+  // NOT_FOUND when the patient does not exist.
+  virtual absl::StatusOr<AppendResult> AppendEvents(
+      const std::string& clinic, const std::string& patient_id,
+      const std::vector<achilles::v1::Event>& events) = 0;
+  // Events with from_us <= occurred_at < to_us, paged. INVALID_ARGUMENT for a
+  // page token that this call did not hand out.
+  virtual absl::StatusOr<EventPage> ListEvents(
+      const std::string& clinic, const std::string& patient_id,
+      int64_t from_us, int64_t to_us, int page_size,
+      const std::string& page_token) = 0;
+  // The whole timeline with occurred_at <= as_of_us, in order.
+  virtual absl::StatusOr<std::vector<achilles::v1::Event>> LoadTimeline(
+      const std::string& clinic, const std::string& patient_id,
+      int64_t as_of_us, const Snapshot* snapshot = nullptr) = 0;
+  virtual absl::StatusOr<int64_t> CountEvents(
+      const std::string& clinic, const std::string& patient_id) = 0;
+  // occurred_at of the newest event, or nullopt for an empty timeline.
+  virtual absl::StatusOr<std::optional<int64_t>> LastEventMicros(
+      const std::string& clinic, const std::string& patient_id,
+      const Snapshot* snapshot = nullptr) = 0;
+
+  // Stores an evaluation and marks it the patient's latest.
+  virtual absl::Status PutEvaluation(
+      const achilles::v1::Evaluation& evaluation) = 0;
+  virtual absl::StatusOr<achilles::v1::Evaluation> GetEvaluation(
+      const std::string& clinic, const std::string& patient_id,
+      const std::string& evaluation_id) = 0;
+  // NOT_FOUND when the patient has never been evaluated.
+  virtual absl::StatusOr<achilles::v1::Evaluation> GetLatestEvaluation(
+      const std::string& clinic, const std::string& patient_id,
+      const Snapshot* snapshot = nullptr) = 0;
+
+  // Stores `policy` as the next version for the clinic (assigned here and
+  // written back into policy.version). FAILED_PRECONDITION when
+  // expected_version >= 0 and is not the current version.
+  virtual absl::Status PutPolicy(const std::string& clinic,
+                                 achilles::v1::ClinicPolicy& policy,
+                                 int64_t expected_version) = 0;
+  // version 0 = current. NOT_FOUND when the clinic has no stored policy or
+  // no such version.
+  virtual absl::StatusOr<achilles::v1::ClinicPolicy> GetPolicy(
+      const std::string& clinic, int64_t version) = 0;
+
+  // Stores an opaque feedback record; returns its id.
+  virtual absl::StatusOr<std::string> PutFeedback(
+      const std::string& clinic, const std::string& patient_id,
+      const std::string& evaluation_id, const std::string& record) = 0;
+
+  // Generic small records keyed by clinic and name (caseload run state).
+  virtual absl::Status PutRecord(const std::string& clinic,
+                                 const std::string& key,
+                                 const std::string& value) = 0;
+  virtual absl::StatusOr<std::string> GetRecord(const std::string& clinic,
+                                                const std::string& key) = 0;
+
+  // Appends an audit entry (who did what to which patient). Patient ids are
+  // stored pseudonymised so erasure leaves no identifier behind.
+  virtual absl::Status Audit(const std::string& clinic,
+                             const std::string& patient_id,
+                             const std::string& action) = 0;
+  // Audit entries in order, for tests and export: "clinic\taction\tpseudonym".
+  virtual absl::StatusOr<std::vector<std::string>> ReadAudit(int limit) = 0;
+
+  virtual std::unique_ptr<Snapshot> GetSnapshot() = 0;
+  // Flushes memtables and syncs the WAL; called on graceful shutdown.
+  virtual absl::Status Flush() = 0;
+  // Writes a consistent copy of the store to `dir` (hard links where
+  // possible). `dir` must not exist.
+  virtual absl::Status Checkpoint(const std::string& dir) = 0;
+};
+
+// Opens (creating if asked) the RocksDB store at options.path.
+// FAILED_PRECONDITION with the path when another process holds the lock;
+// DATA_LOSS when the files are corrupt; INTERNAL otherwise.
+absl::StatusOr<std::unique_ptr<TimelineStore>> OpenRocksDbStore(
+    const StoreOptions& options);
+
+}  // namespace achilles::storage
+
+#endif  // ACHILLES_STORAGE_TIMELINE_STORE_H_
