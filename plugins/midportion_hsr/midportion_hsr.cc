@@ -44,6 +44,19 @@ std::vector<std::string> Ids(const v1::Feature& f) {
   return {f.event_ids().begin(), f.event_ids().end()};
 }
 
+const char* StageWords(v1::Stage s) {
+  switch (s) {
+    case v1::STAGE_REACTIVE:
+      return "reactive";
+    case v1::STAGE_DISREPAIR:
+      return "disrepair";
+    case v1::STAGE_DEGENERATIVE:
+      return "degenerative";
+    default:
+      return "not recorded";
+  }
+}
+
 void Prescribe(Recommend& r, int week, const Dose& d) {
   auto* p = r.Prescription();
   p->set_exercise(
@@ -96,7 +109,7 @@ class MidportionHsr : public achilles::sdk::Plugin {
           .Detail("Three bilateral calf-raise exercises, full range.")
           .Observe("tendinopathy location", "mid-portion",
                    {f.finding_event_ids().begin(), f.finding_event_ids().end()})
-          .Observe("stage", v1::Stage_Name(f.stage()))
+          .Observe("stage", StageWords(f.stage()))
           .Rule("D1", "Mid-portion, no red flag, irritability settled: heavy "
                       "slow resistance 3 sessions/week for 12 weeks",
                 "location = mid-portion and no warning or critical red flag")

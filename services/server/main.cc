@@ -21,6 +21,9 @@ ABSL_FLAG(int, plugin_timeout_ms, 2000, "deadline for one plugin call");
 ABSL_FLAG(std::string, plugin_allowlist, "",
           "comma-separated SHA-256 digests; when set, only these plugin files "
           "load");
+ABSL_FLAG(std::string, port_file, "",
+          "write the bound port to this file once serving (for scripts and "
+          "tests using --listen=...:0)");
 ABSL_FLAG(bool, sync_writes, true,
           "fsync the WAL before acknowledging a write (keep on in production)");
 
@@ -66,6 +69,16 @@ int main(int argc, char** argv) {
     achilles::Log(achilles::LogLevel::kError, "cannot start: ",
                   server.status().message());
     return 1;
+  }
+
+  if (const std::string pf = absl::GetFlag(FLAGS_port_file); !pf.empty()) {
+    // Write then rename, so a reader never sees a half-written number.
+    const std::string tmp = pf + ".tmp";
+    if (FILE* f = std::fopen(tmp.c_str(), "w")) {
+      std::fprintf(f, "%d\n", (*server)->port());
+      std::fclose(f);
+      std::rename(tmp.c_str(), pf.c_str());
+    }
   }
 
   std::thread waiter([&] {

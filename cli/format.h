@@ -1,0 +1,26 @@
+// Human-readable rendering of API responses for achillesctl: plain words a
+// clinician can read at the desk, no internal jargon. Pure; thread-safe.
+#ifndef ACHILLES_CLI_FORMAT_H_
+#define ACHILLES_CLI_FORMAT_H_
+
+#include <string>
+
+#include "achilles/v1/admin_service.pb.h"
+#include "achilles/v1/evaluation.pb.h"
+#include "achilles/v1/events.pb.h"
+
+namespace achilles::cli {
+
+std::string FormatEvaluation(const achilles::v1::Evaluation& ev);
+std::string FormatPrescription(const achilles::v1::Prescription& p);
+// One line per event: time, id, kind, key values.
+std::string FormatEventLine(const achilles::v1::Event& e);
+std::string FormatPlugins(const achilles::v1::ListPluginsResponse& resp);
+std::string FormatPolicy(const achilles::v1::ClinicPolicy& policy);
+const char* SeverityName(achilles::v1::Severity s);
+// "INVALID_ARGUMENT" etc.
+const char* CodeName(int grpc_code);
+
+}  // namespace achilles::cli
+
+#endif  // ACHILLES_CLI_FORMAT_H_
