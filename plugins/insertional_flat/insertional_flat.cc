@@ -29,7 +29,10 @@ class InsertionalFlat : public achilles::sdk::Plugin {
   Result Evaluate(const v1::PluginRequest& req,
                   v1::PluginResponse* resp) override {
     const v1::Features& f = req.features();
-    if (f.location() != v1::LOCATION_INSERTIONAL) return Result::Ok();
+    if (f.location() != v1::LOCATION_INSERTIONAL &&
+        f.location() != v1::LOCATION_MIXED) {
+      return Result::Ok();
+    }
     const std::vector<std::string> finding(f.finding_event_ids().begin(),
                                            f.finding_event_ids().end());
 
@@ -58,7 +61,11 @@ class InsertionalFlat : public achilles::sdk::Plugin {
                            f.pain_after_exercise_increase().value() > 0;
     Recommend r(pain_rose ? "flat_loading_reduce" : "flat_loading");
     r.Category(v1::CATEGORY_EXERCISE)
-        .Observe("tendinopathy location", "insertional", finding)
+        .Observe("tendinopathy location",
+                 f.location() == v1::LOCATION_MIXED
+                     ? "mid-portion and insertional"
+                     : "insertional",
+                 finding)
         .Rule("D2", "Insertional: eccentric loading with no dorsiflexion, "
                     "lowering only to floor level; 3x15, twice a day, 7 days "
                     "a week, 12 weeks",

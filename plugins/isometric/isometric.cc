@@ -43,7 +43,8 @@ class Isometric : public achilles::sdk::Plugin {
         f.single_leg_heel_raise_pain().value() >= RedFrom(req.policy());
     const bool on_holds = f.isometric_sessions().present();
     if (!reactive && !raise_hurts && !on_holds) return Result::Ok();
-    const bool insertional = f.location() == v1::LOCATION_INSERTIONAL;
+    const bool insertional = f.location() == v1::LOCATION_INSERTIONAL ||
+                             f.location() == v1::LOCATION_MIXED;
 
     if (f.isometric_pain_change().present() &&
         f.isometric_pain_change().value() > 0) {

@@ -1,7 +1,8 @@
 // Mid-portion heavy slow resistance (CLINICAL.md D1, Beyer 2015), with the
 // Alfredson eccentric alternative when the clinic's policy prefers it (F#4).
 //
-// Entry: location MID-PORTION, no warning or critical red flag, irritability
+// Entry: location MID-PORTION (or MIXED, where the engine applies the
+// insertional blocks to this advice too), no warning or critical red flag, irritability
 // settled (not REACTIVE). A patient already on the programme whose only flags
 // are step-back flags (RF-7, RF-8) gets the step-back dose instead.
 #include <string>
@@ -90,7 +91,10 @@ class MidportionHsr : public achilles::sdk::Plugin {
   Result Evaluate(const v1::PluginRequest& req,
                   v1::PluginResponse* resp) override {
     const v1::Features& f = req.features();
-    if (f.location() != v1::LOCATION_MIDPORTION) return Result::Ok();
+    if (f.location() != v1::LOCATION_MIDPORTION &&
+        f.location() != v1::LOCATION_MIXED) {
+      return Result::Ok();
+    }
     const bool on_programme = f.hsr_last_week().present();
     if (f.worst_red_flag() >= v1::SEVERITY_WARNING &&
         !(on_programme && OnlyStepBackFlags(f))) {

@@ -239,8 +239,12 @@ class ReturnToRun : public achilles::sdk::Plugin {
     const bool flare = Has(f, "RF-7") || Has(f, "RF-8") ||
                        f.pain_zone() == v1::PAIN_ZONE_AMBER;
     if (flare) {
+      // Amber alone is borderline (S4: "cut pace and distance, monitor");
+      // a flag that fired (RF-7, RF-8) makes it a warning.
+      const bool flagged = Has(f, "RF-7") || Has(f, "RF-8");
       Recommend r("cut_volume");
-      r.Warning(v1::CATEGORY_RETURN_TO_RUN)
+      r.Severity(flagged ? v1::SEVERITY_WARNING : v1::SEVERITY_INFO)
+          .Category(v1::CATEGORY_RETURN_TO_RUN)
           .Summary("Cut running volume by 20-30% (" + Km(km * 0.7) + " to " +
                    Km(km * 0.8) + " this week), keep the pace, watch for a "
                    "week before other changes")
@@ -350,7 +354,10 @@ class ReturnToRun : public achilles::sdk::Plugin {
     const bool strength_ok = f.days_on_programme().present() &&
                              f.pain_zone() == v1::PAIN_ZONE_GREEN &&
                              f.last_load_kind() == "exercise";
-    if (!f.red_flags().empty() || f.pain_trend() == v1::TREND_WORSENING ||
+    // "Stable week to week" needs at least two weeks to compare.
+    const bool stable = f.pain_trend() == v1::TREND_STABLE ||
+                        f.pain_trend() == v1::TREND_IMPROVING;
+    if (!f.red_flags().empty() || !stable ||
         !strength_ok || !f.progression_allowed()) {
       return Result::Ok();
     }
@@ -372,8 +379,8 @@ class ReturnToRun : public achilles::sdk::Plugin {
                  {f.last_load_event_id()})
         .Rule("D4", "Entry: symptoms stable, strength work tolerated, no red "
                     "flag, tear ruled out",
-              "no red flag, trend not worsening, green pain with strength "
-              "work")
+              "no red flag, weekly trend stable or improving, green pain "
+              "with strength work")
         .Sources({"S1", "S4"})
         .Tag("running")
         .Tag("safe_to_continue_running")

@@ -137,6 +137,7 @@ Features ComputeFeatures(const std::vector<Event>& timeline, int64_t as_of_us,
 
   std::vector<LoadSession> sessions;
   std::optional<int64_t> first_exercise_us;
+  std::string first_exercise_id;
   int64_t last_finding_us = 0;
   // Latest-wins state for symptoms whose report can be withdrawn.
   std::optional<std::pair<bool, const Event*>> limping;
@@ -203,7 +204,10 @@ Features ComputeFeatures(const std::vector<Event>& timeline, int64_t as_of_us,
             s.event_ids.push_back(fu->event_id());
           }
         }
-        if (!s.is_run && !first_exercise_us) first_exercise_us = t;
+        if (!s.is_run && !first_exercise_us) {
+          first_exercise_us = t;
+          first_exercise_id = e.event_id();
+        }
         if (s.response.has_limping()) {
           limping = std::make_pair(s.response.limping(), &e);
         }
@@ -310,7 +314,7 @@ Features ComputeFeatures(const std::vector<Event>& timeline, int64_t as_of_us,
   if (first_exercise_us) {
     Set(f.mutable_days_on_programme(),
         static_cast<double>((as_of_us - *first_exercise_us) / kMicrosPerDay),
-        {}, *first_exercise_us);
+        {first_exercise_id}, *first_exercise_us);
   }
 
   // The most recent session with any pain response.
@@ -503,6 +507,11 @@ Features ComputeFeatures(const std::vector<Event>& timeline, int64_t as_of_us,
           {last_iso->event->event_id()},
           ToMicros(last_iso->event->occurred_at()));
     }
+  }
+
+  if (!daily_pain.empty()) {
+    f.set_days_of_symptom_history(static_cast<int>(
+        (as_of_us - daily_pain.front().first) / kMicrosPerDay));
   }
 
   // Week-on-week pain: mean of each day's worst pain, in 7-day windows ending

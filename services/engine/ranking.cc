@@ -17,9 +17,9 @@ int CategoryOrder(v1::Category category) {
       return 1;
     case v1::CATEGORY_LOAD_MANAGEMENT:
       return 2;
-    case v1::CATEGORY_EXERCISE:
-      return 3;
     case v1::CATEGORY_RETURN_TO_RUN:
+      return 3;
+    case v1::CATEGORY_EXERCISE:
       return 4;
     case v1::CATEGORY_FOOTWEAR:
       return 5;

@@ -3,8 +3,10 @@
 //
 // Order (first difference wins):
 //   1. severity, critical > warning > info;
-//   2. category: safety, referral, load management, exercise, return to run,
-//      footwear, data request;
+//   2. category: safety, referral, load management, return to run, exercise,
+//      footwear, data request (running advice first among protocol advice:
+//      the next run is the patient's biggest single load, so a wrong call
+//      there costs most);
 //   3. plugin-given priority, higher first;
 //   4. recommendation id, byte order (stable and deterministic).
 // Contraindications suppress every plugin candidate that carries a blocked

@@ -368,17 +368,25 @@ ScreenResult RunSafetyScreen(const std::vector<Event>& timeline,
     }
   }
   // RF-9: no improvement after 2-3 weeks of self-management.
-  if (f.days_of_history() >= 14 && f.weekly_mean_pain_size() >= 2 &&
+  // "No improvement" needs something to improve: the latest week's pain is
+  // above the clinic's acceptable (green) ceiling. Self-management is
+  // counted from the first pain report, 2 weeks being the lower bound of
+  // CLINICAL.md's "2-3 weeks".
+  if (f.days_of_symptom_history() >= 14 && f.weekly_mean_pain_size() >= 2 &&
       f.pain_trend() != v1::TREND_IMPROVING &&
       f.weekly_mean_pain(f.weekly_mean_pain_size() - 1) >=
-          f.weekly_mean_pain(0)) {
+          f.weekly_mean_pain(0) &&
+      f.weekly_mean_pain(f.weekly_mean_pain_size() - 1) >
+          GreenCeiling(policy)) {
     auto& r = s.Add(
         "RF-9", kInfo, v1::CATEGORY_REFERRAL,
         "Refer to a sports physio: no improvement after 2-3 weeks",
         "Symptoms have not improved over the last weeks of self-management.",
         "No improvement after 2-3 weeks of self-management, or repeated "
         "spikes after each attempt to run: refer to a sports physio.",
-        "latest weekly mean pain not below the earliest, over >= 2 weeks",
+        absl::StrCat("latest weekly mean pain not below the earliest, over "
+                     ">= 2 weeks, and above ",
+                     GreenCeiling(policy), "/10"),
         {"S4", "S1"});
     std::vector<std::string> weeks;
     for (double m : f.weekly_mean_pain()) {
@@ -451,6 +459,35 @@ ScreenResult RunSafetyScreen(const std::vector<Event>& timeline,
             "pain spreading or sharp: lower load", {"S0"});
   }
 
+  // E: adjuncts once exercise has failed. PRP only after 3-6 months of
+  // failed rehab (S4): the lower bound, 3 months, opens the discussion.
+  if (f.days_on_programme().present() && f.days_on_programme().value() >= 90 &&
+      f.visa_a_latest().present() && f.visa_a_first().present() &&
+      f.visa_a_latest().value() <= f.visa_a_first().value() &&
+      f.visa_a_latest().event_ids(0) != f.visa_a_first().event_ids(0)) {
+    auto& r = s.Add(
+        "E", kInfo, v1::CATEGORY_REFERRAL,
+        "Discuss shockwave (ESWT) or PRP with a specialist: exercise has not "
+        "helped after 3+ months",
+        "For chronic tendinopathy where adherent exercise has failed, "
+        "shockwave therapy can be considered; PRP has mixed evidence and "
+        "only comes after 3-6 months of failed rehab.",
+        "ESWT when chronic and exercise failed; PRP only after 3-6 months of "
+        "failed rehab.",
+        ">= 3 months of loading and VISA-A not improved", {"S4"});
+    Screen::Observe(r, "days since loading started",
+                    absl::StrFormat("%g", f.days_on_programme().value()),
+                    f.days_on_programme());
+    Screen::Observe(
+        r, "VISA-A first -> latest",
+        absl::StrFormat("%g -> %g", f.visa_a_first().value(),
+                        f.visa_a_latest().value()),
+        f.visa_a_latest());
+    if (f.stage() == v1::STAGE_DEGENERATIVE) {
+      Screen::Observe(r, "stage", "degenerative", nullptr);
+    }
+  }
+
   // Pain-monitoring policy (CLINICAL.md C) on the latest rated session.
   const std::string model = PainModelName(policy);
   const Feature& load_pain = f.last_pain_during().present() &&
@@ -518,6 +555,22 @@ ScreenResult RunSafetyScreen(const std::vector<Event>& timeline,
             "heel drops below step level are only for a confirmed "
             "mid-portion tendinopathy",
             {"S4", "S0", "S3"});
+  }
+  // INS-X1..X3 also hold when a clinic has switched the insertional plugin
+  // off: restrictive beats permissive (CLINICAL.md F).
+  if (f.location() == v1::LOCATION_INSERTIONAL ||
+      f.location() == v1::LOCATION_MIXED) {
+    s.Block("INS-X1", {"heel_below_step", "loaded_dorsiflexion"},
+            "insertional tendinopathy: no heel drop below step level and no "
+            "loaded dorsiflexion",
+            {"S4", "JON"});
+    s.Block("INS-X2", {"dorsiflexion_stretch"},
+            "insertional tendinopathy: no stretching into dorsiflexion",
+            {"S4"});
+    s.Block("INS-X3", {"downhill_running"},
+            "insertional tendinopathy: downhill running compresses the "
+            "insertion",
+            {"S4"});
   }
   // F#6: aggressive stretching always blocked; gentle only by policy for
   // mid-portion.

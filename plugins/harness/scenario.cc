@@ -1,0 +1,212 @@
+#include "plugins/harness/scenario.h"
+
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "common/time_util.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/text_format.h"
+
+namespace achilles::harness {
+namespace {
+
+bool IdMatches(const std::string& pattern, const std::string& id) {
+  if (!pattern.empty() && pattern.back() == '*') {
+    return absl::StartsWith(id, pattern.substr(0, pattern.size() - 1));
+  }
+  return pattern == id;
+}
+
+// Every field set in `want` (non-default) equals the same field in `got`.
+std::vector<std::string> ComparePrescription(const v1::Prescription& want,
+                                             const v1::Prescription& got) {
+  std::vector<std::string> diffs;
+  const auto* refl = want.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> set;
+  refl->ListFields(want, &set);
+  for (const auto* field : set) {
+    std::string wv, gv;
+    google::protobuf::TextFormat::PrintFieldValueToString(want, field, -1, &wv);
+    google::protobuf::TextFormat::PrintFieldValueToString(got, field, -1, &gv);
+    if (!refl->HasField(got, field) || wv != gv) {
+      diffs.push_back(absl::StrCat(field->name(), ": want ", wv, ", got ",
+                                   refl->HasField(got, field) ? gv : "(unset)"));
+    }
+  }
+  return diffs;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Scenario> LoadScenario(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::string text((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  v1::Scenario s;
+  auto st = google::protobuf::util::JsonStringToMessage(text, &s);
+  if (!st.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": not a Scenario in protobuf JSON: ",
+                     st.ToString()));
+  }
+  return s;
+}
+
+absl::StatusOr<int64_t> AnchorMicros(const v1::Scenario& s) {
+  const std::string anchor =
+      s.anchor().empty() ? "2026-01-05T00:00:00Z" : s.anchor();
+  absl::Time t;
+  std::string err;
+  if (!absl::ParseTime(absl::RFC3339_full, anchor, &t, &err)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("anchor: '", anchor, "' is not RFC 3339: ", err));
+  }
+  return absl::ToUnixMicros(t);
+}
+
+absl::StatusOr<std::vector<v1::Event>> MaterializeEvents(
+    const v1::Scenario& s) {
+  auto anchor = AnchorMicros(s);
+  if (!anchor.ok()) return anchor.status();
+  std::vector<v1::Event> out;
+  for (const auto& se : s.events()) {
+    v1::Event e = se.event();
+    *e.mutable_occurred_at() =
+        FromMicros(*anchor + se.day() * kMicrosPerDay + se.hour() * kMicrosPerHour);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+absl::StatusOr<int64_t> AsOfMicros(const v1::Scenario& s) {
+  auto anchor = AnchorMicros(s);
+  if (!anchor.ok()) return anchor.status();
+  return *anchor + s.as_of_day() * kMicrosPerDay +
+         (s.as_of_hour() == 0 ? 23 : s.as_of_hour()) * kMicrosPerHour;
+}
+
+std::vector<std::string> CheckExpectations(const v1::ScenarioExpectation& x,
+                                           const v1::Evaluation& ev) {
+  std::vector<std::string> fails;
+  const auto& recs = ev.recommendations();
+  if (x.top_rule_ids_size() > 0) {
+    if (recs.empty()) {
+      fails.push_back("expected a top recommendation, got none");
+    } else if (std::find(x.top_rule_ids().begin(), x.top_rule_ids().end(),
+                         recs[0].rationale().rule_id()) ==
+               x.top_rule_ids().end()) {
+      fails.push_back(absl::StrCat(
+          "top recommendation rule is ", recs[0].rationale().rule_id(), " ('",
+          recs[0].summary(), "'), want one of ",
+          absl::StrJoin(x.top_rule_ids(), ", ")));
+    }
+  }
+  if (x.top_severity() != v1::SEVERITY_UNSPECIFIED &&
+      (recs.empty() || recs[0].severity() != x.top_severity())) {
+    fails.push_back(absl::StrCat(
+        "top severity is ",
+        recs.empty() ? "none" : v1::Severity_Name(recs[0].severity()),
+        ", want ", v1::Severity_Name(x.top_severity())));
+  }
+  for (const auto& rule : x.present_rule_ids()) {
+    if (std::none_of(recs.begin(), recs.end(), [&](const auto& r) {
+          return r.rationale().rule_id() == rule;
+        })) {
+      fails.push_back(absl::StrCat("no active recommendation for rule ", rule));
+    }
+  }
+  for (const auto& id : x.present_ids()) {
+    if (std::none_of(recs.begin(), recs.end(),
+                     [&](const auto& r) { return IdMatches(id, r.id()); })) {
+      fails.push_back(absl::StrCat("recommendation ", id, " is missing"));
+    }
+  }
+  for (const auto& tag : x.absent_tags()) {
+    for (const auto& r : recs) {
+      if (std::find(r.tags().begin(), r.tags().end(), tag) != r.tags().end()) {
+        fails.push_back(absl::StrCat("must not advise '", tag, "' but ",
+                                     r.id(), " does: '", r.summary(), "'"));
+      }
+    }
+  }
+  for (const auto& id : x.absent_ids()) {
+    for (const auto& r : recs) {
+      if (IdMatches(id, r.id())) {
+        fails.push_back(absl::StrCat("recommendation ", r.id(),
+                                     " must not be present: '", r.summary(),
+                                     "'"));
+      }
+    }
+  }
+  for (const auto& text : x.summary_contains()) {
+    if (std::none_of(recs.begin(), recs.end(), [&](const auto& r) {
+          return absl::StrContains(absl::AsciiStrToLower(r.summary()),
+                                  absl::AsciiStrToLower(text));
+        })) {
+      fails.push_back(absl::StrCat("no summary contains '", text, "'"));
+    }
+  }
+  for (const auto& id : x.suppressed_ids()) {
+    if (std::none_of(ev.suppressed().begin(), ev.suppressed().end(),
+                     [&](const auto& s) {
+                       return IdMatches(id, s.recommendation().id());
+                     })) {
+      fails.push_back(absl::StrCat("expected ", id, " to be suppressed"));
+    }
+  }
+  for (const auto& check : x.prescriptions()) {
+    auto it = std::find_if(recs.begin(), recs.end(), [&](const auto& r) {
+      return r.id() == check.recommendation_id();
+    });
+    if (it == recs.end()) {
+      fails.push_back(absl::StrCat("prescription check: ",
+                                   check.recommendation_id(), " is missing"));
+      continue;
+    }
+    for (const auto& d : ComparePrescription(check.prescription(),
+                                             it->prescription())) {
+      fails.push_back(
+          absl::StrCat(check.recommendation_id(), " prescription ", d));
+    }
+  }
+  for (const auto& id : x.failed_plugins()) {
+    if (std::none_of(ev.plugins().begin(), ev.plugins().end(),
+                     [&](const auto& p) {
+                       return p.plugin_id() == id &&
+                              p.status() == v1::PLUGIN_RUN_STATUS_FAILED;
+                     })) {
+      fails.push_back(absl::StrCat("expected plugin ", id, " to fail"));
+    }
+  }
+  return fails;
+}
+
+std::string DescribeEvaluation(const v1::Evaluation& ev) {
+  std::string out = "  ranked advice:\n";
+  for (const auto& r : ev.recommendations()) {
+    absl::StrAppend(&out, "    #", r.rank(), " ",
+                    v1::Severity_Name(r.severity()).substr(9), " [",
+                    r.rationale().rule_id(), "] ", r.id(), ": ", r.summary(),
+                    "  tags{", absl::StrJoin(r.tags(), ","), "}\n");
+  }
+  for (const auto& s : ev.suppressed()) {
+    absl::StrAppend(&out, "    suppressed ", s.recommendation().id(), ": ",
+                    s.reason(), "\n");
+  }
+  for (const auto& p : ev.plugins()) {
+    if (p.status() == v1::PLUGIN_RUN_STATUS_FAILED) {
+      absl::StrAppend(&out, "    plugin ", p.plugin_id(), " FAILED: ",
+                      p.error(), "\n");
+    }
+  }
+  return out;
+}
+
+}  // namespace achilles::harness

@@ -1,0 +1,42 @@
+// Scenario files: a timeline with relative days plus expectations about the
+// advice (achilles.v1.Scenario, protobuf JSON). Shared by the scenario test
+// suite (through a real server) and achilles-plugin-test (no server).
+//
+// Pure functions; thread-safe.
+#ifndef ACHILLES_PLUGINS_HARNESS_SCENARIO_H_
+#define ACHILLES_PLUGINS_HARNESS_SCENARIO_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "achilles/v1/evaluation.pb.h"
+#include "achilles/v1/plugin.pb.h"
+
+namespace achilles::harness {
+
+// Reads and parses a scenario file. INVALID_ARGUMENT naming the file when it
+// is not a Scenario in protobuf JSON.
+absl::StatusOr<achilles::v1::Scenario> LoadScenario(const std::string& path);
+
+// Anchor (day 0) in microseconds since the epoch.
+absl::StatusOr<int64_t> AnchorMicros(const achilles::v1::Scenario& s);
+
+// The scenario's events with occurred_at filled in, in file order.
+absl::StatusOr<std::vector<achilles::v1::Event>> MaterializeEvents(
+    const achilles::v1::Scenario& s);
+absl::StatusOr<int64_t> AsOfMicros(const achilles::v1::Scenario& s);
+
+// Every way `ev` falls short of the expectation, in plain words; empty when
+// it meets it.
+std::vector<std::string> CheckExpectations(
+    const achilles::v1::ScenarioExpectation& expect,
+    const achilles::v1::Evaluation& ev);
+
+// A compact listing of the ranked advice, for failure output.
+std::string DescribeEvaluation(const achilles::v1::Evaluation& ev);
+
+}  // namespace achilles::harness
+
+#endif  // ACHILLES_PLUGINS_HARNESS_SCENARIO_H_
