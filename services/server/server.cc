@@ -109,10 +109,15 @@ absl::StatusOr<plugins::ReloadResult> Server::ReloadPlugins() {
 }
 
 void Server::Shutdown(absl::Duration grace) {
+  if (impl_ == nullptr) return;
   {
     absl::MutexLock lock(&impl_->mu);
     if (impl_->shut_down) return;
     impl_->shut_down = true;
+  }
+  if (impl_->grpc_server == nullptr) {  // Start() failed part way.
+    impl_->done.Notify();
+    return;
   }
   Log(LogLevel::kInfo, "shutting down: finishing in-flight calls");
   impl_->grpc_server->GetHealthCheckService()->SetServingStatus(false);

@@ -1,0 +1,186 @@
+// Durability against kill -9: a real achilles-server process is SIGKILLed in
+// the middle of a stream of appends; after a restart every append the server
+// acknowledged must be there. Also checks that SIGTERM shuts down cleanly.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "achilles/v1/patient_service.grpc.pb.h"
+#include "common/time_util.h"
+#include "tests/common/events.h"
+#include "tests/common/temp_dir.h"
+
+namespace achilles::testing {
+namespace {
+
+class ServerProcess {
+ public:
+  ServerProcess(const std::string& data_dir, const std::string& port_file)
+      : port_file_(port_file) {
+    std::remove(port_file.c_str());
+    pid_ = fork();
+    if (pid_ == 0) {
+      const std::string data = "--data_dir=" + data_dir;
+      const std::string pf = "--port_file=" + port_file;
+      execl(SERVER_BINARY, SERVER_BINARY, "--listen=127.0.0.1:0", data.c_str(),
+            pf.c_str(), "--log_level=warning", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+  }
+
+  // Waits for the port file; 0 on timeout.
+  int WaitForPort() {
+    for (int i = 0; i < 200; ++i) {
+      std::ifstream in(port_file_);
+      int port = 0;
+      if (in >> port && port > 0) return port;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return 0;
+  }
+
+  // Sends `sig` and returns the wait status.
+  int Signal(int sig) {
+    kill(pid_, sig);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return status;
+  }
+
+  ~ServerProcess() {
+    if (pid_ > 0) Signal(SIGKILL);
+  }
+
+ private:
+  std::string port_file_;
+  pid_t pid_ = -1;
+};
+
+std::unique_ptr<v1::PatientService::Stub> Connect(int port) {
+  return v1::PatientService::NewStub(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+}
+
+std::set<std::string> StoredIds(v1::PatientService::Stub& stub,
+                                const std::string& patient) {
+  std::set<std::string> ids;
+  v1::ListEventsRequest req;
+  req.set_patient_id(patient);
+  req.set_page_size(1000);
+  for (;;) {
+    grpc::ClientContext ctx;
+    v1::ListEventsResponse resp;
+    auto st = stub.ListEvents(&ctx, req, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    if (!st.ok()) break;
+    for (const auto& e : resp.events()) ids.insert(e.event_id());
+    if (resp.next_page_token().empty()) break;
+    req.set_page_token(resp.next_page_token());
+  }
+  return ids;
+}
+
+TEST(CrashTest, EveryAcknowledgedAppendSurvivesSigkill) {
+  TempDir dir;
+  std::set<std::string> acked;
+  for (int round = 0; round < 3; ++round) {
+    ServerProcess server(dir.Sub("data"), dir.Sub("port"));
+    const int port = server.WaitForPort();
+    ASSERT_GT(port, 0) << "server did not start";
+    auto stub = Connect(port);
+    {
+      grpc::ClientContext ctx;
+      v1::UpsertPatientRequest req;
+      v1::UpsertPatientResponse resp;
+      req.mutable_patient()->set_patient_id("p");
+      ASSERT_TRUE(stub->UpsertPatient(&ctx, req, &resp).ok());
+    }
+    // Everything acknowledged in earlier rounds is still there.
+    std::set<std::string> stored = StoredIds(*stub, "p");
+    for (const auto& id : acked) {
+      ASSERT_TRUE(stored.count(id)) << "lost acknowledged event " << id;
+    }
+    std::mutex mu;
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> writers;
+    for (int w = 0; w < 4; ++w) {
+      writers.emplace_back([&, w] {
+        auto own = Connect(port);
+        for (int i = 0; !stop.load(); ++i) {
+          const std::string id = "r" + std::to_string(round) + "w" +
+                                 std::to_string(w) + "n" + std::to_string(i);
+          v1::AppendEventsRequest req;
+          req.set_patient_id("p");
+          *req.add_events() = Note(id, NowMicros() - kMicrosPerHour);
+          v1::AppendEventsResponse resp;
+          grpc::ClientContext ctx;
+          ctx.set_deadline(std::chrono::system_clock::now() +
+                           std::chrono::seconds(5));
+          if (own->AppendEvents(&ctx, req, &resp).ok()) {
+            std::lock_guard<std::mutex> lock(mu);
+            acked.insert(id);
+          } else {
+            return;  // The server is gone.
+          }
+        }
+      });
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    const int status = server.Signal(SIGKILL);
+    stop = true;
+    for (auto& t : writers) t.join();
+    EXPECT_TRUE(WIFSIGNALED(status));
+  }
+  ASSERT_GT(acked.size(), 20u) << "too few appends to prove anything";
+  ServerProcess server(dir.Sub("data"), dir.Sub("port"));
+  const int port = server.WaitForPort();
+  ASSERT_GT(port, 0);
+  auto stub = Connect(port);
+  const std::set<std::string> stored = StoredIds(*stub, "p");
+  size_t missing = 0;
+  for (const auto& id : acked) missing += stored.count(id) == 0;
+  EXPECT_EQ(missing, 0u) << "of " << acked.size() << " acknowledged appends";
+}
+
+TEST(CrashTest, SigtermShutsDownCleanlyAndReleasesTheLock) {
+  TempDir dir;
+  {
+    ServerProcess server(dir.Sub("data"), dir.Sub("port"));
+    ASSERT_GT(server.WaitForPort(), 0);
+    const int status = server.Signal(SIGTERM);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+  }
+  // The lock was released: a new server starts on the same dir.
+  ServerProcess again(dir.Sub("data"), dir.Sub("port"));
+  EXPECT_GT(again.WaitForPort(), 0);
+}
+
+TEST(CrashTest, SecondServerOnALockedDirExitsWithAClearError) {
+  TempDir dir;
+  ServerProcess first(dir.Sub("data"), dir.Sub("port"));
+  ASSERT_GT(first.WaitForPort(), 0);
+  const std::string cmd = std::string(SERVER_BINARY) +
+                          " --listen=127.0.0.1:0 --data_dir=" + dir.Sub("data") +
+                          " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[512];
+  while (fgets(buf, sizeof buf, p)) out += buf;
+  const int status = pclose(p);
+  EXPECT_NE(WEXITSTATUS(status), 0);
+  EXPECT_NE(out.find("locked"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace achilles::testing

@@ -1,0 +1,287 @@
+#include "plugins/host/plugin_host.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "services/engine/engine.h"
+#include "tests/common/events.h"
+#include "tests/common/temp_dir.h"
+
+namespace achilles::plugins {
+namespace {
+
+namespace fs = std::filesystem;
+using ::achilles::testing::TempDir;
+
+const std::string kTestPlugins = TEST_PLUGIN_DIR;
+const std::string kBundled = BUNDLED_PLUGIN_DIR;
+
+class PluginHostTest : public ::testing::Test {
+ protected:
+  // Copies test plugin `name`.so into the plugin dir as `as` (default same).
+  void Install(const std::string& name, std::string as = "") {
+    if (as.empty()) as = name;
+    const std::string dst = dir_.Sub(as + ".so.tmp");
+    fs::copy_file(kTestPlugins + "/" + name + ".so", dst,
+                  fs::copy_options::overwrite_existing);
+    // Rename into place: replacing a file atomically, as deployment should.
+    fs::rename(dst, dir_.Sub(as + ".so"));
+  }
+
+  std::unique_ptr<PluginHost> Host(absl::Duration timeout = absl::Seconds(2),
+                                   std::vector<std::string> allow = {}) {
+    HostOptions options;
+    options.plugin_dir = dir_.path();
+    options.call_timeout = timeout;
+    options.allowed_sha256 = std::move(allow);
+    auto host = PluginHost::Create(options);
+    EXPECT_TRUE(host.ok()) << host.status();
+    return host.ok() ? *std::move(host) : nullptr;
+  }
+
+  // The single record's rejection reason.
+  std::string RejectionOf(const std::string& name) {
+    Install(name);
+    auto host = Host();
+    const auto set = host->Current();
+    EXPECT_EQ(set->records.size(), 1u);
+    EXPECT_TRUE(set->plugins.empty());
+    EXPECT_FALSE(set->records[0].loaded);
+    EXPECT_NE(set->records[0].file.find(name), std::string::npos);
+    return set->records[0].reason;
+  }
+
+  std::string Request() {
+    v1::PluginRequest req;
+    req.set_patient_id("p");
+    return req.SerializeAsString();
+  }
+
+  TempDir dir_;
+};
+
+TEST_F(PluginHostTest, LoadsTheBundledPlugins) {
+  HostOptions options;
+  options.plugin_dir = kBundled;
+  auto host = PluginHost::Create(options);
+  ASSERT_TRUE(host.ok());
+  std::vector<std::string> ids;
+  for (const auto& p : (*host)->Current()->plugins) {
+    ids.push_back(p->record().id);
+    EXPECT_EQ(p->record().abi_version, "1.0");
+    EXPECT_EQ(p->record().sha256.size(), 64u);
+  }
+  EXPECT_EQ(ids, (std::vector<std::string>{"insertional_flat", "isometric",
+                                           "midportion_hsr", "return_to_run"}));
+}
+
+TEST_F(PluginHostTest, MissingDirectoryMeansNoPlugins) {
+  HostOptions options;
+  options.plugin_dir = dir_.Sub("absent");
+  auto host = PluginHost::Create(options);
+  ASSERT_TRUE(host.ok());
+  EXPECT_TRUE((*host)->Current()->records.empty());
+}
+
+TEST_F(PluginHostTest, RejectsEachBadPluginWithAReason) {
+  EXPECT_NE(RejectionOf("raw_no_entry").find("entry symbol"), std::string::npos);
+}
+TEST_F(PluginHostTest, RejectsOtherAbiMajor) {
+  const std::string why = RejectionOf("raw_abi_major");
+  EXPECT_NE(why.find("ABI 2.0"), std::string::npos) << why;
+  EXPECT_NE(why.find("major"), std::string::npos) << why;
+}
+TEST_F(PluginHostTest, RejectsNewerAbiMinor) {
+  EXPECT_NE(RejectionOf("raw_abi_minor").find("newer"), std::string::npos);
+}
+TEST_F(PluginHostTest, RejectsBadStructSize) {
+  EXPECT_NE(RejectionOf("raw_bad_size").find("struct size 12"),
+            std::string::npos);
+}
+TEST_F(PluginHostTest, RejectsBadManifest) {
+  EXPECT_NE(RejectionOf("raw_bad_id").find("manifest: id"), std::string::npos);
+}
+TEST_F(PluginHostTest, RejectsBadVersion) {
+  EXPECT_NE(RejectionOf("raw_bad_version").find("manifest: version"),
+            std::string::npos);
+}
+
+TEST_F(PluginHostTest, RejectsNonLibrary) {
+  std::FILE* f = std::fopen(dir_.Sub("junk.so").c_str(), "w");
+  std::fputs("not an ELF file", f);
+  std::fclose(f);
+  auto host = Host();
+  ASSERT_EQ(host->Current()->records.size(), 1u);
+  EXPECT_NE(host->Current()->records[0].reason.find("dlopen failed"),
+            std::string::npos);
+}
+
+TEST_F(PluginHostTest, RejectsWorldWritable) {
+  Install("good");
+  chmod(dir_.Sub("good.so").c_str(), 0666);
+  auto host = Host();
+  EXPECT_NE(host->Current()->records[0].reason.find("world-writable"),
+            std::string::npos);
+}
+
+TEST_F(PluginHostTest, RejectsSymlinkOutsideTheDirectory) {
+  TempDir elsewhere;
+  fs::copy_file(kTestPlugins + "/good.so", elsewhere.Sub("good.so"));
+  fs::create_symlink(elsewhere.Sub("good.so"), dir_.Sub("link.so"));
+  auto host = Host();
+  ASSERT_EQ(host->Current()->records.size(), 1u);
+  EXPECT_NE(host->Current()->records[0].reason.find("outside"),
+            std::string::npos);
+}
+
+TEST_F(PluginHostTest, RejectsDuplicateIds) {
+  Install("good", "a_good");
+  Install("good_dup", "b_good_dup");
+  auto host = Host();
+  const auto set = host->Current();
+  ASSERT_EQ(set->plugins.size(), 1u);
+  ASSERT_EQ(set->records.size(), 2u);
+  EXPECT_NE(set->records[1].reason.find("duplicates plugin id 'good'"),
+            std::string::npos);
+}
+
+TEST_F(PluginHostTest, AllowlistAdmitsOnlyListedDigests) {
+  Install("good");
+  auto open = Host();
+  const std::string digest = open->Current()->records[0].sha256;
+  open.reset();
+  auto denied = Host(absl::Seconds(2), {std::string(64, '0')});
+  EXPECT_NE(denied->Current()->records[0].reason.find("allowlist"),
+            std::string::npos);
+  auto allowed = Host(absl::Seconds(2), {digest});
+  EXPECT_TRUE(allowed->Current()->records[0].loaded);
+}
+
+TEST_F(PluginHostTest, FaultsBecomeStatusesNotCrashes) {
+  Install("throwing");
+  Install("erroring");
+  Install("hanging");
+  Install("no_rationale");
+  Install("fake_safety");
+  Install("raw_garbage");
+  auto host = Host(absl::Milliseconds(300));
+  const auto set = host->Current();
+  ASSERT_EQ(set->plugins.size(), 6u);
+  std::map<std::string, absl::Status> got;
+  for (const auto& p : set->plugins) {
+    got[p->record().id] = p->Call(Request(), absl::Milliseconds(300)).status();
+  }
+  EXPECT_NE(got["throwing"].message().find("exception: boom"),
+            std::string::npos);
+  EXPECT_NE(got["erroring"].message().find("cannot compute"),
+            std::string::npos);
+  EXPECT_TRUE(absl::IsDeadlineExceeded(got["hanging"]));
+  EXPECT_NE(got["no_rationale"].message().find("no rationale rule id"),
+            std::string::npos);
+  EXPECT_NE(got["fake_safety"].message().find("safety"), std::string::npos);
+  EXPECT_NE(got["raw_plugin"].message().find("not a PluginResponse"),
+            std::string::npos);
+  for (const auto& [id, st] : got) EXPECT_FALSE(st.ok()) << id;
+  // A plugin stuck past its deadline is quarantined, not called again.
+  for (const auto& p : set->plugins) {
+    if (p->record().id == "hanging") {
+      EXPECT_TRUE(absl::IsUnavailable(
+          p->Call(Request(), absl::Milliseconds(300)).status()));
+    }
+  }
+}
+
+TEST_F(PluginHostTest, EvaluationSurvivesAFailingPlugin) {
+  Install("good");
+  Install("throwing");
+  auto host = Host();
+  std::vector<v1::Event> timeline;
+  v1::ClinicPolicy policy = engine::DefaultPolicy();
+  engine::TimelineInput in{"c", "p", achilles::testing::Day(1), &timeline,
+                           &policy};
+  auto ev = engine::EvaluateTimeline(in, *host->Current(), absl::Seconds(2));
+  ASSERT_EQ(ev.plugins_size(), 2);
+  bool good_rec = false;
+  for (const auto& r : ev.recommendations()) {
+    if (r.id() == "good/hello") good_rec = true;
+  }
+  EXPECT_TRUE(good_rec);
+  for (const auto& run : ev.plugins()) {
+    if (run.plugin_id() == "throwing") {
+      EXPECT_EQ(run.status(), v1::PLUGIN_RUN_STATUS_FAILED);
+      EXPECT_NE(run.error().find("boom"), std::string::npos);
+    } else {
+      EXPECT_EQ(run.status(), v1::PLUGIN_RUN_STATUS_OK);
+    }
+  }
+}
+
+std::string SummaryFrom(const LoadedPlugin& p, const std::string& request) {
+  auto resp = p.Call(request, absl::Seconds(5));
+  if (!resp.ok() || resp->candidates_size() == 0) return "error";
+  return resp->candidates(0).summary();
+}
+
+TEST_F(PluginHostTest, HotReloadSwapsVersionsAndOldSetsKeepWorking) {
+  Install("good");
+  auto host = Host();
+  auto v1_set = host->Current();
+  ASSERT_EQ(v1_set->plugins.size(), 1u);
+  Install("good_v2", "good");
+  Install("other");
+  auto result = host->Reload();
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->changed, std::vector<std::string>{"good"});
+  EXPECT_EQ(result->added, std::vector<std::string>{"other"});
+  auto v2_set = host->Current();
+  EXPECT_EQ(v2_set->plugins[0]->record().version, "2.0.0");
+  // The old set still runs the old code.
+  EXPECT_EQ(SummaryFrom(*v1_set->plugins[0], Request()), "version 1.0.0");
+  EXPECT_EQ(SummaryFrom(*v2_set->plugins[0], Request()), "version 2.0.0");
+  fs::remove(dir_.Sub("other.so"));
+  result = host->Reload();
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->removed, std::vector<std::string>{"other"});
+}
+
+TEST_F(PluginHostTest, HotReloadUnderConcurrentCalls) {
+  Install("good");
+  auto host = Host();
+  std::atomic<bool> stop{false};
+  std::atomic<int> calls{0}, mismatches{0}, errors{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < 4; ++t) {
+    workers.emplace_back([&] {
+      const std::string req = Request();
+      while (!stop.load()) {
+        auto set = host->Current();
+        for (const auto& p : set->plugins) {
+          const std::string s = SummaryFrom(*p, req);
+          if (s == "error") {
+            ++errors;
+          } else if (s != "version " + p->record().version) {
+            ++mismatches;
+          }
+          ++calls;
+        }
+      }
+    });
+  }
+  for (int i = 0; i < 20; ++i) {
+    Install(i % 2 == 0 ? "good_v2" : "good", "good");
+    ASSERT_TRUE(host->Reload().ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  stop = true;
+  for (auto& w : workers) w.join();
+  EXPECT_GT(calls.load(), 20);
+  EXPECT_EQ(mismatches.load(), 0);
+  EXPECT_EQ(errors.load(), 0);
+}
+
+}  // namespace
+}  // namespace achilles::plugins

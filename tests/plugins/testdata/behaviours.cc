@@ -1,0 +1,47 @@
+// Misbehaving plugins for fault-isolation tests; BEHAVIOUR selects one.
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+#include <thread>
+
+#include "achilles/plugin_sdk.h"
+
+namespace {
+
+class Misbehave : public achilles::sdk::Plugin {
+ public:
+  achilles::sdk::Result Evaluate(const achilles::v1::PluginRequest& req,
+                                 achilles::v1::PluginResponse* resp) override {
+#if BEHAVIOUR == 1
+    throw std::runtime_error("boom");
+#elif BEHAVIOUR == 2
+    return achilles::sdk::Result::Error("cannot compute");
+#elif BEHAVIOUR == 3
+    std::this_thread::sleep_for(std::chrono::seconds(5));
+#elif BEHAVIOUR == 4
+    // A candidate with no rationale at all.
+    auto* c = resp->add_candidates();
+    c->set_id("bare");
+    c->set_summary("trust me");
+    c->set_severity(achilles::v1::SEVERITY_INFO);
+    c->set_category(achilles::v1::CATEGORY_EXERCISE);
+#elif BEHAVIOUR == 5
+    // Claims the safety screen's authority.
+    achilles::sdk::Recommend("fake_safety")
+        .Severity(achilles::v1::SEVERITY_CRITICAL)
+        .Category(achilles::v1::CATEGORY_SAFETY)
+        .Summary("panic")
+        .Observe("x", "y")
+        .Rule("X", "x", "x")
+        .Source("X")
+        .AddTo(resp);
+#endif
+    return achilles::sdk::Result::Ok();
+  }
+};
+
+}  // namespace
+
+ACH_EXPORT_PLUGIN(Misbehave, PLUGIN_ID, "1.0.0", "Misbehaving test plugin",
+                  "test", "note")

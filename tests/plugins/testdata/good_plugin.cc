@@ -1,0 +1,31 @@
+// A minimal valid plugin for host tests. GOOD_ID and GOOD_VERSION are set by
+// the build so one source yields several distinct libraries.
+#include "achilles/plugin_sdk.h"
+
+#ifndef GOOD_ID
+#define GOOD_ID "good"
+#endif
+#ifndef GOOD_VERSION
+#define GOOD_VERSION "1.0.0"
+#endif
+
+namespace {
+class Good : public achilles::sdk::Plugin {
+ public:
+  achilles::sdk::Result Evaluate(const achilles::v1::PluginRequest& req,
+                                 achilles::v1::PluginResponse* resp) override {
+    achilles::sdk::Recommend("hello")
+        .Info(achilles::v1::CATEGORY_EXERCISE)
+        .Summary("version " GOOD_VERSION)
+        .Observe("events", std::to_string(req.timeline_size()))
+        .Rule("TEST", "test rule", "always")
+        .Source("TEST")
+        .Tag("exercise")
+        .AddTo(resp);
+    return achilles::sdk::Result::Ok();
+  }
+};
+}  // namespace
+
+ACH_EXPORT_PLUGIN(Good, GOOD_ID, GOOD_VERSION, "Good test plugin", "test",
+                  "note")

@@ -1,0 +1,51 @@
+// Plugins written against the raw C ABI, to produce info structs and
+// responses the SDK would never produce. RAW_CASE selects one.
+#include <cstdlib>
+#include <cstring>
+
+#include "achilles/plugin_abi.h"
+
+namespace {
+
+ach_type_rc Garbage(const uint8_t*, size_t, uint8_t** out, size_t* out_size,
+                    char*, size_t) {
+  // Not a valid protobuf: a field tag with wire type 7 (invalid).
+  static const uint8_t kBytes[] = {0x0f, 0xff, 0xff, 0xff, 0x07};
+  *out = static_cast<uint8_t*>(std::malloc(sizeof kBytes));
+  std::memcpy(*out, kBytes, sizeof kBytes);
+  *out_size = sizeof kBytes;
+  return ACH_RC_OK;
+}
+
+void Free(uint8_t* p) { std::free(p); }
+
+}  // namespace
+
+#if RAW_CASE != 0  // RAW_CASE 0 exports no entry symbol at all.
+extern "C" __attribute__((visibility("default")))
+const ach_type_plugin_info* ach_on_get_info(void) {
+  static ach_type_plugin_info info = {
+      sizeof(ach_type_plugin_info), ACH_ABI_VERSION_MAJOR,
+      ACH_ABI_VERSION_MINOR,        0,
+      "raw_plugin",                 "1.0.0",
+      "Raw ABI test plugin",        "test",
+      "note",                       &Garbage,
+      &Free};
+#if RAW_CASE == 2
+  info.abi_major = ACH_ABI_VERSION_MAJOR + 1;
+#elif RAW_CASE == 3
+  info.abi_minor = ACH_ABI_VERSION_MINOR + 1;
+#elif RAW_CASE == 4
+  info.struct_size = 12;
+#elif RAW_CASE == 5
+  info.id = "Bad Id!";
+#elif RAW_CASE == 6
+  info.version = "one";
+#endif
+  return &info;
+}
+#endif
+
+extern "C" __attribute__((visibility("default"))) int raw_case_marker(void) {
+  return RAW_CASE;
+}

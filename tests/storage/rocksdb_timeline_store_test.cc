@@ -1,0 +1,284 @@
+#include <gtest/gtest.h>
+
+#include <thread>
+#include <vector>
+
+#include "storage/timeline_store.h"
+#include "tests/common/events.h"
+#include "tests/common/temp_dir.h"
+
+namespace achilles::storage {
+namespace {
+
+using ::achilles::testing::Day;
+using ::achilles::testing::Note;
+using ::achilles::testing::TempDir;
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+
+  void Reopen() {
+    store_.reset();
+    StoreOptions options;
+    options.path = dir_.Sub("db");
+    auto store = OpenRocksDbStore(options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+  }
+
+  void AddPatient(const std::string& clinic, const std::string& id) {
+    v1::Patient p;
+    p.set_patient_id(id);
+    ASSERT_TRUE(store_->UpsertPatient(clinic, p).ok());
+  }
+
+  std::vector<std::string> Ids(const std::vector<v1::Event>& events) {
+    std::vector<std::string> ids;
+    for (const auto& e : events) ids.push_back(e.event_id());
+    return ids;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<TimelineStore> store_;
+};
+
+TEST_F(StoreTest, UpsertReportsCreatedThenUpdatedAndKeepsCreatedAt) {
+  v1::Patient p;
+  p.set_patient_id("p1");
+  auto created = store_->UpsertPatient("c", p);
+  ASSERT_TRUE(created.ok());
+  EXPECT_TRUE(*created);
+  const auto first_created = p.created_at();
+  p.set_display_name("renamed");
+  auto again = store_->UpsertPatient("c", p);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(*again);
+  auto got = store_->GetPatient("c", "p1");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->display_name(), "renamed");
+  EXPECT_EQ(got->created_at().seconds(), first_created.seconds());
+}
+
+TEST_F(StoreTest, TimelineIsOrderedByTimeThenId) {
+  AddPatient("c", "p");
+  ASSERT_TRUE(store_
+                  ->AppendEvents("c", "p",
+                                 {Note("b", Day(2)), Note("a", Day(2)),
+                                  Note("z", Day(1)), Note("m", Day(-400))})
+                  .ok());
+  auto t = store_->LoadTimeline("c", "p", Day(10));
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(Ids(*t), (std::vector<std::string>{"m", "z", "a", "b"}));
+}
+
+TEST_F(StoreTest, AsOfIncludesEventsAtExactlyThatTime) {
+  AddPatient("c", "p");
+  ASSERT_TRUE(store_
+                  ->AppendEvents("c", "p",
+                                 {Note("a", Day(1)), Note("b", Day(2)),
+                                  Note("c", Day(3))})
+                  .ok());
+  auto t = store_->LoadTimeline("c", "p", Day(2));
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(Ids(*t), (std::vector<std::string>{"a", "b"}));
+}
+
+TEST_F(StoreTest, ClinicsAndPatientsAreIsolated) {
+  AddPatient("c1", "p");
+  AddPatient("c2", "p");
+  AddPatient("c1", "p1");
+  AddPatient("c1", "p10");
+  ASSERT_TRUE(store_->AppendEvents("c1", "p", {Note("e1", Day(1))}).ok());
+  ASSERT_TRUE(store_->AppendEvents("c2", "p", {Note("e2", Day(1))}).ok());
+  ASSERT_TRUE(store_->AppendEvents("c1", "p1", {Note("e3", Day(1))}).ok());
+  ASSERT_TRUE(store_->AppendEvents("c1", "p10", {Note("e4", Day(1))}).ok());
+  EXPECT_EQ(Ids(*store_->LoadTimeline("c1", "p", Day(9))),
+            std::vector<std::string>{"e1"});
+  EXPECT_EQ(Ids(*store_->LoadTimeline("c2", "p", Day(9))),
+            std::vector<std::string>{"e2"});
+  EXPECT_EQ(Ids(*store_->LoadTimeline("c1", "p1", Day(9))),
+            std::vector<std::string>{"e3"});
+  EXPECT_TRUE(absl::IsNotFound(store_->GetPatient("c3", "p").status()));
+  int n = 0;
+  ASSERT_TRUE(store_
+                  ->ForEachPatientId("c1",
+                                     [&](const std::string&) {
+                                       ++n;
+                                       return absl::OkStatus();
+                                     })
+                  .ok());
+  EXPECT_EQ(n, 3);
+}
+
+TEST_F(StoreTest, RetrySameContentIsIdempotent) {
+  AddPatient("c", "p");
+  auto first = store_->AppendEvents("c", "p", {Note("e1", Day(1), "x")});
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->appended, 1);
+  auto retry = store_->AppendEvents(
+      "c", "p", {Note("e1", Day(1), "x"), Note("e2", Day(2))});
+  ASSERT_TRUE(retry.ok());
+  EXPECT_EQ(retry->appended, 1);
+  EXPECT_EQ(retry->duplicate_event_ids, std::vector<std::string>{"e1"});
+  EXPECT_EQ(*store_->CountEvents("c", "p"), 2);
+}
+
+TEST_F(StoreTest, SameIdDifferentContentFailsWholeBatch) {
+  AddPatient("c", "p");
+  ASSERT_TRUE(store_->AppendEvents("c", "p", {Note("e1", Day(1), "x")}).ok());
+  auto conflict = store_->AppendEvents(
+      "c", "p", {Note("new", Day(3)), Note("e1", Day(1), "different")});
+  EXPECT_TRUE(absl::IsAlreadyExists(conflict.status()));
+  EXPECT_NE(conflict.status().message().find("e1"), std::string::npos);
+  // Nothing from the rejected batch is stored.
+  EXPECT_EQ(*store_->CountEvents("c", "p"), 1);
+}
+
+TEST_F(StoreTest, AppendToUnknownPatientIsNotFound) {
+  auto r = store_->AppendEvents("c", "ghost", {Note("e", Day(1))});
+  EXPECT_TRUE(absl::IsNotFound(r.status()));
+}
+
+TEST_F(StoreTest, ReopenKeepsEverything) {
+  AddPatient("c", "p");
+  ASSERT_TRUE(store_->AppendEvents("c", "p", {Note("e1", Day(1))}).ok());
+  v1::ClinicPolicy policy;
+  policy.set_pain_model(v1::PAIN_MODEL_SILBERNAGEL_5);
+  ASSERT_TRUE(store_->PutPolicy("c", policy, -1).ok());
+  Reopen();
+  EXPECT_EQ(*store_->CountEvents("c", "p"), 1);
+  auto got = store_->GetPolicy("c", 0);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->version(), 1);
+  EXPECT_EQ(got->pain_model(), v1::PAIN_MODEL_SILBERNAGEL_5);
+}
+
+TEST_F(StoreTest, SecondOpenOfLockedDirFailsClearly) {
+  StoreOptions options;
+  options.path = dir_.Sub("db");
+  auto second = OpenRocksDbStore(options);
+  ASSERT_FALSE(second.ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(second.status()))
+      << second.status();
+  EXPECT_NE(second.status().message().find("locked"), std::string::npos);
+}
+
+TEST_F(StoreTest, CorruptDirFailsWithDataLossNotACrash) {
+  store_.reset();
+  // Overwrite every file's middle with garbage; MANIFEST/CURRENT damage
+  // makes the open fail.
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.Sub("db"))) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("MANIFEST", 0) == 0 || name == "CURRENT") {
+      std::FILE* f = std::fopen(entry.path().c_str(), "r+b");
+      ASSERT_NE(f, nullptr);
+      std::fputs("garbage-garbage-garbage-garbage", f);
+      std::fclose(f);
+    }
+  }
+  StoreOptions options;
+  options.path = dir_.Sub("db");
+  auto broken = OpenRocksDbStore(options);
+  ASSERT_FALSE(broken.ok());
+  EXPECT_TRUE(absl::IsDataLoss(broken.status()) ||
+              absl::IsInternal(broken.status()))
+      << broken.status();
+  EXPECT_NE(broken.status().message().find(dir_.Sub("db")), std::string::npos);
+}
+
+TEST_F(StoreTest, ErasureRemovesEventsEvaluationsAndIndex) {
+  AddPatient("c", "p");
+  AddPatient("c", "keep");
+  ASSERT_TRUE(store_->AppendEvents("c", "p", {Note("e1", Day(1))}).ok());
+  ASSERT_TRUE(store_->AppendEvents("c", "keep", {Note("e1", Day(1))}).ok());
+  v1::Evaluation ev;
+  ev.set_clinic_id("c");
+  ev.set_patient_id("p");
+  ev.set_evaluation_id("ev1");
+  ASSERT_TRUE(store_->PutEvaluation(ev).ok());
+  auto result = store_->DeletePatient("c", "p");
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->events_deleted, 1);
+  EXPECT_EQ(result->evaluations_deleted, 1);
+  EXPECT_TRUE(absl::IsNotFound(store_->GetPatient("c", "p").status()));
+  EXPECT_TRUE(absl::IsNotFound(store_->GetEvaluation("c", "p", "ev1").status()));
+  // Re-creating the patient starts empty, and the old event id is free.
+  AddPatient("c", "p");
+  EXPECT_EQ(*store_->CountEvents("c", "p"), 0);
+  auto again = store_->AppendEvents("c", "p", {Note("e1", Day(5), "other")});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->appended, 1);
+  EXPECT_EQ(*store_->CountEvents("c", "keep"), 1);
+  // The audit trail keeps the erasure but not the patient id.
+  auto audit = store_->ReadAudit(1000);
+  ASSERT_TRUE(audit.ok());
+  bool saw_erase = false;
+  for (const auto& line : *audit) {
+    EXPECT_EQ(line.find("\tp\t"), std::string::npos) << line;
+    if (line.find("patient.erase") != std::string::npos) saw_erase = true;
+  }
+  EXPECT_TRUE(saw_erase);
+}
+
+TEST_F(StoreTest, PagingWalksEveryEventOnce) {
+  AddPatient("c", "p");
+  std::vector<v1::Event> events;
+  for (int i = 0; i < 25; ++i) {
+    events.push_back(Note("e" + std::to_string(100 + i), Day(i)));
+  }
+  ASSERT_TRUE(store_->AppendEvents("c", "p", events).ok());
+  std::vector<std::string> seen;
+  std::string token;
+  int pages = 0;
+  do {
+    auto page = store_->ListEvents("c", "p", Day(-1), Day(100), 10, token);
+    ASSERT_TRUE(page.ok());
+    for (const auto& e : page->events) seen.push_back(e.event_id());
+    token = page->next_page_token;
+    ++pages;
+  } while (!token.empty());
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(seen.size(), 25u);
+  auto bad = store_->ListEvents("c", "p", Day(-1), Day(100), 10, "!!notatoken");
+  EXPECT_TRUE(absl::IsInvalidArgument(bad.status()));
+}
+
+TEST_F(StoreTest, SnapshotDoesNotSeeLaterWrites) {
+  AddPatient("c", "p");
+  ASSERT_TRUE(store_->AppendEvents("c", "p", {Note("e1", Day(1))}).ok());
+  auto snap = store_->GetSnapshot();
+  ASSERT_TRUE(store_->AppendEvents("c", "p", {Note("e2", Day(2))}).ok());
+  EXPECT_EQ(store_->LoadTimeline("c", "p", Day(9), snap.get())->size(), 1u);
+  EXPECT_EQ(store_->LoadTimeline("c", "p", Day(9))->size(), 2u);
+}
+
+TEST_F(StoreTest, PolicyVersionsAndOptimisticConcurrency) {
+  v1::ClinicPolicy a;
+  ASSERT_TRUE(store_->PutPolicy("c", a, 0).ok());
+  EXPECT_EQ(a.version(), 1);
+  v1::ClinicPolicy b;
+  EXPECT_TRUE(absl::IsFailedPrecondition(store_->PutPolicy("c", b, 0)));
+  ASSERT_TRUE(store_->PutPolicy("c", b, 1).ok());
+  EXPECT_EQ(b.version(), 2);
+  EXPECT_EQ(store_->GetPolicy("c", 1)->version(), 1);
+  EXPECT_TRUE(absl::IsNotFound(store_->GetPolicy("other", 0).status()));
+}
+
+TEST_F(StoreTest, ConcurrentRetriesOfOneEventStoreItOnce) {
+  AddPatient("c", "p");
+  std::vector<std::thread> threads;
+  std::atomic<int> appended{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      auto r = store_->AppendEvents("c", "p", {Note("same", Day(1))});
+      if (r.ok()) appended += r->appended;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(appended.load(), 1);
+  EXPECT_EQ(*store_->CountEvents("c", "p"), 1);
+}
+
+}  // namespace
+}  // namespace achilles::storage

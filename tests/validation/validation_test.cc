@@ -1,0 +1,76 @@
+#include "services/validation/validation.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/common/events.h"
+
+namespace achilles::validation {
+namespace {
+
+using ::achilles::testing::Day;
+using ::achilles::testing::MakeEvent;
+using ::achilles::testing::RunEvent;
+
+TEST(ValidationTest, Utf8) {
+  EXPECT_TRUE(IsValidUtf8("plain"));
+  EXPECT_TRUE(IsValidUtf8("Achillessehne \xc3\xa4 \xe2\x82\xac \xf0\x9f\x8f\x83"));
+  EXPECT_FALSE(IsValidUtf8("\xc3"));          // Truncated.
+  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));      // Overlong.
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));  // Surrogate.
+  EXPECT_FALSE(IsValidUtf8("\xff"));
+}
+
+TEST(ValidationTest, Ids) {
+  EXPECT_TRUE(ValidateId("f", "ok-id_1.2:3").ok());
+  EXPECT_FALSE(ValidateId("f", "").ok());
+  EXPECT_FALSE(ValidateId("f", std::string(65, 'a')).ok());
+  auto st = ValidateId("patient_id", "has space");
+  EXPECT_TRUE(absl::IsInvalidArgument(st));
+  EXPECT_NE(st.message().find("patient_id"), std::string::npos);
+  EXPECT_FALSE(ValidateId("f", std::string("nul\0x", 5)).ok());
+}
+
+TEST(ValidationTest, EventMessagesNameTheField) {
+  const int64_t now = Day(30);
+  auto bad = RunEvent("r1", Day(1), 11);
+  auto st = ValidateEvent("events[2]", bad, now);
+  EXPECT_TRUE(absl::IsInvalidArgument(st));
+  EXPECT_EQ(st.message(),
+            "events[2].run_session.response.pain_during: 11 is outside 0-10");
+
+  auto future = RunEvent("r2", Day(31), 1);
+  st = ValidateEvent("events[0]", future, now);
+  EXPECT_NE(st.message().find("events[0].occurred_at"), std::string::npos);
+
+  auto no_kind = MakeEvent("e", Day(1));
+  EXPECT_NE(ValidateEvent("events[0]", no_kind, now).message().find("kind"),
+            std::string::npos);
+
+  auto bad_enum = RunEvent("r3", Day(1), 1);
+  bad_enum.mutable_run_session()->set_terrain(static_cast<v1::Terrain>(99));
+  EXPECT_NE(ValidateEvent("events[0]", bad_enum, now)
+                .message()
+                .find("events[0].run_session.terrain: 99 is not a known value"),
+            std::string::npos);
+
+  auto visa = MakeEvent("q", Day(1));
+  visa.mutable_questionnaire()->set_kind(v1::QUESTIONNAIRE_VISA_A);
+  visa.mutable_questionnaire()->set_total_score(50);
+  for (int i = 0; i < 8; ++i) visa.mutable_questionnaire()->add_item_scores(1);
+  EXPECT_NE(ValidateEvent("events[0]", visa, now).message().find("sum"),
+            std::string::npos);
+}
+
+TEST(ValidationTest, PolicyRanges) {
+  v1::ClinicPolicy p;
+  EXPECT_TRUE(ValidatePolicy(p).ok());
+  p.set_silbernagel_max_ok(11);
+  EXPECT_NE(ValidatePolicy(p).message().find("policy.silbernagel_max_ok"),
+            std::string::npos);
+  p.set_silbernagel_max_ok(5);
+  p.set_pain_model(static_cast<v1::PainModel>(7));
+  EXPECT_FALSE(ValidatePolicy(p).ok());
+}
+
+}  // namespace
+}  // namespace achilles::validation
