@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Configures and builds everything (server, CLI, plugins, tests, benches)
+# into ./build. Incremental: a second run only rebuilds what changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD_DIR="${BUILD_DIR:-build}"
+JOBS="${JOBS:-$(nproc)}"
+
+if [ ! -f "$BUILD_DIR/build.ninja" ]; then
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}"
+fi
+cmake --build "$BUILD_DIR" -j "$JOBS"

@@ -1,0 +1,50 @@
+// Example clinic plugin: suggest glute and posterior-chain strength work for
+// patients who are running (CLINICAL.md E: S4, S0).
+//
+// Copy this folder, rename the plugin, and change Evaluate(). Everything the
+// server knows about the patient arrives in the request: the timeline up to
+// as_of, the derived features (see achilles/v1/evaluation.pb.h, message
+// Features) and the clinic's policy.
+#include "achilles/plugin_sdk.h"
+
+namespace {
+
+namespace v1 = achilles::v1;
+using achilles::sdk::Recommend;
+using achilles::sdk::Result;
+
+class PosteriorChain : public achilles::sdk::Plugin {
+ public:
+  Result Evaluate(const v1::PluginRequest& req,
+                  v1::PluginResponse* resp) override {
+    const v1::Features& f = req.features();
+    // Leave red flags to the built-in safety screen.
+    if (f.worst_red_flag() >= v1::SEVERITY_WARNING) return Result::Ok();
+    // Only for patients who ran in the last two weeks.
+    if (!f.days_since_last_run().present() ||
+        f.days_since_last_run().value() > 14) {
+      return Result::Ok();
+    }
+    const auto& run = f.days_since_last_run();
+    Recommend("glute_work")
+        .Info(v1::CATEGORY_EXERCISE)
+        .Summary("Add glute and posterior-chain strength work")
+        .Detail("Strong hips and hamstrings share the load of running with "
+                "the calf and Achilles tendon.")
+        .Observe("days since last run",
+                 std::to_string(static_cast<int>(run.value())),
+                 {run.event_ids().begin(), run.event_ids().end()})
+        .Rule("E", "Runners: add glute and posterior-chain work",
+              "ran in the last 14 days")
+        .Sources({"S4", "S0"})
+        .Tag("exercise")
+        .AddTo(resp);
+    return Result::Ok();
+  }
+};
+
+}  // namespace
+
+ACH_EXPORT_PLUGIN(PosteriorChain, "posterior_chain", "1.0.0",
+                  "Glute and posterior-chain work for runners",
+                  "posterior_chain", "run_session")
