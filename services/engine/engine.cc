@@ -49,8 +49,8 @@ Recommendation DataRequest(const std::string& gap) {
   ra->set_threshold("value not recorded");
   ra->add_sources("CLINICAL.md");
   auto* o = ra->add_observed();
-  o->set_label("missing");
-  o->set_value(gap);
+  o->set_label("recorded in the timeline");
+  o->set_value("no");
   return r;
 }
 

@@ -232,6 +232,18 @@ Features ComputeFeatures(const std::vector<Event>& timeline, int64_t as_of_us,
       case Event::kPainReport: {
         const auto& pr = e.pain_report();
         if (!pr.related_event_id().empty()) break;  // Merged above.
+        // A rating of running or exercise pain with no logged session stands
+        // for a session whose details were not recorded: the pain rules
+        // apply to it just the same.
+        if (pr.activity() == v1::ACTIVITY_RUNNING ||
+            pr.activity() == v1::ACTIVITY_EXERCISE) {
+          LoadSession s;
+          s.event = &e;
+          s.is_run = pr.activity() == v1::ACTIVITY_RUNNING;
+          s.response = pr.response();
+          s.event_ids.push_back(e.event_id());
+          sessions.push_back(std::move(s));
+        }
         auto p = WorstPain(pr.response());
         if (!p) break;
         daily_pain.emplace_back(t, *p);
@@ -456,7 +468,7 @@ Features ComputeFeatures(const std::vector<Event>& timeline, int64_t as_of_us,
   std::vector<std::string> iso_ids;
   const LoadSession* last_iso = nullptr;
   for (const LoadSession& s : sessions) {
-    if (s.is_run) continue;
+    if (s.is_run || !s.event->has_exercise_session()) continue;
     const auto& ex = s.event->exercise_session();
     if (ex.programme() == v1::PROGRAMME_HEAVY_SLOW_RESISTANCE &&
         ex.programme_week() > 0) {
