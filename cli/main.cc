@@ -25,6 +25,7 @@
 #include "achilles/v1/admin_service.grpc.pb.h"
 #include "achilles/v1/decision_service.grpc.pb.h"
 #include "achilles/v1/patient_service.grpc.pb.h"
+#include "cli/caseload_commands.h"
 #include "cli/format.h"
 #include "common/time_util.h"
 #include "google/protobuf/util/json_util.h"
@@ -87,6 +88,13 @@ Administration
   policy get [--version=N]
   policy set (--file=POLICY.json | --pain_model=M [--max_ok=N] [--strictly_below])
              [--reason=TEXT]
+
+Caseload
+  caseload reevaluate [--dry_run] [--patients=a,b | --since=TIME | --plugin=ID]
+                      [--as_of=TIME] [--resume=RUN_ID]
+  caseload worklist                 patients in triage order
+  caseload seed-demo [--count=1000] [--events_per_patient=30]
+                                    fill the clinic with a synthetic caseload
 )";
 
 int Usage(const std::string& why) {
@@ -428,6 +436,9 @@ class Ctl {
       if (json) return PrintJson(resp), 0;
       std::cout << "stored\n" << achilles::cli::FormatPolicy(resp.policy());
       return 0;
+    }
+    if (cmd == "caseload") {
+      return achilles::cli::RunCaseload(channel_, a, json);
     }
     return Usage("unknown or incomplete command");
   }

@@ -160,7 +160,7 @@ class RocksDbTimelineStore final : public TimelineStore {
     rocksdb::WriteBatch batch;
     batch.Delete(cfs_[kPatients], key);
     batch.Delete(cfs_[kLatestEval], key);
-    for (Cf cf : {kEvents, kEventIds, kEvaluations, kFeedback}) {
+    for (Cf cf : {kEvents, kEventIds, kEvaluations, kFeedback, kRecords}) {
       batch.DeleteRange(cfs_[cf], prefix, end);
     }
     AddAudit(&batch, clinic, patient_id, "patient.erase");
@@ -507,6 +507,32 @@ class RocksDbTimelineStore final : public TimelineStore {
       return st;
     }
     return id;
+  }
+
+  absl::Status PutPatientRecord(const std::string& clinic,
+                                const std::string& patient_id,
+                                const std::string& key,
+                                const std::string& value,
+                                bool durable) override {
+    return FromRocks(
+        db_->Put(durable ? sync_ : nosync_, cfs_[kRecords],
+                 absl::StrCat(ki::PatientPrefix(clinic, patient_id), key),
+                 value),
+        "store patient record");
+  }
+
+  absl::StatusOr<std::string> GetPatientRecord(
+      const std::string& clinic, const std::string& patient_id,
+      const std::string& key, const Snapshot* snapshot) override {
+    std::string value;
+    rocksdb::Status s = db_->Get(
+        ReadOpts(snapshot), cfs_[kRecords],
+        absl::StrCat(ki::PatientPrefix(clinic, patient_id), key), &value);
+    if (s.IsNotFound()) {
+      return absl::NotFoundError(absl::StrCat("record '", key, "' not found"));
+    }
+    if (!s.ok()) return FromRocks(s, "read patient record");
+    return value;
   }
 
   absl::Status PutRecord(const std::string& clinic, const std::string& key,

@@ -144,6 +144,19 @@ class TimelineStore {
       const std::string& clinic, const std::string& patient_id,
       const std::string& evaluation_id, const std::string& record) = 0;
 
+  // Small per-patient records (caseload deltas, run markers). Erased with
+  // the patient. `durable` = false skips the fsync, for records that can be
+  // recomputed if a crash loses them.
+  virtual absl::Status PutPatientRecord(const std::string& clinic,
+                                        const std::string& patient_id,
+                                        const std::string& key,
+                                        const std::string& value,
+                                        bool durable = true) = 0;
+  // NOT_FOUND when absent.
+  virtual absl::StatusOr<std::string> GetPatientRecord(
+      const std::string& clinic, const std::string& patient_id,
+      const std::string& key, const Snapshot* snapshot = nullptr) = 0;
+
   // Generic small records keyed by clinic and name (caseload run state).
   virtual absl::Status PutRecord(const std::string& clinic,
                                  const std::string& key,

@@ -155,6 +155,25 @@ class PolicyServiceImpl final
   Backend* b_;
 };
 
+class CaseloadServiceImpl final
+    : public achilles::v1::CaseloadService::CallbackService {
+ public:
+  // `workers` = 0: one per core.
+  CaseloadServiceImpl(Backend* backend, int workers)
+      : b_(backend), workers_(workers) {}
+  grpc::ServerWriteReactor<achilles::v1::ReEvaluateEvent>* ReEvaluate(
+      grpc::CallbackServerContext* ctx,
+      const achilles::v1::ReEvaluateRequest* req) override;
+  grpc::ServerUnaryReactor* Worklist(
+      grpc::CallbackServerContext* ctx,
+      const achilles::v1::WorklistRequest* req,
+      achilles::v1::WorklistResponse* resp) override;
+
+ private:
+  Backend* b_;
+  int workers_;
+};
+
 // Lists plugin records with this clinic's enabled state.
 void FillPluginInfos(
     const plugins::PluginSet& set, const achilles::v1::ClinicPolicy& policy,

@@ -17,6 +17,7 @@ struct Server::Impl {
   std::unique_ptr<api::DecisionServiceImpl> decisions;
   std::unique_ptr<api::PluginServiceImpl> plugins;
   std::unique_ptr<api::PolicyServiceImpl> policies;
+  std::unique_ptr<api::CaseloadServiceImpl> caseload;
   std::unique_ptr<grpc::Server> grpc_server;
   absl::Mutex mu;
   bool shut_down ABSL_GUARDED_BY(mu) = false;
@@ -62,6 +63,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   impl.decisions = std::make_unique<api::DecisionServiceImpl>(b);
   impl.plugins = std::make_unique<api::PluginServiceImpl>(b);
   impl.policies = std::make_unique<api::PolicyServiceImpl>(b);
+  impl.caseload =
+      std::make_unique<api::CaseloadServiceImpl>(b, options.caseload_workers);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -73,6 +76,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.RegisterService(impl.decisions.get());
   builder.RegisterService(impl.plugins.get());
   builder.RegisterService(impl.policies.get());
+  builder.RegisterService(impl.caseload.get());
   builder.SetMaxReceiveMessageSize(16 * 1024 * 1024);
   impl.grpc_server = builder.BuildAndStart();
   if (impl.grpc_server == nullptr || port == 0) {

@@ -8,7 +8,8 @@
 //   policies    clinic \0 be64(version)
 //   feedback    clinic \0 patient \0 evaluation_id \0 be64(time) seq
 //   audit       be64(time) be64(seq)
-//   records     clinic \0 key
+//   records     clinic \0 key   (clinic-wide; keys never contain NUL)
+//               clinic \0 patient \0 key   (per patient, erased with it)
 //
 // Ids never contain NUL (validation guarantees it), so "clinic\0" is a prefix
 // of exactly one clinic's keys and "a" never captures "ab". Times are signed

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -23,7 +24,9 @@ namespace achilles::testing {
 
 class TestServer {
  public:
-  explicit TestServer(bool with_plugins = true) {
+  explicit TestServer(
+      bool with_plugins = true,
+      const std::function<void(server::ServerOptions&)>& tweak = nullptr) {
     std::filesystem::create_directory(dir_.Sub("plugins"));
     if (with_plugins) {
       for (const auto& e :
@@ -36,6 +39,7 @@ class TestServer {
     options_.listen_address = "127.0.0.1:0";
     options_.data_dir = dir_.Sub("data");
     options_.plugin_dir = dir_.Sub("plugins");
+    if (tweak) tweak(options_);
     Start();
   }
 

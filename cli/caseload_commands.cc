@@ -1,0 +1,306 @@
+#include "cli/caseload_commands.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <thread>
+
+#include "absl/flags/declare.h"
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "achilles/v1/caseload_service.grpc.pb.h"
+#include "achilles/v1/patient_service.grpc.pb.h"
+#include "cli/demo_caseload.h"
+#include "cli/format.h"
+#include "common/time_util.h"
+#include "google/protobuf/util/json_util.h"
+
+ABSL_FLAG(std::string, patients, "",
+          "caseload reevaluate: comma-separated patient ids (default: all)");
+ABSL_FLAG(std::string, since, "",
+          "caseload reevaluate: only patients with events since this time");
+ABSL_FLAG(std::string, plugin, "",
+          "caseload reevaluate: only patients whose last advice came from "
+          "this plugin");
+ABSL_FLAG(std::string, resume, "", "caseload reevaluate: run id to resume");
+ABSL_FLAG(int, count, 1000, "caseload seed-demo: number of patients");
+ABSL_FLAG(int, events_per_patient, 30, "caseload seed-demo: events each");
+ABSL_FLAG(int, seed, 1, "caseload seed-demo: random seed");
+ABSL_DECLARE_FLAG(std::string, clinic);
+ABSL_DECLARE_FLAG(bool, dry_run);
+ABSL_DECLARE_FLAG(std::string, as_of);
+
+namespace achilles::cli {
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+void OnSigint(int) { g_interrupted = true; }
+
+const char* DeltaName(v1::DeltaKind k) {
+  switch (k) {
+    case v1::DELTA_KIND_NEW:
+      return "new";
+    case v1::DELTA_KIND_UNCHANGED:
+      return "unchanged";
+    case v1::DELTA_KIND_CHANGED:
+      return "changed";
+    case v1::DELTA_KIND_ESCALATED:
+      return "ESCALATED";
+    case v1::DELTA_KIND_DEESCALATED:
+      return "de-escalated";
+    case v1::DELTA_KIND_FAILED:
+      return "FAILED";
+    default:
+      return "?";
+  }
+}
+
+std::string Json(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions o;
+  o.preserve_proto_field_names = true;
+  google::protobuf::util::MessageToJsonString(m, &out, o);
+  return out;
+}
+
+void Context(grpc::ClientContext* ctx) {
+  ctx->AddMetadata("x-clinic-id", absl::GetFlag(FLAGS_clinic));
+}
+
+int Reevaluate(const std::shared_ptr<grpc::Channel>& channel, bool json) {
+  auto stub = v1::CaseloadService::NewStub(channel);
+  v1::ReEvaluateRequest req;
+  for (absl::string_view id :
+       absl::StrSplit(absl::GetFlag(FLAGS_patients), ',', absl::SkipEmpty())) {
+    req.add_patient_ids(std::string(id));
+  }
+  std::string err;
+  absl::Time t;
+  if (!absl::GetFlag(FLAGS_since).empty()) {
+    if (!absl::ParseTime(absl::RFC3339_full, absl::GetFlag(FLAGS_since), &t, &err)) {
+      std::fprintf(stderr, "--since: %s\n", err.c_str());
+      return 2;
+    }
+    *req.mutable_events_since() = FromMicros(absl::ToUnixMicros(t));
+  }
+  if (!absl::GetFlag(FLAGS_as_of).empty()) {
+    if (!absl::ParseTime(absl::RFC3339_full, absl::GetFlag(FLAGS_as_of), &t, &err)) {
+      std::fprintf(stderr, "--as_of: %s\n", err.c_str());
+      return 2;
+    }
+    *req.mutable_as_of() = FromMicros(absl::ToUnixMicros(t));
+  }
+  req.set_plugin_id(absl::GetFlag(FLAGS_plugin));
+  req.set_dry_run(absl::GetFlag(FLAGS_dry_run));
+  req.set_resume_run_id(absl::GetFlag(FLAGS_resume));
+
+  grpc::ClientContext ctx;
+  Context(&ctx);
+  std::signal(SIGINT, OnSigint);
+  std::atomic<bool> finished{false};
+  std::thread watcher([&] {
+    while (!finished.load()) {
+      if (g_interrupted.load()) {
+        ctx.TryCancel();
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  auto reader = stub->ReEvaluate(&ctx, req);
+  const bool tty = isatty(STDOUT_FILENO) && !json;
+  v1::ReEvaluateEvent event;
+  v1::RunSummary summary;
+  std::string run_id;
+  std::vector<v1::PatientDelta> escalated;
+  int64_t more_escalated = 0;
+  std::vector<v1::PatientDelta> failed;
+  while (reader->Read(&event)) {
+    run_id = event.run_id();
+    if (json) {
+      std::cout << Json(event) << "\n";
+      continue;
+    }
+    if (event.has_progress()) {
+      const auto& p = event.progress();
+      if (tty) {
+        const int width = 30;
+        const int filled =
+            p.total() > 0 ? static_cast<int>(width * p.done() / p.total()) : width;
+        std::printf("\r[%s%s] %lld/%lld  %.0f patients/s  ETA %.0f s   ",
+                    std::string(filled, '#').c_str(),
+                    std::string(width - filled, '.').c_str(),
+                    static_cast<long long>(p.done()),
+                    static_cast<long long>(p.total()), p.patients_per_second(),
+                    p.eta_seconds());
+        std::fflush(stdout);
+      } else {
+        std::printf("progress %lld/%lld (%.0f patients/s, ETA %.0f s)\n",
+                    static_cast<long long>(p.done()),
+                    static_cast<long long>(p.total()), p.patients_per_second(),
+                    p.eta_seconds());
+      }
+    } else if (event.has_delta()) {
+      const auto& d = event.delta();
+      if (d.kind() == v1::DELTA_KIND_ESCALATED) {
+        if (escalated.size() < 50) {
+          escalated.push_back(d);
+        } else {
+          ++more_escalated;
+        }
+      } else if (d.kind() == v1::DELTA_KIND_FAILED && failed.size() < 20) {
+        failed.push_back(d);
+      }
+    } else if (event.has_summary()) {
+      summary = event.summary();
+    }
+  }
+  finished = true;
+  watcher.join();
+  grpc::Status st = reader->Finish();
+  if (tty) std::printf("\n");
+  if (!st.ok()) {
+    std::fprintf(stderr, "error: %s: %s\n", CodeName(st.error_code()),
+                 st.error_message().c_str());
+    if (g_interrupted && !run_id.empty() && run_id != "dry-run") {
+      std::fprintf(stderr, "resume with: achillesctl caseload reevaluate --resume=%s\n",
+                   run_id.c_str());
+    }
+    return 1;
+  }
+  if (json) return 0;
+  std::printf("\nRun %s%s: %lld patients in %.1f s\n", run_id.c_str(),
+              req.dry_run() ? " (dry run, nothing stored)" : "",
+              static_cast<long long>(summary.total()), summary.seconds());
+  std::printf("  %-14s %8lld\n  %-14s %8lld\n  %-14s %8lld\n  %-14s %8lld\n"
+              "  %-14s %8lld\n  %-14s %8lld\n",
+              "escalated", static_cast<long long>(summary.escalated()),
+              "de-escalated", static_cast<long long>(summary.deescalated()),
+              "changed", static_cast<long long>(summary.changed()),
+              "new", static_cast<long long>(summary.new_count()),
+              "unchanged", static_cast<long long>(summary.unchanged()),
+              "failed", static_cast<long long>(summary.failed()));
+  if (summary.skipped_resumed() > 0) {
+    std::printf("  %-14s %8lld\n", "already done",
+                static_cast<long long>(summary.skipped_resumed()));
+  }
+  if (!escalated.empty()) {
+    std::printf("\nEscalated patients:\n");
+    for (const auto& d : escalated) {
+      std::printf("  %-16s %s -> %s  %s\n", d.patient_id().c_str(),
+                  SeverityName(d.previous_severity()),
+                  SeverityName(d.current_severity()), d.top_summary().c_str());
+    }
+    if (more_escalated > 0) {
+      std::printf("  ... and %lld more (see `achillesctl caseload worklist`)\n",
+                  static_cast<long long>(more_escalated));
+    }
+  }
+  for (const auto& d : failed) {
+    std::printf("  FAILED %s: %s\n", d.patient_id().c_str(), d.error().c_str());
+  }
+  return 0;
+}
+
+int Worklist(const std::shared_ptr<grpc::Channel>& channel, bool json) {
+  auto stub = v1::CaseloadService::NewStub(channel);
+  v1::WorklistRequest req;
+  req.set_page_size(50);
+  grpc::ClientContext ctx;
+  Context(&ctx);
+  v1::WorklistResponse resp;
+  auto st = stub->Worklist(&ctx, req, &resp);
+  if (!st.ok()) {
+    std::fprintf(stderr, "error: %s: %s\n", CodeName(st.error_code()),
+                 st.error_message().c_str());
+    return 1;
+  }
+  if (json) {
+    std::cout << Json(resp) << "\n";
+    return 0;
+  }
+  std::printf("%-16s %-9s %-13s %-6s %s\n", "PATIENT", "TOP", "CHANGE",
+              "STALE", "TOP RECOMMENDATION");
+  for (const auto& i : resp.items()) {
+    std::printf("%-16s %-9s %-13s %-6s %s\n", i.patient_id().c_str(),
+                SeverityName(i.top_severity()), DeltaName(i.last_delta()),
+                i.stale() ? "yes" : "", i.top_summary().c_str());
+  }
+  if (!resp.next_page_token().empty()) std::printf("(more: first 50 shown)\n");
+  return 0;
+}
+
+int SeedDemo(const std::shared_ptr<grpc::Channel>& channel) {
+  auto stub = v1::PatientService::NewStub(channel);
+  const int count = absl::GetFlag(FLAGS_count);
+  const int per = absl::GetFlag(FLAGS_events_per_patient);
+  if (count <= 0 || per < 3 || per > 5000) {
+    std::fprintf(stderr, "--count must be > 0 and --events_per_patient 3-5000\n");
+    return 2;
+  }
+  const int64_t now = NowMicros() - kMicrosPerHour;
+  std::atomic<int> next{0}, errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = next++; i < count && errors == 0; i = next++) {
+        const std::string id = absl::StrFormat("demo-%05d", i);
+        grpc::ClientContext c1;
+        Context(&c1);
+        v1::UpsertPatientRequest up;
+        v1::UpsertPatientResponse ur;
+        up.mutable_patient()->set_patient_id(id);
+        up.mutable_patient()->set_display_name(absl::StrCat("Demo patient ", i));
+        if (!stub->UpsertPatient(&c1, up, &ur).ok()) {
+          ++errors;
+          return;
+        }
+        auto events = DemoTimeline(absl::GetFlag(FLAGS_seed), i, per, now);
+        for (size_t b = 0; b < events.size(); b += 500) {
+          v1::AppendEventsRequest req;
+          req.set_patient_id(id);
+          for (size_t k = b; k < std::min(events.size(), b + 500); ++k) {
+            *req.add_events() = events[k];
+          }
+          grpc::ClientContext c2;
+          Context(&c2);
+          v1::AppendEventsResponse resp;
+          auto st = stub->AppendEvents(&c2, req, &resp);
+          if (!st.ok()) {
+            std::fprintf(stderr, "error: %s: %s\n", id.c_str(),
+                         st.error_message().c_str());
+            ++errors;
+            return;
+          }
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  if (errors > 0) return 1;
+  std::printf("seeded %d demo patients with about %d events each in clinic %s\n",
+              count, per, absl::GetFlag(FLAGS_clinic).c_str());
+  return 0;
+}
+
+}  // namespace
+
+int RunCaseload(const std::shared_ptr<grpc::Channel>& channel,
+                const std::vector<std::string>& args, bool json) {
+  const std::string sub = args.size() > 1 ? args[1] : "";
+  if (sub == "reevaluate") return Reevaluate(channel, json);
+  if (sub == "worklist") return Worklist(channel, json);
+  if (sub == "seed-demo") return SeedDemo(channel);
+  std::fprintf(stderr,
+               "usage: achillesctl caseload reevaluate|worklist|seed-demo\n");
+  return 2;
+}
+
+}  // namespace achilles::cli

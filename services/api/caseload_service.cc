@@ -1,0 +1,138 @@
+#include <deque>
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
+#include "services/api/api.h"
+#include "services/caseload/caseload.h"
+
+namespace achilles::api {
+namespace {
+
+// Streams one re-evaluation run. The run executes on its own thread and
+// hands events to Send(), which queues them (bounded, so a slow client slows
+// the run instead of growing memory) and keeps exactly one write in flight.
+// A client that cancels or disconnects stops the run promptly.
+class ReEvaluateReactor final
+    : public grpc::ServerWriteReactor<v1::ReEvaluateEvent> {
+ public:
+  ReEvaluateReactor(caseload::Deps deps, std::string clinic,
+                    v1::ReEvaluateRequest request)
+      : deps_(deps), clinic_(std::move(clinic)), request_(std::move(request)) {
+    worker_ = std::thread([this] { Run(); });
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok) cancelled_ = true;
+    if (!cancelled_ && !queue_.empty()) {
+      current_ = std::move(queue_.front());
+      queue_.pop_front();
+      writing_ = true;
+      StartWrite(&current_);
+      return;
+    }
+    MaybeFinishLocked();
+  }
+
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    cancelled_ = true;
+  }
+
+  void OnDone() override {
+    worker_.join();
+    delete this;
+  }
+
+ private:
+  static constexpr size_t kMaxQueued = 64;
+
+  bool Send(const v1::ReEvaluateEvent& event) {
+    absl::MutexLock lock(&mu_);
+    auto room = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+      return queue_.size() < kMaxQueued || cancelled_.load();
+    };
+    mu_.Await(absl::Condition(&room));
+    if (cancelled_) return false;
+    if (!writing_) {
+      current_ = event;
+      writing_ = true;
+      StartWrite(&current_);
+    } else {
+      queue_.push_back(event);
+    }
+    return true;
+  }
+
+  void Run() {
+    absl::Status st = caseload::RunReEvaluation(
+        deps_, clinic_, request_,
+        [this](const v1::ReEvaluateEvent& e) { return Send(e); }, cancelled_);
+    absl::MutexLock lock(&mu_);
+    final_status_ = st;
+    run_finished_ = true;
+    MaybeFinishLocked();
+  }
+
+  void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!run_finished_ || finish_called_ || writing_) return;
+    if (!queue_.empty() && !cancelled_) return;
+    finish_called_ = true;
+    Finish(ToGrpc(final_status_));
+  }
+
+  caseload::Deps deps_;
+  std::string clinic_;
+  v1::ReEvaluateRequest request_;
+  std::thread worker_;
+  absl::Mutex mu_;
+  std::atomic<bool> cancelled_{false};
+  std::deque<v1::ReEvaluateEvent> queue_ ABSL_GUARDED_BY(mu_);
+  v1::ReEvaluateEvent current_;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool run_finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool finish_called_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status final_status_ ABSL_GUARDED_BY(mu_);
+};
+
+// Finishes immediately with an error (bad metadata).
+class FailedWriter final : public grpc::ServerWriteReactor<v1::ReEvaluateEvent> {
+ public:
+  explicit FailedWriter(const absl::Status& st) { Finish(ToGrpc(st)); }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+grpc::ServerWriteReactor<v1::ReEvaluateEvent>* CaseloadServiceImpl::ReEvaluate(
+    grpc::CallbackServerContext* ctx, const v1::ReEvaluateRequest* req) {
+  auto clinic = ClinicFromContext(ctx);
+  if (!clinic.ok()) return new FailedWriter(clinic.status());
+  caseload::Deps deps;
+  deps.store = b_->store;
+  deps.engine = b_->engine;
+  deps.host = b_->host;
+  deps.interactive_in_flight = &b_->interactive_in_flight;
+  deps.workers = workers_;
+  return new ReEvaluateReactor(deps, *clinic, *req);
+}
+
+grpc::ServerUnaryReactor* CaseloadServiceImpl::Worklist(
+    grpc::CallbackServerContext* ctx, const v1::WorklistRequest* req,
+    v1::WorklistResponse* resp) {
+  return FinishWith(ctx, [&]() -> absl::Status {
+    auto clinic = ClinicFromContext(ctx);
+    if (!clinic.ok()) return clinic.status();
+    caseload::Deps deps;
+    deps.store = b_->store;
+    deps.engine = b_->engine;
+    deps.host = b_->host;
+    auto list = caseload::BuildWorklist(deps, *clinic, *req);
+    if (!list.ok()) return list.status();
+    *resp = *std::move(list);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace achilles::api

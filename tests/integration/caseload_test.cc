@@ -1,0 +1,250 @@
+// CaseloadService over real gRPC: deltas across a plugin upgrade and a
+// policy change, snapshot consistency under concurrent appends, cancel and
+// resume, per-patient failures, dry runs, and the worklist order.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <thread>
+
+#include "absl/strings/str_format.h"
+#include "tests/common/events.h"
+#include "tests/integration/test_server.h"
+
+namespace achilles::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct RunOutput {
+  grpc::Status status;
+  std::string run_id;
+  std::map<std::string, v1::PatientDelta> deltas;
+  v1::RunSummary summary;
+  int progress_events = 0;
+};
+
+// Reads the whole stream; `after_first_delta` runs once, mid-stream.
+RunOutput RunStream(TestServer& s, const v1::ReEvaluateRequest& req,
+              const std::string& clinic = "",
+              const std::function<void(grpc::ClientContext&)>& after_first_delta =
+                  nullptr) {
+  RunOutput out;
+  auto ctx = s.Ctx(clinic);
+  auto reader = s.caseload->ReEvaluate(ctx.get(), req);
+  v1::ReEvaluateEvent e;
+  bool first = true;
+  while (reader->Read(&e)) {
+    out.run_id = e.run_id();
+    if (e.has_delta()) {
+      out.deltas[e.delta().patient_id()] = e.delta();
+      if (first && after_first_delta) after_first_delta(*ctx);
+      first = false;
+    }
+    if (e.has_progress()) ++out.progress_events;
+    if (e.has_summary()) out.summary = e.summary();
+  }
+  out.status = reader->Finish();
+  return out;
+}
+
+v1::Event Pain5(const std::string& id, int64_t at) {
+  v1::Event e = RunEvent(id, at, 5);
+  auto* r = e.mutable_run_session()->mutable_response();
+  r->set_settle_time_hours(12);
+  r->set_morning_vs_baseline(v1::COMPARISON_SAME);
+  r->set_eased_with_warmup(true);
+  return e;
+}
+
+void Seed(TestServer& s, int n, int events_each, const std::string& clinic = "") {
+  for (int i = 0; i < n; ++i) {
+    const std::string id = absl::StrFormat("p%04d", i);
+    ASSERT_TRUE(s.AddPatient(id, clinic).ok());
+    std::vector<v1::Event> events = {
+        Finding("f", Day(0), v1::LOCATION_MIDPORTION)};
+    for (int k = 1; k < events_each; ++k) {
+      events.push_back(Pain5("r" + std::to_string(k), Day(k)));
+    }
+    ASSERT_TRUE(s.Append(id, events, nullptr, clinic).ok());
+  }
+}
+
+v1::ReEvaluateRequest AsOf(int64_t as_of) {
+  v1::ReEvaluateRequest req;
+  *req.mutable_as_of() = FromMicros(as_of);
+  return req;
+}
+
+TEST(CaseloadTest, PolicyChangeEscalatesAndSummaryCounts) {
+  TestServer s;
+  Seed(s, 20, 3);
+  auto first = RunStream(s, AsOf(Day(10)));
+  ASSERT_TRUE(first.status.ok()) << first.status.error_message();
+  EXPECT_EQ(first.summary.total(), 20);
+  EXPECT_EQ(first.summary.new_count(), 20);
+  EXPECT_EQ(first.deltas.size(), 20u);
+
+  auto again = RunStream(s, AsOf(Day(10)));
+  EXPECT_EQ(again.summary.unchanged(), 20);
+
+  // Pain 5 is amber (info) under the traffic light, red (warning) when the
+  // clinic requires pain strictly below 5.
+  v1::SetPolicyRequest set;
+  v1::SetPolicyResponse resp;
+  set.mutable_policy()->set_pain_model(v1::PAIN_MODEL_SILBERNAGEL_5);
+  set.mutable_policy()->set_silbernagel_max_ok(5);
+  set.mutable_policy()->set_silbernagel_strictly_below(true);
+  ASSERT_TRUE(s.policies->SetPolicy(s.Ctx().get(), set, &resp).ok());
+  auto after = RunStream(s, AsOf(Day(10)));
+  ASSERT_TRUE(after.status.ok());
+  EXPECT_EQ(after.summary.escalated(), 20);
+  const auto& d = after.deltas["p0003"];
+  EXPECT_EQ(d.kind(), v1::DELTA_KIND_ESCALATED);
+  EXPECT_EQ(d.previous_severity(), v1::SEVERITY_INFO);
+  EXPECT_EQ(d.current_severity(), v1::SEVERITY_WARNING);
+
+  // The worklist now shows the escalations first, with what changed.
+  v1::WorklistRequest wreq;
+  v1::WorklistResponse wl;
+  wreq.set_page_size(5);
+  ASSERT_TRUE(s.caseload->Worklist(s.Ctx().get(), wreq, &wl).ok());
+  ASSERT_EQ(wl.items_size(), 5);
+  EXPECT_EQ(wl.items(0).last_delta(), v1::DELTA_KIND_ESCALATED);
+  EXPECT_FALSE(wl.next_page_token().empty());
+}
+
+TEST(CaseloadTest, PluginUpgradeShowsAsChanged) {
+  TestServer s(false);
+  const std::string plugins = s.dir().Sub("plugins/");
+  fs::copy_file(std::string(TEST_PLUGIN_DIR) + "/good.so", plugins + "good.so");
+  ASSERT_TRUE(s.server()->ReloadPlugins().ok());
+  Seed(s, 5, 2);
+  ASSERT_TRUE(RunStream(s, AsOf(Day(5))).status.ok());
+  fs::copy_file(std::string(TEST_PLUGIN_DIR) + "/good_v2.so",
+                plugins + "good.so.new");
+  fs::rename(plugins + "good.so.new", plugins + "good.so");
+  ASSERT_TRUE(s.server()->ReloadPlugins().ok());
+  auto after = RunStream(s, AsOf(Day(5)));
+  ASSERT_TRUE(after.status.ok());
+  EXPECT_EQ(after.summary.changed(), 5);
+  EXPECT_EQ(after.deltas["p0001"].kind(), v1::DELTA_KIND_CHANGED);
+}
+
+TEST(CaseloadTest, ReadsOneSnapshotWhileAppendsContinue) {
+  TestServer s(true, [](server::ServerOptions& o) { o.caseload_workers = 1; });
+  Seed(s, 60, 4);
+  // Once the first delta arrives the run has its snapshot; every patient
+  // then gets a new event while the rest of the run is still going.
+  int appended = 0;
+  auto out = RunStream(s, AsOf(Day(10)), "", [&](grpc::ClientContext&) {
+    for (int i = 0; i < 60; ++i) {
+      appended += s.Append(absl::StrFormat("p%04d", i),
+                           {Note("late", Day(2) + 1000)})
+                      .ok();
+    }
+  });
+  ASSERT_TRUE(out.status.ok());
+  ASSERT_EQ(appended, 60);
+  ASSERT_EQ(out.deltas.size(), 60u);
+  for (const auto& [id, d] : out.deltas) {
+    auto ev = s.server()->backend()->store->GetEvaluation("default", id,
+                                                          d.evaluation_id());
+    ASSERT_TRUE(ev.ok());
+    EXPECT_EQ(ev->event_count(), 4) << id << " saw an append made after the "
+                                       "run's snapshot";
+  }
+  // A fresh run sees them.
+  auto next = RunStream(s, AsOf(Day(10)));
+  auto ev = s.server()->backend()->store->GetEvaluation(
+      "default", "p0042", next.deltas["p0042"].evaluation_id());
+  ASSERT_TRUE(ev.ok());
+  EXPECT_EQ(ev->event_count(), 5);
+}
+
+TEST(CaseloadTest, CancelThenResumeSkipsFinishedPatients) {
+  TestServer s(true, [](server::ServerOptions& o) { o.caseload_workers = 1; });
+  Seed(s, 300, 3);
+  auto cancelled = RunStream(s, AsOf(Day(10)), "",
+                       [](grpc::ClientContext& ctx) { ctx.TryCancel(); });
+  EXPECT_EQ(cancelled.status.error_code(), grpc::StatusCode::CANCELLED);
+  ASSERT_FALSE(cancelled.run_id.empty());
+  v1::ReEvaluateRequest resume;
+  resume.set_resume_run_id(cancelled.run_id);
+  auto resumed = RunStream(s, resume);
+  ASSERT_TRUE(resumed.status.ok()) << resumed.status.error_message();
+  EXPECT_EQ(resumed.summary.total(), 300);
+  EXPECT_GT(resumed.summary.skipped_resumed(), 0);
+  EXPECT_LT(resumed.summary.skipped_resumed(), 300);
+  EXPECT_EQ(resumed.summary.skipped_resumed() +
+                static_cast<int64_t>(resumed.deltas.size()),
+            300);
+  // Resume refuses other fields and unknown ids.
+  resume.set_dry_run(true);
+  EXPECT_EQ(RunStream(s, resume).status.error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  v1::ReEvaluateRequest unknown;
+  unknown.set_resume_run_id("run-nope");
+  EXPECT_EQ(RunStream(s, unknown).status.error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST(CaseloadTest, OneFailingPatientDoesNotStopTheRun) {
+  TestServer s;
+  Seed(s, 3, 2);
+  v1::ReEvaluateRequest req = AsOf(Day(5));
+  req.add_patient_ids("p0000");
+  req.add_patient_ids("ghost");
+  req.add_patient_ids("p0002");
+  auto out = RunStream(s, req);
+  ASSERT_TRUE(out.status.ok());
+  EXPECT_EQ(out.summary.total(), 3);
+  EXPECT_EQ(out.summary.failed(), 1);
+  EXPECT_EQ(out.deltas["ghost"].kind(), v1::DELTA_KIND_FAILED);
+  EXPECT_NE(out.deltas["ghost"].error().find("not found"), std::string::npos);
+  EXPECT_EQ(out.deltas["p0002"].kind(), v1::DELTA_KIND_NEW);
+}
+
+TEST(CaseloadTest, DryRunPreviewsAPolicyAndStoresNothing) {
+  TestServer s;
+  Seed(s, 4, 3);
+  ASSERT_TRUE(RunStream(s, AsOf(Day(10))).status.ok());
+  auto* store = s.server()->backend()->store;
+  auto before = store->GetLatestEvaluation("default", "p0001");
+  ASSERT_TRUE(before.ok());
+  v1::ReEvaluateRequest req = AsOf(Day(10));
+  req.set_dry_run(true);
+  req.mutable_policy_override()->set_pain_model(v1::PAIN_MODEL_SILBERNAGEL_5);
+  req.mutable_policy_override()->set_silbernagel_strictly_below(true);
+  auto preview = RunStream(s, req);
+  ASSERT_TRUE(preview.status.ok());
+  EXPECT_EQ(preview.summary.escalated(), 4);
+  auto after = store->GetLatestEvaluation("default", "p0001");
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->evaluation_id(), before->evaluation_id());
+  // Without dry_run the override is refused: policy changes go through
+  // SetPolicy.
+  req.set_dry_run(false);
+  EXPECT_EQ(RunStream(s, req).status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST(CaseloadTest, ScopesAndValidation) {
+  TestServer s;
+  Seed(s, 5, 2);
+  ASSERT_TRUE(s.Append("p0004", {Note("recent", Day(40))}).ok());
+  v1::ReEvaluateRequest since = AsOf(Day(50));
+  *since.mutable_events_since() = FromMicros(Day(30));
+  auto out = RunStream(s, since);
+  ASSERT_TRUE(out.status.ok());
+  EXPECT_EQ(out.summary.total(), 1);
+  EXPECT_TRUE(out.deltas.count("p0004"));
+  since.add_patient_ids("p0001");
+  EXPECT_EQ(RunStream(s, since).status.error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  // Another clinic's caseload is separate.
+  auto other = RunStream(s, AsOf(Day(5)), "clinic-b");
+  ASSERT_TRUE(other.status.ok());
+  EXPECT_EQ(other.summary.total(), 0);
+}
+
+}  // namespace
+}  // namespace achilles::testing
