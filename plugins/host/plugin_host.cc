@@ -20,48 +20,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/digest.h"
+#include "plugins/host/internal/info_check.h"
+#include "plugins/host/internal/worker_process.h"
 
 namespace achilles::plugins {
 namespace {
 
 namespace fs = std::filesystem;
-
-bool ValidPluginId(absl::string_view id) {
-  if (id.empty() || id.size() > 64) return false;
-  for (char c : id) {
-    if (!(absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_' ||
-          c == '.' || c == '-')) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// "1.2.3", digits only: enough to compare and display.
-bool ValidSemver(absl::string_view v) {
-  std::vector<absl::string_view> parts = absl::StrSplit(v, '.');
-  if (parts.size() != 3) return false;
-  for (auto p : parts) {
-    if (p.empty() || p.size() > 9) return false;
-    for (char c : p) {
-      if (!absl::ascii_isdigit(c)) return false;
-    }
-  }
-  return true;
-}
-
-std::vector<std::string> SplitList(const char* s) {
-  std::vector<std::string> out;
-  if (s == nullptr) return out;
-  for (absl::string_view part : absl::StrSplit(s, ',', absl::SkipEmpty())) {
-    out.emplace_back(absl::StripAsciiWhitespace(part));
-  }
-  return out;
-}
-
-bool SafeString(const char* s, size_t max_len) {
-  return s != nullptr && std::strlen(s) > 0 && std::strlen(s) <= max_len;
-}
+namespace plugins_internal = ::achilles::plugins_internal;
 
 }  // namespace
 
@@ -132,6 +98,38 @@ struct CallState {
 
 absl::StatusOr<v1::PluginResponse> LoadedPlugin::Call(
     const std::string& request_bytes, absl::Duration timeout) const {
+  if (pool_ == nullptr) return CallInProcess(request_bytes, timeout);
+  auto reply = pool_->Call(request_bytes, timeout);
+  if (!reply.ok()) {
+    return absl::Status(reply.status().code(),
+                        absl::StrCat("plugin ", record_.id, " ",
+                                     reply.status().message()));
+  }
+  return Finish(reply->rc(), reply->error(), reply->response());
+}
+
+absl::StatusOr<v1::PluginResponse> LoadedPlugin::Finish(
+    int rc, const std::string& error, const std::string& bytes) const {
+  const std::string& id = record_.id;
+  if (rc != ACH_RC_OK) {
+    return absl::InternalError(
+        absl::StrCat("plugin ", id, " returned an error: ",
+                     error.empty() ? "(no message)" : error));
+  }
+  v1::PluginResponse response;
+  if (!response.ParseFromString(bytes)) {
+    return absl::InternalError(absl::StrCat(
+        "plugin ", id, " returned bytes that are not a PluginResponse"));
+  }
+  if (absl::Status st = ValidatePluginResponse(response); !st.ok()) {
+    return absl::InternalError(absl::StrCat(
+        "plugin ", id, " returned a malformed response: ", st.message()));
+  }
+  return response;
+}
+
+absl::StatusOr<v1::PluginResponse> LoadedPlugin::CallInProcess(
+    const std::string& request_bytes, absl::Duration timeout) const {
   const std::string& id = record_.id;
   if (stuck_calls_.load() > 0) {
     return absl::UnavailableError(absl::StrCat(
@@ -161,7 +159,6 @@ absl::StatusOr<v1::PluginResponse> LoadedPlugin::Call(
     if (state->abandoned) self->stuck_calls_.fetch_sub(1);
   });
   worker.detach();
-
   {
     absl::MutexLock lock(&state->mu);
     if (!state->mu.AwaitWithTimeout(absl::Condition(&state->done), timeout)) {
@@ -172,21 +169,7 @@ absl::StatusOr<v1::PluginResponse> LoadedPlugin::Call(
                        absl::FormatDuration(timeout)));
     }
   }
-  if (state->rc != ACH_RC_OK) {
-    return absl::InternalError(absl::StrCat(
-        "plugin ", id, " returned an error: ",
-        state->error[0] != '\0' ? state->error : "(no message)"));
-  }
-  v1::PluginResponse response;
-  if (!response.ParseFromString(state->response)) {
-    return absl::InternalError(absl::StrCat(
-        "plugin ", id, " returned bytes that are not a PluginResponse"));
-  }
-  if (absl::Status st = ValidatePluginResponse(response); !st.ok()) {
-    return absl::InternalError(absl::StrCat(
-        "plugin ", id, " returned a malformed response: ", st.message()));
-  }
-  return response;
+  return Finish(state->rc, state->error, state->response);
 }
 
 absl::StatusOr<std::unique_ptr<PluginHost>> PluginHost::Create(
@@ -278,64 +261,57 @@ std::shared_ptr<const LoadedPlugin> PluginHost::LoadFile(
     fs::rename(tmp, copy, ec);
     if (ec) return reject("cannot copy to the private plugin directory");
   }
-  void* handle = dlopen(copy.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (handle == nullptr) {
-    const char* err = dlerror();
-    return reject(absl::StrCat("dlopen failed: ", err ? err : "unknown"));
-  }
   std::shared_ptr<LoadedPlugin> plugin(new LoadedPlugin());
-  plugin->handle_ = handle;  // From here on, the destructor dlcloses.
   plugin->loaded_path_ = copy;
-  dlerror();
-  void* sym = dlsym(handle, ACH_ENTRY_SYMBOL);
-  if (sym == nullptr) {
-    return reject(absl::StrCat("does not export the entry symbol ",
-                               ACH_ENTRY_SYMBOL, " (use ACH_EXPORT_PLUGIN)"));
+  plugins_internal::Manifest m;
+  if (options_.isolation == Isolation::kProcess) {
+    // Never dlopen into the server: the worker loads and checks it.
+    plugins_internal::WorkerConfig config;
+    config.worker_binary = options_.worker_binary;
+    config.plugin_path = copy;
+    config.memory_limit_bytes = options_.worker_memory_limit_bytes;
+    config.max_workers = std::max(1, options_.workers_per_plugin);
+    v1::WorkerHello hello;
+    auto worker = plugins_internal::WorkerProcess::Start(config, &hello);
+    if (!worker.ok()) {
+      return reject(absl::StrCat("crashed or hung while loading: ",
+                                 worker.status().message()));
+    }
+    rec->abi_version = hello.abi_version();
+    if (!hello.ok()) return reject(hello.reason());
+    m.id = hello.plugin_id();
+    m.version = hello.version();
+    m.display_name = hello.display_name();
+    m.protocols.assign(hello.protocols().begin(), hello.protocols().end());
+    m.event_kinds.assign(hello.event_kinds().begin(),
+                         hello.event_kinds().end());
+    plugin->pool_ = std::make_unique<plugins_internal::WorkerPool>(config);
+    plugin->pool_->Adopt(*std::move(worker));
+  } else {
+    void* handle = dlopen(copy.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) {
+      const char* err = dlerror();
+      return reject(absl::StrCat("dlopen failed: ", err ? err : "unknown"));
+    }
+    plugin->handle_ = handle;  // From here on, the destructor dlcloses.
+    dlerror();
+    void* sym = dlsym(handle, ACH_ENTRY_SYMBOL);
+    if (sym == nullptr) {
+      return reject(absl::StrCat("does not export the entry symbol ",
+                                 ACH_ENTRY_SYMBOL, " (use ACH_EXPORT_PLUGIN)"));
+    }
+    const ach_type_plugin_info* info =
+        reinterpret_cast<ach_type_on_get_info>(sym)();
+    absl::Status st = plugins_internal::CheckInfo(info, &m);
+    rec->abi_version = m.abi_version;
+    if (!st.ok()) return reject(std::string(st.message()));
+    plugin->info_ = info;
   }
-  auto get_info = reinterpret_cast<ach_type_on_get_info>(sym);
-  const ach_type_plugin_info* info = get_info();
-  if (info == nullptr) return reject("entry symbol returned no info struct");
-  rec->abi_version = absl::StrCat(info->abi_major, ".", info->abi_minor);
-  if (info->abi_major != ACH_ABI_VERSION_MAJOR) {
-    return reject(absl::StrCat("built for ABI ", info->abi_major, ".",
-                               info->abi_minor, ", server speaks ABI ",
-                               ACH_ABI_VERSION_MAJOR, ".",
-                               ACH_ABI_VERSION_MINOR,
-                               ": major versions differ; rebuild the plugin"));
-  }
-  if (info->abi_minor > ACH_ABI_VERSION_MINOR) {
-    return reject(absl::StrCat(
-        "built for ABI ", info->abi_major, ".", info->abi_minor,
-        ", newer than the server's ", ACH_ABI_VERSION_MAJOR, ".",
-        ACH_ABI_VERSION_MINOR, "; upgrade the server"));
-  }
-  if (info->struct_size != sizeof(ach_type_plugin_info)) {
-    return reject(absl::StrCat("info struct size ", info->struct_size,
-                               " does not match ABI ", ACH_ABI_VERSION_MAJOR,
-                               ".", ACH_ABI_VERSION_MINOR, " size ",
-                               sizeof(ach_type_plugin_info)));
-  }
-  if (!SafeString(info->id, 64) || !ValidPluginId(info->id)) {
-    return reject("manifest: id must be 1-64 chars of [a-z0-9_.-]");
-  }
-  rec->id = info->id;
-  if (!SafeString(info->version, 32) || !ValidSemver(info->version)) {
-    return reject("manifest: version must be MAJOR.MINOR.PATCH");
-  }
-  rec->version = info->version;
-  if (!SafeString(info->display_name, 128)) {
-    return reject("manifest: display_name must be 1-128 chars");
-  }
-  rec->display_name = info->display_name;
-  if (!SafeString(info->protocols, 512)) {
-    return reject("manifest: protocols must list at least one protocol");
-  }
-  rec->protocols = SplitList(info->protocols);
-  rec->event_kinds = SplitList(info->event_kinds);
-  if (info->on_evaluate == nullptr || info->on_free == nullptr) {
-    return reject("manifest: on_evaluate and on_free must both be set");
-  }
-  plugin->info_ = info;
+  rec->id = m.id;
+  rec->version = m.version;
+  rec->display_name = m.display_name;
+  rec->protocols = m.protocols;
+  rec->event_kinds = m.event_kinds;
   rec->loaded = true;
   plugin->record_ = *rec;
   return plugin;

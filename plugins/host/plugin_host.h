@@ -37,10 +37,29 @@
 #include "achilles/plugin_abi.h"
 #include "achilles/v1/plugin.pb.h"
 
+namespace achilles::plugins_internal {
+class WorkerPool;
+}  // namespace achilles::plugins_internal
+
 namespace achilles::plugins {
+
+enum class Isolation {
+  // dlopen into the server: fastest; contains errors, exceptions, garbage
+  // and hangs, not crashes.
+  kInProcess,
+  // Each plugin runs in achilles-plugin-worker processes: a crash, leak or
+  // hang kills a worker, never the server.
+  kProcess,
+};
 
 struct HostOptions {
   std::string plugin_dir;
+  Isolation isolation = Isolation::kInProcess;
+  // kProcess: the worker executable, its address-space limit and how many
+  // workers each plugin may have at once.
+  std::string worker_binary;
+  size_t worker_memory_limit_bytes = size_t{1} << 30;
+  int workers_per_plugin = 2;
   // Per-call deadline.
   absl::Duration call_timeout = absl::Seconds(2);
   // When non-empty, only files whose SHA-256 (lower-case hex) is listed load.
@@ -65,6 +84,7 @@ struct PluginRecord {
 class LoadedPlugin : public std::enable_shared_from_this<LoadedPlugin> {
  public:
   ~LoadedPlugin();
+  bool isolated() const { return pool_ != nullptr; }
   const PluginRecord& record() const { return record_; }
 
   // Runs the plugin on `request` within `timeout`. Errors:
@@ -76,6 +96,12 @@ class LoadedPlugin : public std::enable_shared_from_this<LoadedPlugin> {
  private:
   friend class PluginHost;
   LoadedPlugin() = default;
+  absl::StatusOr<achilles::v1::PluginResponse> CallInProcess(
+      const std::string& request_bytes, absl::Duration timeout) const;
+  // Turns a plugin's rc, error text and bytes into a checked response.
+  absl::StatusOr<achilles::v1::PluginResponse> Finish(
+      int rc, const std::string& error, const std::string& bytes) const;
+  std::unique_ptr<plugins_internal::WorkerPool> pool_;
   void* handle_ = nullptr;
   const ach_type_plugin_info* info_ = nullptr;
   PluginRecord record_;

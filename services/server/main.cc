@@ -24,6 +24,14 @@ ABSL_FLAG(std::string, plugin_allowlist, "",
 ABSL_FLAG(std::string, port_file, "",
           "write the bound port to this file once serving (for scripts and "
           "tests using --listen=...:0)");
+ABSL_FLAG(std::string, plugin_isolation, "inprocess",
+          "inprocess: plugins run inside the server (fastest); process: each "
+          "plugin runs in worker processes, so even a crashing or leaking "
+          "plugin cannot take the server down");
+ABSL_FLAG(std::string, plugin_worker, "",
+          "path of achilles-plugin-worker (default: next to this binary)");
+ABSL_FLAG(int, plugin_worker_memory_mb, 1024,
+          "address-space limit of each plugin worker process");
 ABSL_FLAG(bool, sync_writes, true,
           "fsync the WAL before acknowledging a write (keep on in production)");
 
@@ -60,6 +68,20 @@ int main(int argc, char** argv) {
   options.plugin_timeout =
       absl::Milliseconds(absl::GetFlag(FLAGS_plugin_timeout_ms));
   options.sync_writes = absl::GetFlag(FLAGS_sync_writes);
+  const std::string isolation = absl::GetFlag(FLAGS_plugin_isolation);
+  if (isolation == "process") {
+    options.plugin_isolation = achilles::plugins::Isolation::kProcess;
+  } else if (isolation != "inprocess") {
+    std::fprintf(stderr, "--plugin_isolation: '%s' is not inprocess or "
+                 "process\n", isolation.c_str());
+    return 2;
+  }
+  options.plugin_worker = absl::GetFlag(FLAGS_plugin_worker);
+  if (absl::GetFlag(FLAGS_plugin_worker_memory_mb) < 64) {
+    std::fprintf(stderr, "--plugin_worker_memory_mb: at least 64\n");
+    return 2;
+  }
+  options.plugin_worker_memory_mb = absl::GetFlag(FLAGS_plugin_worker_memory_mb);
   for (absl::string_view d : absl::StrSplit(
            absl::GetFlag(FLAGS_plugin_allowlist), ',', absl::SkipEmpty())) {
     options.plugin_allowlist.emplace_back(d);

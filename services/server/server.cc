@@ -3,6 +3,10 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "common/log.h"
@@ -41,13 +45,33 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   host_options.plugin_dir = options.plugin_dir;
   host_options.call_timeout = options.plugin_timeout;
   host_options.allowed_sha256 = options.plugin_allowlist;
+  host_options.isolation = options.plugin_isolation;
+  host_options.worker_memory_limit_bytes =
+      options.plugin_worker_memory_mb * 1024 * 1024;
+  host_options.worker_binary = options.plugin_worker;
+  if (host_options.worker_binary.empty()) {
+    std::error_code ec;
+    host_options.worker_binary =
+        (std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() /
+         "achilles-plugin-worker")
+            .string();
+  }
+  if (options.plugin_isolation == plugins::Isolation::kProcess &&
+      access(host_options.worker_binary.c_str(), X_OK) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "plugin isolation needs the worker executable ",
+        host_options.worker_binary, " (set --plugin_worker)"));
+  }
   auto host = plugins::PluginHost::Create(host_options);
   if (!host.ok()) return host.status();
   impl.host = *std::move(host);
   for (const auto& rec : impl.host->Current()->records) {
     if (rec.loaded) {
       Log(LogLevel::kInfo, "plugin loaded: ", rec.id, " ", rec.version,
-          " from ", rec.file);
+          " from ", rec.file,
+          options.plugin_isolation == plugins::Isolation::kProcess
+              ? " (isolated worker process)"
+              : "");
     } else {
       Log(LogLevel::kWarning, "plugin rejected: ", rec.file, ": ", rec.reason);
     }

@@ -24,6 +24,10 @@ struct ServerOptions {
   std::string plugin_dir;  // Empty = no plugins (safety screen only).
   absl::Duration plugin_timeout = absl::Seconds(2);
   std::vector<std::string> plugin_allowlist;  // SHA-256 hex digests.
+  plugins::Isolation plugin_isolation = plugins::Isolation::kInProcess;
+  // Empty = achilles-plugin-worker next to the running executable.
+  std::string plugin_worker;
+  size_t plugin_worker_memory_mb = 1024;
   bool sync_writes = true;
   int caseload_workers = 0;  // 0 = one per core.
 };

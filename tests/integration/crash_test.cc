@@ -8,11 +8,13 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <set>
 #include <thread>
 
+#include "achilles/v1/decision_service.grpc.pb.h"
 #include "achilles/v1/patient_service.grpc.pb.h"
 #include "common/time_util.h"
 #include "tests/common/events.h"
@@ -23,15 +25,21 @@ namespace {
 
 class ServerProcess {
  public:
-  ServerProcess(const std::string& data_dir, const std::string& port_file)
+  ServerProcess(const std::string& data_dir, const std::string& port_file,
+                std::vector<std::string> extra = {})
       : port_file_(port_file) {
     std::remove(port_file.c_str());
+    std::vector<std::string> args = {SERVER_BINARY, "--listen=127.0.0.1:0",
+                                     "--data_dir=" + data_dir,
+                                     "--port_file=" + port_file,
+                                     "--log_level=warning"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
     pid_ = fork();
     if (pid_ == 0) {
-      const std::string data = "--data_dir=" + data_dir;
-      const std::string pf = "--port_file=" + port_file;
-      execl(SERVER_BINARY, SERVER_BINARY, "--listen=127.0.0.1:0", data.c_str(),
-            pf.c_str(), "--log_level=warning", static_cast<char*>(nullptr));
+      execv(SERVER_BINARY, argv.data());
       _exit(127);
     }
   }
@@ -180,6 +188,55 @@ TEST(CrashTest, SecondServerOnALockedDirExitsWithAClearError) {
   const int status = pclose(p);
   EXPECT_NE(WEXITSTATUS(status), 0);
   EXPECT_NE(out.find("locked"), std::string::npos) << out;
+}
+
+TEST(CrashTest, IsolatedServerSurvivesACrashingPlugin) {
+  TempDir dir;
+  std::filesystem::create_directory(dir.Sub("plugins"));
+  for (const char* p : {"crashing", "good"}) {
+    std::filesystem::copy_file(std::string(TEST_PLUGIN_DIR) + "/" + p + ".so",
+                               dir.Sub("plugins/") + p + ".so");
+  }
+  ServerProcess server(dir.Sub("data"), dir.Sub("port"),
+                       {"--plugin_dir=" + dir.Sub("plugins"),
+                        "--plugin_isolation=process"});
+  const int port = server.WaitForPort();
+  ASSERT_GT(port, 0);
+  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
+                                     grpc::InsecureChannelCredentials());
+  auto patients = v1::PatientService::NewStub(channel);
+  auto decisions = v1::DecisionService::NewStub(channel);
+  {
+    grpc::ClientContext ctx;
+    v1::UpsertPatientRequest req;
+    v1::UpsertPatientResponse resp;
+    req.mutable_patient()->set_patient_id("p");
+    ASSERT_TRUE(patients->UpsertPatient(&ctx, req, &resp).ok());
+  }
+  for (int i = 0; i < 3; ++i) {
+    grpc::ClientContext ctx;
+    v1::EvaluateRequest req;
+    v1::EvaluateResponse resp;
+    req.set_patient_id("p");
+    auto st = decisions->Evaluate(&ctx, req, &resp);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    for (const auto& run : resp.evaluation().plugins()) {
+      if (run.plugin_id() == "crashing") {
+        EXPECT_EQ(run.status(), v1::PLUGIN_RUN_STATUS_FAILED);
+        EXPECT_NE(run.error().find("crashed"), std::string::npos) << run.error();
+      } else {
+        EXPECT_EQ(run.status(), v1::PLUGIN_RUN_STATUS_OK) << run.error();
+      }
+    }
+  }
+  // Close our connection first: an idle client that polls nothing cannot
+  // answer the graceful-GOAWAY ping, and the server would wait it out.
+  patients.reset();
+  decisions.reset();
+  channel.reset();
+  const int status = server.Signal(SIGTERM);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // Misbehaving plugins for fault-isolation tests; BEHAVIOUR selects one.
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
@@ -36,10 +37,30 @@ class Misbehave : public achilles::sdk::Plugin {
         .Rule("X", "x", "x")
         .Source("X")
         .AddTo(resp);
+#elif BEHAVIOUR == 6
+    // A real crash: write through a null pointer.
+    volatile int* volatile p = nullptr;
+    *p = 42;
+#elif BEHAVIOUR == 7
+    // Leaks 64 MiB per call, touched so it is really resident.
+    char* leak = new char[64 << 20];
+    for (size_t i = 0; i < (64u << 20); i += 4096) leak[i] = 1;
 #endif
+    achilles::sdk::Recommend("ok")
+        .Info(achilles::v1::CATEGORY_EXERCISE)
+        .Summary("survived")
+        .Observe("events", std::to_string(req.timeline_size()))
+        .Rule("TEST", "test", "always")
+        .Source("TEST")
+        .AddTo(resp);
     return achilles::sdk::Result::Ok();
   }
 };
+
+#if BEHAVIOUR == 8
+// Crashes as soon as it is loaded, before any ABI check can run.
+__attribute__((constructor)) void CrashOnLoad() { std::raise(SIGSEGV); }
+#endif
 
 }  // namespace
 

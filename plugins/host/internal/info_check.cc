@@ -1,0 +1,106 @@
+#include "plugins/host/internal/info_check.h"
+
+#include <cstring>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace achilles::plugins_internal {
+namespace {
+
+bool ValidPluginId(absl::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!(absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_' ||
+          c == '.' || c == '-')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// "1.2.3", digits only.
+bool ValidSemver(absl::string_view v) {
+  std::vector<absl::string_view> parts = absl::StrSplit(v, '.');
+  if (parts.size() != 3) return false;
+  for (auto p : parts) {
+    if (p.empty() || p.size() > 9) return false;
+    for (char c : p) {
+      if (!absl::ascii_isdigit(c)) return false;
+    }
+  }
+  return true;
+}
+
+bool SafeString(const char* s, size_t max_len) {
+  if (s == nullptr) return false;
+  const size_t n = strnlen(s, max_len + 1);
+  return n > 0 && n <= max_len;
+}
+
+std::vector<std::string> SplitList(const char* s) {
+  std::vector<std::string> out;
+  if (s == nullptr) return out;
+  for (absl::string_view part : absl::StrSplit(s, ',', absl::SkipEmpty())) {
+    out.emplace_back(absl::StripAsciiWhitespace(part));
+  }
+  return out;
+}
+
+absl::Status Refuse(std::string why) {
+  return absl::FailedPreconditionError(std::move(why));
+}
+
+}  // namespace
+
+absl::Status CheckInfo(const ach_type_plugin_info* info, Manifest* out) {
+  if (info == nullptr) return Refuse("entry symbol returned no info struct");
+  out->abi_version = absl::StrCat(info->abi_major, ".", info->abi_minor);
+  if (info->abi_major != ACH_ABI_VERSION_MAJOR) {
+    return Refuse(absl::StrCat("built for ABI ", info->abi_major, ".",
+                               info->abi_minor, ", server speaks ABI ",
+                               ACH_ABI_VERSION_MAJOR, ".",
+                               ACH_ABI_VERSION_MINOR,
+                               ": major versions differ; rebuild the plugin"));
+  }
+  if (info->abi_minor > ACH_ABI_VERSION_MINOR) {
+    return Refuse(absl::StrCat(
+        "built for ABI ", info->abi_major, ".", info->abi_minor,
+        ", newer than the server's ", ACH_ABI_VERSION_MAJOR, ".",
+        ACH_ABI_VERSION_MINOR, "; upgrade the server"));
+  }
+  if (info->struct_size != sizeof(ach_type_plugin_info)) {
+    return Refuse(absl::StrCat("info struct size ", info->struct_size,
+                               " does not match ABI ", ACH_ABI_VERSION_MAJOR,
+                               ".", ACH_ABI_VERSION_MINOR, " size ",
+                               sizeof(ach_type_plugin_info)));
+  }
+  if (!SafeString(info->id, 64) || !ValidPluginId(info->id)) {
+    return Refuse("manifest: id must be 1-64 chars of [a-z0-9_.-]");
+  }
+  out->id = info->id;
+  if (!SafeString(info->version, 32) || !ValidSemver(info->version)) {
+    return Refuse("manifest: version must be MAJOR.MINOR.PATCH");
+  }
+  out->version = info->version;
+  if (!SafeString(info->display_name, 128)) {
+    return Refuse("manifest: display_name must be 1-128 chars");
+  }
+  out->display_name = info->display_name;
+  if (!SafeString(info->protocols, 512)) {
+    return Refuse("manifest: protocols must list at least one protocol");
+  }
+  out->protocols = SplitList(info->protocols);
+  if (info->event_kinds != nullptr && !SafeString(info->event_kinds, 512) &&
+      info->event_kinds[0] != '\0') {
+    return Refuse("manifest: event_kinds longer than 512 chars");
+  }
+  out->event_kinds = SplitList(info->event_kinds);
+  if (info->on_evaluate == nullptr || info->on_free == nullptr) {
+    return Refuse("manifest: on_evaluate and on_free must both be set");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace achilles::plugins_internal
