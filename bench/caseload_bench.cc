@@ -91,8 +91,8 @@ int main(int argc, char** argv) {
     auto store = achilles::storage::OpenRocksDbStore(so);
     if (!store.ok()) return 1;
     const auto t0 = Clock::now();
-    for (auto [clinic, n] : {std::pair<std::string, int>{"big", big},
-                             {"small", small}}) {
+    for (auto [clinic, n] :
+         {std::pair<std::string, int>{"big", big}, {"small", small}}) {
       for (int i = 0; i < n; ++i) {
         v1::Patient p;
         p.set_patient_id(absl::StrFormat("p%06d", i));
@@ -118,16 +118,20 @@ int main(int argc, char** argv) {
   auto server = achilles::server::Server::Start(options);
   if (!server.ok()) return 1;
   auto* store = (*server)->backend()->store;
-  const int workers = options.caseload_workers > 0
-                          ? options.caseload_workers
-                          : static_cast<int>(std::thread::hardware_concurrency());
+  const int workers =
+      options.caseload_workers > 0
+          ? options.caseload_workers
+          : static_cast<int>(std::thread::hardware_concurrency());
 
   // Baseline: read and decode every timeline of the big clinic, in parallel.
   std::vector<std::string> ids;
-  store->ForEachPatientId("big", [&](const std::string& id) {
-    ids.push_back(id);
-    return absl::OkStatus();
-  }).IgnoreError();
+  store
+      ->ForEachPatientId("big",
+                         [&](const std::string& id) {
+                           ids.push_back(id);
+                           return absl::OkStatus();
+                         })
+      .IgnoreError();
   std::atomic<size_t> next{0};
   std::atomic<long> decoded{0};
   const auto s0 = Clock::now();
@@ -147,9 +151,9 @@ int main(int argc, char** argv) {
   ids.clear();
   ids.shrink_to_fit();
 
-  auto channel = grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", (*server)->port()),
-      grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*server)->port()),
+                          grpc::InsecureChannelCredentials());
   auto decisions = v1::DecisionService::NewStub(channel);
   auto caseload = v1::CaseloadService::NewStub(channel);
   auto evaluate_once = [&](const std::string& clinic) {
@@ -160,9 +164,10 @@ int main(int argc, char** argv) {
     v1::EvaluateResponse resp;
     const auto t0 = Clock::now();
     auto st = decisions->Evaluate(&ctx, req, &resp);
-    return st.ok() ? std::chrono::duration<double, std::milli>(Clock::now() - t0)
-                         .count()
-                   : -1.0;
+    return st.ok()
+               ? std::chrono::duration<double, std::milli>(Clock::now() - t0)
+                     .count()
+               : -1.0;
   };
   std::vector<double> idle;
   for (int i = 0; i < 200; ++i) idle.push_back(evaluate_once("small"));
@@ -225,24 +230,33 @@ int main(int argc, char** argv) {
   const double eval_rate = big_run.patients / big_run.seconds;
   std::printf("\ncaseload benchmark: %d patients x %d events, %d workers\n",
               big, events, workers);
-  std::printf("  scan-only pass (baseline)   %8.0f patients/s  (%.2f s, %ld events decoded)\n",
-              scan_rate, scan_s, decoded.load());
-  std::printf("  full re-evaluation          %8.0f patients/s  (%.2f s)  ratio to scan %.3f\n",
-              eval_rate, big_run.seconds, eval_rate / scan_rate);
-  std::printf("  Evaluate idle               p50 %6.2f ms  p99 %6.2f ms  (n=%zu)\n",
-              idle_l.p50, idle_l.p99, idle_l.n);
-  std::printf("  Evaluate during batch       p50 %6.2f ms  p99 %6.2f ms  (n=%zu)  p99 ratio %.2f\n",
-              big_run.during.p50, big_run.during.p99, big_run.during.n,
-              big_run.during.p99 / idle_l.p99);
+  std::printf(
+      "  scan-only pass (baseline)   %8.0f patients/s  (%.2f s, %ld events "
+      "decoded)\n",
+      scan_rate, scan_s, decoded.load());
+  std::printf(
+      "  full re-evaluation          %8.0f patients/s  (%.2f s)  ratio to scan "
+      "%.3f\n",
+      eval_rate, big_run.seconds, eval_rate / scan_rate);
+  std::printf(
+      "  Evaluate idle               p50 %6.2f ms  p99 %6.2f ms  (n=%zu)\n",
+      idle_l.p50, idle_l.p99, idle_l.n);
+  std::printf(
+      "  Evaluate during batch       p50 %6.2f ms  p99 %6.2f ms  (n=%zu)  p99 "
+      "ratio %.2f\n",
+      big_run.during.p50, big_run.during.p99, big_run.during.n,
+      big_run.during.p99 / idle_l.p99);
   std::printf("  peak RSS growth, %5d patients  %8ld KiB\n", small,
               small_run.peak_rss_growth_kb);
-  std::printf("  peak RSS growth, %5d patients  %8ld KiB  (ratio %.2f for %.1fx patients)\n",
-              big, big_run.peak_rss_growth_kb,
-              small_run.peak_rss_growth_kb > 0
-                  ? static_cast<double>(big_run.peak_rss_growth_kb) /
-                        small_run.peak_rss_growth_kb
-                  : 0.0,
-              static_cast<double>(big) / small);
+  std::printf(
+      "  peak RSS growth, %5d patients  %8ld KiB  (ratio %.2f for %.1fx "
+      "patients)\n",
+      big, big_run.peak_rss_growth_kb,
+      small_run.peak_rss_growth_kb > 0
+          ? static_cast<double>(big_run.peak_rss_growth_kb) /
+                small_run.peak_rss_growth_kb
+          : 0.0,
+      static_cast<double>(big) / small);
   std::printf("  dry-run peak RSS growth, %5d / %5d patients  %ld / %ld KiB\n",
               small, big, small_dry.peak_rss_growth_kb,
               big_dry.peak_rss_growth_kb);

@@ -35,6 +35,9 @@ ABSL_FLAG(std::string, plugin_dir, "",
 ABSL_FLAG(int, clients, 8, "concurrent client threads");
 ABSL_FLAG(double, seconds, 3.0, "duration of each phase");
 ABSL_FLAG(bool, sync_writes, true, "in-process server: fsync every write");
+ABSL_FLAG(bool, compare_isolation, true,
+          "also run the Evaluate phases with --plugin_isolation=process and "
+          "report the overhead");
 
 namespace {
 
@@ -53,19 +56,22 @@ struct Result {
 Result RunPhase(const std::string& name,
                 const std::function<bool(int, long)>& call) {
   const int clients = absl::GetFlag(FLAGS_clients);
-  const auto duration = std::chrono::duration<double>(absl::GetFlag(FLAGS_seconds));
+  const auto duration =
+      std::chrono::duration<double>(absl::GetFlag(FLAGS_seconds));
   std::vector<std::vector<double>> lat(clients);
   std::atomic<long> errors{0};
   std::vector<std::thread> threads;
   const auto start = Clock::now();
-  const auto end = start + std::chrono::duration_cast<Clock::duration>(duration);
+  const auto end =
+      start + std::chrono::duration_cast<Clock::duration>(duration);
   for (int t = 0; t < clients; ++t) {
     threads.emplace_back([&, t] {
       for (long i = 0; Clock::now() < end; ++i) {
         const auto t0 = Clock::now();
         if (!call(t, i)) ++errors;
         lat[t].push_back(
-            std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+            std::chrono::duration<double, std::micro>(Clock::now() - t0)
+                .count());
       }
     });
   }
@@ -119,16 +125,22 @@ v1::Event BenchEvent(const std::string& id, int64_t at, int i) {
   return e;
 }
 
-}  // namespace
+struct Suite {
+  std::vector<Result> results;
+  std::string target;
+  bool in_process = false;
+};
 
-int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
+// Starts an in-process server (unless --target), loads fixtures and runs
+// the phases. `evaluate_only` skips Ping and AppendEvents.
+Suite RunSuite(achilles::plugins::Isolation isolation, bool evaluate_only) {
+  Suite suite;
   std::string target = absl::GetFlag(FLAGS_target);
   std::unique_ptr<achilles::server::Server> server;
   std::string tmp;
   if (target.empty()) {
     tmp = (std::filesystem::temp_directory_path() / "achilles-load-XXXXXX");
-    if (mkdtemp(tmp.data()) == nullptr) return 2;
+    if (mkdtemp(tmp.data()) == nullptr) std::exit(2);
     achilles::server::ServerOptions options;
     options.listen_address = "127.0.0.1:0";
     options.data_dir = tmp + "/data";
@@ -136,14 +148,18 @@ int main(int argc, char** argv) {
                              ? std::string(BUNDLED_PLUGIN_DIR)
                              : absl::GetFlag(FLAGS_plugin_dir);
     options.sync_writes = absl::GetFlag(FLAGS_sync_writes);
+    options.plugin_isolation = isolation;
+    options.plugin_worker = WORKER_BINARY;
     auto s = achilles::server::Server::Start(options);
     if (!s.ok()) {
       std::fprintf(stderr, "%s\n", s.status().ToString().c_str());
-      return 1;
+      std::exit(1);
     }
     server = *std::move(s);
     target = absl::StrCat("127.0.0.1:", server->port());
+    suite.in_process = true;
   }
+  suite.target = target;
   const int clients = absl::GetFlag(FLAGS_clients);
   // One channel per client thread, as separate EHR connections would be.
   std::vector<std::unique_ptr<v1::PatientService::Stub>> patients;
@@ -151,19 +167,21 @@ int main(int argc, char** argv) {
   for (int t = 0; t < clients; ++t) {
     grpc::ChannelArguments args;
     args.SetInt("bench_channel", t);  // Distinct channels, not shared.
-    auto ch = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+    auto ch = grpc::CreateCustomChannel(
+        target, grpc::InsecureChannelCredentials(), args);
     patients.push_back(v1::PatientService::NewStub(ch));
     decisions.push_back(v1::DecisionService::NewStub(ch));
   }
   auto deadline = [](grpc::ClientContext* c) {
-    c->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    c->set_deadline(std::chrono::system_clock::now() +
+                    std::chrono::seconds(30));
   };
 
   // Fixtures: two patients with 100 and 1000 events, plus one per client
   // for appends.
   const int64_t now = achilles::NowMicros();
-  for (auto [id, n] : {std::pair<std::string, int>{"bench-100", 100},
-                       {"bench-1000", 1000}}) {
+  for (auto [id, n] :
+       {std::pair<std::string, int>{"bench-100", 100}, {"bench-1000", 1000}}) {
     grpc::ClientContext c;
     v1::UpsertPatientRequest up;
     v1::UpsertPatientResponse ur;
@@ -174,15 +192,17 @@ int main(int argc, char** argv) {
       req.set_patient_id(id);
       for (int i = start; i < std::min(n, start + 500); ++i) {
         // Spread over the last n days, oldest first.
-        *req.add_events() = BenchEvent(absl::StrCat("e", i),
-                                       now - (n - i) * achilles::kMicrosPerDay / 2, i);
+        *req.add_events() =
+            BenchEvent(absl::StrCat("e", i),
+                       now - (n - i) * achilles::kMicrosPerDay / 2, i);
       }
       grpc::ClientContext ac;
       v1::AppendEventsResponse ar;
       auto st = patients[0]->AppendEvents(&ac, req, &ar);
       if (!st.ok()) {
-        std::fprintf(stderr, "fixture append failed: %s\n", st.error_message().c_str());
-        return 1;
+        std::fprintf(stderr, "fixture append failed: %s\n",
+                     st.error_message().c_str());
+        std::exit(1);
       }
     }
   }
@@ -194,51 +214,77 @@ int main(int argc, char** argv) {
     patients[t]->UpsertPatient(&c, up, &ur);
   }
 
-  std::vector<Result> results;
-  results.push_back(RunPhase("Ping", [&](int t, long) {
-    grpc::ClientContext c;
-    deadline(&c);
-    v1::PingRequest req;
-    v1::PingResponse resp;
-    return decisions[t]->Ping(&c, req, &resp).ok();
-  }));
-  results.push_back(RunPhase("AppendEvents (1 event)", [&](int t, long i) {
-    grpc::ClientContext c;
-    deadline(&c);
-    v1::AppendEventsRequest req;
-    req.set_patient_id(absl::StrCat("append-", t));
-    *req.add_events() = BenchEvent(absl::StrCat("a", i), now - 1000, static_cast<int>(i));
-    v1::AppendEventsResponse resp;
-    return patients[t]->AppendEvents(&c, req, &resp).ok();
-  }));
+  std::vector<Result>& results = suite.results;
+  if (!evaluate_only) {
+    results.push_back(RunPhase("Ping", [&](int t, long) {
+      grpc::ClientContext c;
+      deadline(&c);
+      v1::PingRequest req;
+      v1::PingResponse resp;
+      return decisions[t]->Ping(&c, req, &resp).ok();
+    }));
+    results.push_back(RunPhase("AppendEvents (1 event)", [&](int t, long i) {
+      grpc::ClientContext c;
+      deadline(&c);
+      v1::AppendEventsRequest req;
+      req.set_patient_id(absl::StrCat("append-", t));
+      *req.add_events() =
+          BenchEvent(absl::StrCat("a", i), now - 1000, static_cast<int>(i));
+      v1::AppendEventsResponse resp;
+      return patients[t]->AppendEvents(&c, req, &resp).ok();
+    }));
+  }
   for (const char* id : {"bench-100", "bench-1000"}) {
-    results.push_back(RunPhase(absl::StrCat("Evaluate (", id + 6, " events)"),
-                               [&, id](int t, long) {
-                                 grpc::ClientContext c;
-                                 deadline(&c);
-                                 v1::EvaluateRequest req;
-                                 req.set_patient_id(id);
-                                 v1::EvaluateResponse resp;
-                                 return decisions[t]->Evaluate(&c, req, &resp).ok();
-                               }));
+    results.push_back(RunPhase(
+        absl::StrCat("Evaluate (", id + 6, " events)"), [&, id](int t, long) {
+          grpc::ClientContext c;
+          deadline(&c);
+          v1::EvaluateRequest req;
+          req.set_patient_id(id);
+          v1::EvaluateResponse resp;
+          return decisions[t]->Evaluate(&c, req, &resp).ok();
+        }));
   }
 
-  const Result& ping = results[0];
-  std::printf("achilles-load: %d clients, %.1f s per phase, target %s%s\n",
-              clients, absl::GetFlag(FLAGS_seconds), target.c_str(),
-              server ? " (in-process)" : "");
-  std::printf("%-26s %10s %10s %10s %9s %9s %7s\n", "call", "req/s", "p50 us",
-              "p99 us", "rps/Ping", "p50/Ping", "errors");
-  for (const auto& r : results) {
-    std::printf("%-26s %10.0f %10.0f %10.0f %9.3f %9.1f %7ld\n", r.name.c_str(),
-                r.rps, r.p50_us, r.p99_us, r.rps / ping.rps, r.p50_us / ping.p50_us,
-                r.errors);
-  }
   if (server) {
     server->Shutdown();
     server.reset();
     std::error_code ec;
     std::filesystem::remove_all(tmp, ec);
+  }
+  return suite;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  const Suite base = RunSuite(achilles::plugins::Isolation::kInProcess, false);
+  const Result& ping = base.results[0];
+  std::printf("achilles-load: %d clients, %.1f s per phase, target %s%s\n",
+              absl::GetFlag(FLAGS_clients), absl::GetFlag(FLAGS_seconds),
+              base.target.c_str(), base.in_process ? " (in-process)" : "");
+  std::printf("%-34s %10s %10s %10s %9s %9s %7s\n", "call", "req/s", "p50 us",
+              "p99 us", "rps/Ping", "p50/Ping", "errors");
+  auto print = [&](const std::string& prefix, const Result& r) {
+    std::printf("%-34s %10.0f %10.0f %10.0f %9.3f %9.1f %7ld\n",
+                (prefix + r.name).c_str(), r.rps, r.p50_us, r.p99_us,
+                r.rps / ping.rps, r.p50_us / ping.p50_us, r.errors);
+  };
+  for (const auto& r : base.results) print("", r);
+  if (absl::GetFlag(FLAGS_compare_isolation) && base.in_process) {
+    const Suite iso = RunSuite(achilles::plugins::Isolation::kProcess, true);
+    for (const auto& r : iso.results) print("isolated ", r);
+    std::printf(
+        "\nplugin isolation overhead (process vs in-process, same run):\n");
+    for (const auto& r : iso.results) {
+      for (const auto& b : base.results) {
+        if (b.name != r.name) continue;
+        std::printf("  %-26s throughput x%.3f   p50 x%.2f   p99 x%.2f\n",
+                    r.name.c_str(), r.rps / b.rps, r.p50_us / b.p50_us,
+                    r.p99_us / b.p99_us);
+      }
+    }
   }
   return 0;
 }

@@ -84,14 +84,16 @@ int Reevaluate(const std::shared_ptr<grpc::Channel>& channel, bool json) {
   std::string err;
   absl::Time t;
   if (!absl::GetFlag(FLAGS_since).empty()) {
-    if (!absl::ParseTime(absl::RFC3339_full, absl::GetFlag(FLAGS_since), &t, &err)) {
+    if (!absl::ParseTime(absl::RFC3339_full, absl::GetFlag(FLAGS_since), &t,
+                         &err)) {
       std::fprintf(stderr, "--since: %s\n", err.c_str());
       return 2;
     }
     *req.mutable_events_since() = FromMicros(absl::ToUnixMicros(t));
   }
   if (!absl::GetFlag(FLAGS_as_of).empty()) {
-    if (!absl::ParseTime(absl::RFC3339_full, absl::GetFlag(FLAGS_as_of), &t, &err)) {
+    if (!absl::ParseTime(absl::RFC3339_full, absl::GetFlag(FLAGS_as_of), &t,
+                         &err)) {
       std::fprintf(stderr, "--as_of: %s\n", err.c_str());
       return 2;
     }
@@ -132,8 +134,9 @@ int Reevaluate(const std::shared_ptr<grpc::Channel>& channel, bool json) {
       const auto& p = event.progress();
       if (tty) {
         const int width = 30;
-        const int filled =
-            p.total() > 0 ? static_cast<int>(width * p.done() / p.total()) : width;
+        const int filled = p.total() > 0
+                               ? static_cast<int>(width * p.done() / p.total())
+                               : width;
         std::printf("\r[%s%s] %lld/%lld  %.0f patients/s  ETA %.0f s   ",
                     std::string(filled, '#').c_str(),
                     std::string(width - filled, '.').c_str(),
@@ -170,7 +173,8 @@ int Reevaluate(const std::shared_ptr<grpc::Channel>& channel, bool json) {
     std::fprintf(stderr, "error: %s: %s\n", CodeName(st.error_code()),
                  st.error_message().c_str());
     if (g_interrupted && !run_id.empty() && run_id != "dry-run") {
-      std::fprintf(stderr, "resume with: achillesctl caseload reevaluate --resume=%s\n",
+      std::fprintf(stderr,
+                   "resume with: achillesctl caseload reevaluate --resume=%s\n",
                    run_id.c_str());
     }
     return 1;
@@ -179,14 +183,15 @@ int Reevaluate(const std::shared_ptr<grpc::Channel>& channel, bool json) {
   std::printf("\nRun %s%s: %lld patients in %.1f s\n", run_id.c_str(),
               req.dry_run() ? " (dry run, nothing stored)" : "",
               static_cast<long long>(summary.total()), summary.seconds());
-  std::printf("  %-14s %8lld\n  %-14s %8lld\n  %-14s %8lld\n  %-14s %8lld\n"
-              "  %-14s %8lld\n  %-14s %8lld\n",
-              "escalated", static_cast<long long>(summary.escalated()),
-              "de-escalated", static_cast<long long>(summary.deescalated()),
-              "changed", static_cast<long long>(summary.changed()),
-              "new", static_cast<long long>(summary.new_count()),
-              "unchanged", static_cast<long long>(summary.unchanged()),
-              "failed", static_cast<long long>(summary.failed()));
+  std::printf(
+      "  %-14s %8lld\n  %-14s %8lld\n  %-14s %8lld\n  %-14s %8lld\n"
+      "  %-14s %8lld\n  %-14s %8lld\n",
+      "escalated", static_cast<long long>(summary.escalated()), "de-escalated",
+      static_cast<long long>(summary.deescalated()), "changed",
+      static_cast<long long>(summary.changed()), "new",
+      static_cast<long long>(summary.new_count()), "unchanged",
+      static_cast<long long>(summary.unchanged()), "failed",
+      static_cast<long long>(summary.failed()));
   if (summary.skipped_resumed() > 0) {
     std::printf("  %-14s %8lld\n", "already done",
                 static_cast<long long>(summary.skipped_resumed()));
@@ -226,8 +231,8 @@ int Worklist(const std::shared_ptr<grpc::Channel>& channel, bool json) {
     std::cout << Json(resp) << "\n";
     return 0;
   }
-  std::printf("%-16s %-9s %-13s %-6s %s\n", "PATIENT", "TOP", "CHANGE",
-              "STALE", "TOP RECOMMENDATION");
+  std::printf("%-16s %-9s %-13s %-6s %s\n", "PATIENT", "TOP", "CHANGE", "STALE",
+              "TOP RECOMMENDATION");
   for (const auto& i : resp.items()) {
     std::printf("%-16s %-9s %-13s %-6s %s\n", i.patient_id().c_str(),
                 SeverityName(i.top_severity()), DeltaName(i.last_delta()),
@@ -242,7 +247,8 @@ int SeedDemo(const std::shared_ptr<grpc::Channel>& channel) {
   const int count = absl::GetFlag(FLAGS_count);
   const int per = absl::GetFlag(FLAGS_events_per_patient);
   if (count <= 0 || per < 3 || per > 5000) {
-    std::fprintf(stderr, "--count must be > 0 and --events_per_patient 3-5000\n");
+    std::fprintf(stderr,
+                 "--count must be > 0 and --events_per_patient 3-5000\n");
     return 2;
   }
   const int64_t now = NowMicros() - kMicrosPerHour;
@@ -257,7 +263,8 @@ int SeedDemo(const std::shared_ptr<grpc::Channel>& channel) {
         v1::UpsertPatientRequest up;
         v1::UpsertPatientResponse ur;
         up.mutable_patient()->set_patient_id(id);
-        up.mutable_patient()->set_display_name(absl::StrCat("Demo patient ", i));
+        up.mutable_patient()->set_display_name(
+            absl::StrCat("Demo patient ", i));
         if (!stub->UpsertPatient(&c1, up, &ur).ok()) {
           ++errors;
           return;
@@ -285,8 +292,9 @@ int SeedDemo(const std::shared_ptr<grpc::Channel>& channel) {
   }
   for (auto& t : threads) t.join();
   if (errors > 0) return 1;
-  std::printf("seeded %d demo patients with about %d events each in clinic %s\n",
-              count, per, absl::GetFlag(FLAGS_clinic).c_str());
+  std::printf(
+      "seeded %d demo patients with about %d events each in clinic %s\n", count,
+      per, absl::GetFlag(FLAGS_clinic).c_str());
   return 0;
 }
 

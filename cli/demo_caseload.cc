@@ -45,7 +45,8 @@ std::vector<Event> DemoTimeline(uint64_t seed, int index, int events,
   std::vector<Event> out;
   const int sessions = std::max(1, events - 2);
   // Sessions every other day ending at end_us.
-  const int64_t start = end_us - static_cast<int64_t>(sessions) * 2 * kMicrosPerDay;
+  const int64_t start =
+      end_us - static_cast<int64_t>(sessions) * 2 * kMicrosPerDay;
   auto make = [&](const std::string& id, int64_t at) -> Event& {
     Event& e = out.emplace_back();
     e.set_event_id(id);
@@ -61,7 +62,8 @@ std::vector<Event> DemoTimeline(uint64_t seed, int index, int events,
   if (pattern == kReactive) f->set_single_leg_heel_raise_pain(6);
   Event& visa = make("visa", start - kMicrosPerDay + 1000000);
   visa.mutable_questionnaire()->set_kind(v1::QUESTIONNAIRE_VISA_A);
-  visa.mutable_questionnaire()->set_total_score(45 + static_cast<int>(rng() % 30));
+  visa.mutable_questionnaire()->set_total_score(45 +
+                                                static_cast<int>(rng() % 30));
 
   for (int i = 0; i < sessions; ++i) {
     const int64_t at = start + static_cast<int64_t>(i) * 2 * kMicrosPerDay +
@@ -90,8 +92,9 @@ std::vector<Event> DemoTimeline(uint64_t seed, int index, int events,
       case kReactive: {
         auto* x = e.mutable_exercise_session();
         x->set_programme(pattern == kHsr ? v1::PROGRAMME_HEAVY_SLOW_RESISTANCE
-                         : pattern == kReactive ? v1::PROGRAMME_ISOMETRIC
-                                                : v1::PROGRAMME_INSERTIONAL_FLAT);
+                         : pattern == kReactive
+                             ? v1::PROGRAMME_ISOMETRIC
+                             : v1::PROGRAMME_INSERTIONAL_FLAT);
         x->set_programme_week(std::min(12, 1 + i / 3));
         x->set_sets(3);
         x->set_reps(pattern == kReactive ? 1 : 15);

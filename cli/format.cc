@@ -13,15 +13,19 @@ namespace {
 
 std::string ResponseText(const v1::LoadResponse& r) {
   std::vector<std::string> parts;
-  if (r.has_pain_during()) parts.push_back(absl::StrCat("during ", r.pain_during(), "/10"));
-  if (r.has_pain_after()) parts.push_back(absl::StrCat("after ", r.pain_after(), "/10"));
+  if (r.has_pain_during())
+    parts.push_back(absl::StrCat("during ", r.pain_during(), "/10"));
+  if (r.has_pain_after())
+    parts.push_back(absl::StrCat("after ", r.pain_after(), "/10"));
   if (r.has_pain_next_morning()) {
-    parts.push_back(absl::StrCat("next morning ", r.pain_next_morning(), "/10"));
+    parts.push_back(
+        absl::StrCat("next morning ", r.pain_next_morning(), "/10"));
   }
   if (r.morning_vs_baseline() != v1::COMPARISON_UNSPECIFIED) {
     parts.push_back(absl::StrCat(
-        "morning ", absl::AsciiStrToLower(v1::Comparison_Name(
-                        r.morning_vs_baseline()).substr(11))));
+        "morning ",
+        absl::AsciiStrToLower(
+            v1::Comparison_Name(r.morning_vs_baseline()).substr(11))));
   }
   if (r.has_settle_time_hours()) {
     parts.push_back(absl::StrFormat("settled in %g h", r.settle_time_hours()));
@@ -33,12 +37,23 @@ std::string ResponseText(const v1::LoadResponse& r) {
 }  // namespace
 
 const char* CodeName(int code) {
-  static const char* const kNames[] = {
-      "OK",        "CANCELLED",          "UNKNOWN",           "INVALID_ARGUMENT",
-      "DEADLINE_EXCEEDED", "NOT_FOUND",  "ALREADY_EXISTS",    "PERMISSION_DENIED",
-      "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-      "UNIMPLEMENTED", "INTERNAL",       "UNAVAILABLE",       "DATA_LOSS",
-      "UNAUTHENTICATED"};
+  static const char* const kNames[] = {"OK",
+                                       "CANCELLED",
+                                       "UNKNOWN",
+                                       "INVALID_ARGUMENT",
+                                       "DEADLINE_EXCEEDED",
+                                       "NOT_FOUND",
+                                       "ALREADY_EXISTS",
+                                       "PERMISSION_DENIED",
+                                       "RESOURCE_EXHAUSTED",
+                                       "FAILED_PRECONDITION",
+                                       "ABORTED",
+                                       "OUT_OF_RANGE",
+                                       "UNIMPLEMENTED",
+                                       "INTERNAL",
+                                       "UNAVAILABLE",
+                                       "DATA_LOSS",
+                                       "UNAUTHENTICATED"};
   return code >= 0 && code <= 16 ? kNames[code] : "UNKNOWN";
 }
 
@@ -59,9 +74,9 @@ std::string FormatPrescription(const v1::Prescription& p) {
   std::vector<std::string> parts;
   if (!p.exercise().empty()) parts.push_back(p.exercise());
   if (p.sets() > 0 && p.reps() > 0) {
-    parts.push_back(p.reps_max() > 0
-                        ? absl::StrCat(p.sets(), " x ", p.reps(), "-", p.reps_max())
-                        : absl::StrCat(p.sets(), " x ", p.reps()));
+    parts.push_back(p.reps_max() > 0 ? absl::StrCat(p.sets(), " x ", p.reps(),
+                                                    "-", p.reps_max())
+                                     : absl::StrCat(p.sets(), " x ", p.reps()));
   }
   if (p.hold_seconds() > 0) {
     parts.push_back(p.hold_seconds_max() > 0
@@ -76,7 +91,8 @@ std::string FormatPrescription(const v1::Prescription& p) {
     parts.push_back(absl::StrCat("jog ", p.jog_seconds(), " s / walk ",
                                  p.walk_seconds(), " s x ", p.intervals()));
   }
-  if (p.total_minutes() > 0) parts.push_back(absl::StrCat(p.total_minutes(), " min"));
+  if (p.total_minutes() > 0)
+    parts.push_back(absl::StrCat(p.total_minutes(), " min"));
   if (p.weekly_distance_km_max() > 0) {
     parts.push_back(p.weekly_distance_km_min() > 0
                         ? absl::StrFormat("%g-%g km/week",
@@ -94,9 +110,11 @@ std::string FormatPrescription(const v1::Prescription& p) {
                                     p.heel_lift_mm_max()));
   }
   if (p.shoe_drop_mm_min() > 0) {
-    parts.push_back(absl::StrFormat("shoe drop >= %g mm", p.shoe_drop_mm_min()));
+    parts.push_back(
+        absl::StrFormat("shoe drop >= %g mm", p.shoe_drop_mm_min()));
   }
-  if (p.duration_weeks() > 0) parts.push_back(absl::StrCat(p.duration_weeks(), " weeks"));
+  if (p.duration_weeks() > 0)
+    parts.push_back(absl::StrCat(p.duration_weeks(), " weeks"));
   if (!p.surface().empty()) parts.push_back(p.surface());
   return absl::StrJoin(parts, "; ");
 }
@@ -106,10 +124,11 @@ std::string FormatEvaluation(const v1::Evaluation& ev) {
       "Evaluation ", ev.evaluation_id(), " for patient ", ev.patient_id(),
       "\n  as of ", FormatMicros(ToMicros(ev.as_of())), ", ", ev.event_count(),
       " events, clinic policy v", ev.policy_version(), "\n\n");
-  if (ev.recommendations().empty()) absl::StrAppend(&out, "No recommendations.\n");
+  if (ev.recommendations().empty())
+    absl::StrAppend(&out, "No recommendations.\n");
   for (const auto& r : ev.recommendations()) {
-    absl::StrAppend(&out, "#", r.rank(), "  ", SeverityName(r.severity()),
-                    "  ", r.summary(), "\n");
+    absl::StrAppend(&out, "#", r.rank(), "  ", SeverityName(r.severity()), "  ",
+                    r.summary(), "\n");
     if (!r.detail().empty() && r.detail() != r.summary()) {
       absl::StrAppend(&out, "    ", r.detail(), "\n");
     }
@@ -127,17 +146,19 @@ std::string FormatEvaluation(const v1::Evaluation& ev) {
     absl::StrAppend(&out, "      Rule ", r.rationale().rule_id(), ": ",
                     r.rationale().rule(), "\n");
     if (!r.rationale().threshold().empty()) {
-      absl::StrAppend(&out, "      Threshold: ", r.rationale().threshold(), "\n");
+      absl::StrAppend(&out, "      Threshold: ", r.rationale().threshold(),
+                      "\n");
     }
     if (!r.rationale().policy().empty()) {
-      absl::StrAppend(&out, "      Clinic policy: ", r.rationale().policy(), "\n");
+      absl::StrAppend(&out, "      Clinic policy: ", r.rationale().policy(),
+                      "\n");
     }
     absl::StrAppend(&out, "      Source: ",
                     absl::StrJoin(r.rationale().sources(), ", "), "\n");
-    absl::StrAppend(&out, "    From: ",
-                    r.plugin_id() == "safety" ? "built-in safety screen"
-                                              : r.plugin_id(),
-                    " ", r.plugin_version());
+    absl::StrAppend(
+        &out, "    From: ",
+        r.plugin_id() == "safety" ? "built-in safety screen" : r.plugin_id(),
+        " ", r.plugin_version());
     if (r.confidence() < 1.0) {
       absl::StrAppendFormat(&out, "  (confidence %.0f%%: some data missing)",
                             100 * r.confidence());
@@ -166,7 +187,8 @@ std::string FormatEvaluation(const v1::Evaluation& ev) {
         absl::StrAppend(&out, "FAILED: ", p.error());
     }
   }
-  if (ev.plugins().empty()) absl::StrAppend(&out, " none loaded (safety screen only)");
+  if (ev.plugins().empty())
+    absl::StrAppend(&out, " none loaded (safety screen only)");
   absl::StrAppend(&out, "\n");
   return out;
 }
@@ -175,23 +197,25 @@ std::string FormatEventLine(const v1::Event& e) {
   std::string what;
   switch (e.kind_case()) {
     case v1::Event::kPainReport:
-      what = absl::StrCat("pain (",
-                          absl::AsciiStrToLower(v1::Activity_Name(
-                              e.pain_report().activity())),
-                          ") ", ResponseText(e.pain_report().response()));
+      what = absl::StrCat(
+          "pain (",
+          absl::AsciiStrToLower(v1::Activity_Name(e.pain_report().activity())),
+          ") ", ResponseText(e.pain_report().response()));
       if (!e.pain_report().related_event_id().empty()) {
         absl::StrAppend(&what, " re ", e.pain_report().related_event_id());
       }
       break;
     case v1::Event::kMorningStiffness:
-      what = absl::StrCat("morning stiffness ",
-                          v1::Comparison_Name(e.morning_stiffness().vs_baseline()));
+      what = absl::StrCat(
+          "morning stiffness ",
+          v1::Comparison_Name(e.morning_stiffness().vs_baseline()));
       break;
     case v1::Event::kRunSession: {
       const auto& r = e.run_session();
       what = absl::StrFormat("run %g km %d min", r.distance_km(),
                              r.duration_minutes());
-      if (r.ladder_level() > 0) absl::StrAppend(&what, " ladder L", r.ladder_level());
+      if (r.ladder_level() > 0)
+        absl::StrAppend(&what, " ladder L", r.ladder_level());
       absl::StrAppend(&what, " ", ResponseText(r.response()));
       break;
     }
@@ -199,7 +223,8 @@ std::string FormatEventLine(const v1::Event& e) {
       const auto& x = e.exercise_session();
       what = absl::StrCat("exercise ", v1::Exercise_Name(x.exercise()), " ",
                           x.sets(), "x", x.reps());
-      if (x.programme_week() > 0) absl::StrAppend(&what, " week ", x.programme_week());
+      if (x.programme_week() > 0)
+        absl::StrAppend(&what, " week ", x.programme_week());
       absl::StrAppend(&what, " ", ResponseText(x.response()));
       break;
     }
@@ -220,8 +245,8 @@ std::string FormatEventLine(const v1::Event& e) {
       what = absl::StrCat("note: ", e.note().text());
       break;
     case v1::Event::kTreatmentRequest:
-      what = absl::StrCat("treatment ",
-                          v1::Treatment_Name(e.treatment_request().treatment()));
+      what = absl::StrCat(
+          "treatment ", v1::Treatment_Name(e.treatment_request().treatment()));
       break;
     case v1::Event::kTrainingGoal:
       what = absl::StrFormat("goal %g km/week",
@@ -235,8 +260,9 @@ std::string FormatEventLine(const v1::Event& e) {
 }
 
 std::string FormatPlugins(const v1::ListPluginsResponse& resp) {
-  std::string out = absl::StrFormat("%-18s %-8s %-5s %-9s %-8s %s\n", "PLUGIN",
-                                    "VERSION", "ABI", "STATE", "CLINIC", "FILE");
+  std::string out =
+      absl::StrFormat("%-18s %-8s %-5s %-9s %-8s %s\n", "PLUGIN", "VERSION",
+                      "ABI", "STATE", "CLINIC", "FILE");
   for (const auto& p : resp.plugins()) {
     absl::StrAppendFormat(
         &out, "%-18s %-8s %-5s %-9s %-8s %s\n",
@@ -248,29 +274,37 @@ std::string FormatPlugins(const v1::ListPluginsResponse& resp) {
         : p.enabled_for_clinic()             ? "enabled"
                                              : "disabled",
         p.file());
-    if (!p.reason().empty()) absl::StrAppend(&out, "    reason: ", p.reason(), "\n");
+    if (!p.reason().empty())
+      absl::StrAppend(&out, "    reason: ", p.reason(), "\n");
   }
   return out;
 }
 
 std::string FormatPolicy(const v1::ClinicPolicy& p) {
   return absl::StrCat(
-      "Policy version ", p.version(), p.version() == 0 ? " (built-in default)" : "",
+      "Policy version ", p.version(),
+      p.version() == 0 ? " (built-in default)" : "",
       "\n  pain model:              ", v1::PainModel_Name(p.pain_model()),
       p.pain_model() == v1::PAIN_MODEL_SILBERNAGEL_5
-          ? absl::StrCat(" (max ", p.silbernagel_max_ok(),
-                         p.silbernagel_strictly_below() ? ", strictly below" : "",
-                         ")")
+          ? absl::StrCat(
+                " (max ", p.silbernagel_max_ok(),
+                p.silbernagel_strictly_below() ? ", strictly below" : "", ")")
           : "",
       "\n  strengthening programme: ",
       v1::StrengtheningProgramme_Name(p.strengthening_programme()),
-      "\n  eccentric dose:          ", v1::EccentricDose_Name(p.eccentric_dose()),
+      "\n  eccentric dose:          ",
+      v1::EccentricDose_Name(p.eccentric_dose()),
       "\n  gentle stretch (mid):    ",
       p.allow_gentle_stretch_midportion() ? "allowed" : "off",
       "\n  disabled plugins:        ",
-      p.disabled_plugins().empty() ? "none" : absl::StrJoin(p.disabled_plugins(), ", "),
-      p.changed_by().empty() ? "" : absl::StrCat("\n  changed by:              ", p.changed_by()),
-      p.change_reason().empty() ? "" : absl::StrCat("\n  reason:                  ", p.change_reason()),
+      p.disabled_plugins().empty() ? "none"
+                                   : absl::StrJoin(p.disabled_plugins(), ", "),
+      p.changed_by().empty()
+          ? ""
+          : absl::StrCat("\n  changed by:              ", p.changed_by()),
+      p.change_reason().empty()
+          ? ""
+          : absl::StrCat("\n  reason:                  ", p.change_reason()),
       "\n");
 }
 

@@ -171,7 +171,8 @@ class Ctl {
       if (json) return PrintJson(resp), 0;
       const auto& p = resp.patient();
       std::cout << "patient " << p.patient_id()
-                << (p.display_name().empty() ? "" : " (" + p.display_name() + ")")
+                << (p.display_name().empty() ? ""
+                                             : " (" + p.display_name() + ")")
                 << "\n  events: " << resp.event_count() << "\n  created: "
                 << achilles::FormatMicros(achilles::ToMicros(p.created_at()))
                 << "\n  updated: "
@@ -217,9 +218,10 @@ class Ctl {
       v1::AppendEventsRequest req;
       auto parsed = google::protobuf::util::JsonStringToMessage(text, &req);
       if (!parsed.ok()) {
-        std::fprintf(stderr, "error: %s is not an AppendEventsRequest in "
-                     "protobuf JSON: %s\n", a[3].c_str(),
-                     parsed.ToString().c_str());
+        std::fprintf(stderr,
+                     "error: %s is not an AppendEventsRequest in "
+                     "protobuf JSON: %s\n",
+                     a[3].c_str(), parsed.ToString().c_str());
         return 2;
       }
       req.set_patient_id(a[2]);
@@ -234,7 +236,8 @@ class Ctl {
         *e->mutable_occurred_at() = achilles::FromMicros(achilles::NowMicros());
       } else {
         std::string err;
-        if (!ParseTime(absl::GetFlag(FLAGS_at), e->mutable_occurred_at(), &err)) {
+        if (!ParseTime(absl::GetFlag(FLAGS_at), e->mutable_occurred_at(),
+                       &err)) {
           return Usage("--at: " + err);
         }
       }
@@ -263,7 +266,8 @@ class Ctl {
               absl::GetFlag(FLAGS_next_morning));
         }
       } else {
-        return Usage("events add needs --during/--after/--next_morning or --note");
+        return Usage(
+            "events add needs --during/--after/--next_morning or --note");
       }
       return Append(req, json);
     }
@@ -400,10 +404,11 @@ class Ctl {
         if (!in) return Usage("cannot read " + absl::GetFlag(FLAGS_file));
         std::string text((std::istreambuf_iterator<char>(in)),
                          std::istreambuf_iterator<char>());
-        auto parsed =
-            google::protobuf::util::JsonStringToMessage(text, req.mutable_policy());
+        auto parsed = google::protobuf::util::JsonStringToMessage(
+            text, req.mutable_policy());
         if (!parsed.ok()) {
-          std::fprintf(stderr, "error: not a ClinicPolicy in protobuf JSON: %s\n",
+          std::fprintf(stderr,
+                       "error: not a ClinicPolicy in protobuf JSON: %s\n",
                        parsed.ToString().c_str());
           return 2;
         }
@@ -419,12 +424,14 @@ class Ctl {
         if (!model.empty()) {
           v1::PainModel m;
           if (!v1::PainModel_Parse("PAIN_MODEL_" + model, &m)) {
-            return Usage("--pain_model: use TRAFFIC_LIGHT_3_5 or SILBERNAGEL_5");
+            return Usage(
+                "--pain_model: use TRAFFIC_LIGHT_3_5 or SILBERNAGEL_5");
           }
           req.mutable_policy()->set_pain_model(m);
         }
         if (absl::GetFlag(FLAGS_max_ok) != 0) {
-          req.mutable_policy()->set_silbernagel_max_ok(absl::GetFlag(FLAGS_max_ok));
+          req.mutable_policy()->set_silbernagel_max_ok(
+              absl::GetFlag(FLAGS_max_ok));
         }
         req.mutable_policy()->set_silbernagel_strictly_below(
             absl::GetFlag(FLAGS_strictly_below));

@@ -83,8 +83,7 @@ std::string Serialize(const google::protobuf::Message& m) {
 class RocksDbTimelineStore final : public TimelineStore {
  public:
   RocksDbTimelineStore(std::unique_ptr<rocksdb::DB> db,
-                       std::vector<rocksdb::ColumnFamilyHandle*> cfs,
-                       bool sync)
+                       std::vector<rocksdb::ColumnFamilyHandle*> cfs, bool sync)
       : db_(std::move(db)), cfs_(std::move(cfs)) {
     sync_.sync = sync;
     // Audit entries of reads are not worth an fsync each; they still go
@@ -263,12 +262,12 @@ class RocksDbTimelineStore final : public TimelineStore {
         continue;
       }
       std::string event_key;
-      rocksdb::Status g = db_->Get(rocksdb::ReadOptions(), cfs_[kEventIds],
-                                   id_key, &event_key);
+      rocksdb::Status g =
+          db_->Get(rocksdb::ReadOptions(), cfs_[kEventIds], id_key, &event_key);
       if (g.ok()) {
         std::string stored;
-        rocksdb::Status g2 = db_->Get(rocksdb::ReadOptions(), cfs_[kEvents],
-                                      event_key, &stored);
+        rocksdb::Status g2 =
+            db_->Get(rocksdb::ReadOptions(), cfs_[kEvents], event_key, &stored);
         if (!g2.ok()) return FromRocks(g2, "read stored event");
         if (stored != bytes) {
           return absl::AlreadyExistsError(absl::StrCat(
@@ -329,8 +328,8 @@ class RocksDbTimelineStore final : public TimelineStore {
     for (it->Seek(start); it->Valid(); it->Next()) {
       if (static_cast<int>(page.events.size()) == page_size) {
         std::string token;
-        absl::WebSafeBase64Escape(
-            it->key().ToString().substr(prefix.size()), &token);
+        absl::WebSafeBase64Escape(it->key().ToString().substr(prefix.size()),
+                                  &token);
         page.next_page_token = token;
         break;
       }
@@ -384,8 +383,8 @@ class RocksDbTimelineStore final : public TimelineStore {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cfs_[kEvents]));
     it->SeekForPrev(end);
     if (it->Valid() && it->key().starts_with(prefix)) {
-      return std::optional<int64_t>(ki::ReadTime(
-          absl::string_view(it->key().data() + prefix.size(), 8)));
+      return std::optional<int64_t>(
+          ki::ReadTime(absl::string_view(it->key().data() + prefix.size(), 8)));
     }
     if (auto st = FromRocks(it->status(), "last event"); !st.ok()) return st;
     return std::optional<int64_t>();
@@ -447,15 +446,18 @@ class RocksDbTimelineStore final : public TimelineStore {
       return latest.status();
     }
     if (expected_version >= 0 && expected_version != current) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "expected_version ", expected_version, " is not the current policy "
-          "version ", current, "; re-read the policy and retry"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("expected_version ", expected_version,
+                       " is not the current policy "
+                       "version ",
+                       current, "; re-read the policy and retry"));
     }
     policy.set_version(current + 1);
     rocksdb::WriteBatch batch;
     batch.Put(cfs_[kPolicies], ki::PolicyKey(clinic, policy.version()),
               Serialize(policy));
-    AddAudit(&batch, clinic, "", absl::StrCat("policy.set v", policy.version()));
+    AddAudit(&batch, clinic, "",
+             absl::StrCat("policy.set v", policy.version()));
     return FromRocks(db_->Write(sync_, &batch), "store policy");
   }
 
@@ -537,10 +539,10 @@ class RocksDbTimelineStore final : public TimelineStore {
 
   absl::Status PutRecord(const std::string& clinic, const std::string& key,
                          const std::string& value) override {
-    return FromRocks(db_->Put(sync_, cfs_[kRecords],
-                              absl::StrCat(ki::ClinicPrefix(clinic), key),
-                              value),
-                     "store record");
+    return FromRocks(
+        db_->Put(sync_, cfs_[kRecords],
+                 absl::StrCat(ki::ClinicPrefix(clinic), key), value),
+        "store record");
   }
 
   absl::StatusOr<std::string> GetRecord(const std::string& clinic,
@@ -618,9 +620,10 @@ class RocksDbTimelineStore final : public TimelineStore {
         absl::StrCat(ki::PatientPrefix(clinic, patient_id), evaluation_id),
         &value);
     if (s.IsNotFound()) {
-      return absl::NotFoundError(
-          absl::StrCat("evaluation '", evaluation_id, "' not found for "
-                       "patient '", patient_id, "'"));
+      return absl::NotFoundError(absl::StrCat("evaluation '", evaluation_id,
+                                              "' not found for "
+                                              "patient '",
+                                              patient_id, "'"));
     }
     if (!s.ok()) return FromRocks(s, "read evaluation");
     Evaluation e;
@@ -652,7 +655,8 @@ class RocksDbTimelineStore final : public TimelineStore {
         patient_id.empty()
             ? std::string("-")
             : Sha256Hex(absl::StrCat(clinic, "/", patient_id)).substr(0, 16);
-    batch->Put(cfs_[kAudit], key, absl::StrCat(clinic, "\t", action, "\t", who));
+    batch->Put(cfs_[kAudit], key,
+               absl::StrCat(clinic, "\t", action, "\t", who));
   }
 
   absl::Mutex& StripeFor(const std::string& key) {
@@ -683,8 +687,8 @@ absl::StatusOr<std::unique_ptr<TimelineStore>> OpenRocksDbStore(
 
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, descriptors,
-                                        &handles, &raw);
+  rocksdb::Status s =
+      rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &raw);
   if (!s.ok()) {
     const std::string msg = s.ToString();
     if (s.IsIOError() && absl::StrContains(msg, "lock")) {
@@ -706,9 +710,9 @@ absl::StatusOr<std::unique_ptr<TimelineStore>> OpenRocksDbStore(
     return absl::InternalError(
         absl::StrCat("cannot open data dir ", options.path, ": ", msg));
   }
-  return std::unique_ptr<TimelineStore>(new RocksDbTimelineStore(
-      std::unique_ptr<rocksdb::DB>(raw), std::move(handles),
-      options.sync_writes));
+  return std::unique_ptr<TimelineStore>(
+      new RocksDbTimelineStore(std::unique_ptr<rocksdb::DB>(raw),
+                               std::move(handles), options.sync_writes));
 }
 
 }  // namespace achilles::storage

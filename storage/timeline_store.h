@@ -78,8 +78,8 @@ class TimelineStore {
 
   // Creates or replaces the patient record, keeping created_at. Returns true
   // when the patient was created.
-  virtual absl::StatusOr<bool> UpsertPatient(const std::string& clinic,
-                                             achilles::v1::Patient& patient) = 0;
+  virtual absl::StatusOr<bool> UpsertPatient(
+      const std::string& clinic, achilles::v1::Patient& patient) = 0;
   virtual absl::StatusOr<achilles::v1::Patient> GetPatient(
       const std::string& clinic, const std::string& patient_id,
       const Snapshot* snapshot = nullptr) = 0;
@@ -103,9 +103,8 @@ class TimelineStore {
   // Events with from_us <= occurred_at < to_us, paged. INVALID_ARGUMENT for a
   // page token that this call did not hand out.
   virtual absl::StatusOr<EventPage> ListEvents(
-      const std::string& clinic, const std::string& patient_id,
-      int64_t from_us, int64_t to_us, int page_size,
-      const std::string& page_token) = 0;
+      const std::string& clinic, const std::string& patient_id, int64_t from_us,
+      int64_t to_us, int page_size, const std::string& page_token) = 0;
   // The whole timeline with occurred_at <= as_of_us, in order.
   virtual absl::StatusOr<std::vector<achilles::v1::Event>> LoadTimeline(
       const std::string& clinic, const std::string& patient_id,

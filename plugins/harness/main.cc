@@ -20,8 +20,8 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
-#include "plugins/harness/scenario.h"
 #include "common/time_util.h"
+#include "plugins/harness/scenario.h"
 #include "plugins/host/plugin_host.h"
 #include "services/engine/engine.h"
 
@@ -39,7 +39,8 @@ int main(int argc, char** argv) {
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   const std::string plugin_list = absl::GetFlag(FLAGS_plugin);
   if (plugin_list.empty() || args.size() < 2) {
-    std::fprintf(stderr, "usage: achilles-plugin-test --plugin=X.so "
+    std::fprintf(stderr,
+                 "usage: achilles-plugin-test --plugin=X.so "
                  "SCENARIO.json...\n");
     return 2;
   }
@@ -50,7 +51,8 @@ int main(int argc, char** argv) {
     std::perror("mkdtemp");
     return 2;
   }
-  for (absl::string_view p : absl::StrSplit(plugin_list, ',', absl::SkipEmpty())) {
+  for (absl::string_view p :
+       absl::StrSplit(plugin_list, ',', absl::SkipEmpty())) {
     fs::path src{std::string(p)};
     if (!fs::copy_file(src, fs::path(dir_tmpl) / src.filename(),
                        fs::copy_options::overwrite_existing, ec)) {
@@ -109,11 +111,10 @@ int main(int argc, char** argv) {
     achilles::engine::NormalizePolicy(&policy);
     achilles::engine::TimelineInput input{"harness", "scenario", *as_of,
                                           &timeline, &policy};
-    auto ev = achilles::engine::EvaluateTimeline(input, *set,
-                                                 options.call_timeout);
+    auto ev =
+        achilles::engine::EvaluateTimeline(input, *set, options.call_timeout);
     auto fails = achilles::harness::CheckExpectations(scenario->expect(), ev);
-    const std::string name =
-        scenario->name().empty() ? path : scenario->name();
+    const std::string name = scenario->name().empty() ? path : scenario->name();
     if (fails.empty()) {
       ++passed;
       std::printf("PASS %s\n", name.c_str());

@@ -10,8 +10,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "common/time_util.h"
-#include "google/protobuf/util/json_util.h"
 #include "google/protobuf/text_format.h"
+#include "google/protobuf/util/json_util.h"
 
 namespace achilles::harness {
 namespace {
@@ -35,8 +35,9 @@ std::vector<std::string> ComparePrescription(const v1::Prescription& want,
     google::protobuf::TextFormat::PrintFieldValueToString(want, field, -1, &wv);
     google::protobuf::TextFormat::PrintFieldValueToString(got, field, -1, &gv);
     if (!refl->HasField(got, field) || wv != gv) {
-      diffs.push_back(absl::StrCat(field->name(), ": want ", wv, ", got ",
-                                   refl->HasField(got, field) ? gv : "(unset)"));
+      diffs.push_back(
+          absl::StrCat(field->name(), ": want ", wv, ", got ",
+                       refl->HasField(got, field) ? gv : "(unset)"));
     }
   }
   return diffs;
@@ -52,9 +53,8 @@ absl::StatusOr<v1::Scenario> LoadScenario(const std::string& path) {
   v1::Scenario s;
   auto st = google::protobuf::util::JsonStringToMessage(text, &s);
   if (!st.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": not a Scenario in protobuf JSON: ",
-                     st.ToString()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": not a Scenario in protobuf JSON: ", st.ToString()));
   }
   return s;
 }
@@ -78,8 +78,8 @@ absl::StatusOr<std::vector<v1::Event>> MaterializeEvents(
   std::vector<v1::Event> out;
   for (const auto& se : s.events()) {
     v1::Event e = se.event();
-    *e.mutable_occurred_at() =
-        FromMicros(*anchor + se.day() * kMicrosPerDay + se.hour() * kMicrosPerHour);
+    *e.mutable_occurred_at() = FromMicros(*anchor + se.day() * kMicrosPerDay +
+                                          se.hour() * kMicrosPerHour);
     out.push_back(std::move(e));
   }
   return out;
@@ -102,10 +102,10 @@ std::vector<std::string> CheckExpectations(const v1::ScenarioExpectation& x,
     } else if (std::find(x.top_rule_ids().begin(), x.top_rule_ids().end(),
                          recs[0].rationale().rule_id()) ==
                x.top_rule_ids().end()) {
-      fails.push_back(absl::StrCat(
-          "top recommendation rule is ", recs[0].rationale().rule_id(), " ('",
-          recs[0].summary(), "'), want one of ",
-          absl::StrJoin(x.top_rule_ids(), ", ")));
+      fails.push_back(absl::StrCat("top recommendation rule is ",
+                                   recs[0].rationale().rule_id(), " ('",
+                                   recs[0].summary(), "'), want one of ",
+                                   absl::StrJoin(x.top_rule_ids(), ", ")));
     }
   }
   if (x.top_severity() != v1::SEVERITY_UNSPECIFIED &&
@@ -131,8 +131,8 @@ std::vector<std::string> CheckExpectations(const v1::ScenarioExpectation& x,
   for (const auto& tag : x.absent_tags()) {
     for (const auto& r : recs) {
       if (std::find(r.tags().begin(), r.tags().end(), tag) != r.tags().end()) {
-        fails.push_back(absl::StrCat("must not advise '", tag, "' but ",
-                                     r.id(), " does: '", r.summary(), "'"));
+        fails.push_back(absl::StrCat("must not advise '", tag, "' but ", r.id(),
+                                     " does: '", r.summary(), "'"));
       }
     }
   }
@@ -148,7 +148,7 @@ std::vector<std::string> CheckExpectations(const v1::ScenarioExpectation& x,
   for (const auto& text : x.summary_contains()) {
     if (std::none_of(recs.begin(), recs.end(), [&](const auto& r) {
           return absl::StrContains(absl::AsciiStrToLower(r.summary()),
-                                  absl::AsciiStrToLower(text));
+                                   absl::AsciiStrToLower(text));
         })) {
       fails.push_back(absl::StrCat("no summary contains '", text, "'"));
     }
@@ -166,12 +166,12 @@ std::vector<std::string> CheckExpectations(const v1::ScenarioExpectation& x,
       return r.id() == check.recommendation_id();
     });
     if (it == recs.end()) {
-      fails.push_back(absl::StrCat("prescription check: ",
-                                   check.recommendation_id(), " is missing"));
+      fails.push_back(absl::StrCat(
+          "prescription check: ", check.recommendation_id(), " is missing"));
       continue;
     }
-    for (const auto& d : ComparePrescription(check.prescription(),
-                                             it->prescription())) {
+    for (const auto& d :
+         ComparePrescription(check.prescription(), it->prescription())) {
       fails.push_back(
           absl::StrCat(check.recommendation_id(), " prescription ", d));
     }
@@ -202,8 +202,8 @@ std::string DescribeEvaluation(const v1::Evaluation& ev) {
   }
   for (const auto& p : ev.plugins()) {
     if (p.status() == v1::PLUGIN_RUN_STATUS_FAILED) {
-      absl::StrAppend(&out, "    plugin ", p.plugin_id(), " FAILED: ",
-                      p.error(), "\n");
+      absl::StrAppend(&out, "    plugin ", p.plugin_id(),
+                      " FAILED: ", p.error(), "\n");
     }
   }
   return out;

@@ -55,8 +55,9 @@ absl::Status ValidatePluginResponse(const v1::PluginResponse& response) {
     if (c.category() == v1::CATEGORY_SAFETY ||
         c.severity() == v1::SEVERITY_CRITICAL) {
       return absl::InternalError(absl::StrCat(
-          which, " claims safety category or critical severity, which only "
-                 "the built-in safety screen may use"));
+          which,
+          " claims safety category or critical severity, which only "
+          "the built-in safety screen may use"));
     }
     const auto& r = c.rationale();
     if (r.rule_id().empty()) {
@@ -101,9 +102,9 @@ absl::StatusOr<v1::PluginResponse> LoadedPlugin::Call(
   if (pool_ == nullptr) return CallInProcess(request_bytes, timeout);
   auto reply = pool_->Call(request_bytes, timeout);
   if (!reply.ok()) {
-    return absl::Status(reply.status().code(),
-                        absl::StrCat("plugin ", record_.id, " ",
-                                     reply.status().message()));
+    return absl::Status(
+        reply.status().code(),
+        absl::StrCat("plugin ", record_.id, " ", reply.status().message()));
   }
   return Finish(reply->rc(), reply->error(), reply->response());
 }
@@ -112,9 +113,9 @@ absl::StatusOr<v1::PluginResponse> LoadedPlugin::Finish(
     int rc, const std::string& error, const std::string& bytes) const {
   const std::string& id = record_.id;
   if (rc != ACH_RC_OK) {
-    return absl::InternalError(
-        absl::StrCat("plugin ", id, " returned an error: ",
-                     error.empty() ? "(no message)" : error));
+    return absl::InternalError(absl::StrCat(
+        "plugin ", id,
+        " returned an error: ", error.empty() ? "(no message)" : error));
   }
   v1::PluginResponse response;
   if (!response.ParseFromString(bytes)) {
@@ -132,9 +133,10 @@ absl::StatusOr<v1::PluginResponse> LoadedPlugin::CallInProcess(
     const std::string& request_bytes, absl::Duration timeout) const {
   const std::string& id = record_.id;
   if (stuck_calls_.load() > 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "plugin ", id, " is quarantined: an earlier call is still running "
-        "past its deadline"));
+    return absl::UnavailableError(
+        absl::StrCat("plugin ", id,
+                     " is quarantined: an earlier call is still running "
+                     "past its deadline"));
   }
   auto state = std::make_shared<CallState>();
   // The worker holds the plugin (and so its library) and its own copy of the
@@ -177,13 +179,13 @@ absl::StatusOr<std::unique_ptr<PluginHost>> PluginHost::Create(
   std::error_code ec;
   if (!options.plugin_dir.empty() && fs::exists(options.plugin_dir, ec) &&
       !fs::is_directory(options.plugin_dir, ec)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "plugin_dir ", options.plugin_dir, " is not a directory"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("plugin_dir ", options.plugin_dir, " is not a directory"));
   }
   for (auto& d : options.allowed_sha256) d = absl::AsciiStrToLower(d);
   std::unique_ptr<PluginHost> host(new PluginHost(std::move(options)));
-  std::string tmpl = (fs::temp_directory_path(ec) / "achilles-plugins-XXXXXX")
-                         .string();
+  std::string tmpl =
+      (fs::temp_directory_path(ec) / "achilles-plugins-XXXXXX").string();
   if (mkdtemp(tmpl.data()) == nullptr) {
     return absl::InternalError(absl::StrCat(
         "cannot create a private plugin directory: ", std::strerror(errno)));
@@ -224,9 +226,9 @@ std::shared_ptr<const LoadedPlugin> PluginHost::LoadFile(
   const fs::path canon_dir = fs::canonical(options_.plugin_dir, ec);
   const fs::path canon = fs::canonical(path, ec);
   if (ec || canon.parent_path() != canon_dir) {
-    return reject(absl::StrCat(
-        "resolves outside the plugin directory ", canon_dir.string(),
-        " (symlinks must stay inside it)"));
+    return reject(absl::StrCat("resolves outside the plugin directory ",
+                               canon_dir.string(),
+                               " (symlinks must stay inside it)"));
   }
   struct stat st;
   if (stat(canon.c_str(), &st) != 0) {
@@ -270,7 +272,11 @@ std::shared_ptr<const LoadedPlugin> PluginHost::LoadFile(
     config.worker_binary = options_.worker_binary;
     config.plugin_path = copy;
     config.memory_limit_bytes = options_.worker_memory_limit_bytes;
-    config.max_workers = std::max(1, options_.workers_per_plugin);
+    config.max_workers =
+        options_.workers_per_plugin > 0
+            ? options_.workers_per_plugin
+            : std::max(2,
+                       static_cast<int>(std::thread::hardware_concurrency()));
     v1::WorkerHello hello;
     auto worker = plugins_internal::WorkerProcess::Start(config, &hello);
     if (!worker.ok()) {
@@ -323,7 +329,8 @@ absl::StatusOr<ReloadResult> PluginHost::Reload() {
   auto next = std::make_shared<PluginSet>();
   std::error_code ec;
   std::vector<std::string> files;
-  if (!options_.plugin_dir.empty() && fs::is_directory(options_.plugin_dir, ec)) {
+  if (!options_.plugin_dir.empty() &&
+      fs::is_directory(options_.plugin_dir, ec)) {
     for (const auto& entry : fs::directory_iterator(options_.plugin_dir, ec)) {
       if (entry.path().extension() == ".so") {
         files.push_back(fs::absolute(entry.path()).string());
@@ -370,7 +377,8 @@ absl::StatusOr<ReloadResult> PluginHost::Reload() {
 
   ReloadResult result;
   std::map<std::string, std::string> old_ids, new_ids;  // id -> sha
-  for (const auto& p : old->plugins) old_ids[p->record().id] = p->record().sha256;
+  for (const auto& p : old->plugins)
+    old_ids[p->record().id] = p->record().sha256;
   for (const auto& p : next->plugins) {
     new_ids[p->record().id] = p->record().sha256;
   }

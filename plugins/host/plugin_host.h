@@ -59,7 +59,7 @@ struct HostOptions {
   // workers each plugin may have at once.
   std::string worker_binary;
   size_t worker_memory_limit_bytes = size_t{1} << 30;
-  int workers_per_plugin = 2;
+  int workers_per_plugin = 0;  // 0 = one per core (at least 2).
   // Per-call deadline.
   absl::Duration call_timeout = absl::Seconds(2);
   // When non-empty, only files whose SHA-256 (lower-case hex) is listed load.

@@ -15,9 +15,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <cstdlib>
-
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "absl/time/time.h"
@@ -38,7 +37,8 @@ int SendHello(int fd, const achilles::v1::WorkerHello& hello) {
 
 int main(int argc, char** argv) {
   if (argc != 4) {
-    std::fprintf(stderr, "achilles-plugin-worker is started by achilles-server\n");
+    std::fprintf(stderr,
+                 "achilles-plugin-worker is started by achilles-server\n");
     return 2;
   }
   // Die with the server, and never outgrow the memory it allows.

@@ -41,8 +41,8 @@ class InsertionalFlat : public achilles::sdk::Plugin {
                    "insertional tendinopathy: no heel drop below step level",
                    "INS-X1", {"S4", "JON"});
     Contraindicate(resp, "INS-X1/loaded_dorsiflexion", "loaded_dorsiflexion",
-                   "insertional tendinopathy: no loaded dorsiflexion",
-                   "INS-X1", {"S4", "JON"});
+                   "insertional tendinopathy: no loaded dorsiflexion", "INS-X1",
+                   {"S4", "JON"});
     Contraindicate(resp, "INS-X2/aggressive_stretch", "aggressive_stretch",
                    "insertional tendinopathy: no aggressive stretching into "
                    "dorsiflexion",
@@ -66,9 +66,10 @@ class InsertionalFlat : public achilles::sdk::Plugin {
                      ? "mid-portion and insertional"
                      : "insertional",
                  finding)
-        .Rule("D2", "Insertional: eccentric loading with no dorsiflexion, "
-                    "lowering only to floor level; 3x15, twice a day, 7 days "
-                    "a week, 12 weeks",
+        .Rule("D2",
+              "Insertional: eccentric loading with no dorsiflexion, "
+              "lowering only to floor level; 3x15, twice a day, 7 days "
+              "a week, 12 weeks",
               "location = insertional")
         .Sources({"JON", "S4", "S3"})
         .Tag("exercise")
@@ -76,8 +77,9 @@ class InsertionalFlat : public achilles::sdk::Plugin {
     if (pain_rose) {
       r.Severity(v1::SEVERITY_WARNING)
           .Summary("Reduce flat-ground loading: pain after training rose")
-          .Detail("Keep to flat ground and reduce the sets until pain after "
-                  "training is back to its previous level.")
+          .Detail(
+              "Keep to flat ground and reduce the sets until pain after "
+              "training is back to its previous level.")
           .Observe("rise in pain after training vs previous session",
                    "+" + std::to_string(static_cast<int>(
                              f.pain_after_exercise_increase().value())),
@@ -85,16 +87,18 @@ class InsertionalFlat : public achilles::sdk::Plugin {
           .Tag("load_reduction");
     } else {
       r.Severity(v1::SEVERITY_INFO)
-          .Summary("Flat-ground eccentric calf raises: 3x15, twice a day, "
-                   "every day, 12 weeks; never below floor level")
-          .Detail("Lower slowly to the floor only, not off a step. Slow "
-                  "raises. While the tendon is irritable, modify deep squats "
-                  "and long lunges. Expect a slower course (4-9 months); "
-                  "specialist input is advised.");
+          .Summary(
+              "Flat-ground eccentric calf raises: 3x15, twice a day, "
+              "every day, 12 weeks; never below floor level")
+          .Detail(
+              "Lower slowly to the floor only, not off a step. Slow "
+              "raises. While the tendon is irritable, modify deep squats "
+              "and long lunges. Expect a slower course (4-9 months); "
+              "specialist input is advised.");
     }
     if (f.visa_a_latest().present()) {
-      r.Observe("VISA-A", std::to_string(static_cast<int>(
-                              f.visa_a_latest().value())),
+      r.Observe("VISA-A",
+                std::to_string(static_cast<int>(f.visa_a_latest().value())),
                 Ids(f.visa_a_latest()));
     }
     auto* p = r.Prescription();
@@ -118,13 +122,16 @@ class InsertionalFlat : public achilles::sdk::Plugin {
     if (!lift_ok || low_drop || flat_shoes) {
       Recommend fw("heel_lift");
       fw.Info(v1::CATEGORY_FOOTWEAR)
-          .Summary("Heel lift of 5-10 mm in both shoes; shoes with at least "
-                   "8 mm drop; avoid flat shoes and barefoot walking")
-          .Detail("A heel lift reduces compression at the insertion. Use it "
-                  "in both shoes; avoid flat shoes and barefoot walking "
-                  "during a flare.")
-          .Rule("D2", "Insertional: heel raise 5-10 mm in both shoes, shoe "
-                      "drop >= 8 mm, no flat shoes or barefoot in a flare",
+          .Summary(
+              "Heel lift of 5-10 mm in both shoes; shoes with at least "
+              "8 mm drop; avoid flat shoes and barefoot walking")
+          .Detail(
+              "A heel lift reduces compression at the insertion. Use it "
+              "in both shoes; avoid flat shoes and barefoot walking "
+              "during a flare.")
+          .Rule("D2",
+                "Insertional: heel raise 5-10 mm in both shoes, shoe "
+                "drop >= 8 mm, no flat shoes or barefoot in a flare",
                 "shoe drop < 8 mm, or no heel lift of >= 5 mm")
           .Sources({"S4"})
           .Tag("footwear")

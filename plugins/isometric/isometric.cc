@@ -51,9 +51,10 @@ class Isometric : public achilles::sdk::Plugin {
       Recommend("reduce_holds")
           .Warning(v1::CATEGORY_EXERCISE)
           .Summary("Pain rose after isometric holds: reduce or stop them")
-          .Detail("In the Achilles, holds do not reliably relieve pain and "
-                  "the most painful tendons can get worse. Reduce the holds "
-                  "or stop them and review the plan.")
+          .Detail(
+              "In the Achilles, holds do not reliably relieve pain and "
+              "the most painful tendons can get worse. Reduce the holds "
+              "or stop them and review the plan.")
           .Observe("pain after minus before holds",
                    "+" + std::to_string(static_cast<int>(
                              f.isometric_pain_change().value())),
@@ -74,19 +75,22 @@ class Isometric : public achilles::sdk::Plugin {
         f.pain_zone() == v1::PAIN_ZONE_GREEN && !reactive) {
       Recommend("move_to_isotonic")
           .Info(v1::CATEGORY_EXERCISE)
-          .Summary("Irritability has settled: move on from holds to heavy "
-                   "slow resistance")
-          .Detail("After about 1-2 weeks of holds with settled irritability, "
-                  "start isotonic loading.")
-          .Observe("isometric sessions logged",
-                   std::to_string(static_cast<int>(
-                       f.isometric_sessions().value())),
-                   Ids(f.isometric_sessions()))
-          .Observe("days since loading started",
-                   std::to_string(static_cast<int>(
-                       f.days_on_programme().value())))
-          .Rule("D3", "Progress to HSR after about 1-2 weeks once "
-                      "irritability has settled",
+          .Summary(
+              "Irritability has settled: move on from holds to heavy "
+              "slow resistance")
+          .Detail(
+              "After about 1-2 weeks of holds with settled irritability, "
+              "start isotonic loading.")
+          .Observe(
+              "isometric sessions logged",
+              std::to_string(static_cast<int>(f.isometric_sessions().value())),
+              Ids(f.isometric_sessions()))
+          .Observe(
+              "days since loading started",
+              std::to_string(static_cast<int>(f.days_on_programme().value())))
+          .Rule("D3",
+                "Progress to HSR after about 1-2 weeks once "
+                "irritability has settled",
                 ">= 7 days of holds, latest pain in the green zone, stage "
                 "not reactive")
           .Sources({"S4"})
@@ -103,12 +107,14 @@ class Isometric : public achilles::sdk::Plugin {
                              "hold 30-45 s, 4-5 times") +
                  (insertional ? " (on flat ground)" : "") +
                  "; track pain before and after")
-        .Detail("Optional pain relief for an irritable tendon, usable before "
-                "a run; progress to single-leg. Relief is not guaranteed in "
-                "the Achilles: record pain before and after, and keep holds "
-                "alongside the main programme, never as the only treatment.")
-        .Rule("D3", "Reactive or irritable tendon: isometric holds "
-                    "30-45 s x 4-5, double-leg first",
+        .Detail(
+            "Optional pain relief for an irritable tendon, usable before "
+            "a run; progress to single-leg. Relief is not guaranteed in "
+            "the Achilles: record pain before and after, and keep holds "
+            "alongside the main programme, never as the only treatment.")
+        .Rule("D3",
+              "Reactive or irritable tendon: isometric holds "
+              "30-45 s x 4-5, double-leg first",
               "stage = reactive, or single-leg heel raise pain in the red "
               "zone")
         .Sources({"S4", "S3", "RIO", "ONE"})
@@ -121,16 +127,16 @@ class Isometric : public achilles::sdk::Plugin {
     }
     if (f.single_leg_heel_raise_pain().present()) {
       r.Observe("single-leg heel raise pain",
-                std::to_string(static_cast<int>(
-                    f.single_leg_heel_raise_pain().value())) +
+                std::to_string(
+                    static_cast<int>(f.single_leg_heel_raise_pain().value())) +
                     "/10",
                 Ids(f.single_leg_heel_raise_pain()));
     }
     if (on_holds) {
-      r.Observe("isometric sessions logged",
-                std::to_string(static_cast<int>(
-                    f.isometric_sessions().value())),
-                Ids(f.isometric_sessions()));
+      r.Observe(
+          "isometric sessions logged",
+          std::to_string(static_cast<int>(f.isometric_sessions().value())),
+          Ids(f.isometric_sessions()));
     }
     auto* p = r.Prescription();
     p->set_exercise(insertional ? "double-leg isometric heel-raise hold, flat "
@@ -154,6 +160,5 @@ class Isometric : public achilles::sdk::Plugin {
 
 }  // namespace
 
-ACH_EXPORT_PLUGIN(Isometric, "isometric", "1.0.0",
-                  "Isometric pain relief", "isometric",
-                  "finding,exercise_session")
+ACH_EXPORT_PLUGIN(Isometric, "isometric", "1.0.0", "Isometric pain relief",
+                  "isometric", "finding,exercise_session")

@@ -2,9 +2,9 @@
 // Alfredson eccentric alternative when the clinic's policy prefers it (F#4).
 //
 // Entry: location MID-PORTION (or MIXED, where the engine applies the
-// insertional blocks to this advice too), no warning or critical red flag, irritability
-// settled (not REACTIVE). A patient already on the programme whose only flags
-// are step-back flags (RF-7, RF-8) gets the step-back dose instead.
+// insertional blocks to this advice too), no warning or critical red flag,
+// irritability settled (not REACTIVE). A patient already on the programme whose
+// only flags are step-back flags (RF-7, RF-8) gets the step-back dose instead.
 #include <string>
 #include <vector>
 
@@ -108,14 +108,16 @@ class MidportionHsr : public achilles::sdk::Plugin {
       if (f.stage() == v1::STAGE_REACTIVE) return Result::Ok();
       Recommend r("programme_start");
       r.Info(v1::CATEGORY_EXERCISE)
-          .Summary("Start heavy slow resistance: week 1, 3x15RM, 3 s up / 3 s "
-                   "down, 3 sessions a week")
+          .Summary(
+              "Start heavy slow resistance: week 1, 3x15RM, 3 s up / 3 s "
+              "down, 3 sessions a week")
           .Detail("Three bilateral calf-raise exercises, full range.")
           .Observe("tendinopathy location", "mid-portion",
                    {f.finding_event_ids().begin(), f.finding_event_ids().end()})
           .Observe("stage", StageWords(f.stage()))
-          .Rule("D1", "Mid-portion, no red flag, irritability settled: heavy "
-                      "slow resistance 3 sessions/week for 12 weeks",
+          .Rule("D1",
+                "Mid-portion, no red flag, irritability settled: heavy "
+                "slow resistance 3 sessions/week for 12 weeks",
                 "location = mid-portion and no warning or critical red flag")
           .Sources({"BEY", "S4"})
           .Tag("exercise")
@@ -142,13 +144,15 @@ class MidportionHsr : public achilles::sdk::Plugin {
                    " dose (" + std::to_string(DoseForWeek(back).sets) + "x" +
                    std::to_string(DoseForWeek(back).rm) +
                    "RM); do not increase load")
-          .Detail("Pain after training rose or the next morning was worse: "
-                  "go back to the previous load before progressing again.")
+          .Detail(
+              "Pain after training rose or the next morning was worse: "
+              "go back to the previous load before progressing again.")
           .Observe("HSR week reached", std::to_string(week),
                    Ids(f.hsr_last_week()))
-          .Rule("D1", "More pain after training, or next morning worse: "
-                      "lighter load or slower progression; go back to the "
-                      "previous load",
+          .Rule("D1",
+                "More pain after training, or next morning worse: "
+                "lighter load or slower progression; go back to the "
+                "previous load",
                 "pain after training rising, or next morning WORSE")
           .Sources({"BEY", "S0", "S4"})
           .Tag("exercise")
@@ -173,11 +177,13 @@ class MidportionHsr : public achilles::sdk::Plugin {
       if (week >= kProgrammeWeeks) {
         Recommend("programme_complete")
             .Info(v1::CATEGORY_EXERCISE)
-            .Summary("12-week HSR programme complete: keep heavy calf raises "
-                     "year-round")
-            .Detail("Maintenance: continue heavy calf raises all year; move "
-                    "on to energy-storage work (faster raises, hopping) once "
-                    "daily activities and strength work are tolerated.")
+            .Summary(
+                "12-week HSR programme complete: keep heavy calf raises "
+                "year-round")
+            .Detail(
+                "Maintenance: continue heavy calf raises all year; move "
+                "on to energy-storage work (faster raises, hopping) once "
+                "daily activities and strength work are tolerated.")
             .Observe("HSR week reached", std::to_string(week),
                      Ids(f.hsr_last_week()))
             .Rule("D1", "Programme runs 12 weeks; maintenance afterwards",
@@ -199,8 +205,9 @@ class MidportionHsr : public achilles::sdk::Plugin {
                   " was completed without more pain after training.")
           .Observe("sessions completed in HSR week " + std::to_string(week),
                    std::to_string(sessions), Ids(f.hsr_sessions_last_week()))
-          .Rule("D1", "Beyer dosing: wk 1 3x15RM, wk 2-3 3x12RM, wk 4-5 "
-                      "4x10RM, wk 9-12 4x6RM; 3 sessions/week",
+          .Rule("D1",
+                "Beyer dosing: wk 1 3x15RM, wk 2-3 3x12RM, wk 4-5 "
+                "4x10RM, wk 9-12 4x6RM; 3 sessions/week",
                 "3 sessions done and no rise in pain after training")
           .Sources({"BEY"})
           .Tag("exercise")
@@ -253,12 +260,15 @@ class MidportionHsr : public achilles::sdk::Plugin {
         .Priority(20);
     auto* p = r.Prescription();
     if (alfredson) {
-      r.Summary("Eccentric heel drops below step level: 3x15, twice daily, "
-                "12 weeks")
-          .Detail("Lower slowly with the heel below step level; the clinic "
-                  "prefers the eccentric programme to HSR.")
-          .Rule("D1", "Eccentric alternative: 3x15 twice daily, 12 weeks, "
-                      "heel below step (mid-portion only)",
+      r.Summary(
+           "Eccentric heel drops below step level: 3x15, twice daily, "
+           "12 weeks")
+          .Detail(
+              "Lower slowly with the heel below step level; the clinic "
+              "prefers the eccentric programme to HSR.")
+          .Rule("D1",
+                "Eccentric alternative: 3x15 twice daily, 12 weeks, "
+                "heel below step (mid-portion only)",
                 "location = mid-portion")
           .Sources({"ALF", "FAH"})
           .Tag("heel_below_step");
@@ -269,12 +279,15 @@ class MidportionHsr : public achilles::sdk::Plugin {
       p->set_duration_weeks(12);
       p->set_frequency("twice daily");
     } else {
-      r.Summary("Eccentric calf raises on flat ground: 2-3 sets of 8-12, "
-                "slow lowering")
-          .Detail("Flat ground first; the clinic uses the moderate eccentric "
-                  "dose.")
-          .Rule("D1", "Moderate eccentric dose: 2-3x8-12, slow lowering, flat "
-                      "first",
+      r.Summary(
+           "Eccentric calf raises on flat ground: 2-3 sets of 8-12, "
+           "slow lowering")
+          .Detail(
+              "Flat ground first; the clinic uses the moderate eccentric "
+              "dose.")
+          .Rule("D1",
+                "Moderate eccentric dose: 2-3x8-12, slow lowering, flat "
+                "first",
                 "location = mid-portion")
           .Sources({"S2"});
       p->set_exercise("eccentric calf raise on flat ground");

@@ -124,14 +124,17 @@ class ReturnToRun : public achilles::sdk::Plugin {
           .Detail(std::string("The last run at level ") +
                   std::to_string(level) +
                   " was followed by a flare (slow settling, worse next "
-                  "morning, or a worsening trend)." + kRunRules)
+                  "morning, or a worsening trend)." +
+                  kRunRules)
           .Observe("walk-jog level of last run", std::to_string(level),
                    Ids(f.last_ladder_level()))
-          .Observe("safety flags", Has(f, "RF-7") ? "worsening trend (RF-7)"
-                                                  : "24 h response (RF-8)",
+          .Observe("safety flags",
+                   Has(f, "RF-7") ? "worsening trend (RF-7)"
+                                  : "24 h response (RF-8)",
                    {f.last_load_event_id()})
-          .Rule("D4", "Pain above policy, pain into the next day, or a "
-                      "worsening trend: go back one level",
+          .Rule("D4",
+                "Pain above policy, pain into the next day, or a "
+                "worsening trend: go back one level",
                 "RF-8 or RF-7 fired")
           .Sources({"S1", "S0"})
           .Tag("running")
@@ -152,15 +155,16 @@ class ReturnToRun : public achilles::sdk::Plugin {
           .Observe("walk-jog level of last run", std::to_string(level),
                    Ids(f.last_ladder_level()))
           .Observe("pain with last run",
-                   std::to_string(static_cast<int>(
-                       f.last_pain_during().present()
-                           ? f.last_pain_during().value()
-                           : f.last_pain_after().value())) +
+                   std::to_string(
+                       static_cast<int>(f.last_pain_during().present()
+                                            ? f.last_pain_during().value()
+                                            : f.last_pain_after().value())) +
                        "/10",
                    Ids(f.last_pain_during().present() ? f.last_pain_during()
                                                       : f.last_pain_after()))
-          .Rule("D4", "Repeat each level while pain is borderline; progress "
-                      "only with pain within policy and a good 24 h response",
+          .Rule("D4",
+                "Repeat each level while pain is borderline; progress "
+                "only with pain within policy and a good 24 h response",
                 "pain in the amber zone")
           .Policy(req.policy().pain_model() == v1::PAIN_MODEL_SILBERNAGEL_5
                       ? "Silbernagel"
@@ -184,8 +188,9 @@ class ReturnToRun : public achilles::sdk::Plugin {
                   kRunRules)
           .Observe("good sessions in a row at level " + std::to_string(level),
                    std::to_string(ok), Ids(f.sessions_ok_at_level()))
-          .Rule("D4", "Repeat each level 2-3 sessions; progress when pain is "
-                      "within policy and the 24 h response is good",
+          .Rule("D4",
+                "Repeat each level 2-3 sessions; progress when pain is "
+                "within policy and the 24 h response is good",
                 ">= 2 good sessions at the current level")
           .Sources({"S1"})
           .Tag("running")
@@ -193,11 +198,11 @@ class ReturnToRun : public achilles::sdk::Plugin {
           .Tag("safe_to_continue_running")
           .Priority(20);
       if (f.last_pain_during().present()) {
-        r.Observe("pain during last run",
-                  std::to_string(static_cast<int>(
-                      f.last_pain_during().value())) +
-                      "/10",
-                  Ids(f.last_pain_during()));
+        r.Observe(
+            "pain during last run",
+            std::to_string(static_cast<int>(f.last_pain_during().value())) +
+                "/10",
+            Ids(f.last_pain_during()));
       }
       PrescribeLevel(r, next);
       r.AddTo(resp);
@@ -246,15 +251,19 @@ class ReturnToRun : public achilles::sdk::Plugin {
       r.Severity(flagged ? v1::SEVERITY_WARNING : v1::SEVERITY_INFO)
           .Category(v1::CATEGORY_RETURN_TO_RUN)
           .Summary("Cut running volume by 20-30% (" + Km(km * 0.7) + " to " +
-                   Km(km * 0.8) + " this week), keep the pace, watch for a "
+                   Km(km * 0.8) +
+                   " this week), keep the pace, watch for a "
                    "week before other changes")
-          .Detail("Reduce volume first; no hills, speed or extra distance "
-                  "until symptoms settle. Cross-train (cycling, swimming, "
-                  "pool running) to keep fitness; avoid the rower or "
-                  "elliptical if painful.")
-          .Observe("running in the last 7 days", Km(km), Ids(f.run_km_last_7d()))
-          .Rule("D4", "Runners still training with symptoms: cut volume "
-                      "first by 20-30%, watch 1 week before other changes",
+          .Detail(
+              "Reduce volume first; no hills, speed or extra distance "
+              "until symptoms settle. Cross-train (cycling, swimming, "
+              "pool running) to keep fitness; avoid the rower or "
+              "elliptical if painful.")
+          .Observe("running in the last 7 days", Km(km),
+                   Ids(f.run_km_last_7d()))
+          .Rule("D4",
+                "Runners still training with symptoms: cut volume "
+                "first by 20-30%, watch 1 week before other changes",
                 "RF-8, RF-7 or amber pain while running")
           .Sources({"S4", "S3", "S0"})
           .Tag("running")
@@ -262,8 +271,8 @@ class ReturnToRun : public achilles::sdk::Plugin {
           .Priority(30);
       if (f.consecutive_worse_mornings().present()) {
         r.Observe("mornings in a row with stiffness worse than usual",
-                  std::to_string(static_cast<int>(
-                      f.consecutive_worse_mornings().value())),
+                  std::to_string(
+                      static_cast<int>(f.consecutive_worse_mornings().value())),
                   Ids(f.consecutive_worse_mornings()));
       }
       if (f.pain_zone() == v1::PAIN_ZONE_AMBER) {
@@ -278,18 +287,22 @@ class ReturnToRun : public achilles::sdk::Plugin {
     }
     if (f.pain_zone() == v1::PAIN_ZONE_GREEN && f.progression_allowed()) {
       const double cap = km * 1.10;
-      const bool wants_more = f.target_weekly_km().present() &&
-                              f.target_weekly_km().value() > cap;
+      const bool wants_more =
+          f.target_weekly_km().present() && f.target_weekly_km().value() > cap;
       Recommend r("weekly_volume");
       r.Info(v1::CATEGORY_RETURN_TO_RUN)
           .Summary(wants_more
-                       ? "Cap next week at " + Km(cap) + " (at most +10%), not " +
+                       ? "Cap next week at " + Km(cap) +
+                             " (at most +10%), not " +
                              Km(f.target_weekly_km().value())
                        : "Pain acceptable: continue; raise weekly distance by "
-                         "at most 10% (up to " + Km(cap) + ")")
-          .Detail("Pain is within the clinic's limits and settles within "
-                  "24 hours. Increase weekly mileage by no more than 10%.")
-          .Observe("running in the last 7 days", Km(km), Ids(f.run_km_last_7d()))
+                         "at most 10% (up to " +
+                             Km(cap) + ")")
+          .Detail(
+              "Pain is within the clinic's limits and settles within "
+              "24 hours. Increase weekly mileage by no more than 10%.")
+          .Observe("running in the last 7 days", Km(km),
+                   Ids(f.run_km_last_7d()))
           .Rule("D4", "Weekly mileage increase at most 10%",
                 "next week <= last 7 days x 1.10")
           .Sources({"S4"})
@@ -304,11 +317,11 @@ class ReturnToRun : public achilles::sdk::Plugin {
                   Km(f.target_weekly_km().value()), Ids(f.target_weekly_km()));
       }
       if (f.last_pain_during().present()) {
-        r.Observe("pain during last run",
-                  std::to_string(static_cast<int>(
-                      f.last_pain_during().value())) +
-                      "/10",
-                  Ids(f.last_pain_during()));
+        r.Observe(
+            "pain during last run",
+            std::to_string(static_cast<int>(f.last_pain_during().value())) +
+                "/10",
+            Ids(f.last_pain_during()));
       }
       r.Prescription()->set_weekly_distance_km_max(std::round(cap * 10) / 10);
       r.AddTo(resp);
@@ -318,22 +331,25 @@ class ReturnToRun : public achilles::sdk::Plugin {
       Recommend c("cadence");
       c.Info(v1::CATEGORY_RETURN_TO_RUN)
           .Summary("Raise running cadence by 5-10%" +
-                   std::string(cadence_known ? "" : " if it is below 170-180 "
-                                                    "steps a minute"))
-          .Detail("A slightly higher step rate (170-180 spm if lower) "
-                  "reduces load per step on the tendon.")
-          .Rule("D4", "Runners still training: cadence +5-10% (170-180 spm "
-                      "if lower)",
+                   std::string(cadence_known ? ""
+                                             : " if it is below 170-180 "
+                                               "steps a minute"))
+          .Detail(
+              "A slightly higher step rate (170-180 spm if lower) "
+              "reduces load per step on the tendon.")
+          .Rule("D4",
+                "Runners still training: cadence +5-10% (170-180 spm "
+                "if lower)",
                 "cadence < 170 spm or not recorded")
           .Sources({"S4"})
           .Tag("running")
           .Priority(10);
       if (cadence_known) {
-        c.Observe("cadence of last run",
-                  std::to_string(static_cast<int>(
-                      f.last_cadence_spm().value())) +
-                      " spm",
-                  Ids(f.last_cadence_spm()));
+        c.Observe(
+            "cadence of last run",
+            std::to_string(static_cast<int>(f.last_cadence_spm().value())) +
+                " spm",
+            Ids(f.last_cadence_spm()));
       } else {
         c.Observe("cadence", "not recorded", Ids(f.days_since_last_run()));
         c.Confidence(0.6);
@@ -349,16 +365,16 @@ class ReturnToRun : public achilles::sdk::Plugin {
   Result Start(const v1::PluginRequest& req, v1::PluginResponse* resp) {
     const v1::Features& f = req.features();
     if (f.location() == v1::LOCATION_UNSPECIFIED) return Result::Ok();
-    const bool tear_out = f.tear_ruled_out().present() &&
-                          f.tear_ruled_out().value() == 1;
+    const bool tear_out =
+        f.tear_ruled_out().present() && f.tear_ruled_out().value() == 1;
     const bool strength_ok = f.days_on_programme().present() &&
                              f.pain_zone() == v1::PAIN_ZONE_GREEN &&
                              f.last_load_kind() == "exercise";
     // "Stable week to week" needs at least two weeks to compare.
     const bool stable = f.pain_trend() == v1::TREND_STABLE ||
                         f.pain_trend() == v1::TREND_IMPROVING;
-    if (!f.red_flags().empty() || !stable ||
-        !strength_ok || !f.progression_allowed()) {
+    if (!f.red_flags().empty() || !stable || !strength_ok ||
+        !f.progression_allowed()) {
       return Result::Ok();
     }
     if (!tear_out) {
@@ -369,16 +385,18 @@ class ReturnToRun : public achilles::sdk::Plugin {
     }
     Recommend r("ladder_start");
     r.Info(v1::CATEGORY_RETURN_TO_RUN)
-        .Summary("Start walk-jog level 1: 1 min easy jog / 2 min walk x 8 "
-                 "(24 min), every other day")
+        .Summary(
+            "Start walk-jog level 1: 1 min easy jog / 2 min walk x 8 "
+            "(24 min), every other day")
         .Detail(std::string("Symptoms are stable, strength work is "
                             "tolerated and a tear has been ruled out.") +
                 kRunRules)
         .Observe("tear ruled out", "yes", Ids(f.tear_ruled_out()))
         .Observe("pain zone of latest strength session", "green",
                  {f.last_load_event_id()})
-        .Rule("D4", "Entry: symptoms stable, strength work tolerated, no red "
-                    "flag, tear ruled out",
+        .Rule("D4",
+              "Entry: symptoms stable, strength work tolerated, no red "
+              "flag, tear ruled out",
               "no red flag, weekly trend stable or improving, green pain "
               "with strength work")
         .Sources({"S1", "S4"})

@@ -29,8 +29,9 @@ class PosteriorChain : public achilles::sdk::Plugin {
     Recommend("glute_work")
         .Info(v1::CATEGORY_EXERCISE)
         .Summary("Add glute and posterior-chain strength work")
-        .Detail("Strong hips and hamstrings share the load of running with "
-                "the calf and Achilles tendon.")
+        .Detail(
+            "Strong hips and hamstrings share the load of running with "
+            "the calf and Achilles tendon.")
         .Observe("days since last run",
                  std::to_string(static_cast<int>(run.value())),
                  {run.event_ids().begin(), run.event_ids().end()})

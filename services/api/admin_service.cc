@@ -6,9 +6,9 @@
 
 namespace achilles::api {
 
-void FillPluginInfos(
-    const plugins::PluginSet& set, const v1::ClinicPolicy& policy,
-    google::protobuf::RepeatedPtrField<v1::PluginInfo>* out) {
+void FillPluginInfos(const plugins::PluginSet& set,
+                     const v1::ClinicPolicy& policy,
+                     google::protobuf::RepeatedPtrField<v1::PluginInfo>* out) {
   for (const auto& rec : set.records) {
     auto* info = out->Add();
     info->set_plugin_id(rec.id);
@@ -23,10 +23,9 @@ void FillPluginInfos(
                                : v1::PLUGIN_STATE_REJECTED);
     info->set_reason(rec.reason);
     info->set_enabled_for_clinic(
-        rec.loaded &&
-        std::find(policy.disabled_plugins().begin(),
-                  policy.disabled_plugins().end(),
-                  rec.id) == policy.disabled_plugins().end());
+        rec.loaded && std::find(policy.disabled_plugins().begin(),
+                                policy.disabled_plugins().end(),
+                                rec.id) == policy.disabled_plugins().end());
   }
 }
 
@@ -87,8 +86,8 @@ grpc::ServerUnaryReactor* PluginServiceImpl::SetEnabled(
                      [&](const auto& p) {
                        return p->record().id == req->plugin_id();
                      })) {
-      return absl::NotFoundError(absl::StrCat(
-          "plugin_id: '", req->plugin_id(), "' is not a loaded plugin"));
+      return absl::NotFoundError(absl::StrCat("plugin_id: '", req->plugin_id(),
+                                              "' is not a loaded plugin"));
     }
     // Read-modify-write with optimistic concurrency: retry if another admin
     // changed the policy in between.
@@ -99,7 +98,8 @@ grpc::ServerUnaryReactor* PluginServiceImpl::SetEnabled(
       auto* disabled = policy->mutable_disabled_plugins();
       auto it = std::find(disabled->begin(), disabled->end(), req->plugin_id());
       if (enabled && it != disabled->end()) disabled->erase(it);
-      if (!enabled && it == disabled->end()) *disabled->Add() = req->plugin_id();
+      if (!enabled && it == disabled->end())
+        *disabled->Add() = req->plugin_id();
       policy->set_changed_by(req->changed_by());
       policy->set_change_reason(absl::StrCat(
           enabled ? "enable plugin " : "disable plugin ", req->plugin_id()));

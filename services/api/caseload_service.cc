@@ -97,7 +97,8 @@ class ReEvaluateReactor final
 };
 
 // Finishes immediately with an error (bad metadata).
-class FailedWriter final : public grpc::ServerWriteReactor<v1::ReEvaluateEvent> {
+class FailedWriter final
+    : public grpc::ServerWriteReactor<v1::ReEvaluateEvent> {
  public:
   explicit FailedWriter(const absl::Status& st) { Finish(ToGrpc(st)); }
   void OnDone() override { delete this; }

@@ -47,8 +47,7 @@ grpc::ServerUnaryReactor* DecisionServiceImpl::GetEvaluation(
         !st.ok()) {
       return st;
     }
-    if (auto st =
-            validation::ValidateId("evaluation_id", req->evaluation_id());
+    if (auto st = validation::ValidateId("evaluation_id", req->evaluation_id());
         !st.ok()) {
       return st;
     }
@@ -68,10 +67,9 @@ grpc::ServerUnaryReactor* DecisionServiceImpl::RecordFeedback(
   return FinishWith(ctx, [&]() -> absl::Status {
     auto clinic = ClinicFromContext(ctx);
     if (!clinic.ok()) return clinic.status();
-    for (auto [field, value] :
-         {std::pair<const char*, const std::string*>{"patient_id",
-                                                     &req->patient_id()},
-          {"evaluation_id", &req->evaluation_id()}}) {
+    for (auto [field, value] : {std::pair<const char*, const std::string*>{
+                                    "patient_id", &req->patient_id()},
+                                {"evaluation_id", &req->evaluation_id()}}) {
       if (auto st = validation::ValidateId(field, *value); !st.ok()) return st;
     }
     if (req->recommendation_id().empty() ||
@@ -102,13 +100,13 @@ grpc::ServerUnaryReactor* DecisionServiceImpl::RecordFeedback(
     if (std::none_of(recs.begin(), recs.end(), [&](const auto& r) {
           return r.id() == req->recommendation_id();
         })) {
-      return absl::NotFoundError(absl::StrCat(
-          "recommendation_id: '", req->recommendation_id(),
-          "' is not in evaluation ", req->evaluation_id()));
+      return absl::NotFoundError(
+          absl::StrCat("recommendation_id: '", req->recommendation_id(),
+                       "' is not in evaluation ", req->evaluation_id()));
     }
-    auto id = b_->store->PutFeedback(*clinic, req->patient_id(),
-                                     req->evaluation_id(),
-                                     req->SerializeAsString());
+    auto id =
+        b_->store->PutFeedback(*clinic, req->patient_id(), req->evaluation_id(),
+                               req->SerializeAsString());
     if (!id.ok()) return id.status();
     resp->set_feedback_id(*id);
     return absl::OkStatus();

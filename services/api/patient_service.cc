@@ -86,12 +86,15 @@ grpc::ServerUnaryReactor* PatientServiceImpl::AppendEvents(
       return st;
     }
     if (req->events_size() == 0) {
-      return absl::InvalidArgumentError("events: at least one event is required");
+      return absl::InvalidArgumentError(
+          "events: at least one event is required");
     }
     if (req->events_size() > validation::kMaxBatch) {
       return absl::InvalidArgumentError(
-          absl::StrCat("events: ", req->events_size(), " events exceed the "
-                       "batch limit of ", validation::kMaxBatch));
+          absl::StrCat("events: ", req->events_size(),
+                       " events exceed the "
+                       "batch limit of ",
+                       validation::kMaxBatch));
     }
     // Validate the whole batch before touching the store: a bad event
     // rejects the batch and nothing is written.

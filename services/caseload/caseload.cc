@@ -38,7 +38,8 @@ class BoundedQueue {
     auto room = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
       return items_.size() < kQueueCapacity || closed_ || cancelled.load();
     };
-    while (!room()) mu_.AwaitWithTimeout(absl::Condition(&room), absl::Milliseconds(50));
+    while (!room())
+      mu_.AwaitWithTimeout(absl::Condition(&room), absl::Milliseconds(50));
     if (closed_ || cancelled.load()) return false;
     items_.push_back(std::move(item));
     return true;
@@ -48,7 +49,8 @@ class BoundedQueue {
     auto ready = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
       return !items_.empty() || closed_ || cancelled.load();
     };
-    while (!ready()) mu_.AwaitWithTimeout(absl::Condition(&ready), absl::Milliseconds(50));
+    while (!ready())
+      mu_.AwaitWithTimeout(absl::Condition(&ready), absl::Milliseconds(50));
     if (items_.empty() || cancelled.load()) return std::nullopt;
     std::string item = std::move(items_.front());
     items_.pop_front();
@@ -101,8 +103,8 @@ absl::Status Validate(const ReEvaluateRequest& req) {
       return st;
     }
   }
-  if (req.has_as_of() && ToMicros(req.as_of()) >
-                             NowMicros() + validation::kClockSkewMicros) {
+  if (req.has_as_of() &&
+      ToMicros(req.as_of()) > NowMicros() + validation::kClockSkewMicros) {
     return absl::InvalidArgumentError("as_of: is in the future");
   }
   return absl::OkStatus();
@@ -173,8 +175,8 @@ absl::Status RunReEvaluation(const Deps& deps, const std::string& clinic,
   std::string run_id;
   bool resumed = false;
   if (!original.resume_run_id().empty()) {
-    if (auto st = validation::ValidateId("resume_run_id",
-                                         original.resume_run_id());
+    if (auto st =
+            validation::ValidateId("resume_run_id", original.resume_run_id());
         !st.ok()) {
       return st;
     }
@@ -185,11 +187,12 @@ absl::Status RunReEvaluation(const Deps& deps, const std::string& clinic,
           "resume_run_id: give no other fields; a resumed run uses the "
           "scope and as_of it started with");
     }
-    auto stored = deps.store->GetRecord(clinic, "run/" + original.resume_run_id());
+    auto stored =
+        deps.store->GetRecord(clinic, "run/" + original.resume_run_id());
     if (!stored.ok()) {
-      return absl::NotFoundError(absl::StrCat(
-          "resume_run_id: no run '", original.resume_run_id(),
-          "' for this clinic"));
+      return absl::NotFoundError(absl::StrCat("resume_run_id: no run '",
+                                              original.resume_run_id(),
+                                              "' for this clinic"));
     }
     if (!req.ParseFromString(*stored)) {
       return absl::DataLossError("stored run request does not parse");
@@ -224,10 +227,9 @@ absl::Status RunReEvaluation(const Deps& deps, const std::string& clinic,
     if (!req.plugin_id().empty()) {
       auto ev = deps.store->GetLatestEvaluation(clinic, id, snapshot.get());
       if (!ev.ok()) return false;
-      return std::any_of(ev->recommendations().begin(),
-                         ev->recommendations().end(), [&](const auto& r) {
-                           return r.plugin_id() == req.plugin_id();
-                         });
+      return std::any_of(
+          ev->recommendations().begin(), ev->recommendations().end(),
+          [&](const auto& r) { return r.plugin_id() == req.plugin_id(); });
     }
     return true;
   };
@@ -281,17 +283,16 @@ absl::Status RunReEvaluation(const Deps& deps, const std::string& clinic,
     pool.emplace_back([&] {
       while (auto id = queue.Pop(cancelled)) {
         if (stopping()) break;
-        if (resumed &&
-            deps.store->GetPatientRecord(clinic, *id, marker).ok()) {
+        if (resumed && deps.store->GetPatientRecord(clinic, *id, marker).ok()) {
           ++skipped;
           ++done;
           continue;
         }
         // Interactive calls go first: step aside briefly while any is in
         // flight, but never starve the batch.
-        for (int spins = 0; deps.interactive_in_flight != nullptr &&
-                            deps.interactive_in_flight->load() > 0 &&
-                            spins < 100;
+        for (int spins = 0;
+             deps.interactive_in_flight != nullptr &&
+             deps.interactive_in_flight->load() > 0 && spins < 100;
              ++spins) {
           std::this_thread::sleep_for(std::chrono::microseconds(200));
         }
@@ -373,8 +374,9 @@ absl::Status RunReEvaluation(const Deps& deps, const std::string& clinic,
   if (stopping()) {
     return absl::CancelledError(absl::StrCat(
         "run ", run_id, " stopped after ", done.load(), " of ", total,
-        " patients", req.dry_run() ? "" : absl::StrCat(
-            "; resume with resume_run_id=", run_id)));
+        " patients",
+        req.dry_run() ? ""
+                      : absl::StrCat("; resume with resume_run_id=", run_id)));
   }
   send(progress());
   ReEvaluateEvent final_event;
@@ -403,7 +405,8 @@ absl::StatusOr<v1::WorklistResponse> BuildWorklist(
     return absl::InvalidArgumentError("stale_after_days: must be 0-3650");
   }
   size_t offset = 0;
-  if (!req.page_token().empty() && !absl::SimpleAtoi(req.page_token(), &offset)) {
+  if (!req.page_token().empty() &&
+      !absl::SimpleAtoi(req.page_token(), &offset)) {
     return absl::InvalidArgumentError(
         "page_token: not a token from a previous Worklist call");
   }
@@ -438,10 +441,10 @@ absl::StatusOr<v1::WorklistResponse> BuildWorklist(
   });
   if (!st.ok()) return st;
   auto key = [](const v1::WorklistItem& i) {
-    return std::make_tuple(i.top_severity() == v1::SEVERITY_CRITICAL ? 0 : 1,
-                           i.last_delta() == v1::DELTA_KIND_ESCALATED ? 0 : 1,
-                           i.stale() ? 0 : 1, -static_cast<int>(i.top_severity()),
-                           std::cref(i.patient_id()));
+    return std::make_tuple(
+        i.top_severity() == v1::SEVERITY_CRITICAL ? 0 : 1,
+        i.last_delta() == v1::DELTA_KIND_ESCALATED ? 0 : 1, i.stale() ? 0 : 1,
+        -static_cast<int>(i.top_severity()), std::cref(i.patient_id()));
   };
   std::sort(items.begin(), items.end(),
             [&](const auto& a, const auto& b) { return key(a) < key(b); });

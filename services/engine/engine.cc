@@ -44,8 +44,9 @@ Recommendation DataRequest(const std::string& gap) {
   r.set_confidence(1.0);
   auto* ra = r.mutable_rationale();
   ra->set_rule_id("DATA");
-  ra->set_rule("Advice that depends on missing data is held back or given "
-               "with lower confidence until the data is recorded.");
+  ra->set_rule(
+      "Advice that depends on missing data is held back or given "
+      "with lower confidence until the data is recorded.");
   ra->set_threshold("value not recorded");
   ra->add_sources("CLINICAL.md");
   auto* o = ra->add_observed();
@@ -67,8 +68,7 @@ void NormalizePolicy(v1::ClinicPolicy* p) {
     p->set_pain_model(v1::PAIN_MODEL_TRAFFIC_LIGHT_3_5);
   }
   if (p->silbernagel_max_ok() == 0) p->set_silbernagel_max_ok(5);
-  if (p->strengthening_programme() ==
-      v1::STRENGTHENING_PROGRAMME_UNSPECIFIED) {
+  if (p->strengthening_programme() == v1::STRENGTHENING_PROGRAMME_UNSPECIFIED) {
     p->set_strengthening_programme(v1::STRENGTHENING_PROGRAMME_HSR);
   }
   if (p->eccentric_dose() == v1::ECCENTRIC_DOSE_UNSPECIFIED) {
@@ -93,9 +93,9 @@ Evaluation EvaluateTimeline(const TimelineInput& in,
   ev.set_event_count(static_cast<int>(timeline.size()));
 
   // Fingerprint: everything the result depends on.
-  std::string fp_input = absl::StrCat(kEngineVersion, "\n", in.clinic_id,
-                                      "\n", in.patient_id, "\n", in.as_of_us,
-                                      "\n", Deterministic(policy), "\n");
+  std::string fp_input =
+      absl::StrCat(kEngineVersion, "\n", in.clinic_id, "\n", in.patient_id,
+                   "\n", in.as_of_us, "\n", Deterministic(policy), "\n");
   for (const auto& e : timeline) {
     absl::StrAppend(&fp_input, Sha256Hex(Deterministic(e)), "\n");
   }
@@ -212,8 +212,7 @@ absl::StatusOr<Evaluation> Engine::Evaluate(const std::string& clinic,
   std::shared_ptr<const plugins::PluginSet> set =
       options.plugins != nullptr ? options.plugins : host_->Current();
   TimelineInput input{clinic, patient_id, as_of, &*timeline, &policy};
-  Evaluation ev =
-      EvaluateTimeline(input, *set, host_->options().call_timeout);
+  Evaluation ev = EvaluateTimeline(input, *set, host_->options().call_timeout);
   if (!options.dry_run) {
     if (auto st = store_->PutEvaluation(ev); !st.ok()) return st;
   } else {

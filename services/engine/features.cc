@@ -308,8 +308,7 @@ Features ComputeFeatures(const std::vector<Event>& timeline, int64_t as_of_us,
       case Event::kTrainingGoal:
         if (e.training_goal().target_weekly_distance_km() > 0) {
           Set(f.mutable_target_weekly_km(),
-              e.training_goal().target_weekly_distance_km(), {e.event_id()},
-              t);
+              e.training_goal().target_weekly_distance_km(), {e.event_id()}, t);
         }
         Set(f.mutable_race_planned(), e.training_goal().race_planned() ? 1 : 0,
             {e.event_id()}, t);
@@ -356,8 +355,8 @@ Features ComputeFeatures(const std::vector<Event>& timeline, int64_t as_of_us,
       Set(f.mutable_last_pain_before(), r.pain_before(), last->event_ids, t);
     }
     if (r.has_settle_time_hours()) {
-      Set(f.mutable_last_settle_hours(), r.settle_time_hours(),
-          last->event_ids, t);
+      Set(f.mutable_last_settle_hours(), r.settle_time_hours(), last->event_ids,
+          t);
     }
     if (r.has_eased_with_warmup()) {
       Set(f.mutable_last_eased_with_warmup(), r.eased_with_warmup() ? 1 : 0,
@@ -419,8 +418,7 @@ Features ComputeFeatures(const std::vector<Event>& timeline, int64_t as_of_us,
         ToMicros(last_run_with_settle->event->occurred_at()));
   }
   std::sort(run_days.begin(), run_days.end());
-  run_days.erase(std::unique(run_days.begin(), run_days.end()),
-                 run_days.end());
+  run_days.erase(std::unique(run_days.begin(), run_days.end()), run_days.end());
   int b2b = 0;
   for (size_t i = 1; i < run_days.size(); ++i) {
     if (run_days[i] - run_days[i - 1] == 1) ++b2b;

@@ -51,10 +51,10 @@ void ApplyContraindications(
       continue;
     }
     auto& s = suppressed->emplace_back();
-    s.set_reason(absl::StrCat(
-        "Blocked by ", hit->rule_id(), " (", hit->raised_by(), "): ",
-        hit->reason(), hit->sources().empty() ? "" : "; source ",
-        absl::StrJoin(hit->sources(), ", ")));
+    s.set_reason(absl::StrCat("Blocked by ", hit->rule_id(), " (",
+                              hit->raised_by(), "): ", hit->reason(),
+                              hit->sources().empty() ? "" : "; source ",
+                              absl::StrJoin(hit->sources(), ", ")));
     s.set_contraindication_id(hit->id());
     *s.mutable_recommendation() = std::move(rec);
   }
@@ -71,8 +71,9 @@ void Rank(std::vector<v1::Recommendation>* recs) {
                            CategoryOrder(r.category()), -r.priority(),
                            std::cref(r.id()));
   };
-  std::stable_sort(recs->begin(), recs->end(),
-                   [&](const auto& a, const auto& b) { return key(a) < key(b); });
+  std::stable_sort(
+      recs->begin(), recs->end(),
+      [&](const auto& a, const auto& b) { return key(a) < key(b); });
   for (size_t i = 0; i < recs->size(); ++i) {
     (*recs)[i].set_rank(static_cast<int>(i + 1));
   }

@@ -58,8 +58,8 @@ SymptomState ReadSymptoms(const std::vector<Event>& timeline) {
     } else if (e.has_finding()) {
       const auto& fd = e.finding();
       // A clinician able to do the test settles the patient's report.
-      Track(fd.has_can_single_leg_heel_raise(),
-            !fd.can_single_leg_heel_raise(), e, &s.cannot_raise);
+      Track(fd.has_can_single_leg_heel_raise(), !fd.can_single_leg_heel_raise(),
+            e, &s.cannot_raise);
       if (fd.has_tear_ruled_out() && fd.tear_ruled_out()) {
         s.tear_ruled_out_after = &e;
       }
@@ -167,8 +167,8 @@ std::string OnDay(const Event* e) {
 }  // namespace
 
 ScreenResult RunSafetyScreen(const std::vector<Event>& timeline,
-                             int64_t as_of_us,
-                             const v1::ClinicPolicy& policy, Features* fp) {
+                             int64_t as_of_us, const v1::ClinicPolicy& policy,
+                             Features* fp) {
   Features& f = *fp;
   Screen s(fp, policy);
   const SymptomState sym = ReadSymptoms(timeline);
@@ -211,15 +211,13 @@ ScreenResult RunSafetyScreen(const std::vector<Event>& timeline,
         "Cannot do a single-leg heel raise or push off: stop running, urgent "
         "assessment.",
         "single-leg heel raise not possible", {"S4"});
-    Screen::Observe(r,
-                    absl::StrCat("single-leg heel raise",
-                                 OnDay(sym.cannot_raise.event)),
-                    "not possible", sym.cannot_raise.event);
-    s.Block("RF-2",
-            {"running", "progression", "load_increase", "racing",
-             "heavy_loading"},
-            "cannot do a single-leg heel raise: urgent assessment first",
-            {"S4"});
+    Screen::Observe(
+        r, absl::StrCat("single-leg heel raise", OnDay(sym.cannot_raise.event)),
+        "not possible", sym.cannot_raise.event);
+    s.Block(
+        "RF-2",
+        {"running", "progression", "load_increase", "racing", "heavy_loading"},
+        "cannot do a single-leg heel raise: urgent assessment first", {"S4"});
     stop_running = true;
   }
   // RF-3: significant swelling or bruising.
@@ -231,10 +229,9 @@ ScreenResult RunSafetyScreen(const std::vector<Event>& timeline,
         "assessment before any running.",
         "Significant swelling or bruising: stop running, urgent assessment.",
         "significant swelling or bruising reported", {"S4"});
-    Screen::Observe(r,
-                    absl::StrCat("swelling or bruising",
-                                 OnDay(sym.swelling.event)),
-                    "significant", sym.swelling.event);
+    Screen::Observe(
+        r, absl::StrCat("swelling or bruising", OnDay(sym.swelling.event)),
+        "significant", sym.swelling.event);
     s.Block("RF-3", {"running", "progression", "load_increase", "racing"},
             "significant swelling or bruising: urgent assessment first",
             {"S4"});
@@ -253,10 +250,10 @@ ScreenResult RunSafetyScreen(const std::vector<Event>& timeline,
         "Pain during activity above 5/10 and not easing with warm-up: stop "
         "running, structured rehab, refer to a physio.",
         "pain during > 5/10 and not easing with warm-up", {"S4"});
-    Screen::Observe(
-        r, absl::StrCat("pain during ", f.last_load_kind(),
-                        OnDay(f.last_pain_during())),
-        Nrs(f.last_pain_during().value()), f.last_pain_during());
+    Screen::Observe(r,
+                    absl::StrCat("pain during ", f.last_load_kind(),
+                                 OnDay(f.last_pain_during())),
+                    Nrs(f.last_pain_during().value()), f.last_pain_during());
     if (f.last_eased_with_warmup().present()) {
       Screen::Observe(r, "eased with warm-up", "no",
                       f.last_eased_with_warmup());
@@ -408,15 +405,17 @@ ScreenResult RunSafetyScreen(const std::vector<Event>& timeline,
         "Partial tear or rupture not yet ruled out: running may not be marked "
         "safe to continue.",
         "tear_ruled_out = false", {"S4"});
-    Screen::Observe(r, absl::StrCat("tear ruled out", OnDay(f.tear_ruled_out())),
+    Screen::Observe(r,
+                    absl::StrCat("tear ruled out", OnDay(f.tear_ruled_out())),
                     "no", f.tear_ruled_out());
   }
   if (!(f.tear_ruled_out().present() && f.tear_ruled_out().value() == 1)) {
     s.Block("RF-10", {"safe_to_continue_running"},
             "a tear has not been ruled out", {"S4"});
     if (!f.tear_ruled_out().present()) {
-      s.Gap("Whether a partial tear or rupture has been ruled out is not "
-            "recorded; return to running needs it.");
+      s.Gap(
+          "Whether a partial tear or rupture has been ruled out is not "
+          "recorded; return to running needs it.");
     }
   }
   // RF-11: cortisone caution.
@@ -478,11 +477,10 @@ ScreenResult RunSafetyScreen(const std::vector<Event>& timeline,
     Screen::Observe(r, "days since loading started",
                     absl::StrFormat("%g", f.days_on_programme().value()),
                     f.days_on_programme());
-    Screen::Observe(
-        r, "VISA-A first -> latest",
-        absl::StrFormat("%g -> %g", f.visa_a_first().value(),
-                        f.visa_a_latest().value()),
-        f.visa_a_latest());
+    Screen::Observe(r, "VISA-A first -> latest",
+                    absl::StrFormat("%g -> %g", f.visa_a_first().value(),
+                                    f.visa_a_latest().value()),
+                    f.visa_a_latest());
     if (f.stage() == v1::STAGE_DEGENERATIVE) {
       Screen::Observe(r, "stage", "degenerative", nullptr);
     }
@@ -490,12 +488,12 @@ ScreenResult RunSafetyScreen(const std::vector<Event>& timeline,
 
   // Pain-monitoring policy (CLINICAL.md C) on the latest rated session.
   const std::string model = PainModelName(policy);
-  const Feature& load_pain = f.last_pain_during().present() &&
-                                     (!f.last_pain_after().present() ||
-                                      f.last_pain_during().value() >=
-                                          f.last_pain_after().value())
-                                 ? f.last_pain_during()
-                                 : f.last_pain_after();
+  const Feature& load_pain =
+      f.last_pain_during().present() &&
+              (!f.last_pain_after().present() ||
+               f.last_pain_during().value() >= f.last_pain_after().value())
+          ? f.last_pain_during()
+          : f.last_pain_after();
   if (f.pain_zone() == v1::PAIN_ZONE_RED && !stop_running) {
     const bool sil = policy.pain_model() == v1::PAIN_MODEL_SILBERNAGEL_5;
     auto& r = s.Add(
@@ -514,10 +512,9 @@ ScreenResult RunSafetyScreen(const std::vector<Event>& timeline,
         sil ? std::initializer_list<const char*>{"SIL", "S1"}
             : std::initializer_list<const char*>{"S4"});
     r.mutable_rationale()->set_policy(model);
-    Screen::Observe(r,
-                    absl::StrCat("pain with ", f.last_load_kind(),
-                                 OnDay(load_pain)),
-                    Nrs(load_pain.value()), load_pain);
+    Screen::Observe(
+        r, absl::StrCat("pain with ", f.last_load_kind(), OnDay(load_pain)),
+        Nrs(load_pain.value()), load_pain);
     s.Block("C", {"running", "progression", "load_increase", "racing"},
             "pain above the clinic's limit", {"S4", "SIL"});
   } else if (f.pain_zone() == v1::PAIN_ZONE_AMBER) {
@@ -541,10 +538,9 @@ ScreenResult RunSafetyScreen(const std::vector<Event>& timeline,
         sil ? std::initializer_list<const char*>{"SIL", "S1"}
             : std::initializer_list<const char*>{"S4", "S3"});
     r.mutable_rationale()->set_policy(model);
-    Screen::Observe(r,
-                    absl::StrCat("pain with ", f.last_load_kind(),
-                                 OnDay(load_pain)),
-                    Nrs(load_pain.value()), load_pain);
+    Screen::Observe(
+        r, absl::StrCat("pain with ", f.last_load_kind(), OnDay(load_pain)),
+        Nrs(load_pain.value()), load_pain);
     s.Block("C", {"progression", "load_increase"},
             "pain in the amber zone: hold level", {"S4", "S3"});
   }
@@ -588,8 +584,9 @@ ScreenResult RunSafetyScreen(const std::vector<Event>& timeline,
   // Data gaps that change what can be said.
   if (f.location() == v1::LOCATION_UNSPECIFIED ||
       f.location() == v1::LOCATION_UNKNOWN) {
-    s.Gap("Tendinopathy location (mid-portion or insertional) is not "
-          "recorded; protocol advice needs it.");
+    s.Gap(
+        "Tendinopathy location (mid-portion or insertional) is not "
+        "recorded; protocol advice needs it.");
   }
   if (!f.last_load_event_id().empty() && !f.last_settle_hours().present() &&
       f.last_morning_vs_baseline() == v1::COMPARISON_UNSPECIFIED) {
@@ -603,8 +600,8 @@ ScreenResult RunSafetyScreen(const std::vector<Event>& timeline,
   // criterion must pass).
   std::vector<std::string> why;
   if (f.worst_red_flag() >= v1::SEVERITY_WARNING) {
-    why.push_back(absl::StrCat("red flag ",
-                               absl::StrJoin(f.red_flags(), ", ")));
+    why.push_back(
+        absl::StrCat("red flag ", absl::StrJoin(f.red_flags(), ", ")));
   }
   if (f.pain_zone() != v1::PAIN_ZONE_GREEN) {
     why.push_back(f.pain_zone() == v1::PAIN_ZONE_UNSPECIFIED

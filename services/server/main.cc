@@ -24,10 +24,11 @@ ABSL_FLAG(std::string, plugin_allowlist, "",
 ABSL_FLAG(std::string, port_file, "",
           "write the bound port to this file once serving (for scripts and "
           "tests using --listen=...:0)");
-ABSL_FLAG(std::string, plugin_isolation, "inprocess",
-          "inprocess: plugins run inside the server (fastest); process: each "
-          "plugin runs in worker processes, so even a crashing or leaking "
-          "plugin cannot take the server down");
+ABSL_FLAG(std::string, plugin_isolation, "process",
+          "process: each plugin runs in achilles-plugin-worker processes, so "
+          "even a crashing or leaking plugin cannot take the server down "
+          "(about 2% slower, see bench/README.md); inprocess: plugins are "
+          "dlopen'd into the server");
 ABSL_FLAG(std::string, plugin_worker, "",
           "path of achilles-plugin-worker (default: next to this binary)");
 ABSL_FLAG(int, plugin_worker_memory_mb, 1024,
@@ -42,8 +43,10 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   achilles::LogLevel level;
   if (!achilles::ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
-    std::fprintf(stderr, "--log_level: '%s' is not debug, info, warning or "
-                 "error\n", absl::GetFlag(FLAGS_log_level).c_str());
+    std::fprintf(stderr,
+                 "--log_level: '%s' is not debug, info, warning or "
+                 "error\n",
+                 absl::GetFlag(FLAGS_log_level).c_str());
     return 2;
   }
   achilles::SetLogLevel(level);
@@ -71,9 +74,13 @@ int main(int argc, char** argv) {
   const std::string isolation = absl::GetFlag(FLAGS_plugin_isolation);
   if (isolation == "process") {
     options.plugin_isolation = achilles::plugins::Isolation::kProcess;
-  } else if (isolation != "inprocess") {
-    std::fprintf(stderr, "--plugin_isolation: '%s' is not inprocess or "
-                 "process\n", isolation.c_str());
+  } else if (isolation == "inprocess") {
+    options.plugin_isolation = achilles::plugins::Isolation::kInProcess;
+  } else {
+    std::fprintf(stderr,
+                 "--plugin_isolation: '%s' is not inprocess or "
+                 "process\n",
+                 isolation.c_str());
     return 2;
   }
   options.plugin_worker = absl::GetFlag(FLAGS_plugin_worker);
@@ -81,15 +88,16 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "--plugin_worker_memory_mb: at least 64\n");
     return 2;
   }
-  options.plugin_worker_memory_mb = absl::GetFlag(FLAGS_plugin_worker_memory_mb);
+  options.plugin_worker_memory_mb =
+      absl::GetFlag(FLAGS_plugin_worker_memory_mb);
   for (absl::string_view d : absl::StrSplit(
            absl::GetFlag(FLAGS_plugin_allowlist), ',', absl::SkipEmpty())) {
     options.plugin_allowlist.emplace_back(d);
   }
   auto server = achilles::server::Server::Start(options);
   if (!server.ok()) {
-    achilles::Log(achilles::LogLevel::kError, "cannot start: ",
-                  server.status().message());
+    achilles::Log(achilles::LogLevel::kError,
+                  "cannot start: ", server.status().message());
     return 1;
   }
 
@@ -110,8 +118,8 @@ int main(int argc, char** argv) {
       if (sig == SIGHUP) {
         auto r = (*server)->ReloadPlugins();
         if (!r.ok()) {
-          achilles::Log(achilles::LogLevel::kError, "plugin reload failed: ",
-                        r.status().message());
+          achilles::Log(achilles::LogLevel::kError,
+                        "plugin reload failed: ", r.status().message());
         }
         continue;
       }

@@ -2,7 +2,6 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
-
 #include <unistd.h>
 
 #include <filesystem>
@@ -58,9 +57,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   }
   if (options.plugin_isolation == plugins::Isolation::kProcess &&
       access(host_options.worker_binary.c_str(), X_OK) != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "plugin isolation needs the worker executable ",
-        host_options.worker_binary, " (set --plugin_worker)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("plugin isolation needs the worker executable ",
+                     host_options.worker_binary, " (set --plugin_worker)"));
   }
   auto host = plugins::PluginHost::Create(host_options);
   if (!host.ok()) return host.status();
@@ -104,9 +103,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.SetMaxReceiveMessageSize(16 * 1024 * 1024);
   impl.grpc_server = builder.BuildAndStart();
   if (impl.grpc_server == nullptr || port == 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot listen on ", options.listen_address,
-        " (address in use or not valid?)"));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen_address,
+                     " (address in use or not valid?)"));
   }
   server->port_ = port;
   impl.grpc_server->GetHealthCheckService()->SetServingStatus(true);
@@ -123,9 +122,9 @@ void Server::Wait() { impl_->done.WaitForNotification(); }
 absl::StatusOr<plugins::ReloadResult> Server::ReloadPlugins() {
   auto result = impl_->host->Reload();
   if (result.ok()) {
-    Log(LogLevel::kInfo, "plugins reloaded: ", result->added.size(),
-        " added, ", result->changed.size(), " changed, ",
-        result->removed.size(), " removed");
+    Log(LogLevel::kInfo, "plugins reloaded: ", result->added.size(), " added, ",
+        result->changed.size(), " changed, ", result->removed.size(),
+        " removed");
     for (const auto& rec : impl_->host->Current()->records) {
       if (!rec.loaded) {
         Log(LogLevel::kWarning, "plugin rejected: ", rec.file, ": ",

@@ -37,10 +37,10 @@ absl::Status Text(const std::string& field, const std::string& s,
   return absl::OkStatus();
 }
 
-#define ACH_RETURN_IF_ERROR(expr)          \
-  do {                                     \
-    absl::Status _st = (expr);             \
-    if (!_st.ok()) return _st;             \
+#define ACH_RETURN_IF_ERROR(expr) \
+  do {                            \
+    absl::Status _st = (expr);    \
+    if (!_st.ok()) return _st;    \
   } while (0)
 
 absl::Status CheckResponse(const std::string& f, const LoadResponse& r) {
@@ -57,8 +57,8 @@ absl::Status CheckResponse(const std::string& f, const LoadResponse& r) {
   if (r.has_pain_before()) {
     ACH_RETURN_IF_ERROR(Range(f + ".pain_before", r.pain_before(), 0, 10));
   }
-  ACH_RETURN_IF_ERROR(Enum(f + ".morning_vs_baseline",
-                           r.morning_vs_baseline(), v1::Comparison_IsValid));
+  ACH_RETURN_IF_ERROR(Enum(f + ".morning_vs_baseline", r.morning_vs_baseline(),
+                           v1::Comparison_IsValid));
   if (r.has_settle_time_hours()) {
     ACH_RETURN_IF_ERROR(
         Range(f + ".settle_time_hours", r.settle_time_hours(), 0, 720));
@@ -124,7 +124,8 @@ absl::Status ValidatePatient(const v1::Patient& p) {
   ACH_RETURN_IF_ERROR(ValidateId("patient.patient_id", p.patient_id()));
   ACH_RETURN_IF_ERROR(Text("patient.display_name", p.display_name(), 256));
   if (p.birth_year() != 0) {
-    ACH_RETURN_IF_ERROR(Range("patient.birth_year", p.birth_year(), 1900, 2100));
+    ACH_RETURN_IF_ERROR(
+        Range("patient.birth_year", p.birth_year(), 1900, 2100));
   }
   return absl::OkStatus();
 }
@@ -188,7 +189,8 @@ absl::Status ValidateEvent(const std::string& f, const Event& e,
       ACH_RETURN_IF_ERROR(Range(g + ".intervals", r.intervals(), 0, 100));
       ACH_RETURN_IF_ERROR(Range(g + ".ladder_level", r.ladder_level(), 0, 5));
       if (r.cadence_spm() != 0) {
-        ACH_RETURN_IF_ERROR(Range(g + ".cadence_spm", r.cadence_spm(), 60, 260));
+        ACH_RETURN_IF_ERROR(
+            Range(g + ".cadence_spm", r.cadence_spm(), 60, 260));
       }
       ACH_RETURN_IF_ERROR(
           Enum(g + ".terrain", r.terrain(), v1::Terrain_IsValid));
@@ -271,8 +273,10 @@ absl::Status ValidateEvent(const std::string& f, const Event& e,
         }
         if (sum != q.total_score()) {
           return Bad(f + ".questionnaire.total_score",
-                     absl::StrCat(q.total_score(), " is not the sum of the "
-                                  "item scores (", sum, ")"));
+                     absl::StrCat(q.total_score(),
+                                  " is not the sum of the "
+                                  "item scores (",
+                                  sum, ")"));
         }
       }
       break;
@@ -316,7 +320,8 @@ absl::Status ValidatePolicy(const v1::ClinicPolicy& p) {
                  "must be 1-64 characters");
     }
   }
-  ACH_RETURN_IF_ERROR(Text("policy.visa_a_loinc_code", p.visa_a_loinc_code(), 32));
+  ACH_RETURN_IF_ERROR(
+      Text("policy.visa_a_loinc_code", p.visa_a_loinc_code(), 32));
   ACH_RETURN_IF_ERROR(Text("policy.changed_by", p.changed_by(), 128));
   ACH_RETURN_IF_ERROR(Text("policy.change_reason", p.change_reason(), 2048));
   return absl::OkStatus();

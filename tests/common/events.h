@@ -32,7 +32,7 @@ inline v1::Event Note(const std::string& id, int64_t at_us,
 }
 
 inline v1::Event RunEvent(const std::string& id, int64_t at_us, int pain_during,
-                     double km = 5) {
+                          double km = 5) {
   v1::Event e = MakeEvent(id, at_us);
   e.mutable_run_session()->set_duration_minutes(30);
   e.mutable_run_session()->set_distance_km(km);

@@ -36,8 +36,9 @@ TEST(FeaturesTest, FollowUpPainReportMergesIntoItsRun) {
 }
 
 TEST(FeaturesTest, WeeklyVolumeAndChange) {
-  std::vector<v1::Event> t = {RunEvent("a", Day(1), 1, 10), RunEvent("b", Day(3), 1, 10),
-                              RunEvent("c", Day(9), 1, 12), RunEvent("d", Day(11), 1, 10)};
+  std::vector<v1::Event> t = {
+      RunEvent("a", Day(1), 1, 10), RunEvent("b", Day(3), 1, 10),
+      RunEvent("c", Day(9), 1, 12), RunEvent("d", Day(11), 1, 10)};
   auto f = ComputeFeatures(t, Day(13), DefaultPolicy());
   EXPECT_DOUBLE_EQ(f.run_km_last_7d().value(), 22);
   EXPECT_DOUBLE_EQ(f.run_km_prior_7d().value(), 20);
@@ -46,7 +47,8 @@ TEST(FeaturesTest, WeeklyVolumeAndChange) {
 }
 
 TEST(FeaturesTest, TrendNeedsThreeRisingWeeks) {
-  std::vector<v1::Event> t = {RunEvent("a", Day(1), 2), RunEvent("b", Day(8), 3)};
+  std::vector<v1::Event> t = {RunEvent("a", Day(1), 2),
+                              RunEvent("b", Day(8), 3)};
   auto two = ComputeFeatures(t, Day(13), DefaultPolicy());
   EXPECT_EQ(two.pain_trend(), v1::TREND_STABLE);
   t.push_back(RunEvent("c", Day(15), 4));

@@ -26,10 +26,9 @@ ScreenResult Screen(const std::vector<v1::Event>& t, int64_t as_of,
 }
 
 bool Fired(const ScreenResult& r, const std::string& rule) {
-  return std::any_of(r.recommendations.begin(), r.recommendations.end(),
-                     [&](const auto& rec) {
-                       return rec.rationale().rule_id() == rule;
-                     });
+  return std::any_of(
+      r.recommendations.begin(), r.recommendations.end(),
+      [&](const auto& rec) { return rec.rationale().rule_id() == rule; });
 }
 
 bool Blocks(const ScreenResult& r, const std::string& tag) {
@@ -108,19 +107,20 @@ TEST(SafetyScreenTest, AmberHoldsAndRedStopsUnderTrafficLight) {
   auto r = Screen({red}, Day(1));
   ASSERT_TRUE(Fired(r, "C"));
   EXPECT_TRUE(Blocks(r, "running"));
-  EXPECT_EQ(Screen({RunEvent("r1", Day(1), 3)}, Day(1)).recommendations.size(), 0u);
+  EXPECT_EQ(Screen({RunEvent("r1", Day(1), 3)}, Day(1)).recommendations.size(),
+            0u);
 }
 
 TEST(SafetyScreenTest, InsertionalAndUnknownLocationBlockHeelDrops) {
-  EXPECT_TRUE(Blocks(Screen({Finding("f", Day(0), v1::LOCATION_INSERTIONAL)},
-                            Day(0)),
-                     "heel_below_step"));
-  EXPECT_TRUE(Blocks(Screen({Finding("f", Day(0), v1::LOCATION_UNKNOWN)},
-                            Day(0)),
-                     "heel_below_step"));
-  EXPECT_FALSE(Blocks(Screen({Finding("f", Day(0), v1::LOCATION_MIDPORTION)},
-                             Day(0)),
-                      "heel_below_step"));
+  EXPECT_TRUE(
+      Blocks(Screen({Finding("f", Day(0), v1::LOCATION_INSERTIONAL)}, Day(0)),
+             "heel_below_step"));
+  EXPECT_TRUE(
+      Blocks(Screen({Finding("f", Day(0), v1::LOCATION_UNKNOWN)}, Day(0)),
+             "heel_below_step"));
+  EXPECT_FALSE(
+      Blocks(Screen({Finding("f", Day(0), v1::LOCATION_MIDPORTION)}, Day(0)),
+             "heel_below_step"));
 }
 
 TEST(SafetyScreenTest, NightPainHasNoSourcedRule) {

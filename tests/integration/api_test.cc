@@ -26,9 +26,9 @@ class ApiTest : public ::testing::Test {
   // stubs cannot produce and services whose .proto Debian does not ship.
   grpc::Status RawUnary(const std::string& method, const std::string& request,
                         std::string* response) {
-    grpc::GenericStub generic(grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(s_.server()->port()),
-        grpc::InsecureChannelCredentials()));
+    grpc::GenericStub generic(
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(s_.server()->port()),
+                            grpc::InsecureChannelCredentials()));
     grpc::Slice slice(request);
     grpc::ByteBuffer request_buf(&slice, 1);
     grpc::ByteBuffer response_buf;
@@ -118,8 +118,8 @@ TEST_F(ApiTest, MalformedUtf8IsRejected) {
   std::string inner = p.SerializeAsString() + std::string("\x12\x01\xff", 3);
   bytes = std::string("\x0a", 1) + static_cast<char>(inner.size()) + inner;
   std::string ignored;
-  grpc::Status status = RawUnary(
-      "/achilles.v1.PatientService/UpsertPatient", bytes, &ignored);
+  grpc::Status status =
+      RawUnary("/achilles.v1.PatientService/UpsertPatient", bytes, &ignored);
   EXPECT_FALSE(status.ok());
   EXPECT_NE(status.error_code(), grpc::StatusCode::OK);
   v1::GetPatientRequest get;
@@ -158,14 +158,14 @@ TEST_F(ApiTest, RetryIsIdempotentAndConflictIsAlreadyExists) {
 
 TEST_F(ApiTest, ClinicsAreSeparateTenants) {
   ASSERT_TRUE(s_.AddPatient("shared", "clinic-a").ok());
-  ASSERT_TRUE(s_.Append("shared", {Note("e", NowMicros() - 1000)}, nullptr,
-                        "clinic-a")
-                  .ok());
+  ASSERT_TRUE(
+      s_.Append("shared", {Note("e", NowMicros() - 1000)}, nullptr, "clinic-a")
+          .ok());
   // Same id, other clinic: not visible.
-  EXPECT_EQ(s_.Append("shared", {Note("e", NowMicros() - 1000)}, nullptr,
-                      "clinic-b")
-                .error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(
+      s_.Append("shared", {Note("e", NowMicros() - 1000)}, nullptr, "clinic-b")
+          .error_code(),
+      grpc::StatusCode::NOT_FOUND);
   ExpectInvalid(s_.AddPatient("x", "bad clinic!"), "x-clinic-id");
 }
 
@@ -345,11 +345,11 @@ TEST_F(ApiTest, PluginsCanBeListedAndDisabledPerClinic) {
   v1::SetPluginEnabledRequest req;
   v1::SetPluginEnabledResponse resp;
   req.set_plugin_id("return_to_run");
-  ASSERT_TRUE(s_.plugins->DisablePlugin(s_.Ctx("clinic-a").get(), req, &resp).ok());
+  ASSERT_TRUE(
+      s_.plugins->DisablePlugin(s_.Ctx("clinic-a").get(), req, &resp).ok());
   req.set_plugin_id("no_such_plugin");
-  EXPECT_EQ(
-      s_.plugins->DisablePlugin(s_.Ctx().get(), req, &resp).error_code(),
-      grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(s_.plugins->DisablePlugin(s_.Ctx().get(), req, &resp).error_code(),
+            grpc::StatusCode::NOT_FOUND);
 
   ASSERT_TRUE(s_.AddPatient("pa", "clinic-a").ok());
   v1::Evaluation ev_a, ev_default;

@@ -26,9 +26,9 @@ struct RunOutput {
 
 // Reads the whole stream; `after_first_delta` runs once, mid-stream.
 RunOutput RunStream(TestServer& s, const v1::ReEvaluateRequest& req,
-              const std::string& clinic = "",
-              const std::function<void(grpc::ClientContext&)>& after_first_delta =
-                  nullptr) {
+                    const std::string& clinic = "",
+                    const std::function<void(grpc::ClientContext&)>&
+                        after_first_delta = nullptr) {
   RunOutput out;
   auto ctx = s.Ctx(clinic);
   auto reader = s.caseload->ReEvaluate(ctx.get(), req);
@@ -57,7 +57,8 @@ v1::Event Pain5(const std::string& id, int64_t at) {
   return e;
 }
 
-void Seed(TestServer& s, int n, int events_each, const std::string& clinic = "") {
+void Seed(TestServer& s, int n, int events_each,
+          const std::string& clinic = "") {
   for (int i = 0; i < n; ++i) {
     const std::string id = absl::StrFormat("p%04d", i);
     ASSERT_TRUE(s.AddPatient(id, clinic).ok());
@@ -139,9 +140,9 @@ TEST(CaseloadTest, ReadsOneSnapshotWhileAppendsContinue) {
   int appended = 0;
   auto out = RunStream(s, AsOf(Day(10)), "", [&](grpc::ClientContext&) {
     for (int i = 0; i < 60; ++i) {
-      appended += s.Append(absl::StrFormat("p%04d", i),
-                           {Note("late", Day(2) + 1000)})
-                      .ok();
+      appended +=
+          s.Append(absl::StrFormat("p%04d", i), {Note("late", Day(2) + 1000)})
+              .ok();
     }
   });
   ASSERT_TRUE(out.status.ok());
@@ -151,7 +152,8 @@ TEST(CaseloadTest, ReadsOneSnapshotWhileAppendsContinue) {
     auto ev = s.server()->backend()->store->GetEvaluation("default", id,
                                                           d.evaluation_id());
     ASSERT_TRUE(ev.ok());
-    EXPECT_EQ(ev->event_count(), 4) << id << " saw an append made after the "
+    EXPECT_EQ(ev->event_count(), 4) << id
+                                    << " saw an append made after the "
                                        "run's snapshot";
   }
   // A fresh run sees them.
@@ -166,7 +168,7 @@ TEST(CaseloadTest, CancelThenResumeSkipsFinishedPatients) {
   TestServer s(true, [](server::ServerOptions& o) { o.caseload_workers = 1; });
   Seed(s, 300, 3);
   auto cancelled = RunStream(s, AsOf(Day(10)), "",
-                       [](grpc::ClientContext& ctx) { ctx.TryCancel(); });
+                             [](grpc::ClientContext& ctx) { ctx.TryCancel(); });
   EXPECT_EQ(cancelled.status.error_code(), grpc::StatusCode::CANCELLED);
   ASSERT_FALSE(cancelled.run_id.empty());
   v1::ReEvaluateRequest resume;
@@ -185,7 +187,8 @@ TEST(CaseloadTest, CancelThenResumeSkipsFinishedPatients) {
             grpc::StatusCode::INVALID_ARGUMENT);
   v1::ReEvaluateRequest unknown;
   unknown.set_resume_run_id("run-nope");
-  EXPECT_EQ(RunStream(s, unknown).status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(RunStream(s, unknown).status.error_code(),
+            grpc::StatusCode::NOT_FOUND);
 }
 
 TEST(CaseloadTest, OneFailingPatientDoesNotStopTheRun) {
@@ -224,7 +227,8 @@ TEST(CaseloadTest, DryRunPreviewsAPolicyAndStoresNothing) {
   // Without dry_run the override is refused: policy changes go through
   // SetPolicy.
   req.set_dry_run(false);
-  EXPECT_EQ(RunStream(s, req).status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(RunStream(s, req).status.error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 TEST(CaseloadTest, ScopesAndValidation) {

@@ -29,10 +29,9 @@ class ServerProcess {
                 std::vector<std::string> extra = {})
       : port_file_(port_file) {
     std::remove(port_file.c_str());
-    std::vector<std::string> args = {SERVER_BINARY, "--listen=127.0.0.1:0",
-                                     "--data_dir=" + data_dir,
-                                     "--port_file=" + port_file,
-                                     "--log_level=warning"};
+    std::vector<std::string> args = {
+        SERVER_BINARY, "--listen=127.0.0.1:0", "--data_dir=" + data_dir,
+        "--port_file=" + port_file, "--log_level=warning"};
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -177,9 +176,9 @@ TEST(CrashTest, SecondServerOnALockedDirExitsWithAClearError) {
   TempDir dir;
   ServerProcess first(dir.Sub("data"), dir.Sub("port"));
   ASSERT_GT(first.WaitForPort(), 0);
-  const std::string cmd = std::string(SERVER_BINARY) +
-                          " --listen=127.0.0.1:0 --data_dir=" + dir.Sub("data") +
-                          " 2>&1";
+  const std::string cmd =
+      std::string(SERVER_BINARY) +
+      " --listen=127.0.0.1:0 --data_dir=" + dir.Sub("data") + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   ASSERT_NE(p, nullptr);
   std::string out;
@@ -197,9 +196,9 @@ TEST(CrashTest, IsolatedServerSurvivesACrashingPlugin) {
     std::filesystem::copy_file(std::string(TEST_PLUGIN_DIR) + "/" + p + ".so",
                                dir.Sub("plugins/") + p + ".so");
   }
-  ServerProcess server(dir.Sub("data"), dir.Sub("port"),
-                       {"--plugin_dir=" + dir.Sub("plugins"),
-                        "--plugin_isolation=process"});
+  ServerProcess server(
+      dir.Sub("data"), dir.Sub("port"),
+      {"--plugin_dir=" + dir.Sub("plugins"), "--plugin_isolation=process"});
   const int port = server.WaitForPort();
   ASSERT_GT(port, 0);
   auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
@@ -223,7 +222,8 @@ TEST(CrashTest, IsolatedServerSurvivesACrashingPlugin) {
     for (const auto& run : resp.evaluation().plugins()) {
       if (run.plugin_id() == "crashing") {
         EXPECT_EQ(run.status(), v1::PLUGIN_RUN_STATUS_FAILED);
-        EXPECT_NE(run.error().find("crashed"), std::string::npos) << run.error();
+        EXPECT_NE(run.error().find("crashed"), std::string::npos)
+            << run.error();
       } else {
         EXPECT_EQ(run.status(), v1::PLUGIN_RUN_STATUS_OK) << run.error();
       }

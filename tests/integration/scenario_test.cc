@@ -1,13 +1,14 @@
 // Every scenario file in tests/scenarios/ through a real server: real gRPC,
 // real RocksDB, the bundled plugins loaded with dlopen. Each scenario runs in
 // its own clinic so its policy applies to it alone.
+#include "plugins/harness/scenario.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
 
 #include "absl/strings/str_join.h"
-#include "plugins/harness/scenario.h"
 #include "tests/integration/test_server.h"
 
 namespace achilles::testing {
@@ -66,9 +67,9 @@ TEST_P(ScenarioTest, MeetsExpectations) {
     EXPECT_FALSE(r.rationale().observed().empty()) << r.id();
   }
   auto fails = harness::CheckExpectations(scenario->expect(), ev);
-  EXPECT_TRUE(fails.empty()) << scenario->name() << "\n  - "
-                             << absl::StrJoin(fails, "\n  - ") << "\n"
-                             << harness::DescribeEvaluation(ev);
+  EXPECT_TRUE(fails.empty())
+      << scenario->name() << "\n  - " << absl::StrJoin(fails, "\n  - ") << "\n"
+      << harness::DescribeEvaluation(ev);
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -31,9 +31,8 @@ class TestServer {
     if (with_plugins) {
       for (const auto& e :
            std::filesystem::directory_iterator(BUNDLED_PLUGIN_DIR)) {
-        std::filesystem::copy_file(e.path(),
-                                   dir_.Sub("plugins/") +
-                                       e.path().filename().string());
+        std::filesystem::copy_file(
+            e.path(), dir_.Sub("plugins/") + e.path().filename().string());
       }
     }
     options_.listen_address = "127.0.0.1:0";
@@ -47,9 +46,9 @@ class TestServer {
     auto server = server::Server::Start(options_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    channel_ = grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(server_->port()),
-        grpc::InsecureChannelCredentials());
+    channel_ =
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
+                            grpc::InsecureChannelCredentials());
     patients = v1::PatientService::NewStub(channel_);
     decisions = v1::DecisionService::NewStub(channel_);
     plugins = v1::PluginService::NewStub(channel_);
@@ -87,8 +86,7 @@ class TestServer {
     v1::AppendEventsResponse local;
     req.set_patient_id(patient);
     for (const auto& e : events) *req.add_events() = e;
-    return patients->AppendEvents(Ctx(clinic).get(), req,
-                                  resp ? resp : &local);
+    return patients->AppendEvents(Ctx(clinic).get(), req, resp ? resp : &local);
   }
 
   grpc::Status Evaluate(const std::string& patient, v1::Evaluation* out,

@@ -45,8 +45,8 @@ class IsolationTest : public ::testing::Test {
 };
 
 TEST_F(IsolationTest, BundledPluginsGiveTheSameEvaluationInBothModes) {
-  for (const char* p : {"midportion_hsr", "insertional_flat", "isometric",
-                        "return_to_run"}) {
+  for (const char* p :
+       {"midportion_hsr", "insertional_flat", "isometric", "return_to_run"}) {
     Install(BUNDLED_PLUGIN_DIR, p);
   }
   auto in_process = Host(Isolation::kInProcess);
@@ -60,7 +60,8 @@ TEST_F(IsolationTest, BundledPluginsGiveTheSameEvaluationInBothModes) {
   v1::ClinicPolicy policy = engine::DefaultPolicy();
   engine::TimelineInput in{"c", "p", achilles::testing::Day(2), &timeline,
                            &policy};
-  auto a = engine::EvaluateTimeline(in, *in_process->Current(), absl::Seconds(5));
+  auto a =
+      engine::EvaluateTimeline(in, *in_process->Current(), absl::Seconds(5));
   auto b = engine::EvaluateTimeline(in, *isolated->Current(), absl::Seconds(5));
   for (const auto& run : b.plugins()) {
     EXPECT_EQ(run.status(), v1::PLUGIN_RUN_STATUS_OK) << run.error();

@@ -88,7 +88,8 @@ TEST_F(PluginHostTest, MissingDirectoryMeansNoPlugins) {
 }
 
 TEST_F(PluginHostTest, RejectsEachBadPluginWithAReason) {
-  EXPECT_NE(RejectionOf("raw_no_entry").find("entry symbol"), std::string::npos);
+  EXPECT_NE(RejectionOf("raw_no_entry").find("entry symbol"),
+            std::string::npos);
 }
 TEST_F(PluginHostTest, RejectsOtherAbiMajor) {
   const std::string why = RejectionOf("raw_abi_major");

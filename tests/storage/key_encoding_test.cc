@@ -9,8 +9,8 @@ namespace achilles::storage_internal {
 namespace {
 
 TEST(KeyEncodingTest, TimeOrderIsByteOrderIncludingNegative) {
-  const int64_t times[] = {INT64_MIN / 2, -1000000, -1, 0, 1, 1000000,
-                           INT64_MAX / 2};
+  const int64_t times[] = {INT64_MIN / 2, -1000000,     -1, 0, 1,
+                           1000000,       INT64_MAX / 2};
   for (size_t i = 1; i < std::size(times); ++i) {
     std::string a, b;
     AppendTime(&a, times[i - 1]);

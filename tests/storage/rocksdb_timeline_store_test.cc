@@ -75,9 +75,9 @@ TEST_F(StoreTest, TimelineIsOrderedByTimeThenId) {
 TEST_F(StoreTest, AsOfIncludesEventsAtExactlyThatTime) {
   AddPatient("c", "p");
   ASSERT_TRUE(store_
-                  ->AppendEvents("c", "p",
-                                 {Note("a", Day(1)), Note("b", Day(2)),
-                                  Note("c", Day(3))})
+                  ->AppendEvents(
+                      "c", "p",
+                      {Note("a", Day(1)), Note("b", Day(2)), Note("c", Day(3))})
                   .ok());
   auto t = store_->LoadTimeline("c", "p", Day(2));
   ASSERT_TRUE(t.ok());
@@ -159,8 +159,7 @@ TEST_F(StoreTest, SecondOpenOfLockedDirFailsClearly) {
   options.path = dir_.Sub("db");
   auto second = OpenRocksDbStore(options);
   ASSERT_FALSE(second.ok());
-  EXPECT_TRUE(absl::IsFailedPrecondition(second.status()))
-      << second.status();
+  EXPECT_TRUE(absl::IsFailedPrecondition(second.status())) << second.status();
   EXPECT_NE(second.status().message().find("locked"), std::string::npos);
 }
 
@@ -168,7 +167,8 @@ TEST_F(StoreTest, CorruptDirFailsWithDataLossNotACrash) {
   store_.reset();
   // Overwrite every file's middle with garbage; MANIFEST/CURRENT damage
   // makes the open fail.
-  for (const auto& entry : std::filesystem::directory_iterator(dir_.Sub("db"))) {
+  for (const auto& entry :
+       std::filesystem::directory_iterator(dir_.Sub("db"))) {
     const std::string name = entry.path().filename().string();
     if (name.rfind("MANIFEST", 0) == 0 || name == "CURRENT") {
       std::FILE* f = std::fopen(entry.path().c_str(), "r+b");
@@ -202,7 +202,8 @@ TEST_F(StoreTest, ErasureRemovesEventsEvaluationsAndIndex) {
   EXPECT_EQ(result->events_deleted, 1);
   EXPECT_EQ(result->evaluations_deleted, 1);
   EXPECT_TRUE(absl::IsNotFound(store_->GetPatient("c", "p").status()));
-  EXPECT_TRUE(absl::IsNotFound(store_->GetEvaluation("c", "p", "ev1").status()));
+  EXPECT_TRUE(
+      absl::IsNotFound(store_->GetEvaluation("c", "p", "ev1").status()));
   // Re-creating the patient starts empty, and the old event id is free.
   AddPatient("c", "p");
   EXPECT_EQ(*store_->CountEvents("c", "p"), 0);

@@ -13,7 +13,8 @@ using ::achilles::testing::RunEvent;
 
 TEST(ValidationTest, Utf8) {
   EXPECT_TRUE(IsValidUtf8("plain"));
-  EXPECT_TRUE(IsValidUtf8("Achillessehne \xc3\xa4 \xe2\x82\xac \xf0\x9f\x8f\x83"));
+  EXPECT_TRUE(
+      IsValidUtf8("Achillessehne \xc3\xa4 \xe2\x82\xac \xf0\x9f\x8f\x83"));
   EXPECT_FALSE(IsValidUtf8("\xc3"));          // Truncated.
   EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));      // Overlong.
   EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));  // Surrogate.

@@ -58,17 +58,16 @@ absl::Status CheckInfo(const ach_type_plugin_info* info, Manifest* out) {
   if (info == nullptr) return Refuse("entry symbol returned no info struct");
   out->abi_version = absl::StrCat(info->abi_major, ".", info->abi_minor);
   if (info->abi_major != ACH_ABI_VERSION_MAJOR) {
-    return Refuse(absl::StrCat("built for ABI ", info->abi_major, ".",
-                               info->abi_minor, ", server speaks ABI ",
-                               ACH_ABI_VERSION_MAJOR, ".",
-                               ACH_ABI_VERSION_MINOR,
-                               ": major versions differ; rebuild the plugin"));
-  }
-  if (info->abi_minor > ACH_ABI_VERSION_MINOR) {
     return Refuse(absl::StrCat(
         "built for ABI ", info->abi_major, ".", info->abi_minor,
-        ", newer than the server's ", ACH_ABI_VERSION_MAJOR, ".",
-        ACH_ABI_VERSION_MINOR, "; upgrade the server"));
+        ", server speaks ABI ", ACH_ABI_VERSION_MAJOR, ".",
+        ACH_ABI_VERSION_MINOR, ": major versions differ; rebuild the plugin"));
+  }
+  if (info->abi_minor > ACH_ABI_VERSION_MINOR) {
+    return Refuse(absl::StrCat("built for ABI ", info->abi_major, ".",
+                               info->abi_minor, ", newer than the server's ",
+                               ACH_ABI_VERSION_MAJOR, ".",
+                               ACH_ABI_VERSION_MINOR, "; upgrade the server"));
   }
   if (info->struct_size != sizeof(ach_type_plugin_info)) {
     return Refuse(absl::StrCat("info struct size ", info->struct_size,

@@ -97,15 +97,14 @@ absl::StatusOr<v1::WorkerReply> WorkerProcess::Call(const std::string& request,
   if (!frame.ok()) {
     if (absl::IsDeadlineExceeded(frame.status())) {
       Reap(true);
-      return absl::DeadlineExceededError(absl::StrCat(
-          "did not answer within ", absl::FormatDuration(timeout),
-          "; its worker process was killed"));
+      return absl::DeadlineExceededError(
+          absl::StrCat("did not answer within ", absl::FormatDuration(timeout),
+                       "; its worker process was killed"));
     }
     // The worker died mid-call: find out how, without killing first so a
     // crash reports its own signal.
     const std::string how = Reap(false);
-    return absl::InternalError(
-        absl::StrCat("worker process crashed: ", how));
+    return absl::InternalError(absl::StrCat("worker process crashed: ", how));
   }
   v1::WorkerReply reply;
   if (!reply.ParseFromString(*frame)) {
@@ -152,10 +151,9 @@ absl::StatusOr<v1::WorkerReply> WorkerPool::Call(const std::string& request,
     if (!started.ok() || !hello.ok()) {
       absl::MutexLock lock(&mu_);
       --live_;
-      return started.ok()
-                 ? absl::InternalError(absl::StrCat(
-                       "worker refused the plugin: ", hello.reason()))
-                 : started.status();
+      return started.ok() ? absl::InternalError(absl::StrCat(
+                                "worker refused the plugin: ", hello.reason()))
+                          : started.status();
     }
     worker = *std::move(started);
   }

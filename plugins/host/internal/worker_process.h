@@ -19,7 +19,7 @@ namespace achilles::plugins_internal {
 
 struct WorkerConfig {
   std::string worker_binary;
-  std::string plugin_path;  // The private copy to load.
+  std::string plugin_path;        // The private copy to load.
   size_t memory_limit_bytes = 0;  // RLIMIT_AS for the worker; 0 = none.
   int max_workers = 2;
 };

@@ -22,15 +22,19 @@ void Free(uint8_t* p) { std::free(p); }
 }  // namespace
 
 #if RAW_CASE != 0  // RAW_CASE 0 exports no entry symbol at all.
-extern "C" __attribute__((visibility("default")))
-const ach_type_plugin_info* ach_on_get_info(void) {
-  static ach_type_plugin_info info = {
-      sizeof(ach_type_plugin_info), ACH_ABI_VERSION_MAJOR,
-      ACH_ABI_VERSION_MINOR,        0,
-      "raw_plugin",                 "1.0.0",
-      "Raw ABI test plugin",        "test",
-      "note",                       &Garbage,
-      &Free};
+extern "C" __attribute__((visibility("default"))) const ach_type_plugin_info*
+ach_on_get_info(void) {
+  static ach_type_plugin_info info = {sizeof(ach_type_plugin_info),
+                                      ACH_ABI_VERSION_MAJOR,
+                                      ACH_ABI_VERSION_MINOR,
+                                      0,
+                                      "raw_plugin",
+                                      "1.0.0",
+                                      "Raw ABI test plugin",
+                                      "test",
+                                      "note",
+                                      &Garbage,
+                                      &Free};
 #if RAW_CASE == 2
   info.abi_major = ACH_ABI_VERSION_MAJOR + 1;
 #elif RAW_CASE == 3

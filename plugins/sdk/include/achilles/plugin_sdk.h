@@ -230,23 +230,24 @@ inline void Free(uint8_t* p) noexcept { std::free(p); }
 }  // namespace achilles::sdk
 
 // Exports PluginClass as an achilles-cds plugin. Use once per shared object.
-#define ACH_EXPORT_PLUGIN(PluginClass, id, version, display_name, protocols,  \
-                          event_kinds)                                         \
-  extern "C" __attribute__((visibility("default")))                           \
-  const ach_type_plugin_info* ach_on_get_info(void) {                          \
-    static const ach_type_plugin_info info = {                                 \
-        sizeof(ach_type_plugin_info),                                          \
-        ACH_ABI_VERSION_MAJOR,                                                 \
-        ACH_ABI_VERSION_MINOR,                                                 \
-        0,                                                                     \
-        id,                                                                    \
-        version,                                                               \
-        display_name,                                                          \
-        protocols,                                                             \
-        event_kinds,                                                           \
-        &::achilles::sdk::sdk_internal::Evaluate<PluginClass>,                 \
-        &::achilles::sdk::sdk_internal::Free};                                 \
-    return &info;                                                              \
+#define ACH_EXPORT_PLUGIN(PluginClass, id, version, display_name, protocols, \
+                          event_kinds)                                       \
+  extern "C" __attribute__((visibility("default")))                          \
+  const ach_type_plugin_info*                                                \
+  ach_on_get_info(void) {                                                    \
+    static const ach_type_plugin_info info = {                               \
+        sizeof(ach_type_plugin_info),                                        \
+        ACH_ABI_VERSION_MAJOR,                                               \
+        ACH_ABI_VERSION_MINOR,                                               \
+        0,                                                                   \
+        id,                                                                  \
+        version,                                                             \
+        display_name,                                                        \
+        protocols,                                                           \
+        event_kinds,                                                         \
+        &::achilles::sdk::sdk_internal::Evaluate<PluginClass>,               \
+        &::achilles::sdk::sdk_internal::Free};                               \
+    return &info;                                                            \
   }
 
 #endif  // ACHILLES_PLUGIN_SDK_H_
