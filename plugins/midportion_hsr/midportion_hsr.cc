@@ -31,6 +31,34 @@ Dose DoseForWeek(int week) {
   return {4, 6, true};
 }
 
+// S4's home calf-raise ladder. `heel_below_step` only for mid-portion (F#3).
+struct LadderStep {
+  v1::Exercise exercise;
+  const char* name;
+  int sets, reps, reps_max;
+  // Reps per set that count as "manageable" before moving on: the step's
+  // own dose, and 3x12 before adding load (S4).
+  int reps_to_progress;
+};
+constexpr LadderStep kLadder[] = {
+    {v1::EXERCISE_DOUBLE_LEG_HEEL_RAISE_FLAT,
+     "double-leg calf raise on flat ground", 3, 15, 0, 15},
+    {v1::EXERCISE_SINGLE_LEG_HEEL_RAISE_FLAT,
+     "single-leg calf raise on flat ground", 3, 12, 0, 12},
+    {v1::EXERCISE_SINGLE_LEG_HEEL_RAISE_STEP,
+     "single-leg calf raise on a step, heel below step level", 3, 10, 12, 12},
+    {v1::EXERCISE_LOADED_HEEL_RAISE,
+     "single-leg calf raise with a backpack or dumbbell", 3, 12, 0, 12},
+};
+constexpr int kLadderSteps = 4;
+
+int LadderIndex(v1::Exercise e) {
+  for (int i = 0; i < kLadderSteps; ++i) {
+    if (kLadder[i].exercise == e) return i;
+  }
+  return -1;
+}
+
 constexpr int kProgrammeWeeks = 12;  // BEY.
 constexpr int kSessionsPerWeek = 3;  // BEY.
 
@@ -95,14 +123,26 @@ class MidportionHsr : public achilles::sdk::Plugin {
         f.location() != v1::LOCATION_MIXED) {
       return Result::Ok();
     }
+    // Patients on S4's home ladder follow it instead of the gym weeks.
+    const v1::Event* ladder_event = nullptr;
+    for (const auto& e : req.timeline()) {
+      if (e.has_exercise_session() &&
+          LadderIndex(e.exercise_session().exercise()) >= 0 &&
+          e.exercise_session().programme_week() == 0) {
+        ladder_event = &e;
+      }
+    }
     const bool on_programme = f.hsr_last_week().present();
     if (f.worst_red_flag() >= v1::SEVERITY_WARNING &&
-        !(on_programme && OnlyStepBackFlags(f))) {
+        !((on_programme || ladder_event != nullptr) && OnlyStepBackFlags(f))) {
       return Result::Ok();  // The safety screen's advice stands alone.
     }
     if (req.policy().strengthening_programme() ==
         v1::STRENGTHENING_PROGRAMME_ECCENTRIC) {
       return Eccentric(req, resp);
+    }
+    if (ladder_event != nullptr && !on_programme) {
+      return Ladder(req, *ladder_event, resp);
     }
     if (!on_programme) {
       if (f.stage() == v1::STAGE_REACTIVE) return Result::Ok();
@@ -111,7 +151,10 @@ class MidportionHsr : public achilles::sdk::Plugin {
           .Summary(
               "Start heavy slow resistance: week 1, 3x15RM, 3 s up / 3 s "
               "down, 3 sessions a week")
-          .Detail("Three bilateral calf-raise exercises, full range.")
+          .Detail(
+              "Three bilateral calf-raise exercises, full range. Without "
+              "gym equipment, the home ladder starts with double-leg "
+              "calf raises on flat ground, 3x15, 3 s up / 3 s down (S4).")
           .Observe("tendinopathy location", "mid-portion",
                    {f.finding_event_ids().begin(), f.finding_event_ids().end()})
           .Observe("stage", StageWords(f.stage()))
@@ -245,6 +288,93 @@ class MidportionHsr : public achilles::sdk::Plugin {
   }
 
  private:
+  Result Ladder(const v1::PluginRequest& req, const v1::Event& last,
+                v1::PluginResponse* resp) {
+    const v1::Features& f = req.features();
+    const auto& x = last.exercise_session();
+    const int at = LadderIndex(x.exercise());
+    const LadderStep& step = kLadder[at];
+    const bool manageable = x.completed() && x.sets() >= step.sets &&
+                            x.reps() >= step.reps_to_progress;
+    const bool pain_rose = f.pain_after_exercise_increase().present() &&
+                           f.pain_after_exercise_increase().value() > 0;
+    const bool flare = pain_rose || !OnlyStepBackFlags(f) ||
+                       f.worst_red_flag() >= v1::SEVERITY_WARNING ||
+                       f.last_morning_vs_baseline() == v1::COMPARISON_WORSE;
+    int next = at;
+    std::string id = "ladder_repeat";
+    std::string why;
+    if (flare) {
+      next = at > 0 ? at - 1 : 0;
+      id = "ladder_step_back";
+      why =
+          "Pain after training rose or the next morning was worse: go back "
+          "one step.";
+    } else if (manageable && f.pain_zone() == v1::PAIN_ZONE_GREEN &&
+               f.progression_allowed() && at + 1 < kLadderSteps) {
+      next = at + 1;
+      id = "ladder_progress";
+      why =
+          "The full dose was manageable with pain in the green zone: move "
+          "up one step, changing one thing at a time.";
+    } else {
+      why = manageable ? "Repeat this step until pain stays in the green zone "
+                         "and the next morning is no worse."
+                       : "Repeat this step until the full dose is manageable.";
+    }
+    const LadderStep& target = kLadder[next];
+    Recommend r(id);
+    r.Severity(flare ? v1::SEVERITY_WARNING : v1::SEVERITY_INFO)
+        .Category(v1::CATEGORY_EXERCISE)
+        .Summary(
+            std::string(next > at   ? "Progress to "
+                        : next < at ? "Step back to "
+                                    : "Repeat ") +
+            target.name + ", 3x" + std::to_string(target.reps) +
+            (target.reps_max > 0 ? "-" + std::to_string(target.reps_max) : "") +
+            ", 3 s up / 3 s down")
+        .Detail(why +
+                " Keep the seated bent-knee (soleus) raise with weight "
+                "on the thigh alongside.")
+        .Observe("last calf-raise step",
+                 std::string(step.name) + ", " + std::to_string(x.sets()) +
+                     "x" + std::to_string(x.reps()) +
+                     (x.completed() ? ", completed" : ", not completed"),
+                 {last.event_id()}, &last.occurred_at())
+        .Rule("D1",
+              "Home ladder: double-leg flat 3x15 -> single-leg flat "
+              "3x12 -> single-leg on step 3x10-12 (mid-portion only) -> "
+              "add load once 3x12 is manageable; regress when worse "
+              "after training",
+              "full dose completed, pain green, progression allowed")
+        .Sources({"S4", "S1", "BEY"})
+        .Tag("exercise")
+        .Priority(20);
+    if (f.last_pain_after().present()) {
+      r.Observe(
+          "pain after last session",
+          std::to_string(static_cast<int>(f.last_pain_after().value())) + "/10",
+          Ids(f.last_pain_after()));
+    }
+    if (next > at) r.Tag("progression").Tag("load_increase");
+    if (next < at) r.Tag("load_reduction");
+    if (target.exercise == v1::EXERCISE_SINGLE_LEG_HEEL_RAISE_STEP) {
+      r.Tag("heel_below_step");
+    }
+    auto* p = r.Prescription();
+    p->set_exercise(std::string(target.name) +
+                    "; plus seated bent-knee (soleus) calf raise");
+    p->set_sets(target.sets);
+    p->set_reps(target.reps);
+    p->set_reps_max(target.reps_max);
+    p->set_tempo("3 s up / 3 s down");
+    if (target.exercise == v1::EXERCISE_LOADED_HEEL_RAISE) {
+      p->set_load("add a backpack or dumbbell");
+    }
+    r.AddTo(resp);
+    return Result::Ok();
+  }
+
   Result Eccentric(const v1::PluginRequest& req, v1::PluginResponse* resp) {
     const v1::Features& f = req.features();
     if (f.stage() == v1::STAGE_REACTIVE) return Result::Ok();

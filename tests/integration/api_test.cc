@@ -4,6 +4,10 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
 #include "tests/common/events.h"
 #include "tests/integration/test_server.h"
 
@@ -363,6 +367,53 @@ TEST_F(ApiTest, PluginsCanBeListedAndDisabledPerClinic) {
   };
   EXPECT_EQ(status_of(ev_a, "return_to_run"), v1::PLUGIN_RUN_STATUS_DISABLED);
   EXPECT_EQ(status_of(ev_default, "return_to_run"), v1::PLUGIN_RUN_STATUS_OK);
+}
+
+TEST_F(ApiTest, HotReloadUnderConcurrentEvaluateCalls) {
+  namespace fs = std::filesystem;
+  ASSERT_TRUE(s_.Append("p1", {Finding("f1", Day(0), v1::LOCATION_MIDPORTION),
+                               RunEvent("r1", Day(1), 2)})
+                  .ok());
+  const std::string plugins = s_.dir().Sub("plugins/");
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0}, failed{0}, mixed{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&] {
+      while (!stop.load()) {
+        v1::Evaluation ev;
+        if (!s_.Evaluate("p1", &ev, Day(2)).ok()) {
+          ++failed;
+          continue;
+        }
+        ++ok;
+        // One evaluation runs on one plugin set: all four bundled plugins
+        // or, while return_to_run is removed, the other three.
+        bool has_rtr = false;
+        for (const auto& run : ev.plugins()) {
+          if (run.status() != v1::PLUGIN_RUN_STATUS_OK) ++failed;
+          if (run.plugin_id() == "return_to_run") has_rtr = true;
+        }
+        if (ev.plugins_size() != (has_rtr ? 4 : 3)) ++mixed;
+      }
+    });
+  }
+  for (int i = 0; i < 10; ++i) {
+    // Remove return_to_run, reload, put it back, reload.
+    fs::rename(plugins + "return_to_run.so", s_.dir().Sub("rtr.so"));
+    v1::ReloadPluginsRequest req;
+    v1::ReloadPluginsResponse resp;
+    ASSERT_TRUE(s_.plugins->ReloadPlugins(s_.Ctx().get(), req, &resp).ok());
+    EXPECT_EQ(resp.removed_size(), 1);
+    fs::rename(s_.dir().Sub("rtr.so"), plugins + "return_to_run.so");
+    ASSERT_TRUE(s_.plugins->ReloadPlugins(s_.Ctx().get(), req, &resp).ok());
+    EXPECT_EQ(resp.added_size(), 1);
+  }
+  stop = true;
+  for (auto& c : clients) c.join();
+  EXPECT_GT(ok.load(), 0);
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(mixed.load(), 0);
 }
 
 TEST_F(ApiTest, HealthCheckServes) {

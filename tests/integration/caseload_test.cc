@@ -231,6 +231,28 @@ TEST(CaseloadTest, DryRunPreviewsAPolicyAndStoresNothing) {
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+TEST(CaseloadTest, TwoRunsForOneClinicDoNotInterfere) {
+  TestServer s;
+  Seed(s, 80, 3);
+  RunOutput a, b;
+  std::thread other([&] { b = RunStream(s, AsOf(Day(10))); });
+  a = RunStream(s, AsOf(Day(10)));
+  other.join();
+  ASSERT_TRUE(a.status.ok());
+  ASSERT_TRUE(b.status.ok());
+  EXPECT_NE(a.run_id, b.run_id);
+  EXPECT_EQ(a.summary.total(), 80);
+  EXPECT_EQ(b.summary.total(), 80);
+  EXPECT_EQ(a.summary.failed() + b.summary.failed(), 0);
+  // Both computed the same advice for every patient.
+  for (const auto& [id, d] : a.deltas) {
+    EXPECT_EQ(d.evaluation_id(), b.deltas[id].evaluation_id()) << id;
+  }
+  // And a third run sees nothing changed.
+  auto c = RunStream(s, AsOf(Day(10)));
+  EXPECT_EQ(c.summary.unchanged(), 80);
+}
+
 TEST(CaseloadTest, ScopesAndValidation) {
   TestServer s;
   Seed(s, 5, 2);
