@@ -13,6 +13,7 @@
 #define ACHILLES_SERVICES_API_API_H_
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/support/server_interceptor.h>
 
 #include <atomic>
 #include <memory>
@@ -173,6 +174,11 @@ class CaseloadServiceImpl final
   Backend* b_;
   int workers_;
 };
+
+// Maps gRPC's "request could not be decoded" (UNIMPLEMENTED, no message) to
+// INVALID_ARGUMENT with a clear message. Install on the ServerBuilder.
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
+MakeDecodeErrorInterceptorFactory();
 
 // Lists plugin records with this clinic's enabled state.
 void FillPluginInfos(

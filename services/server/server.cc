@@ -101,6 +101,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.RegisterService(impl.policies.get());
   builder.RegisterService(impl.caseload.get());
   builder.SetMaxReceiveMessageSize(16 * 1024 * 1024);
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(api::MakeDecodeErrorInterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   impl.grpc_server = builder.BuildAndStart();
   if (impl.grpc_server == nullptr || port == 0) {
     return absl::UnavailableError(

@@ -124,13 +124,18 @@ TEST_F(ApiTest, MalformedUtf8IsRejected) {
   std::string ignored;
   grpc::Status status =
       RawUnary("/achilles.v1.PatientService/UpsertPatient", bytes, &ignored);
-  EXPECT_FALSE(status.ok());
-  EXPECT_NE(status.error_code(), grpc::StatusCode::OK);
+  ExpectInvalid(status, "not valid UTF-8");
   v1::GetPatientRequest get;
   v1::GetPatientResponse got;
   get.set_patient_id("p2");
   EXPECT_EQ(s_.patients->GetPatient(s_.Ctx().get(), get, &got).error_code(),
             grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(ApiTest, UnknownMethodStaysUnimplemented) {
+  std::string ignored;
+  auto st = RawUnary("/achilles.v1.PatientService/NoSuchMethod", "", &ignored);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNIMPLEMENTED);
 }
 
 TEST_F(ApiTest, UnknownPatientIsNotFound) {
