@@ -86,6 +86,7 @@ Decisions
 Administration
   plugins list | reload | enable PLUGIN | disable PLUGIN
   policy get [--version=N]
+  backup NAME                       online checkpoint into the server's --backup_dir
   policy set (--file=POLICY.json | --pain_model=M [--max_ok=N] [--strictly_below])
              [--reason=TEXT]
 
@@ -133,7 +134,8 @@ class Ctl {
         patients_(v1::PatientService::NewStub(ch)),
         decisions_(v1::DecisionService::NewStub(ch)),
         plugins_(v1::PluginService::NewStub(ch)),
-        policies_(v1::PolicyService::NewStub(ch)) {}
+        policies_(v1::PolicyService::NewStub(ch)),
+        store_(v1::StoreService::NewStub(ch)) {}
 
   std::unique_ptr<grpc::ClientContext> Context() {
     auto ctx = std::make_unique<grpc::ClientContext>();
@@ -444,6 +446,17 @@ class Ctl {
       std::cout << "stored\n" << achilles::cli::FormatPolicy(resp.policy());
       return 0;
     }
+    if (cmd == "backup" && need(2)) {
+      v1::CheckpointRequest req;
+      v1::CheckpointResponse resp;
+      req.set_name(a[1]);
+      auto st = store_->Checkpoint(Context().get(), req, &resp);
+      if (!st.ok()) return Fail(st);
+      if (json) return PrintJson(resp), 0;
+      std::cout << "checkpoint written to " << resp.path()
+                << " (on the server)\n";
+      return 0;
+    }
     if (cmd == "caseload") {
       return achilles::cli::RunCaseload(channel_, a, json);
     }
@@ -470,6 +483,7 @@ class Ctl {
   std::unique_ptr<v1::DecisionService::Stub> decisions_;
   std::unique_ptr<v1::PluginService::Stub> plugins_;
   std::unique_ptr<v1::PolicyService::Stub> policies_;
+  std::unique_ptr<v1::StoreService::Stub> store_;
 };
 
 }  // namespace

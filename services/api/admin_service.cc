@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "services/api/api.h"
@@ -161,6 +162,30 @@ grpc::ServerUnaryReactor* PolicyServiceImpl::SetPolicy(
       return st;
     }
     *resp->mutable_policy() = policy;
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* StoreServiceImpl::Checkpoint(
+    grpc::CallbackServerContext* ctx, const v1::CheckpointRequest* req,
+    v1::CheckpointResponse* resp) {
+  return FinishWith(ctx, [&]() -> absl::Status {
+    if (backup_dir_.empty()) {
+      return absl::FailedPreconditionError(
+          "backups are off: start the server with --backup_dir=DIR");
+    }
+    if (auto st = validation::ValidateId("name", req->name()); !st.ok()) {
+      return st;
+    }
+    const std::string path = absl::StrCat(backup_dir_, "/", req->name());
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec)) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("name: a backup '", req->name(), "' already exists"));
+    }
+    std::filesystem::create_directories(backup_dir_, ec);
+    if (auto st = b_->store->Checkpoint(path); !st.ok()) return st;
+    resp->set_path(path);
     return absl::OkStatus();
   });
 }

@@ -175,6 +175,22 @@ class CaseloadServiceImpl final
   int workers_;
 };
 
+class StoreServiceImpl final
+    : public achilles::v1::StoreService::CallbackService {
+ public:
+  // `backup_dir` empty = backups off.
+  StoreServiceImpl(Backend* backend, std::string backup_dir)
+      : b_(backend), backup_dir_(std::move(backup_dir)) {}
+  grpc::ServerUnaryReactor* Checkpoint(
+      grpc::CallbackServerContext* ctx,
+      const achilles::v1::CheckpointRequest* req,
+      achilles::v1::CheckpointResponse* resp) override;
+
+ private:
+  Backend* b_;
+  std::string backup_dir_;
+};
+
 // Maps gRPC's "request could not be decoded" (UNIMPLEMENTED, no message) to
 // INVALID_ARGUMENT with a clear message. Install on the ServerBuilder.
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>

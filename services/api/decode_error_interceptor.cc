@@ -48,7 +48,7 @@ class DecodeErrorInterceptorFactory final
     for (const char* name :
          {"achilles.v1.PatientService", "achilles.v1.DecisionService",
           "achilles.v1.PluginService", "achilles.v1.PolicyService",
-          "achilles.v1.CaseloadService"}) {
+          "achilles.v1.CaseloadService", "achilles.v1.StoreService"}) {
       const auto* service = pool->FindServiceByName(name);
       if (service == nullptr) continue;
       for (int i = 0; i < service->method_count(); ++i) {

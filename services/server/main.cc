@@ -33,6 +33,9 @@ ABSL_FLAG(std::string, plugin_worker, "",
           "path of achilles-plugin-worker (default: next to this binary)");
 ABSL_FLAG(int, plugin_worker_memory_mb, 1024,
           "address-space limit of each plugin worker process");
+ABSL_FLAG(std::string, backup_dir, "",
+          "where StoreService.Checkpoint (achillesctl backup NAME) writes "
+          "online backups; empty turns backups off");
 ABSL_FLAG(bool, sync_writes, true,
           "fsync the WAL before acknowledging a write (keep on in production)");
 
@@ -84,6 +87,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.plugin_worker = absl::GetFlag(FLAGS_plugin_worker);
+  options.backup_dir = absl::GetFlag(FLAGS_backup_dir);
   if (absl::GetFlag(FLAGS_plugin_worker_memory_mb) < 64) {
     std::fprintf(stderr, "--plugin_worker_memory_mb: at least 64\n");
     return 2;

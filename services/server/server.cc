@@ -21,6 +21,7 @@ struct Server::Impl {
   std::unique_ptr<api::PluginServiceImpl> plugins;
   std::unique_ptr<api::PolicyServiceImpl> policies;
   std::unique_ptr<api::CaseloadServiceImpl> caseload;
+  std::unique_ptr<api::StoreServiceImpl> store_service;
   std::unique_ptr<grpc::Server> grpc_server;
   absl::Mutex mu;
   bool shut_down ABSL_GUARDED_BY(mu) = false;
@@ -88,6 +89,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   impl.policies = std::make_unique<api::PolicyServiceImpl>(b);
   impl.caseload =
       std::make_unique<api::CaseloadServiceImpl>(b, options.caseload_workers);
+  impl.store_service =
+      std::make_unique<api::StoreServiceImpl>(b, options.backup_dir);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -100,6 +103,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.RegisterService(impl.plugins.get());
   builder.RegisterService(impl.policies.get());
   builder.RegisterService(impl.caseload.get());
+  builder.RegisterService(impl.store_service.get());
   builder.SetMaxReceiveMessageSize(16 * 1024 * 1024);
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>

@@ -29,6 +29,7 @@ struct ServerOptions {
   std::string plugin_worker;
   size_t plugin_worker_memory_mb = 1024;
   bool sync_writes = true;
+  std::string backup_dir;    // Empty = the Checkpoint RPC is off.
   int caseload_workers = 0;  // 0 = one per core.
 };
 

@@ -421,6 +421,41 @@ TEST_F(ApiTest, HotReloadUnderConcurrentEvaluateCalls) {
   EXPECT_EQ(mixed.load(), 0);
 }
 
+TEST(StoreServiceTest, CheckpointIsOffByDefaultAndACopyOpens) {
+  TestServer off;
+  auto stub = v1::StoreService::NewStub(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(off.server()->port()),
+                          grpc::InsecureChannelCredentials()));
+  v1::CheckpointRequest req;
+  v1::CheckpointResponse resp;
+  req.set_name("b1");
+  EXPECT_EQ(stub->Checkpoint(off.Ctx().get(), req, &resp).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  TempDir backups;
+  TestServer on(
+      true, [&](server::ServerOptions& o) { o.backup_dir = backups.Sub("b"); });
+  ASSERT_TRUE(on.AddPatient("p").ok());
+  ASSERT_TRUE(on.Append("p", {Note("e1", Day(1))}).ok());
+  stub = v1::StoreService::NewStub(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(on.server()->port()),
+                          grpc::InsecureChannelCredentials()));
+  req.set_name("bad name");
+  EXPECT_EQ(stub->Checkpoint(on.Ctx().get(), req, &resp).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  req.set_name("nightly-1");
+  ASSERT_TRUE(stub->Checkpoint(on.Ctx().get(), req, &resp).ok());
+  EXPECT_EQ(stub->Checkpoint(on.Ctx().get(), req, &resp).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+  // The checkpoint is a store of its own with the acknowledged data.
+  storage::StoreOptions so;
+  so.path = backups.Sub("b/nightly-1");
+  so.create_if_missing = false;
+  auto copy = storage::OpenRocksDbStore(so);
+  ASSERT_TRUE(copy.ok()) << copy.status();
+  EXPECT_EQ(*(*copy)->CountEvents("default", "p"), 1);
+}
+
 TEST_F(ApiTest, HealthCheckServes) {
   // grpc.health.v1.HealthCheckRequest{} is empty; the response's field 1 is
   // the status enum, SERVING = 1.
