@@ -15,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "achilles/v1/admin_service.grpc.pb.h"
 #include "achilles/v1/caseload_service.grpc.pb.h"
 #include "achilles/v1/patient_service.grpc.pb.h"
 #include "cli/demo_caseload.h"
@@ -36,6 +37,9 @@ ABSL_FLAG(int, seed, 1, "caseload seed-demo: random seed");
 ABSL_DECLARE_FLAG(std::string, clinic);
 ABSL_DECLARE_FLAG(bool, dry_run);
 ABSL_DECLARE_FLAG(std::string, as_of);
+ABSL_DECLARE_FLAG(std::string, pain_model);
+ABSL_DECLARE_FLAG(int, max_ok);
+ABSL_DECLARE_FLAG(bool, strictly_below);
 
 namespace achilles::cli {
 namespace {
@@ -101,6 +105,41 @@ int Reevaluate(const std::shared_ptr<grpc::Channel>& channel, bool json) {
   }
   req.set_plugin_id(absl::GetFlag(FLAGS_plugin));
   req.set_dry_run(absl::GetFlag(FLAGS_dry_run));
+  if (!absl::GetFlag(FLAGS_pain_model).empty()) {
+    // Preview a pain-model change: the clinic's current policy with the
+    // model replaced, evaluated without storing anything.
+    if (!req.dry_run()) {
+      std::fprintf(stderr,
+                   "--pain_model with reevaluate needs --dry_run (to apply a "
+                   "policy, use `policy set`)\n");
+      return 2;
+    }
+    auto policies = v1::PolicyService::NewStub(channel);
+    grpc::ClientContext pctx;
+    Context(&pctx);
+    v1::GetPolicyRequest get;
+    v1::GetPolicyResponse current;
+    auto st = policies->GetPolicy(&pctx, get, &current);
+    if (!st.ok()) {
+      std::fprintf(stderr, "error: %s\n", st.error_message().c_str());
+      return 1;
+    }
+    v1::PainModel m;
+    if (!v1::PainModel_Parse("PAIN_MODEL_" + absl::GetFlag(FLAGS_pain_model),
+                             &m)) {
+      std::fprintf(stderr,
+                   "--pain_model: use TRAFFIC_LIGHT_3_5 or SILBERNAGEL_5\n");
+      return 2;
+    }
+    *req.mutable_policy_override() = current.policy();
+    req.mutable_policy_override()->set_pain_model(m);
+    if (absl::GetFlag(FLAGS_max_ok) != 0) {
+      req.mutable_policy_override()->set_silbernagel_max_ok(
+          absl::GetFlag(FLAGS_max_ok));
+    }
+    req.mutable_policy_override()->set_silbernagel_strictly_below(
+        absl::GetFlag(FLAGS_strictly_below));
+  }
   req.set_resume_run_id(absl::GetFlag(FLAGS_resume));
 
   grpc::ClientContext ctx;

@@ -91,7 +91,8 @@ Administration
              [--reason=TEXT]
 
 Caseload
-  caseload reevaluate [--dry_run] [--patients=a,b | --since=TIME | --plugin=ID]
+  caseload reevaluate [--dry_run [--pain_model=M [--max_ok=N] [--strictly_below]]]
+                      [--patients=a,b | --since=TIME | --plugin=ID]
                       [--as_of=TIME] [--resume=RUN_ID]
   caseload worklist                 patients in triage order
   caseload seed-demo [--count=1000] [--events_per_patient=30]
