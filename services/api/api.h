@@ -42,6 +42,10 @@ struct Backend {
 // when the value is not a valid id.
 absl::StatusOr<std::string> ClinicFromContext(
     const grpc::CallbackServerContext* context);
+// The clinic, after checking that `patient_id` is a valid id (an
+// INVALID_ARGUMENT naming "patient_id" otherwise).
+absl::StatusOr<std::string> ClinicForPatient(
+    const grpc::CallbackServerContext* context, const std::string& patient_id);
 grpc::Status ToGrpc(const absl::Status& status);
 
 // Runs `fn` (returning absl::Status) inline and finishes the call with it.

@@ -14,12 +14,8 @@ grpc::ServerUnaryReactor* DecisionServiceImpl::Evaluate(
   b_->interactive_in_flight.fetch_add(1);
   absl::Cleanup done = [this] { b_->interactive_in_flight.fetch_sub(1); };
   return FinishWith(ctx, [&]() -> absl::Status {
-    auto clinic = ClinicFromContext(ctx);
+    auto clinic = ClinicForPatient(ctx, req->patient_id());
     if (!clinic.ok()) return clinic.status();
-    if (auto st = validation::ValidateId("patient_id", req->patient_id());
-        !st.ok()) {
-      return st;
-    }
     engine::EvaluateOptions options;
     options.dry_run = req->dry_run();
     if (req->has_as_of()) {
@@ -41,12 +37,8 @@ grpc::ServerUnaryReactor* DecisionServiceImpl::GetEvaluation(
     grpc::CallbackServerContext* ctx, const v1::GetEvaluationRequest* req,
     v1::GetEvaluationResponse* resp) {
   return FinishWith(ctx, [&]() -> absl::Status {
-    auto clinic = ClinicFromContext(ctx);
+    auto clinic = ClinicForPatient(ctx, req->patient_id());
     if (!clinic.ok()) return clinic.status();
-    if (auto st = validation::ValidateId("patient_id", req->patient_id());
-        !st.ok()) {
-      return st;
-    }
     if (auto st = validation::ValidateId("evaluation_id", req->evaluation_id());
         !st.ok()) {
       return st;

@@ -17,6 +17,16 @@ absl::StatusOr<std::string> ClinicFromContext(
   return clinic;
 }
 
+absl::StatusOr<std::string> ClinicForPatient(
+    const grpc::CallbackServerContext* context, const std::string& patient_id) {
+  auto clinic = ClinicFromContext(context);
+  if (!clinic.ok()) return clinic;
+  if (auto st = validation::ValidateId("patient_id", patient_id); !st.ok()) {
+    return st;
+  }
+  return clinic;
+}
+
 grpc::Status ToGrpc(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   // absl and gRPC share the canonical google.rpc.Code numbering.

@@ -40,12 +40,8 @@ grpc::ServerUnaryReactor* PatientServiceImpl::GetPatient(
     grpc::CallbackServerContext* ctx, const v1::GetPatientRequest* req,
     v1::GetPatientResponse* resp) {
   return FinishWith(ctx, [&]() -> absl::Status {
-    auto clinic = ClinicFromContext(ctx);
+    auto clinic = ClinicForPatient(ctx, req->patient_id());
     if (!clinic.ok()) return clinic.status();
-    if (auto st = validation::ValidateId("patient_id", req->patient_id());
-        !st.ok()) {
-      return st;
-    }
     auto patient = b_->store->GetPatient(*clinic, req->patient_id());
     if (!patient.ok()) return patient.status();
     auto count = b_->store->CountEvents(*clinic, req->patient_id());
@@ -61,12 +57,8 @@ grpc::ServerUnaryReactor* PatientServiceImpl::DeletePatient(
     grpc::CallbackServerContext* ctx, const v1::DeletePatientRequest* req,
     v1::DeletePatientResponse* resp) {
   return FinishWith(ctx, [&]() -> absl::Status {
-    auto clinic = ClinicFromContext(ctx);
+    auto clinic = ClinicForPatient(ctx, req->patient_id());
     if (!clinic.ok()) return clinic.status();
-    if (auto st = validation::ValidateId("patient_id", req->patient_id());
-        !st.ok()) {
-      return st;
-    }
     auto result = b_->store->DeletePatient(*clinic, req->patient_id());
     if (!result.ok()) return result.status();
     resp->set_events_deleted(result->events_deleted);
@@ -79,12 +71,8 @@ grpc::ServerUnaryReactor* PatientServiceImpl::AppendEvents(
     grpc::CallbackServerContext* ctx, const v1::AppendEventsRequest* req,
     v1::AppendEventsResponse* resp) {
   return FinishWith(ctx, [&]() -> absl::Status {
-    auto clinic = ClinicFromContext(ctx);
+    auto clinic = ClinicForPatient(ctx, req->patient_id());
     if (!clinic.ok()) return clinic.status();
-    if (auto st = validation::ValidateId("patient_id", req->patient_id());
-        !st.ok()) {
-      return st;
-    }
     if (req->events_size() == 0) {
       return absl::InvalidArgumentError(
           "events: at least one event is required");
@@ -121,12 +109,8 @@ grpc::ServerUnaryReactor* PatientServiceImpl::ListEvents(
     grpc::CallbackServerContext* ctx, const v1::ListEventsRequest* req,
     v1::ListEventsResponse* resp) {
   return FinishWith(ctx, [&]() -> absl::Status {
-    auto clinic = ClinicFromContext(ctx);
+    auto clinic = ClinicForPatient(ctx, req->patient_id());
     if (!clinic.ok()) return clinic.status();
-    if (auto st = validation::ValidateId("patient_id", req->patient_id());
-        !st.ok()) {
-      return st;
-    }
     if (req->page_size() < 0 || req->page_size() > 1000) {
       return absl::InvalidArgumentError("page_size: must be 0-1000");
     }
