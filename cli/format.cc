@@ -212,8 +212,10 @@ std::string FormatEventLine(const v1::Event& e) {
       break;
     case v1::Event::kRunSession: {
       const auto& r = e.run_session();
-      what = absl::StrFormat("run %g km %d min", r.distance_km(),
-                             r.duration_minutes());
+      what = r.distance_km() > 0
+                 ? absl::StrFormat("run %g km %d min", r.distance_km(),
+                                   r.duration_minutes())
+                 : absl::StrFormat("run %d min", r.duration_minutes());
       if (r.ladder_level() > 0)
         absl::StrAppend(&what, " ladder L", r.ladder_level());
       absl::StrAppend(&what, " ", ResponseText(r.response()));

@@ -7,7 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./deploy/setup.sh
-./deploy/build.sh
+# Only what serving needs; deploy/test.sh builds the rest.
+./deploy/build.sh achilles-server achilles-plugin-worker achillesctl \
+  achilles-plugin-test midportion_hsr insertional_flat isometric return_to_run
 
 exec ./build/services/server/achilles-server \
   --data_dir="${DATA_DIR:-./data}" \

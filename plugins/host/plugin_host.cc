@@ -333,7 +333,7 @@ absl::StatusOr<ReloadResult> PluginHost::Reload() {
       fs::is_directory(options_.plugin_dir, ec)) {
     for (const auto& entry : fs::directory_iterator(options_.plugin_dir, ec)) {
       if (entry.path().extension() == ".so") {
-        files.push_back(fs::absolute(entry.path()).string());
+        files.push_back(fs::absolute(entry.path()).lexically_normal().string());
       }
     }
     if (ec) {
