@@ -2,6 +2,7 @@
 // server (see server.h).
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <thread>
 
 #include "absl/flags/flag.h"
@@ -15,7 +16,9 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "address:port to serve gRPC on (port 0 picks a free port)");
 ABSL_FLAG(std::string, data_dir, "./data", "RocksDB data directory");
 ABSL_FLAG(std::string, plugin_dir, "",
-          "directory of protocol plugin .so files (empty: safety screen only)");
+          "directory of protocol plugin .so files (default: the bundled "
+          "plugins next to this binary, installed or in the build tree; "
+          "'none' for the safety screen only)");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
 ABSL_FLAG(int, plugin_timeout_ms, 2000, "deadline for one plugin call");
 ABSL_FLAG(std::string, plugin_allowlist, "",
@@ -71,6 +74,21 @@ int main(int argc, char** argv) {
   options.listen_address = absl::GetFlag(FLAGS_listen);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.plugin_dir = absl::GetFlag(FLAGS_plugin_dir);
+  if (options.plugin_dir.empty()) {
+    // The bundled plugins: installed layout first, then the build tree.
+    std::error_code ec;
+    const auto exe_dir =
+        std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+    for (const auto& candidate : {exe_dir / ".." / ACHILLES_INSTALL_PLUGIN_DIR,
+                                  exe_dir / "../../plugins.d"}) {
+      if (std::filesystem::is_directory(candidate, ec)) {
+        options.plugin_dir = candidate.lexically_normal().string();
+        break;
+      }
+    }
+  } else if (options.plugin_dir == "none") {
+    options.plugin_dir.clear();
+  }
   options.plugin_timeout =
       absl::Milliseconds(absl::GetFlag(FLAGS_plugin_timeout_ms));
   options.sync_writes = absl::GetFlag(FLAGS_sync_writes);

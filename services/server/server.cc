@@ -76,6 +76,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       Log(LogLevel::kWarning, "plugin rejected: ", rec.file, ": ", rec.reason);
     }
   }
+  if (options.plugin_dir.empty()) {
+    Log(LogLevel::kWarning,
+        "no plugin directory: only the built-in safety screen will run");
+  }
   impl.engine =
       std::make_unique<engine::Engine>(impl.store.get(), impl.host.get());
 
