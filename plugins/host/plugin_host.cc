@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/digest.h"
+#include "common/log.h"
 #include "plugins/host/internal/info_check.h"
 #include "plugins/host/internal/worker_process.h"
 
@@ -392,6 +393,24 @@ absl::StatusOr<ReloadResult> PluginHost::Reload() {
   }
   for (const auto& [id, sha] : old_ids) {
     if (!new_ids.count(id)) result.removed.push_back(id);
+  }
+  // Every scan reports what it loaded and what it refused, whoever asked
+  // for it (start-up, SIGHUP or the ReloadPlugins RPC).
+  std::set<std::string> reloaded(result.added.begin(), result.added.end());
+  reloaded.insert(result.changed.begin(), result.changed.end());
+  for (const auto& rec : next->records) {
+    if (!rec.loaded) {
+      Log(LogLevel::kWarning, "plugin rejected: ", rec.file, ": ", rec.reason);
+    } else if (reloaded.count(rec.id)) {
+      Log(LogLevel::kInfo, "plugin loaded: ", rec.id, " ", rec.version,
+          " from ", rec.file,
+          options_.isolation == Isolation::kProcess
+              ? " (isolated worker process)"
+              : "");
+    }
+  }
+  for (const auto& id : result.removed) {
+    Log(LogLevel::kInfo, "plugin unloaded: ", id);
   }
   {
     absl::MutexLock lock(&mu_);

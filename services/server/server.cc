@@ -65,17 +65,6 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   auto host = plugins::PluginHost::Create(host_options);
   if (!host.ok()) return host.status();
   impl.host = *std::move(host);
-  for (const auto& rec : impl.host->Current()->records) {
-    if (rec.loaded) {
-      Log(LogLevel::kInfo, "plugin loaded: ", rec.id, " ", rec.version,
-          " from ", rec.file,
-          options.plugin_isolation == plugins::Isolation::kProcess
-              ? " (isolated worker process)"
-              : "");
-    } else {
-      Log(LogLevel::kWarning, "plugin rejected: ", rec.file, ": ", rec.reason);
-    }
-  }
   if (options.plugin_dir.empty()) {
     Log(LogLevel::kWarning,
         "no plugin directory: only the built-in safety screen will run");
@@ -133,19 +122,7 @@ Server::~Server() { Shutdown(absl::Seconds(5)); }
 void Server::Wait() { impl_->done.WaitForNotification(); }
 
 absl::StatusOr<plugins::ReloadResult> Server::ReloadPlugins() {
-  auto result = impl_->host->Reload();
-  if (result.ok()) {
-    Log(LogLevel::kInfo, "plugins reloaded: ", result->added.size(), " added, ",
-        result->changed.size(), " changed, ", result->removed.size(),
-        " removed");
-    for (const auto& rec : impl_->host->Current()->records) {
-      if (!rec.loaded) {
-        Log(LogLevel::kWarning, "plugin rejected: ", rec.file, ": ",
-            rec.reason);
-      }
-    }
-  }
-  return result;
+  return impl_->host->Reload();
 }
 
 void Server::Shutdown(absl::Duration grace) {
