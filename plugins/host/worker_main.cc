@@ -10,14 +10,14 @@
 // PluginRequest, until the server closes the socket.
 #include <dlfcn.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <thread>
 
 #include "absl/time/time.h"
 #include "achilles/plugin_abi.h"
@@ -41,9 +41,18 @@ int main(int argc, char** argv) {
                  "achilles-plugin-worker is started by achilles-server\n");
     return 2;
   }
-  // Die with the server, and never outgrow the memory it allows.
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (std::to_string(getppid()) != argv[3]) return 1;  // Server already gone.
+  // Die with the server. Not PR_SET_PDEATHSIG: that fires when the *thread*
+  // that spawned us exits, and the server spawns workers from short-lived
+  // threads. A watchdog notices reparenting instead, even while a plugin
+  // call is stuck; a closed socket ends the loop below in the common case.
+  const pid_t server = static_cast<pid_t>(std::strtol(argv[3], nullptr, 10));
+  if (getppid() != server) return 1;  // Server already gone.
+  std::thread([server] {
+    while (getppid() == server) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    _exit(1);
+  }).detach();
   const unsigned long long limit = std::strtoull(argv[2], nullptr, 10);
   if (limit > 0) {
     rlimit rl{limit, limit};

@@ -312,6 +312,20 @@ absl::Status RunReEvaluation(const Deps& deps, const std::string& clinic,
           delta.set_error(std::string(ev.status().message()));
         } else {
           delta = ComputeDelta(previous.ok() ? &*previous : nullptr, *ev);
+          // Advice missing because a plugin failed is not a change in the
+          // patient: report the failure instead of "resolved".
+          std::string failures;
+          for (const auto& run : ev->plugins()) {
+            if (run.status() == v1::PLUGIN_RUN_STATUS_FAILED) {
+              absl::StrAppend(&failures, failures.empty() ? "" : "; ",
+                              "plugin ", run.plugin_id(),
+                              " failed: ", run.error());
+            }
+          }
+          if (!failures.empty()) {
+            delta.set_kind(v1::DELTA_KIND_FAILED);
+            delta.set_error(failures);
+          }
           if (!req.dry_run()) {
             // Not fsynced: a marker or delta lost in a crash only means the
             // patient is evaluated again on resume.

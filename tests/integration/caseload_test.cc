@@ -132,6 +132,29 @@ TEST(CaseloadTest, PluginUpgradeShowsAsChanged) {
   EXPECT_EQ(after.deltas["p0001"].kind(), v1::DELTA_KIND_CHANGED);
 }
 
+TEST(CaseloadTest, APluginFailureIsReportedNotCountedAsResolvedAdvice) {
+  TestServer s(false);
+  fs::copy_file(std::string(TEST_PLUGIN_DIR) + "/good.so",
+                s.dir().Sub("plugins/good.so"));
+  ASSERT_TRUE(s.server()->ReloadPlugins().ok());
+  Seed(s, 3, 2);
+  ASSERT_TRUE(RunStream(s, AsOf(Day(5))).status.ok());
+  // The plugin now fails: its advice disappears for a reason that has
+  // nothing to do with the patients.
+  fs::copy_file(std::string(TEST_PLUGIN_DIR) + "/erroring.so",
+                s.dir().Sub("plugins/good.so.new"));
+  fs::rename(s.dir().Sub("plugins/good.so.new"),
+             s.dir().Sub("plugins/good.so"));
+  ASSERT_TRUE(s.server()->ReloadPlugins().ok());
+  auto out = RunStream(s, AsOf(Day(5)));
+  ASSERT_TRUE(out.status.ok());
+  EXPECT_EQ(out.summary.failed(), 3);
+  EXPECT_EQ(out.summary.changed(), 0);
+  EXPECT_NE(out.deltas["p0001"].error().find("plugin erroring failed"),
+            std::string::npos)
+      << out.deltas["p0001"].error();
+}
+
 TEST(CaseloadTest, ReadsOneSnapshotWhileAppendsContinue) {
   TestServer s(true, [](server::ServerOptions& o) { o.caseload_workers = 1; });
   Seed(s, 60, 4);

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -26,7 +27,8 @@ namespace {
 class ServerProcess {
  public:
   ServerProcess(const std::string& data_dir, const std::string& port_file,
-                std::vector<std::string> extra = {})
+                std::vector<std::string> extra = {},
+                const std::string& tmpdir = "")
       : port_file_(port_file) {
     std::remove(port_file.c_str());
     std::vector<std::string> args = {
@@ -36,9 +38,19 @@ class ServerProcess {
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
+    std::vector<std::string> env;
+    for (char** e = environ; *e != nullptr; ++e) {
+      if (tmpdir.empty() || std::string(*e).rfind("TMPDIR=", 0) != 0) {
+        env.emplace_back(*e);
+      }
+    }
+    if (!tmpdir.empty()) env.push_back("TMPDIR=" + tmpdir);
+    std::vector<char*> envp;
+    for (auto& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
     pid_ = fork();
     if (pid_ == 0) {
-      execv(SERVER_BINARY, argv.data());
+      execve(SERVER_BINARY, argv.data(), envp.data());
       _exit(127);
     }
   }
@@ -237,6 +249,43 @@ TEST(CrashTest, IsolatedServerSurvivesACrashingPlugin) {
   const int status = server.Signal(SIGTERM);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+// Worker processes of a server that dies must not linger.
+TEST(CrashTest, PluginWorkersDieWithAKilledServer) {
+  TempDir dir;
+  std::filesystem::create_directory(dir.Sub("plugins"));
+  std::filesystem::copy_file(std::string(TEST_PLUGIN_DIR) + "/good.so",
+                             dir.Sub("plugins/good.so"));
+  // The server copies plugins into a private dir under its TMPDIR, and
+  // workers are started with that copy's path: our workers are the ones
+  // whose command line mentions our temp dir.
+  auto workers_alive = [&] {
+    int n = 0;
+    for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+      std::ifstream in(e.path() / "cmdline");
+      std::string cmd((std::istreambuf_iterator<char>(in)),
+                      std::istreambuf_iterator<char>());
+      if (cmd.find("achilles-plugin-worker") != std::string::npos &&
+          cmd.find(dir.path()) != std::string::npos) {
+        ++n;
+      }
+    }
+    return n;
+  };
+  ServerProcess server(
+      dir.Sub("data"), dir.Sub("port"),
+      {"--plugin_dir=" + dir.Sub("plugins"), "--plugin_isolation=process"},
+      dir.path());
+  ASSERT_GT(server.WaitForPort(), 0);
+  EXPECT_GT(workers_alive(), 0);
+  server.Signal(SIGKILL);
+  int alive = workers_alive();
+  for (int i = 0; i < 40 && alive > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    alive = workers_alive();
+  }
+  EXPECT_EQ(alive, 0) << "plugin workers outlived their server";
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "plugins/host/plugin_host.h"
 #include "services/engine/engine.h"
@@ -68,6 +69,28 @@ TEST_F(IsolationTest, BundledPluginsGiveTheSameEvaluationInBothModes) {
   }
   EXPECT_GT(b.recommendations_size(), 0);
   EXPECT_EQ(a.SerializeAsString(), b.SerializeAsString());
+}
+
+TEST_F(IsolationTest, WorkersOutliveTheThreadThatStartedThem) {
+  // Workers are started from whatever thread needs one (gRPC handlers,
+  // caseload workers); they must not die when that thread ends.
+  Install(TEST_PLUGIN_DIR, "good");
+  std::unique_ptr<PluginHost> host;
+  std::thread([&] { host = Host(Isolation::kProcess); }).join();
+  const LoadedPlugin* good = Find(*host->Current(), "good");
+  ASSERT_NE(good, nullptr);
+  std::thread([&] {
+    // Two calls at once make the pool start a second worker here.
+    std::thread other(
+        [&] { good->Call(Request(), absl::Seconds(5)).IgnoreError(); });
+    good->Call(Request(), absl::Seconds(5)).IgnoreError();
+    other.join();
+  }).join();
+  absl::SleepFor(absl::Milliseconds(100));
+  for (int i = 0; i < 4; ++i) {
+    auto r = good->Call(Request(), absl::Seconds(5));
+    EXPECT_TRUE(r.ok()) << r.status();
+  }
 }
 
 TEST_F(IsolationTest, ACrashKillsOnlyItsWorker) {

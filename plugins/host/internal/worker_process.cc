@@ -24,7 +24,7 @@ absl::StatusOr<std::unique_ptr<WorkerProcess>> WorkerProcess::Start(
   }
   // posix_spawn, not fork: it runs no pthread_atfork handlers (gRPC
   // registers some) and copies nothing of this large, threaded process.
-  // The worker applies its own memory limit and parent-death signal.
+  // The worker applies its own memory limit and watches for our death.
   const std::string limit = std::to_string(config.memory_limit_bytes);
   const std::string parent = std::to_string(getpid());
   const char* argv[] = {config.worker_binary.c_str(),
