@@ -235,14 +235,7 @@ class RocksDbTimelineStore final : public TimelineStore {
       const std::vector<Event>& events) override {
     const std::string pkey = ki::PatientKey(clinic, patient_id);
     absl::MutexLock lock(&StripeFor(pkey));
-    std::string unused;
-    rocksdb::Status s =
-        db_->Get(rocksdb::ReadOptions(), cfs_[kPatients], pkey, &unused);
-    if (s.IsNotFound()) {
-      return absl::NotFoundError(
-          absl::StrCat("patient '", patient_id, "' not found"));
-    }
-    if (!s.ok()) return FromRocks(s, "read patient");
+    if (auto st = RequirePatient(pkey, patient_id); !st.ok()) return st;
 
     AppendResult result;
     rocksdb::WriteBatch batch;
@@ -395,14 +388,9 @@ class RocksDbTimelineStore final : public TimelineStore {
         ki::PatientKey(evaluation.clinic_id(), evaluation.patient_id());
     absl::MutexLock lock(&StripeFor(pkey));
     // Refuse to store for a patient erased while the evaluation ran.
-    std::string unused;
-    rocksdb::Status s =
-        db_->Get(rocksdb::ReadOptions(), cfs_[kPatients], pkey, &unused);
-    if (s.IsNotFound()) {
-      return absl::NotFoundError(
-          absl::StrCat("patient '", evaluation.patient_id(), "' not found"));
+    if (auto st = RequirePatient(pkey, evaluation.patient_id()); !st.ok()) {
+      return st;
     }
-    if (!s.ok()) return FromRocks(s, "read patient");
     rocksdb::WriteBatch batch;
     batch.Put(cfs_[kEvaluations],
               absl::StrCat(ki::PatientPrefix(evaluation.clinic_id(),
@@ -516,6 +504,11 @@ class RocksDbTimelineStore final : public TimelineStore {
                                 const std::string& key,
                                 const std::string& value,
                                 bool durable) override {
+    // Under the patient's lock and only while the patient exists: a record
+    // written just after an erasure would keep the id in a key forever.
+    const std::string pkey = ki::PatientKey(clinic, patient_id);
+    absl::MutexLock lock(&StripeFor(pkey));
+    if (auto st = RequirePatient(pkey, patient_id); !st.ok()) return st;
     return FromRocks(
         db_->Put(durable ? sync_ : nosync_, cfs_[kRecords],
                  absl::StrCat(ki::PatientPrefix(clinic, patient_id), key),
@@ -602,6 +595,19 @@ class RocksDbTimelineStore final : public TimelineStore {
   }
 
  private:
+  // NOT_FOUND unless the patient record exists. Callers hold its stripe.
+  absl::Status RequirePatient(const std::string& pkey,
+                              const std::string& patient_id) {
+    std::string unused;
+    rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), cfs_[kPatients], pkey, &unused);
+    if (s.IsNotFound()) {
+      return absl::NotFoundError(
+          absl::StrCat("patient '", patient_id, "' not found"));
+    }
+    return FromRocks(s, "read patient");
+  }
+
   rocksdb::ReadOptions ReadOpts(const Snapshot* snapshot) const {
     rocksdb::ReadOptions ro;
     if (snapshot != nullptr) {

@@ -194,8 +194,22 @@ absl::Status RunReEvaluation(const Deps& deps, const std::string& clinic,
                                               original.resume_run_id(),
                                               "' for this clinic"));
     }
-    if (!req.ParseFromString(*stored)) {
-      return absl::DataLossError("stored run request does not parse");
+    v1::RunRecord record;
+    if (!record.ParseFromString(*stored)) {
+      return absl::DataLossError("stored run record does not parse");
+    }
+    req = record.request();
+    if (record.explicit_scope()) {
+      // The list lives with the patients, so erased ones are gone from it.
+      const std::string scope_key = "runscope/" + original.resume_run_id();
+      auto st =
+          deps.store->ForEachPatientId(clinic, [&](const std::string& id) {
+            if (deps.store->GetPatientRecord(clinic, id, scope_key).ok()) {
+              req.add_patient_ids(id);
+            }
+            return absl::OkStatus();
+          });
+      if (!st.ok()) return st;
     }
     run_id = original.resume_run_id();
     resumed = true;
@@ -204,8 +218,23 @@ absl::Status RunReEvaluation(const Deps& deps, const std::string& clinic,
     if (!req.has_as_of()) *req.mutable_as_of() = FromMicros(NowMicros());
     run_id = req.dry_run() ? "dry-run" : NewRunId();
     if (!req.dry_run()) {
+      v1::RunRecord record;
+      *record.mutable_request() = req;
+      record.mutable_request()->clear_patient_ids();
+      record.set_explicit_scope(req.patient_ids_size() > 0);
+      for (const auto& id : req.patient_ids()) {
+        // Unknown ids get no record (it would belong to nobody's erasure);
+        // they fail in this run and are not retried on resume.
+        if (deps.store->GetPatient(clinic, id).ok()) {
+          if (auto st = deps.store->PutPatientRecord(
+                  clinic, id, "runscope/" + run_id, "", false);
+              !st.ok()) {
+            return st;
+          }
+        }
+      }
       if (auto st = deps.store->PutRecord(clinic, "run/" + run_id,
-                                          req.SerializeAsString());
+                                          record.SerializeAsString());
           !st.ok()) {
         return st;
       }

@@ -214,6 +214,35 @@ TEST(CaseloadTest, CancelThenResumeSkipsFinishedPatients) {
             grpc::StatusCode::NOT_FOUND);
 }
 
+TEST(CaseloadTest, ResumingAnExplicitListSkipsErasedPatients) {
+  TestServer s(true, [](server::ServerOptions& o) { o.caseload_workers = 1; });
+  Seed(s, 200, 2);
+  v1::ReEvaluateRequest req = AsOf(Day(5));
+  for (int i = 0; i < 200; ++i) {
+    req.add_patient_ids(absl::StrFormat("p%04d", i));
+  }
+  auto cancelled =
+      RunStream(s, req, "", [](grpc::ClientContext& ctx) { ctx.TryCancel(); });
+  ASSERT_EQ(cancelled.status.error_code(), grpc::StatusCode::CANCELLED);
+  // Erase a patient the run had not reached: the resumed run no longer
+  // knows about them, and the stored run names nobody.
+  v1::DeletePatientRequest del;
+  v1::DeletePatientResponse del_resp;
+  del.set_patient_id("p0199");
+  ASSERT_TRUE(s.patients->DeletePatient(s.Ctx().get(), del, &del_resp).ok());
+  auto record = s.server()->backend()->store->GetRecord(
+      "default", "run/" + cancelled.run_id);
+  ASSERT_TRUE(record.ok());
+  EXPECT_EQ(record->find("p0199"), std::string::npos);
+  v1::ReEvaluateRequest resume;
+  resume.set_resume_run_id(cancelled.run_id);
+  auto resumed = RunStream(s, resume);
+  ASSERT_TRUE(resumed.status.ok()) << resumed.status.error_message();
+  EXPECT_EQ(resumed.summary.total(), 199);
+  EXPECT_EQ(resumed.summary.failed(), 0);
+  EXPECT_FALSE(resumed.deltas.count("p0199"));
+}
+
 TEST(CaseloadTest, OneFailingPatientDoesNotStopTheRun) {
   TestServer s;
   Seed(s, 3, 2);
