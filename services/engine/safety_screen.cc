@@ -494,13 +494,20 @@ ScreenResult RunSafetyScreen(const std::vector<Event>& timeline,
                f.last_pain_during().value() >= f.last_pain_after().value())
           ? f.last_pain_during()
           : f.last_pain_after();
+  // The traffic light is written for running (S4); after an exercise
+  // session the same zones mean lighter or held load (BEY: more pain after
+  // training means a lighter load).
+  const bool after_exercise = f.last_load_kind() == "exercise";
   if (f.pain_zone() == v1::PAIN_ZONE_RED && !stop_running) {
     const bool sil = policy.pain_model() == v1::PAIN_MODEL_SILBERNAGEL_5;
     auto& r = s.Add(
         "C", kWarn, kSafety,
-        sil ? "Pain above the clinic's limit: stop or reduce running"
-            : "Pain in the red zone: stop running; structured rehab and "
-              "physio",
+        after_exercise
+            ? "Pain above the clinic's limit after exercise: lighter load; no "
+              "running or progression until it settles"
+        : sil ? "Pain above the clinic's limit: stop or reduce running"
+              : "Pain in the red zone: stop running; structured rehab and "
+                "physio",
         absl::StrCat("Under the clinic's pain model (", model, ") pain of ",
                      Nrs(load_pain.value()), " is above what is acceptable."),
         sil ? "Silbernagel model: pain above the acceptable limit means stop "
@@ -509,8 +516,9 @@ ScreenResult RunSafetyScreen(const std::vector<Event>& timeline,
               "physio.",
         sil ? absl::StrCat("pain <= ", GreenCeiling(policy), "/10")
             : "pain >= 6/10",
-        sil ? std::initializer_list<const char*>{"SIL", "S1"}
-            : std::initializer_list<const char*>{"S4"});
+        after_exercise ? std::initializer_list<const char*>{"S4", "BEY"}
+        : sil          ? std::initializer_list<const char*>{"SIL", "S1"}
+                       : std::initializer_list<const char*>{"S4"});
     r.mutable_rationale()->set_policy(model);
     Screen::Observe(
         r, absl::StrCat("pain with ", f.last_load_kind(), OnDay(load_pain)),
@@ -523,6 +531,8 @@ ScreenResult RunSafetyScreen(const std::vector<Event>& timeline,
         "C", kInfo, v1::CATEGORY_LOAD_MANAGEMENT,
         sil ? "Pain acceptable but the tendon did not settle: reduce, do not "
               "progress"
+        : after_exercise
+            ? "Amber zone: hold the current exercise load; do not progress"
             : "Amber zone: hold the current level; cut pace and distance",
         absl::StrCat(
             "Under the clinic's pain model (", model, ") this response ",
