@@ -36,6 +36,10 @@ ABSL_FLAG(int, patients, 10000, "patients in the big clinic");
 ABSL_FLAG(int, small_patients, 2000, "patients in the small clinic");
 ABSL_FLAG(int, events, 100, "events per patient");
 ABSL_FLAG(int, workers, 0, "caseload workers (0 = one per core)");
+ABSL_FLAG(int, store_cache_mb, 16, "RocksDB block cache for the run");
+ABSL_FLAG(int, store_memtable_mb, 16, "RocksDB memtable budget for the run");
+ABSL_FLAG(std::string, plugin_isolation, "process",
+          "process (the server's default) or inprocess");
 
 namespace {
 
@@ -115,6 +119,13 @@ int main(int argc, char** argv) {
   options.data_dir = data;
   options.plugin_dir = BUNDLED_PLUGIN_DIR;
   options.caseload_workers = absl::GetFlag(FLAGS_workers);
+  options.store_cache_mb = absl::GetFlag(FLAGS_store_cache_mb);
+  options.store_memtable_mb = absl::GetFlag(FLAGS_store_memtable_mb);
+  options.plugin_isolation =
+      absl::GetFlag(FLAGS_plugin_isolation) == "inprocess"
+          ? achilles::plugins::Isolation::kInProcess
+          : achilles::plugins::Isolation::kProcess;
+  options.plugin_worker = WORKER_BINARY;
   auto server = achilles::server::Server::Start(options);
   if (!server.ok()) return 1;
   auto* store = (*server)->backend()->store;
@@ -228,8 +239,12 @@ int main(int argc, char** argv) {
 
   const double scan_rate = big / scan_s;
   const double eval_rate = big_run.patients / big_run.seconds;
-  std::printf("\ncaseload benchmark: %d patients x %d events, %d workers\n",
-              big, events, workers);
+  std::printf(
+      "\ncaseload benchmark: %d patients x %d events, %d workers, plugins %s, "
+      "store cache %d MiB + memtables %d MiB\n",
+      big, events, workers, absl::GetFlag(FLAGS_plugin_isolation).c_str(),
+      absl::GetFlag(FLAGS_store_cache_mb),
+      absl::GetFlag(FLAGS_store_memtable_mb));
   std::printf(
       "  scan-only pass (baseline)   %8.0f patients/s  (%.2f s, %ld events "
       "decoded)\n",

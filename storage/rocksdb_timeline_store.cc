@@ -1,9 +1,12 @@
 // RocksDB implementation of TimelineStore. The only file in the project that
 // includes <rocksdb/...>.
+#include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
+#include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
+#include <rocksdb/write_buffer_manager.h>
 
 #include <array>
 #include <atomic>
@@ -686,9 +689,22 @@ absl::StatusOr<std::unique_ptr<TimelineStore>> OpenRocksDbStore(
   db_options.create_missing_column_families = options.create_if_missing;
   db_options.paranoid_checks = true;
   db_options.IncreaseParallelism(2);
+  // One memory budget for the whole store, whatever the caseload: all
+  // column families share one block cache, and their memtables count
+  // against one write-buffer budget (charged to that cache) instead of
+  // each family growing its own.
+  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  db_options.write_buffer_manager =
+      std::make_shared<rocksdb::WriteBufferManager>(
+          options.memtable_budget_bytes, cache);
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const char* name : kCfNames) {
-    descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    rocksdb::ColumnFamilyOptions cf;
+    cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    cf.write_buffer_size = options.memtable_budget_bytes / 4;
+    descriptors.emplace_back(name, cf);
   }
 
   std::vector<rocksdb::ColumnFamilyHandle*> handles;

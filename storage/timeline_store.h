@@ -44,6 +44,11 @@ struct StoreOptions {
   // across a process crash but not across power loss; only for benchmarks.
   bool sync_writes = true;
   bool create_if_missing = true;
+  // Memory: one LRU block cache shared by every column family, and one
+  // budget for all memtables (charged to that cache), so the store's
+  // memory does not grow with the number of patients.
+  size_t block_cache_bytes = size_t{64} << 20;
+  size_t memtable_budget_bytes = size_t{64} << 20;
 };
 
 struct AppendResult {

@@ -39,6 +39,10 @@ ABSL_FLAG(int, plugin_worker_memory_mb, 1024,
 ABSL_FLAG(std::string, backup_dir, "",
           "where StoreService.Checkpoint (achillesctl backup NAME) writes "
           "online backups; empty turns backups off");
+ABSL_FLAG(int, store_cache_mb, 64,
+          "RocksDB block cache shared by all column families");
+ABSL_FLAG(int, store_memtable_mb, 64,
+          "RocksDB memtable budget across all column families");
 ABSL_FLAG(bool, sync_writes, true,
           "fsync the WAL before acknowledging a write (keep on in production)");
 
@@ -106,6 +110,14 @@ int main(int argc, char** argv) {
   }
   options.plugin_worker = absl::GetFlag(FLAGS_plugin_worker);
   options.backup_dir = absl::GetFlag(FLAGS_backup_dir);
+  if (absl::GetFlag(FLAGS_store_cache_mb) < 8 ||
+      absl::GetFlag(FLAGS_store_memtable_mb) < 8) {
+    std::fprintf(stderr,
+                 "--store_cache_mb and --store_memtable_mb: at least 8\n");
+    return 2;
+  }
+  options.store_cache_mb = absl::GetFlag(FLAGS_store_cache_mb);
+  options.store_memtable_mb = absl::GetFlag(FLAGS_store_memtable_mb);
   if (absl::GetFlag(FLAGS_plugin_worker_memory_mb) < 64) {
     std::fprintf(stderr, "--plugin_worker_memory_mb: at least 64\n");
     return 2;

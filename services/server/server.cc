@@ -37,6 +37,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   storage::StoreOptions store_options;
   store_options.path = options.data_dir;
   store_options.sync_writes = options.sync_writes;
+  store_options.block_cache_bytes = options.store_cache_mb << 20;
+  store_options.memtable_budget_bytes = options.store_memtable_mb << 20;
   auto store = storage::OpenRocksDbStore(store_options);
   if (!store.ok()) return store.status();
   impl.store = *std::move(store);

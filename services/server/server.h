@@ -29,7 +29,10 @@ struct ServerOptions {
   std::string plugin_worker;
   size_t plugin_worker_memory_mb = 1024;
   bool sync_writes = true;
-  std::string backup_dir;    // Empty = the Checkpoint RPC is off.
+  std::string backup_dir;  // Empty = the Checkpoint RPC is off.
+  // RocksDB memory budget: shared block cache and memtables.
+  size_t store_cache_mb = 64;
+  size_t store_memtable_mb = 64;
   int caseload_workers = 0;  // 0 = one per core.
 };
 
