@@ -30,7 +30,8 @@ ABSL_FLAG(std::string, port_file, "",
 ABSL_FLAG(std::string, plugin_isolation, "process",
           "process: each plugin runs in achilles-plugin-worker processes, so "
           "even a crashing or leaking plugin cannot take the server down "
-          "(about 2% slower, see bench/README.md); inprocess: plugins are "
+          "(cost within run-to-run noise, see bench/README.md); inprocess: "
+          "plugins are "
           "dlopen'd into the server");
 ABSL_FLAG(std::string, plugin_worker, "",
           "path of achilles-plugin-worker (default: next to this binary)");
