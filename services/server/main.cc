@@ -31,8 +31,7 @@ ABSL_FLAG(std::string, plugin_isolation, "process",
           "process: each plugin runs in achilles-plugin-worker processes, so "
           "even a crashing or leaking plugin cannot take the server down "
           "(cost within run-to-run noise, see bench/README.md); inprocess: "
-          "plugins are "
-          "dlopen'd into the server");
+          "plugins are dlopen'd into the server");
 ABSL_FLAG(std::string, plugin_worker, "",
           "path of achilles-plugin-worker (default: next to this binary)");
 ABSL_FLAG(int, plugin_worker_memory_mb, 1024,
