@@ -10,6 +10,7 @@
 
 #include <array>
 #include <atomic>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <utility>
@@ -684,6 +685,15 @@ class RocksDbTimelineStore final : public TimelineStore {
 
 absl::StatusOr<std::unique_ptr<TimelineStore>> OpenRocksDbStore(
     const StoreOptions& options) {
+  if (options.create_if_missing) {
+    // RocksDB creates only the last path component.
+    std::error_code ec;
+    std::filesystem::create_directories(options.path, ec);
+    if (ec) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot create data dir ", options.path, ": ", ec.message()));
+    }
+  }
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = options.create_if_missing;
