@@ -216,6 +216,34 @@ class MidportionHsr : public achilles::sdk::Plugin {
       r.AddTo(resp);
       return Result::Ok();
     }
+    if (sessions >= kSessionsPerWeek && !f.progression_allowed()) {
+      // The week is done but the pain policy says hold: repeat this week's
+      // dose rather than leave the patient without a prescription.
+      Recommend r("repeat_week");
+      r.Info(v1::CATEGORY_EXERCISE)
+          .Summary("Repeat HSR week " + std::to_string(week) + " (" +
+                   std::to_string(DoseForWeek(week).sets) + "x" +
+                   std::to_string(DoseForWeek(week).rm) +
+                   "RM) before moving on")
+          .Detail("Week " + std::to_string(week) +
+                  " is complete, but progression is on hold: " +
+                  f.progression_blocked_because() + ".")
+          .Observe("sessions completed in HSR week " + std::to_string(week),
+                   std::to_string(sessions), Ids(f.hsr_sessions_last_week()))
+          .Observe("progression on hold because",
+                   f.progression_blocked_because(), {f.last_load_event_id()})
+          .Rule("D1",
+                "Progress only when pain and the 24 h response allow; "
+                "otherwise slower progression",
+                "progression not allowed by the pain policy")
+          .Sources({"BEY", "S4"})
+          .Tag("exercise")
+          .Tag("heavy_loading")
+          .Priority(20);
+      Prescribe(r, week, DoseForWeek(week));
+      r.AddTo(resp);
+      return Result::Ok();
+    }
     if (sessions >= kSessionsPerWeek) {
       if (week >= kProgrammeWeeks) {
         Recommend("programme_complete")
