@@ -20,6 +20,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "common/log.h"
 #include "common/time_util.h"
 #include "plugins/harness/scenario.h"
 #include "plugins/host/plugin_host.h"
@@ -37,6 +38,8 @@ int main(int argc, char** argv) {
       "Runs scenario files against plugins without a server.\n"
       "  achilles-plugin-test --plugin=my_plugin.so scenario.json ...");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  // Rejections are reported below; the host's load lines are noise here.
+  achilles::SetLogLevel(achilles::LogLevel::kError);
   const std::string plugin_list = absl::GetFlag(FLAGS_plugin);
   if (plugin_list.empty() || args.size() < 2) {
     std::fprintf(stderr,

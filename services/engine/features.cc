@@ -158,6 +158,10 @@ Features ComputeFeatures(const std::vector<Event>& timeline, int64_t as_of_us,
           f.set_stage(fd.stage());
           used = true;
         }
+        if (fd.has_nodule()) {
+          Set(f.mutable_nodule(), fd.nodule() ? 1 : 0, {e.event_id()}, t);
+          used = true;
+        }
         if (fd.has_tear_ruled_out()) {
           Set(f.mutable_tear_ruled_out(), fd.tear_ruled_out() ? 1 : 0,
               {e.event_id()}, t);
@@ -270,6 +274,7 @@ Features ComputeFeatures(const std::vector<Event>& timeline, int64_t as_of_us,
         break;
       }
       case Event::kMorningStiffness: {
+        Set(f.mutable_morning_stiffness_reported(), 1, {e.event_id()}, t);
         const auto cmp = e.morning_stiffness().vs_baseline();
         if (cmp == v1::COMPARISON_WORSE) {
           auto* c = f.mutable_consecutive_worse_mornings();
@@ -425,6 +430,30 @@ Features ComputeFeatures(const std::vector<Event>& timeline, int64_t as_of_us,
   }
   if (!run_days.empty()) {
     Set(f.mutable_back_to_back_run_days(), b2b, {}, as_of_us);
+  }
+
+  // Runs in a row, newest first, that flared (CLINICAL.md RF-9: "repeated
+  // spikes after each attempt to run"). Runs without a 24 h response are
+  // skipped, not counted either way.
+  {
+    std::vector<std::string> ids;
+    for (auto it = sessions.rbegin(); it != sessions.rend(); ++it) {
+      if (!it->is_run) continue;
+      const auto& r = it->response;
+      const bool known = r.has_settle_time_hours() ||
+                         r.morning_vs_baseline() != v1::COMPARISON_UNSPECIFIED;
+      if (!known) continue;
+      const bool flared =
+          (r.has_settle_time_hours() && r.settle_time_hours() > 24.0) ||
+          r.morning_vs_baseline() == v1::COMPARISON_WORSE;
+      if (!flared) break;
+      ids.push_back(it->event->event_id());
+    }
+    if (!ids.empty()) {
+      std::reverse(ids.begin(), ids.end());
+      Set(f.mutable_runs_flared_in_a_row(), static_cast<double>(ids.size()),
+          ids, as_of_us);
+    }
   }
 
   // Ladder level and how many sessions at it went well in a row.

@@ -364,35 +364,53 @@ ScreenResult RunSafetyScreen(const std::vector<Event>& timeline,
               {"S4", "S1", "SIL"});
     }
   }
-  // RF-9: no improvement after 2-3 weeks of self-management.
-  // "No improvement" needs something to improve: the latest week's pain is
-  // above the clinic's acceptable (green) ceiling. Self-management is
-  // counted from the first pain report, 2 weeks being the lower bound of
-  // CLINICAL.md's "2-3 weeks".
-  if (f.days_of_symptom_history() >= 14 && f.weekly_mean_pain_size() >= 2 &&
+  // RF-9: no improvement after 2-3 weeks of self-management, or repeated
+  // spikes after each attempt to run. "No improvement" needs something to
+  // improve: the latest week's pain is above the clinic's acceptable
+  // (green) ceiling. Self-management is counted from the first pain report,
+  // 2 weeks being the lower bound of CLINICAL.md's "2-3 weeks"; "repeated"
+  // is at least two runs in a row that flared.
+  const bool no_improvement =
+      f.days_of_symptom_history() >= 14 && f.weekly_mean_pain_size() >= 2 &&
       f.pain_trend() != v1::TREND_IMPROVING &&
       f.weekly_mean_pain(f.weekly_mean_pain_size() - 1) >=
           f.weekly_mean_pain(0) &&
-      f.weekly_mean_pain(f.weekly_mean_pain_size() - 1) >
-          GreenCeiling(policy)) {
+      f.weekly_mean_pain(f.weekly_mean_pain_size() - 1) > GreenCeiling(policy);
+  const bool repeated_spikes = f.runs_flared_in_a_row().value() >= 2;
+  if (no_improvement || repeated_spikes) {
     auto& r = s.Add(
         "RF-9", kInfo, v1::CATEGORY_REFERRAL,
-        "Refer to a sports physio: no improvement after 2-3 weeks",
-        "Symptoms have not improved over the last weeks of self-management.",
+        repeated_spikes && !no_improvement
+            ? "Refer to a sports physio: symptoms flare after each attempt "
+              "to run"
+            : "Refer to a sports physio: no improvement after 2-3 weeks",
+        "Self-management is not working: symptoms have not improved, or "
+        "flare up after every attempt to run.",
         "No improvement after 2-3 weeks of self-management, or repeated "
         "spikes after each attempt to run: refer to a sports physio.",
-        absl::StrCat("latest weekly mean pain not below the earliest, over "
-                     ">= 2 weeks, and above ",
-                     GreenCeiling(policy), "/10"),
+        absl::StrCat("latest weekly mean pain not below the earliest over "
+                     ">= 2 weeks and above ",
+                     GreenCeiling(policy),
+                     "/10; or >= 2 runs in a row that flared"),
         {"S4", "S1"});
-    std::vector<std::string> weeks;
-    for (double m : f.weekly_mean_pain()) {
-      weeks.push_back(absl::StrFormat("%.1f", m));
+    if (no_improvement) {
+      std::vector<std::string> weeks;
+      for (double m : f.weekly_mean_pain()) {
+        weeks.push_back(absl::StrFormat("%.1f", m));
+      }
+      auto* o = r.mutable_rationale()->add_observed();
+      o->set_label("weekly mean of daily worst pain, oldest first");
+      o->set_value(absl::StrJoin(weeks, " -> "));
+      for (const auto& id : f.pain_trend_event_ids()) o->add_event_ids(id);
     }
-    auto* o = r.mutable_rationale()->add_observed();
-    o->set_label("weekly mean of daily worst pain, oldest first");
-    o->set_value(absl::StrJoin(weeks, " -> "));
-    for (const auto& id : f.pain_trend_event_ids()) o->add_event_ids(id);
+    if (repeated_spikes) {
+      Screen::Observe(
+          r,
+          "runs in a row that took over 24 h to settle or left the next "
+          "morning worse",
+          absl::StrFormat("%g", f.runs_flared_in_a_row().value()),
+          f.runs_flared_in_a_row());
+    }
   }
   // RF-10: a tear not yet ruled out blocks "safe to continue running".
   if (f.tear_ruled_out().present() && f.tear_ruled_out().value() == 0) {
@@ -589,6 +607,57 @@ ScreenResult RunSafetyScreen(const std::vector<Event>& timeline,
             "gentle stretching is off unless the clinic allows it for a "
             "mid-portion tendon",
             {"S3", "S4"});
+  }
+
+  // A: S4's stage hints may only suggest REACTIVE or DEGENERATIVE; a
+  // clinician confirms (CLINICAL.md F#7). Only while no stage is recorded.
+  if (f.stage() == v1::STAGE_UNSPECIFIED || f.stage() == v1::STAGE_UNKNOWN) {
+    const Feature& pain = load_pain;
+    const bool reactive = f.last_eased_with_warmup().present() &&
+                          f.last_eased_with_warmup().value() == 1 &&
+                          f.morning_stiffness_reported().present() &&
+                          f.last_settle_hours().present() &&
+                          f.last_settle_hours().value() < 24 &&
+                          pain.present() && pain.value() <= 3;
+    const bool nodule = f.nodule().present() && f.nodule().value() == 1;
+    const bool lingering_severe = pain.present() && pain.value() > 5 &&
+                                  ((f.last_settle_hours().present() &&
+                                    f.last_settle_hours().value() > 48) ||
+                                   f.pain_trend() == v1::TREND_WORSENING);
+    if (reactive || nodule || lingering_severe) {
+      const bool degenerative = nodule || lingering_severe;
+      auto& r = s.Add(
+          "A-stage", kInfo, v1::CATEGORY_DATA_REQUEST,
+          degenerative ? "Symptoms fit a degenerative tendon: a clinician "
+                         "should assess and record the stage"
+                       : "Symptoms fit a reactive tendon: a clinician should "
+                         "confirm and record the stage",
+          "These are heuristics only; the stage changes which protocol "
+          "applies, so it is a clinician's call.",
+          degenerative
+              ? "Stage hints (S4): worse during runs, lingering for days, "
+                "worse week on week, above 5/10, or a nodule suggest "
+                "DEGENERATIVE."
+              : "Stage hints (S4): eases with warm-up, morning stiffness, "
+                "settles within 24 h, at most 3/10 suggest REACTIVE.",
+          degenerative ? "nodule, or pain > 5/10 lingering > 48 h or worsening"
+                       : "eases with warm-up, morning stiffness, settles "
+                         "< 24 h, pain <= 3/10",
+          {"S4", "COOK"});
+      if (nodule) Screen::Observe(r, "nodule", "found", f.nodule());
+      if (pain.present()) {
+        Screen::Observe(r, absl::StrCat("pain with ", f.last_load_kind()),
+                        Nrs(pain.value()), pain);
+      }
+      if (f.last_settle_hours().present()) {
+        Screen::Observe(r, "settle time", Hours(f.last_settle_hours().value()),
+                        f.last_settle_hours());
+      }
+      if (reactive) {
+        Screen::Observe(r, "morning stiffness", "reported",
+                        f.morning_stiffness_reported());
+      }
+    }
   }
 
   // Data gaps that change what can be said.
