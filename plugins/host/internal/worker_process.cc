@@ -33,8 +33,8 @@ absl::StatusOr<std::unique_ptr<WorkerProcess>> WorkerProcess::Start(
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, fds[1], 0);
-  // Keep nothing else: a worker holding a client connection open would
-  // stall the server's shutdown.
+  // Nothing else of the server's (client connections, store files) may
+  // leak into plugin code.
   posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   pid_t pid = -1;
   const int rc = posix_spawn(&pid, argv[0], &actions, nullptr,
