@@ -6,9 +6,11 @@
 #include "absl/strings/str_cat.h"
 #include "common/digest.h"
 #include "common/time_util.h"
+#include "services/engine/confidence.h"
 #include "services/engine/features.h"
+#include "services/engine/internal/timeline_view.h"
 #include "services/engine/ranking.h"
-#include "services/engine/safety_screen.h"
+#include "services/engine/rules/rules.h"
 
 namespace achilles::engine {
 namespace {
@@ -39,8 +41,9 @@ Recommendation DataRequest(const std::string& gap) {
   r.set_category(v1::CATEGORY_DATA_REQUEST);
   r.set_summary(gap.size() <= 120 ? gap : gap.substr(0, 117) + "...");
   r.set_detail(gap);
-  r.set_plugin_id("safety");
+  r.set_plugin_id(kEngineRuleId);
   r.set_plugin_version(ACHILLES_VERSION);
+  r.set_provenance(v1::PROVENANCE_ENGINE_RULE);
   r.set_confidence(1.0);
   auto* ra = r.mutable_rationale();
   ra->set_rule_id("DATA");
@@ -48,11 +51,45 @@ Recommendation DataRequest(const std::string& gap) {
       "Advice that depends on missing data is held back or given "
       "with lower confidence until the data is recorded.");
   ra->set_threshold("value not recorded");
-  ra->add_sources("CLINICAL.md");
   auto* o = ra->add_observed();
   o->set_label("recorded in the timeline");
   o->set_value("no");
   return r;
+}
+
+// The engine, not the plugin, says who produced advice: whatever a plugin
+// put in these fields is overwritten.
+void StampPluginAnswer(const plugins::PluginRecord& rec,
+                       v1::PluginResponse* response,
+                       std::vector<Recommendation>* recs,
+                       std::vector<v1::Contraindication>* contraindications,
+                       std::vector<std::string>* gaps) {
+  for (auto& c : *response->mutable_candidates()) {
+    c.set_id(absl::StrCat(rec.id, "/", c.id()));
+    c.set_plugin_id(rec.id);
+    c.set_plugin_version(rec.version);
+    c.set_provenance(v1::PROVENANCE_PLUGIN);
+    c.set_rank(0);
+    recs->push_back(std::move(c));
+  }
+  for (auto& c : *response->mutable_contraindications()) {
+    c.set_id(absl::StrCat(rec.id, "/", c.id()));
+    c.set_raised_by(rec.id);
+    c.set_provenance(v1::PROVENANCE_PLUGIN);
+    contraindications->push_back(std::move(c));
+  }
+  for (auto& g : *response->mutable_data_gaps()) gaps->push_back(g);
+}
+
+// Whole days from each observation to as_of, so a clinician sees how old
+// every input behind the advice is.
+void StampAges(int64_t as_of_us, Recommendation* r) {
+  for (auto& o : *r->mutable_rationale()->mutable_observed()) {
+    if (o.has_observed_at()) {
+      o.set_age_days(
+          engine_internal::DaysBetween(ToMicros(o.observed_at()), as_of_us));
+    }
+  }
 }
 
 }  // namespace
@@ -68,6 +105,10 @@ void NormalizePolicy(v1::ClinicPolicy* p) {
     p->set_pain_model(v1::PAIN_MODEL_TRAFFIC_LIGHT_3_5);
   }
   if (p->silbernagel_max_ok() == 0) p->set_silbernagel_max_ok(5);
+  if (p->recency_window_days() == 0) {
+    p->set_recency_window_days(kDefaultRecencyWindowDays);
+  }
+  if (p->trend_weeks() == 0) p->set_trend_weeks(kDefaultTrendWeeks);
   if (p->strengthening_programme() == v1::STRENGTHENING_PROGRAMME_UNSPECIFIED) {
     p->set_strengthening_programme(v1::STRENGTHENING_PROGRAMME_HSR);
   }
@@ -78,102 +119,129 @@ void NormalizePolicy(v1::ClinicPolicy* p) {
             p->mutable_disabled_plugins()->end());
 }
 
-Evaluation EvaluateTimeline(const TimelineInput& in,
-                            const plugins::PluginSet& plugin_set,
-                            absl::Duration plugin_timeout) {
-  const auto& timeline = *in.timeline;
-  const v1::ClinicPolicy& policy = *in.policy;
+namespace {
+
+// Advice gathered from the built-in rules and the plugins, before the
+// contraindication filter and ranking.
+struct Gathered {
+  std::vector<Recommendation> recs;
+  std::vector<v1::Contraindication> contraindications;
+  std::vector<std::string> gaps;
+};
+
+Evaluation Header(const TimelineInput& in) {
   Evaluation ev;
   ev.set_clinic_id(in.clinic_id);
   ev.set_patient_id(in.patient_id);
   *ev.mutable_as_of() = FromMicros(in.as_of_us);
   ev.set_engine_version(kEngineVersion);
-  ev.set_policy_version(policy.version());
-  *ev.mutable_policy() = policy;
-  ev.set_event_count(static_cast<int>(timeline.size()));
+  ev.set_policy_version(in.policy->version());
+  *ev.mutable_policy() = *in.policy;
+  ev.set_event_count(static_cast<int>(in.timeline->size()));
+  return ev;
+}
 
-  // Fingerprint: everything the result depends on.
-  std::string fp_input =
+// Fingerprint input: everything the result depends on (plugins are added
+// as they run).
+std::string FingerprintStart(const TimelineInput& in) {
+  std::string fp =
       absl::StrCat(kEngineVersion, "\n", in.clinic_id, "\n", in.patient_id,
-                   "\n", in.as_of_us, "\n", Deterministic(policy), "\n");
-  for (const auto& e : timeline) {
-    absl::StrAppend(&fp_input, Sha256Hex(Deterministic(e)), "\n");
+                   "\n", in.as_of_us, "\n", Deterministic(*in.policy), "\n");
+  for (const auto& e : *in.timeline) {
+    absl::StrAppend(&fp, Sha256Hex(Deterministic(e)), "\n");
   }
+  return fp;
+}
 
-  v1::Features features = ComputeFeatures(timeline, in.as_of_us, policy);
-  ScreenResult screen =
-      RunSafetyScreen(timeline, in.as_of_us, policy, &features);
-
-  std::vector<Recommendation> recs = std::move(screen.recommendations);
-  std::vector<v1::Contraindication> contraindications =
-      std::move(screen.contraindications);
-  std::vector<std::string> gaps = std::move(screen.data_gaps);
-
+std::string PluginRequestBytes(const TimelineInput& in,
+                               const v1::Features& features) {
   v1::PluginRequest request;
   request.set_clinic_id(in.clinic_id);
   request.set_patient_id(in.patient_id);
-  *request.mutable_as_of() = ev.as_of();
-  for (const auto& e : timeline) *request.add_timeline() = e;
+  *request.mutable_as_of() = FromMicros(in.as_of_us);
+  for (const auto& e : *in.timeline) *request.add_timeline() = e;
   *request.mutable_features() = features;
-  *request.mutable_policy() = policy;
-  const std::string request_bytes = Deterministic(request);
+  *request.mutable_policy() = *in.policy;
+  return Deterministic(request);
+}
 
+void RunPlugins(const plugins::PluginSet& plugin_set,
+                const v1::ClinicPolicy& policy,
+                const std::string& request_bytes, absl::Duration timeout,
+                Evaluation* ev, std::string* fp, Gathered* out) {
   for (const auto& plugin : plugin_set.plugins) {
     const auto& rec = plugin->record();
-    auto* run = ev.add_plugins();
+    auto* run = ev->add_plugins();
     run->set_plugin_id(rec.id);
     run->set_plugin_version(rec.version);
     run->set_sha256(rec.sha256);
-    absl::StrAppend(&fp_input, rec.id, "@", rec.version, "#", rec.sha256);
+    absl::StrAppend(fp, rec.id, "@", rec.version, "#", rec.sha256);
     if (Disabled(policy, rec.id)) {
       run->set_status(v1::PLUGIN_RUN_STATUS_DISABLED);
-      absl::StrAppend(&fp_input, ":off\n");
+      absl::StrAppend(fp, ":off\n");
       continue;
     }
-    absl::StrAppend(&fp_input, ":on\n");
-    auto response = plugin->Call(request_bytes, plugin_timeout);
+    absl::StrAppend(fp, ":on\n");
+    auto response = plugin->Call(request_bytes, timeout);
     if (!response.ok()) {
       run->set_status(v1::PLUGIN_RUN_STATUS_FAILED);
       run->set_error(std::string(response.status().message()));
       continue;
     }
     run->set_status(v1::PLUGIN_RUN_STATUS_OK);
-    for (auto& c : *response->mutable_candidates()) {
-      c.set_id(absl::StrCat(rec.id, "/", c.id()));
-      c.set_plugin_id(rec.id);
-      c.set_plugin_version(rec.version);
-      c.set_rank(0);
-      recs.push_back(std::move(c));
-    }
-    for (auto& c : *response->mutable_contraindications()) {
-      c.set_id(absl::StrCat(rec.id, "/", c.id()));
-      c.set_raised_by(rec.id);
-      contraindications.push_back(std::move(c));
-    }
-    for (auto& g : *response->mutable_data_gaps()) gaps.push_back(g);
+    StampPluginAnswer(rec, &*response, &out->recs, &out->contraindications,
+                      &out->gaps);
   }
+}
 
+// Gaps: deduplicated, in a stable order, each also a data request.
+void AddDataRequests(bool empty_timeline, Evaluation* ev, Gathered* g) {
+  std::sort(g->gaps.begin(), g->gaps.end());
+  g->gaps.erase(std::unique(g->gaps.begin(), g->gaps.end()), g->gaps.end());
+  if (empty_timeline) {
+    g->gaps.insert(g->gaps.begin(),
+                   "No events recorded yet: record a clinical finding "
+                   "(location, stage), a VISA-A score and pain reports.");
+  }
+  for (const auto& gap : g->gaps) {
+    ev->add_data_gaps(gap);
+    g->recs.push_back(DataRequest(gap));
+  }
+}
+
+void FilterAndRank(int64_t as_of_us, Gathered* g, Evaluation* ev) {
   std::vector<v1::SuppressedRecommendation> suppressed;
-  ApplyContraindications(contraindications, &recs, &suppressed);
-
-  // Gaps: deduplicated, in a stable order, each also a data request.
-  std::sort(gaps.begin(), gaps.end());
-  gaps.erase(std::unique(gaps.begin(), gaps.end()), gaps.end());
-  if (timeline.empty()) {
-    gaps.insert(gaps.begin(),
-                "No events recorded yet: record a clinical finding "
-                "(location, stage), a VISA-A score and pain reports.");
+  ApplyContraindications(g->contraindications, &g->recs, &suppressed);
+  Rank(&g->recs);
+  for (auto& r : g->recs) {
+    StampAges(as_of_us, &r);
+    *ev->add_recommendations() = std::move(r);
   }
-  for (const auto& g : gaps) {
-    ev.add_data_gaps(g);
-    recs.push_back(DataRequest(g));
+  for (auto& s : suppressed) {
+    StampAges(as_of_us, s.mutable_recommendation());
+    *ev->add_suppressed() = std::move(s);
   }
+}
 
-  Rank(&recs);
-  for (auto& r : recs) *ev.add_recommendations() = std::move(r);
-  for (auto& s : suppressed) *ev.add_suppressed() = std::move(s);
+}  // namespace
+
+Evaluation EvaluateTimeline(const TimelineInput& in,
+                            const plugins::PluginSet& plugin_set,
+                            absl::Duration plugin_timeout) {
+  Evaluation ev = Header(in);
+  std::string fp_input = FingerprintStart(in);
+  v1::Features features =
+      ComputeFeatures(*in.timeline, in.as_of_us, *in.policy);
+  ScreenResult screen =
+      RunBuiltInRules(*in.timeline, in.as_of_us, *in.policy, &features);
+  Gathered g{std::move(screen.recommendations),
+             std::move(screen.contraindications), std::move(screen.data_gaps)};
+  RunPlugins(plugin_set, *in.policy, PluginRequestBytes(in, features),
+             plugin_timeout, &ev, &fp_input, &g);
+  AddDataRequests(in.timeline->empty(), &ev, &g);
+  FilterAndRank(in.as_of_us, &g, &ev);
   *ev.mutable_features() = std::move(features);
-
+  AssessConfidence(&ev);
   const std::string fingerprint = Sha256Hex(fp_input);
   ev.set_input_fingerprint(fingerprint);
   ev.set_evaluation_id(fingerprint.substr(0, 32));

@@ -23,10 +23,12 @@ int CategoryOrder(v1::Category category) {
       return 4;
     case v1::CATEGORY_FOOTWEAR:
       return 5;
-    case v1::CATEGORY_DATA_REQUEST:
+    case v1::CATEGORY_EXPECTATIONS:
       return 6;
-    default:
+    case v1::CATEGORY_DATA_REQUEST:
       return 7;
+    default:
+      return 8;
   }
 }
 
@@ -37,7 +39,8 @@ void ApplyContraindications(
   std::vector<v1::Recommendation> kept;
   for (auto& rec : *candidates) {
     const v1::Contraindication* hit = nullptr;
-    if (rec.plugin_id() != "safety") {
+    // Identity is the provenance the engine stamped, never a plugin's name.
+    if (rec.provenance() != v1::PROVENANCE_SAFETY_SCREEN) {
       for (const auto& c : contraindications) {
         if (std::find(rec.tags().begin(), rec.tags().end(), c.blocked_tag()) !=
             rec.tags().end()) {

@@ -4,13 +4,15 @@
 // Order (first difference wins):
 //   1. severity, critical > warning > info;
 //   2. category: safety, referral, load management, return to run, exercise,
-//      footwear, data request (running advice first among protocol advice:
+//      footwear, expectations, data request (running advice first among
+//      protocol advice:
 //      the next run is the patient's biggest single load, so a wrong call
 //      there costs most);
 //   3. plugin-given priority, higher first;
 //   4. recommendation id, byte order (stable and deterministic).
 // Contraindications suppress every plugin candidate that carries a blocked
-// tag; safety-screen advice is never suppressed. Pure; thread-safe.
+// tag; advice with provenance SAFETY_SCREEN (stamped by the engine, never
+// by a plugin) is never suppressed. Pure; thread-safe.
 #ifndef ACHILLES_SERVICES_ENGINE_RANKING_H_
 #define ACHILLES_SERVICES_ENGINE_RANKING_H_
 

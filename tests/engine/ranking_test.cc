@@ -13,6 +13,8 @@ v1::Recommendation Rec(const std::string& id, v1::Severity s, v1::Category c,
   r.set_category(c);
   r.set_priority(priority);
   r.set_plugin_id(id.substr(0, id.find('/')));
+  r.set_provenance(r.plugin_id() == "safety" ? v1::PROVENANCE_SAFETY_SCREEN
+                                             : v1::PROVENANCE_PLUGIN);
   return r;
 }
 
@@ -55,6 +57,23 @@ TEST(RankingTest, ContraindicationSuppressesOtherPluginsButNeverSafety) {
   EXPECT_NE(suppressed[0].reason().find("INS-X1"), std::string::npos);
   EXPECT_NE(suppressed[0].reason().find("S4"), std::string::npos);
   EXPECT_EQ(recs.size(), 2u);
+}
+
+// Exemption follows the provenance the engine stamps, not a name: advice
+// from a plugin calling itself "safety" is suppressed like any other.
+TEST(RankingTest, PluginNamedSafetyIsNotExempt) {
+  std::vector<v1::Recommendation> recs = {
+      Rec("safety/run", v1::SEVERITY_INFO, v1::CATEGORY_RETURN_TO_RUN)};
+  recs[0].set_provenance(v1::PROVENANCE_PLUGIN);
+  recs[0].add_tags("running");
+  v1::Contraindication c;
+  c.set_id("safety/RF-4/running");
+  c.set_blocked_tag("running");
+  c.set_rule_id("RF-4");
+  std::vector<v1::SuppressedRecommendation> suppressed;
+  ApplyContraindications({c}, &recs, &suppressed);
+  ASSERT_EQ(suppressed.size(), 1u);
+  EXPECT_TRUE(recs.empty());
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "absl/strings/str_join.h"
 #include "tests/integration/test_server.h"
@@ -23,6 +25,16 @@ std::vector<std::string> ScenarioFiles() {
   return files;
 }
 
+// A file from the source tree (the scenario dir's grandparent is the root).
+std::string ReadFile(const std::string& relative) {
+  const auto root =
+      std::filesystem::path(SCENARIO_DIR).parent_path().parent_path();
+  std::ifstream in(root / relative);
+  std::stringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
 class ScenarioTest : public ::testing::TestWithParam<std::string> {
  protected:
   static void SetUpTestSuite() { server_ = new TestServer(); }
@@ -33,6 +45,27 @@ class ScenarioTest : public ::testing::TestWithParam<std::string> {
   static TestServer* server_;
 };
 TestServer* ScenarioTest::server_ = nullptr;
+
+// Every piece of advice names its rule (a heading in the repository's
+// clinical reference), what it observed, and either its sources (keys in
+// SOURCES.md) or the clinic-policy value it rests on; data requests cite
+// only their rule.
+void ExpectCheckableRationale(const v1::Recommendation& r) {
+  static const std::string rules = ReadFile("docs/clinical/RULES.md");
+  static const std::string sources = ReadFile("docs/clinical/SOURCES.md");
+  const auto& ra = r.rationale();
+  EXPECT_FALSE(ra.rule_id().empty()) << r.id();
+  EXPECT_NE(rules.find("\n### " + ra.rule_id() + "\n"), std::string::npos)
+      << r.id() << ": rule " << ra.rule_id() << " has no heading in RULES.md";
+  for (const auto& key : ra.sources()) {
+    EXPECT_NE(sources.find("\n## " + key + "\n"), std::string::npos)
+        << r.id() << ": source " << key << " has no entry in SOURCES.md";
+  }
+  if (ra.rule_id() != "DATA") {
+    EXPECT_TRUE(!ra.sources().empty() || !ra.policy().empty()) << r.id();
+  }
+  EXPECT_FALSE(ra.observed().empty()) << r.id();
+}
 
 TEST_P(ScenarioTest, MeetsExpectations) {
   auto scenario = harness::LoadScenario(GetParam());
@@ -62,9 +95,7 @@ TEST_P(ScenarioTest, MeetsExpectations) {
     EXPECT_EQ(run.status(), v1::PLUGIN_RUN_STATUS_OK) << run.error();
   }
   for (const auto& r : ev.recommendations()) {
-    EXPECT_FALSE(r.rationale().rule_id().empty()) << r.id();
-    EXPECT_FALSE(r.rationale().sources().empty()) << r.id();
-    EXPECT_FALSE(r.rationale().observed().empty()) << r.id();
+    ExpectCheckableRationale(r);
   }
   auto fails = harness::CheckExpectations(scenario->expect(), ev);
   EXPECT_TRUE(fails.empty())

@@ -28,14 +28,12 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <ctime>
 #include <exception>
-#include <initializer_list>
 #include <string>
 #include <utility>
-#include <vector>
 
 #include "achilles/plugin_abi.h"
+#include "achilles/recommend.h"
 #include "achilles/v1/plugin.pb.h"
 
 namespace achilles::sdk {
@@ -64,115 +62,6 @@ class Plugin {
   virtual Result Evaluate(const achilles::v1::PluginRequest& request,
                           achilles::v1::PluginResponse* response) = 0;
 };
-
-// "2026-11-28" for a protobuf timestamp, for rationale text.
-inline std::string Day(const google::protobuf::Timestamp& ts) {
-  std::time_t t = static_cast<std::time_t>(ts.seconds());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
-
-// Fluent builder for one candidate recommendation. The host rejects a
-// candidate without rule id, observation or source, so Build() callers must
-// set all three.
-class Recommend {
- public:
-  explicit Recommend(std::string rule_name) {
-    rec_.set_id(std::move(rule_name));
-    rec_.set_confidence(1.0);
-  }
-  Recommend& Severity(achilles::v1::Severity s) {
-    rec_.set_severity(s);
-    return *this;
-  }
-  Recommend& Category(achilles::v1::Category c) {
-    rec_.set_category(c);
-    return *this;
-  }
-  Recommend& Info(achilles::v1::Category c) {
-    return Severity(achilles::v1::SEVERITY_INFO).Category(c);
-  }
-  Recommend& Warning(achilles::v1::Category c) {
-    return Severity(achilles::v1::SEVERITY_WARNING).Category(c);
-  }
-  Recommend& Summary(std::string s) {
-    rec_.set_summary(std::move(s));
-    return *this;
-  }
-  Recommend& Detail(std::string s) {
-    rec_.set_detail(std::move(s));
-    return *this;
-  }
-  Recommend& Priority(int p) {
-    rec_.set_priority(p);
-    return *this;
-  }
-  Recommend& Confidence(double c) {
-    rec_.set_confidence(c);
-    return *this;
-  }
-  Recommend& Tag(std::string tag) {
-    rec_.add_tags(std::move(tag));
-    return *this;
-  }
-  Recommend& Observe(std::string label, std::string value,
-                     std::vector<std::string> event_ids = {},
-                     const google::protobuf::Timestamp* at = nullptr) {
-    auto* o = rec_.mutable_rationale()->add_observed();
-    o->set_label(std::move(label));
-    o->set_value(std::move(value));
-    for (auto& id : event_ids) o->add_event_ids(std::move(id));
-    if (at != nullptr) *o->mutable_observed_at() = *at;
-    return *this;
-  }
-  Recommend& Rule(std::string rule_id, std::string rule,
-                  std::string threshold) {
-    auto* r = rec_.mutable_rationale();
-    r->set_rule_id(std::move(rule_id));
-    r->set_rule(std::move(rule));
-    r->set_threshold(std::move(threshold));
-    return *this;
-  }
-  Recommend& Source(std::string key) {
-    rec_.mutable_rationale()->add_sources(std::move(key));
-    return *this;
-  }
-  Recommend& Sources(std::initializer_list<const char*> keys) {
-    for (const char* k : keys) Source(k);
-    return *this;
-  }
-  Recommend& Policy(std::string policy) {
-    rec_.mutable_rationale()->set_policy(std::move(policy));
-    return *this;
-  }
-  achilles::v1::Prescription* Prescription() {
-    return rec_.mutable_prescription();
-  }
-  const achilles::v1::Recommendation& Build() const { return rec_; }
-  void AddTo(achilles::v1::PluginResponse* response) const {
-    *response->add_candidates() = rec_;
-  }
-
- private:
-  achilles::v1::Recommendation rec_;
-};
-
-// Adds a contraindication: the engine suppresses every recommendation, from
-// any plugin, that carries `blocked_tag`.
-inline void Contraindicate(achilles::v1::PluginResponse* response,
-                           std::string id, std::string blocked_tag,
-                           std::string reason, std::string rule_id,
-                           std::initializer_list<const char*> sources) {
-  auto* c = response->add_contraindications();
-  c->set_id(std::move(id));
-  c->set_blocked_tag(std::move(blocked_tag));
-  c->set_reason(std::move(reason));
-  c->set_rule_id(std::move(rule_id));
-  for (const char* s : sources) c->add_sources(s);
-}
 
 namespace sdk_internal {
 

@@ -1,4 +1,4 @@
-#include "services/engine/safety_screen.h"
+#include "services/engine/rules/rules.h"
 
 #include <gtest/gtest.h>
 
@@ -20,7 +20,7 @@ ScreenResult Screen(const std::vector<v1::Event>& t, int64_t as_of,
                     v1::Features* f_out = nullptr,
                     v1::ClinicPolicy policy = DefaultPolicy()) {
   v1::Features f = ComputeFeatures(t, as_of, policy);
-  ScreenResult r = RunSafetyScreen(t, as_of, policy, &f);
+  ScreenResult r = RunBuiltInRules(t, as_of, policy, &f);
   if (f_out != nullptr) *f_out = f;
   return r;
 }
