@@ -248,13 +248,16 @@ class RocksDbTimelineStore final : public TimelineStore {
       const std::string bytes = Serialize(e);
       const std::string id_key =
           ki::EventIdKey(clinic, patient_id, e.event_id());
-      // The same id twice inside one batch: identical is a harmless repeat,
-      // different content is a client bug worth refusing.
+      // The same id twice inside one batch: an identical repeat is stored
+      // once. Different content is refused for clients by
+      // validation::ValidateEventBatch before the store is called; refuse it
+      // here too rather than index one id to two events.
       if (auto it = in_batch.find(e.event_id()); it != in_batch.end()) {
         if (it->second != bytes) {
           return absl::InvalidArgumentError(absl::StrCat(
-              "events: event_id '", e.event_id(),
-              "' appears twice in the batch with different content"));
+              "event_id '", e.event_id(),
+              "' twice in one batch with different content (unvalidated "
+              "batch)"));
         }
         continue;
       }

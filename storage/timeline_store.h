@@ -14,8 +14,11 @@
 //  - "Not found" is an ordinary NOT_FOUND status, never a crash.
 //  - Reads may pass a Snapshot to see one consistent point in time across
 //    many patients (caseload re-evaluation).
-//  - Callers validate input first (services/validation); the store assumes
-//    ids are 1-64 chars of [A-Za-z0-9._:-] and never contain NUL.
+//  - Callers validate input first (services/validation, ValidateEventBatch
+//    for AppendEvents); the store assumes ids are 1-64 chars of
+//    [A-Za-z0-9._:-] and never contain NUL.
+//  - storage/timeline_order.h sorts events in memory into the order
+//    LoadTimeline returns them.
 //
 // Thread-safety: all methods are safe to call concurrently. Writes to one
 // patient are serialized internally so the duplicate check and the write are

@@ -1,6 +1,7 @@
 // achilles-plugin-test: runs scenario files against plugin .so files with no
-// server: the same feature derivation, safety screen, contraindication filter
-// and ranking the server uses, with only the plugins named here loaded.
+// server: the same event validation, timeline order, feature derivation,
+// safety screen, contraindication filter and ranking the server uses, with
+// only the plugins named here loaded.
 //
 //   achilles-plugin-test --plugin=build/my_plugin.so scenarios/*.json
 //
@@ -9,7 +10,6 @@
 // 2 on a usage or load error.
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -101,23 +101,25 @@ int main(int argc, char** argv) {
       ++failed;
       continue;
     }
-    std::vector<achilles::v1::Event> timeline;
-    for (auto& e : *events) {
-      if (achilles::ToMicros(e.occurred_at()) <= *as_of) timeline.push_back(e);
+    const std::string name = scenario->name().empty() ? path : scenario->name();
+    // Validated and ordered exactly as the server would store it, so a
+    // scenario passes here only if the server accepts it too.
+    auto timeline = achilles::harness::ServerTimeline(
+        *std::move(events), *as_of, achilles::NowMicros());
+    if (!timeline.ok()) {
+      ++failed;
+      std::printf("FAIL %s (%s)\n  - the server would refuse the events: %s\n",
+                  name.c_str(), path.c_str(),
+                  std::string(timeline.status().message()).c_str());
+      continue;
     }
-    std::stable_sort(timeline.begin(), timeline.end(),
-                     [](const auto& a, const auto& b) {
-                       return achilles::ToMicros(a.occurred_at()) <
-                              achilles::ToMicros(b.occurred_at());
-                     });
     achilles::v1::ClinicPolicy policy = scenario->policy();
     achilles::engine::NormalizePolicy(&policy);
     achilles::engine::TimelineInput input{"harness", "scenario", *as_of,
-                                          &timeline, &policy};
+                                          &*timeline, &policy};
     auto ev =
         achilles::engine::EvaluateTimeline(input, *set, options.call_timeout);
     auto fails = achilles::harness::CheckExpectations(scenario->expect(), ev);
-    const std::string name = scenario->name().empty() ? path : scenario->name();
     if (fails.empty()) {
       ++passed;
       std::printf("PASS %s\n", name.c_str());

@@ -12,6 +12,8 @@
 #include "common/time_util.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
+#include "services/validation/validation.h"
+#include "storage/timeline_order.h"
 
 namespace achilles::harness {
 namespace {
@@ -90,6 +92,22 @@ absl::StatusOr<int64_t> AsOfMicros(const v1::Scenario& s) {
   if (!anchor.ok()) return anchor.status();
   return *anchor + s.as_of_day() * kMicrosPerDay +
          (s.as_of_hour() == 0 ? 23 : s.as_of_hour()) * kMicrosPerHour;
+}
+
+absl::StatusOr<std::vector<v1::Event>> ServerTimeline(
+    std::vector<v1::Event> events, int64_t as_of_us, int64_t now_us) {
+  if (events.empty()) return events;
+  if (auto st = validation::ValidateEventBatch(events, now_us); !st.ok()) {
+    return st;
+  }
+  // Inclusive, as LoadTimeline includes events at exactly as_of.
+  events.erase(std::remove_if(events.begin(), events.end(),
+                              [&](const v1::Event& e) {
+                                return ToMicros(e.occurred_at()) > as_of_us;
+                              }),
+               events.end());
+  storage::SortTimeline(&events);
+  return events;
 }
 
 std::vector<std::string> CheckExpectations(const v1::ScenarioExpectation& x,

@@ -28,6 +28,15 @@ absl::StatusOr<std::vector<achilles::v1::Event>> MaterializeEvents(
     const achilles::v1::Scenario& s);
 absl::StatusOr<int64_t> AsOfMicros(const achilles::v1::Scenario& s);
 
+// The timeline the server would evaluate after the scenario suite appends
+// `events` (MaterializeEvents) as one batch: refused as AppendEvents refuses
+// it (validation::ValidateEventBatch with `now_us` as the server's clock,
+// the server's INVALID_ARGUMENT message unchanged), else the events at or
+// before `as_of_us` in the store's order (storage::SortTimeline). No events
+// means an empty timeline, as the suite then appends nothing.
+absl::StatusOr<std::vector<achilles::v1::Event>> ServerTimeline(
+    std::vector<achilles::v1::Event> events, int64_t as_of_us, int64_t now_us);
+
 // Every way `ev` falls short of the expectation, in plain words; empty when
 // it meets it.
 std::vector<std::string> CheckExpectations(

@@ -1,6 +1,5 @@
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "common/time_util.h"
 #include "services/api/api.h"
 #include "services/validation/validation.h"
@@ -73,28 +72,13 @@ grpc::ServerUnaryReactor* PatientServiceImpl::AppendEvents(
   return FinishWith(ctx, [&]() -> absl::Status {
     auto clinic = ClinicForPatient(ctx, req->patient_id());
     if (!clinic.ok()) return clinic.status();
-    if (req->events_size() == 0) {
-      return absl::InvalidArgumentError(
-          "events: at least one event is required");
-    }
-    if (req->events_size() > validation::kMaxBatch) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("events: ", req->events_size(),
-                       " events exceed the "
-                       "batch limit of ",
-                       validation::kMaxBatch));
-    }
+    std::vector<v1::Event> events(req->events().begin(), req->events().end());
     // Validate the whole batch before touching the store: a bad event
     // rejects the batch and nothing is written.
-    const int64_t now = NowMicros();
-    for (int i = 0; i < req->events_size(); ++i) {
-      if (auto st = validation::ValidateEvent(absl::StrCat("events[", i, "]"),
-                                              req->events(i), now);
-          !st.ok()) {
-        return st;
-      }
+    if (auto st = validation::ValidateEventBatch(events, NowMicros());
+        !st.ok()) {
+      return st;
     }
-    std::vector<v1::Event> events(req->events().begin(), req->events().end());
     auto result = b_->store->AppendEvents(*clinic, req->patient_id(), events);
     if (!result.ok()) return result.status();
     resp->set_appended(result->appended);

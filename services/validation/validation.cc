@@ -1,5 +1,6 @@
 #include "services/validation/validation.h"
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -297,6 +298,37 @@ absl::Status ValidateEvent(const std::string& f, const Event& e,
                                 e.training_goal().target_weekly_distance_km(),
                                 0, 500));
       break;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateEventBatch(const std::vector<Event>& events,
+                                int64_t now_us) {
+  if (events.empty()) {
+    return absl::InvalidArgumentError("events: at least one event is required");
+  }
+  if (events.size() > static_cast<size_t>(kMaxBatch)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("events: ", events.size(),
+                     " events exceed the batch limit of ", kMaxBatch));
+  }
+  for (size_t i = 0; i < events.size(); ++i) {
+    ACH_RETURN_IF_ERROR(
+        ValidateEvent(absl::StrCat("events[", i, "]"), events[i], now_us));
+  }
+  // Byte comparison, as the store compares a retried event with the stored
+  // one: the same id twice is fine only when it is the same event.
+  absl::flat_hash_map<absl::string_view, std::string> seen;  // id -> bytes
+  for (const Event& e : events) {
+    std::string bytes = e.SerializeAsString();
+    auto it = seen.find(e.event_id());
+    if (it == seen.end()) {
+      seen.emplace(e.event_id(), std::move(bytes));
+    } else if (it->second != bytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("events: event_id '", e.event_id(),
+                       "' appears twice in the batch with different content"));
+    }
   }
   return absl::OkStatus();
 }

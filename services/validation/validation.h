@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -28,6 +29,14 @@ absl::Status ValidatePatient(const achilles::v1::Patient& patient);
 // `field` prefixes the messages, e.g. "events[3]".
 absl::Status ValidateEvent(const std::string& field,
                            const achilles::v1::Event& event, int64_t now_us);
+// Everything AppendEvents checks before touching the store, in this order:
+// 1 to kMaxBatch events, each event (ValidateEvent as "events[i]"), and no
+// event_id twice with different content (a byte-identical repeat is a
+// harmless retry; the store keeps one copy). The first problem found, as
+// INVALID_ARGUMENT. Shared with achilles-plugin-test, which must refuse
+// exactly the scenarios the server would.
+absl::Status ValidateEventBatch(const std::vector<achilles::v1::Event>& events,
+                                int64_t now_us);
 absl::Status ValidatePolicy(const achilles::v1::ClinicPolicy& policy);
 // Checks UTF-8 validity (proto3 parsing also enforces it for string fields;
 // this covers text from other sources such as metadata).

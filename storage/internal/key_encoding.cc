@@ -41,10 +41,15 @@ std::string PatientPrefix(absl::string_view clinic, absl::string_view patient) {
 
 std::string EventKey(absl::string_view clinic, absl::string_view patient,
                      int64_t micros, absl::string_view event_id) {
-  std::string key = PatientPrefix(clinic, patient);
-  AppendTime(&key, micros);
-  key.append(event_id.data(), event_id.size());
-  return key;
+  return absl::StrCat(PatientPrefix(clinic, patient),
+                      EventKeySuffix(micros, event_id));
+}
+
+std::string EventKeySuffix(int64_t micros, absl::string_view event_id) {
+  std::string suffix;
+  AppendTime(&suffix, micros);
+  suffix.append(event_id.data(), event_id.size());
+  return suffix;
 }
 
 std::string EventIdKey(absl::string_view clinic, absl::string_view patient,

@@ -36,6 +36,9 @@ std::string PatientKey(absl::string_view clinic, absl::string_view patient);
 std::string PatientPrefix(absl::string_view clinic, absl::string_view patient);
 std::string EventKey(absl::string_view clinic, absl::string_view patient,
                      int64_t micros, absl::string_view event_id);
+// An event key without its patient prefix: be64(time ^ sign) event_id. Within
+// one patient, byte order of these suffixes is the store's timeline order.
+std::string EventKeySuffix(int64_t micros, absl::string_view event_id);
 std::string EventIdKey(absl::string_view clinic, absl::string_view patient,
                        absl::string_view event_id);
 std::string PolicyKey(absl::string_view clinic, int64_t version);

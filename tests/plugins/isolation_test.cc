@@ -160,5 +160,23 @@ TEST_F(IsolationTest, RefusalsAndLoadCrashesAreNamed) {
   EXPECT_NE(why["raw_no_entry.so"].find("entry symbol"), std::string::npos);
 }
 
+TEST_F(IsolationTest, ReservedIdsAreRefusedByTheWorkerToo) {
+  Install(TEST_PLUGIN_DIR, "reserved_safety");
+  Install(TEST_PLUGIN_DIR, "good");
+  auto host = Host(Isolation::kProcess);
+  auto set = host->Current();
+  ASSERT_EQ(set->plugins.size(), 1u);
+  EXPECT_EQ(set->plugins[0]->record().id, "good");
+  EXPECT_TRUE(set->plugins[0]->isolated());
+  ASSERT_EQ(set->records.size(), 2u);
+  for (const auto& r : set->records) {
+    if (fs::path(r.file).filename() != "reserved_safety.so") continue;
+    EXPECT_FALSE(r.loaded);
+    EXPECT_NE(r.reason.find("manifest: id 'safety' is reserved for the engine"),
+              std::string::npos)
+        << r.reason;
+  }
+}
+
 }  // namespace
 }  // namespace achilles::plugins

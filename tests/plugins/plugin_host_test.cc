@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <map>
 #include <thread>
 
 #include "services/engine/engine.h"
@@ -109,6 +110,34 @@ TEST_F(PluginHostTest, RejectsBadManifest) {
 TEST_F(PluginHostTest, RejectsBadVersion) {
   EXPECT_NE(RejectionOf("raw_bad_version").find("manifest: version"),
             std::string::npos);
+}
+
+TEST_F(PluginHostTest, RejectsIdsReservedForTheEngine) {
+  const std::string why = RejectionOf("reserved_safety");
+  EXPECT_NE(why.find("manifest: id 'safety' is reserved for the engine"),
+            std::string::npos)
+      << why;
+}
+
+TEST_F(PluginHostTest, ListsReservedIdRefusalsBesideLoadedPlugins) {
+  Install("good");
+  Install("reserved_achilles");
+  Install("reserved_safety");
+  auto host = Host();
+  const auto set = host->Current();
+  ASSERT_EQ(set->plugins.size(), 1u);
+  EXPECT_EQ(set->plugins[0]->record().id, "good");
+  std::map<std::string, std::string> why;
+  for (const auto& r : set->records) {
+    if (!r.loaded) why[fs::path(r.file).filename().string()] = r.reason;
+  }
+  ASSERT_EQ(why.size(), 2u);
+  EXPECT_NE(why["reserved_safety.so"].find("'safety' is reserved"),
+            std::string::npos)
+      << why["reserved_safety.so"];
+  EXPECT_NE(why["reserved_achilles.so"].find("'achilles_core' is reserved"),
+            std::string::npos)
+      << why["reserved_achilles.so"];
 }
 
 TEST_F(PluginHostTest, RejectsNonLibrary) {

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
@@ -18,6 +19,15 @@ bool ValidPluginId(absl::string_view id) {
     }
   }
   return true;
+}
+
+// Ids the engine speaks for itself: "safety" marks the built-in safety
+// screen's advice, which contraindications never suppress; the rest are kept
+// back for engine namespaces. A plugin must never be able to pass as the
+// engine.
+bool ReservedPluginId(absl::string_view id) {
+  return id == "safety" || id == "engine" || id == "data" ||
+         absl::StartsWith(id, "achilles");
 }
 
 // "1.2.3", digits only.
@@ -77,6 +87,12 @@ absl::Status CheckInfo(const ach_type_plugin_info* info, Manifest* out) {
   }
   if (!SafeString(info->id, 64) || !ValidPluginId(info->id)) {
     return Refuse("manifest: id must be 1-64 chars of [a-z0-9_.-]");
+  }
+  if (ReservedPluginId(info->id)) {
+    return Refuse(absl::StrCat(
+        "manifest: id '", info->id,
+        "' is reserved for the engine (safety, engine, data and achilles* "
+        "are taken); choose another id"));
   }
   out->id = info->id;
   if (!SafeString(info->version, 32) || !ValidSemver(info->version)) {

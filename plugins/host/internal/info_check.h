@@ -22,8 +22,9 @@ struct Manifest {
   std::vector<std::string> event_kinds;
 };
 
-// FAILED_PRECONDITION with the reason when the plugin must be refused; on
-// success fills `out`. `abi_version` is filled even on failure when known.
+// FAILED_PRECONDITION with the reason when the plugin must be refused
+// (including an id reserved for the engine: safety, engine, data, achilles*);
+// on success fills `out`. `abi_version` is filled even on failure when known.
 absl::Status CheckInfo(const ach_type_plugin_info* info, Manifest* out);
 
 }  // namespace achilles::plugins_internal

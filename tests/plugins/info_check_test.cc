@@ -1,0 +1,56 @@
+// The manifest checks shared by the in-process loader and the worker, on
+// hand-made info structs.
+#include "plugins/host/internal/info_check.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+namespace achilles::plugins_internal {
+namespace {
+
+ach_type_rc NoEvaluate(const uint8_t*, size_t, uint8_t**, size_t*, char*,
+                       size_t) {
+  return ACH_RC_OK;
+}
+void NoFree(uint8_t*) {}
+
+absl::Status CheckId(const char* id) {
+  const ach_type_plugin_info info = {sizeof(ach_type_plugin_info),
+                                     ACH_ABI_VERSION_MAJOR,
+                                     ACH_ABI_VERSION_MINOR,
+                                     0,
+                                     id,
+                                     "1.0.0",
+                                     "Info check test",
+                                     "test",
+                                     "note",
+                                     &NoEvaluate,
+                                     &NoFree};
+  Manifest m;
+  return CheckInfo(&info, &m);
+}
+
+TEST(InfoCheckTest, RefusesIdsReservedForTheEngine) {
+  for (const char* id : {"safety", "engine", "data", "achilles",
+                         "achilles_core", "achilles-x", "achilles.v2"}) {
+    const absl::Status st = CheckId(id);
+    EXPECT_TRUE(absl::IsFailedPrecondition(st)) << id << ": " << st;
+    EXPECT_NE(st.message().find(absl::StrCat("'", id, "'")), std::string::npos)
+        << st;
+    EXPECT_NE(st.message().find("reserved for the engine"), std::string::npos)
+        << st;
+  }
+}
+
+TEST(InfoCheckTest, AcceptsIdsThatOnlyResembleReservedOnes) {
+  for (const char* id : {"safety_net", "my_safety", "engines", "data_quality",
+                         "my_achilles", "achille", "good"}) {
+    EXPECT_TRUE(CheckId(id).ok()) << id << ": " << CheckId(id);
+  }
+}
+
+}  // namespace
+}  // namespace achilles::plugins_internal
