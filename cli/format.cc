@@ -119,61 +119,92 @@ std::string FormatPrescription(const v1::Prescription& p) {
   return absl::StrJoin(parts, "; ");
 }
 
-std::string FormatEvaluation(const v1::Evaluation& ev) {
-  std::string out = absl::StrCat(
-      "Evaluation ", ev.evaluation_id(), " for patient ", ev.patient_id(),
-      "\n  as of ", FormatMicros(ToMicros(ev.as_of())), ", ", ev.event_count(),
-      " events, clinic policy v", ev.policy_version(), "\n\n");
-  if (ev.recommendations().empty())
-    absl::StrAppend(&out, "No recommendations.\n");
-  for (const auto& r : ev.recommendations()) {
-    absl::StrAppend(&out, "#", r.rank(), "  ", SeverityName(r.severity()), "  ",
-                    r.summary(), "\n");
-    if (!r.detail().empty() && r.detail() != r.summary()) {
-      absl::StrAppend(&out, "    ", r.detail(), "\n");
-    }
-    const std::string rx = FormatPrescription(r.prescription());
-    if (!rx.empty()) absl::StrAppend(&out, "    Prescription: ", rx, "\n");
-    absl::StrAppend(&out, "    Why:\n");
-    for (const auto& o : r.rationale().observed()) {
-      absl::StrAppend(&out, "      - ", o.label(), ": ", o.value());
-      if (!o.event_ids().empty()) {
-        absl::StrAppend(&out, "  [events ", absl::StrJoin(o.event_ids(), ", "),
-                        "]");
-      }
-      absl::StrAppend(&out, "\n");
-    }
-    absl::StrAppend(&out, "      Rule ", r.rationale().rule_id(), ": ",
-                    r.rationale().rule(), "\n");
-    if (!r.rationale().threshold().empty()) {
-      absl::StrAppend(&out, "      Threshold: ", r.rationale().threshold(),
-                      "\n");
-    }
-    if (!r.rationale().policy().empty()) {
-      absl::StrAppend(&out, "      Clinic policy: ", r.rationale().policy(),
-                      "\n");
-    }
-    absl::StrAppend(&out, "      Source: ",
-                    absl::StrJoin(r.rationale().sources(), ", "), "\n");
-    absl::StrAppend(
-        &out, "    From: ",
-        r.plugin_id() == "safety" ? "built-in safety screen" : r.plugin_id(),
-        " ", r.plugin_version());
-    if (r.confidence() < 1.0) {
-      absl::StrAppendFormat(&out, "  (confidence %.0f%%: some data missing)",
-                            100 * r.confidence());
-    }
-    absl::StrAppend(&out, "   id ", r.id(), "\n\n");
+namespace {
+
+const char* ConfidenceWords(v1::ConfidenceLevel level) {
+  switch (level) {
+    case v1::CONFIDENCE_LEVEL_HIGH:
+      return "high";
+    case v1::CONFIDENCE_LEVEL_MODERATE:
+      return "moderate";
+    case v1::CONFIDENCE_LEVEL_LOW:
+      return "LOW";
+    default:
+      return "not assessed";
   }
-  if (!ev.suppressed().empty()) {
-    absl::StrAppend(&out, "Held back by a contraindication:\n");
-    for (const auto& s : ev.suppressed()) {
-      absl::StrAppend(&out, "  - ", s.recommendation().summary(), "\n      ",
-                      s.reason(), "\n");
+}
+
+// What the clinician must know before reading the advice: an incomplete
+// evaluation says so first, not after the last card.
+std::string FormatConfidence(const v1::Evaluation& ev) {
+  std::string out =
+      absl::StrCat("Confidence: ", ConfidenceWords(ev.confidence_level()));
+  if (!ev.completeness().complete()) absl::StrAppend(&out, " (INCOMPLETE)");
+  absl::StrAppend(&out, "\n");
+  for (const auto& reason : ev.confidence_reasons()) {
+    absl::StrAppend(&out, "  ! ", reason, "\n");
+  }
+  return absl::StrCat(out, "\n");
+}
+
+const char* Producer(const v1::Recommendation& r) {
+  switch (r.provenance()) {
+    case v1::PROVENANCE_SAFETY_SCREEN:
+      return "built-in safety screen";
+    case v1::PROVENANCE_ENGINE_RULE:
+      return "built-in rule";
+    default:
+      return nullptr;
+  }
+}
+
+std::string FormatWhy(const v1::Rationale& ra) {
+  std::string out = "    Why:\n";
+  for (const auto& o : ra.observed()) {
+    absl::StrAppend(&out, "      - ", o.label(), ": ", o.value());
+    if (o.has_age_days()) absl::StrAppend(&out, " (", o.age_days(), " d ago)");
+    if (!o.event_ids().empty()) {
+      absl::StrAppend(&out, "  [events ", absl::StrJoin(o.event_ids(), ", "),
+                      "]");
     }
     absl::StrAppend(&out, "\n");
   }
-  absl::StrAppend(&out, "Plugins:");
+  absl::StrAppend(&out, "      Rule ", ra.rule_id(), ": ", ra.rule(), "\n");
+  if (!ra.threshold().empty()) {
+    absl::StrAppend(&out, "      Threshold: ", ra.threshold(), "\n");
+  }
+  if (!ra.policy().empty()) {
+    absl::StrAppend(&out, "      Clinic policy: ", ra.policy(), "\n");
+  }
+  if (!ra.sources().empty()) {
+    absl::StrAppend(&out, "      Source: ", absl::StrJoin(ra.sources(), ", "),
+                    "\n");
+  }
+  return out;
+}
+
+std::string FormatRecommendation(const v1::Recommendation& r) {
+  std::string out = absl::StrCat(
+      "#", r.rank(), "  ", SeverityName(r.severity()), "  ", r.summary(), "\n");
+  if (!r.detail().empty() && r.detail() != r.summary()) {
+    absl::StrAppend(&out, "    ", r.detail(), "\n");
+  }
+  const std::string rx = FormatPrescription(r.prescription());
+  if (!rx.empty()) absl::StrAppend(&out, "    Prescription: ", rx, "\n");
+  absl::StrAppend(&out, FormatWhy(r.rationale()));
+  const char* producer = Producer(r);
+  absl::StrAppend(&out, "    From: ", producer ? producer : r.plugin_id(), " ",
+                  r.plugin_version());
+  if (r.confidence() < 1.0) {
+    absl::StrAppendFormat(&out, "  (confidence %.0f%%: some data missing)",
+                          100 * r.confidence());
+  }
+  absl::StrAppend(&out, "   id ", r.id(), "\n\n");
+  return out;
+}
+
+std::string FormatPlugins(const v1::Evaluation& ev) {
+  std::string out = "Plugins:";
   for (const auto& p : ev.plugins()) {
     absl::StrAppend(&out, "\n  ", p.plugin_id(), " ", p.plugin_version(), ": ");
     switch (p.status()) {
@@ -187,9 +218,35 @@ std::string FormatEvaluation(const v1::Evaluation& ev) {
         absl::StrAppend(&out, "FAILED: ", p.error());
     }
   }
-  if (ev.plugins().empty())
+  if (ev.plugins().empty()) {
     absl::StrAppend(&out, " none loaded (safety screen only)");
-  absl::StrAppend(&out, "\n");
+  }
+  return absl::StrCat(out, "\n");
+}
+
+}  // namespace
+
+std::string FormatEvaluation(const v1::Evaluation& ev) {
+  std::string out = absl::StrCat(
+      "Evaluation ", ev.evaluation_id(), " for patient ", ev.patient_id(),
+      "\n  as of ", FormatMicros(ToMicros(ev.as_of())), ", ", ev.event_count(),
+      " events, clinic policy v", ev.policy_version(), "\n\n");
+  absl::StrAppend(&out, FormatConfidence(ev));
+  if (ev.recommendations().empty()) {
+    absl::StrAppend(&out, "No recommendations.\n");
+  }
+  for (const auto& r : ev.recommendations()) {
+    absl::StrAppend(&out, FormatRecommendation(r));
+  }
+  if (!ev.suppressed().empty()) {
+    absl::StrAppend(&out, "Held back by a contraindication:\n");
+    for (const auto& s : ev.suppressed()) {
+      absl::StrAppend(&out, "  - ", s.recommendation().summary(), "\n      ",
+                      s.reason(), "\n");
+    }
+    absl::StrAppend(&out, "\n");
+  }
+  absl::StrAppend(&out, FormatPlugins(ev));
   return out;
 }
 

@@ -110,88 +110,122 @@ absl::StatusOr<std::vector<v1::Event>> ServerTimeline(
   return events;
 }
 
-std::vector<std::string> CheckExpectations(const v1::ScenarioExpectation& x,
-                                           const v1::Evaluation& ev) {
-  std::vector<std::string> fails;
-  const auto& recs = ev.recommendations();
+namespace {
+
+using Recs = google::protobuf::RepeatedPtrField<v1::Recommendation>;
+using Fails = std::vector<std::string>;
+
+bool AnyTextContains(const Recs& recs, const std::string& text,
+                     const std::string& (v1::Recommendation::*field)() const) {
+  return std::any_of(recs.begin(), recs.end(), [&](const auto& r) {
+    return absl::StrContains(absl::AsciiStrToLower((r.*field)()),
+                             absl::AsciiStrToLower(text));
+  });
+}
+
+void CheckTop(const v1::ScenarioExpectation& x, const Recs& recs, Fails* f) {
   if (x.top_rule_ids_size() > 0) {
     if (recs.empty()) {
-      fails.push_back("expected a top recommendation, got none");
+      f->push_back("expected a top recommendation, got none");
     } else if (std::find(x.top_rule_ids().begin(), x.top_rule_ids().end(),
                          recs[0].rationale().rule_id()) ==
                x.top_rule_ids().end()) {
-      fails.push_back(absl::StrCat("top recommendation rule is ",
-                                   recs[0].rationale().rule_id(), " ('",
-                                   recs[0].summary(), "'), want one of ",
-                                   absl::StrJoin(x.top_rule_ids(), ", ")));
+      f->push_back(absl::StrCat("top recommendation rule is ",
+                                recs[0].rationale().rule_id(), " ('",
+                                recs[0].summary(), "'), want one of ",
+                                absl::StrJoin(x.top_rule_ids(), ", ")));
     }
   }
   if (x.top_severity() != v1::SEVERITY_UNSPECIFIED &&
       (recs.empty() || recs[0].severity() != x.top_severity())) {
-    fails.push_back(absl::StrCat(
+    f->push_back(absl::StrCat(
         "top severity is ",
         recs.empty() ? "none" : v1::Severity_Name(recs[0].severity()),
         ", want ", v1::Severity_Name(x.top_severity())));
   }
+}
+
+void CheckPresent(const v1::ScenarioExpectation& x, const Recs& recs,
+                  Fails* f) {
   for (const auto& rule : x.present_rule_ids()) {
     if (std::none_of(recs.begin(), recs.end(), [&](const auto& r) {
           return r.rationale().rule_id() == rule;
         })) {
-      fails.push_back(absl::StrCat("no active recommendation for rule ", rule));
+      f->push_back(absl::StrCat("no active recommendation for rule ", rule));
     }
   }
   for (const auto& id : x.present_ids()) {
     if (std::none_of(recs.begin(), recs.end(),
                      [&](const auto& r) { return IdMatches(id, r.id()); })) {
-      fails.push_back(absl::StrCat("recommendation ", id, " is missing"));
+      f->push_back(absl::StrCat("recommendation ", id, " is missing"));
     }
   }
+}
+
+void CheckAbsent(const v1::ScenarioExpectation& x, const Recs& recs, Fails* f) {
   for (const auto& tag : x.absent_tags()) {
     for (const auto& r : recs) {
       if (std::find(r.tags().begin(), r.tags().end(), tag) != r.tags().end()) {
-        fails.push_back(absl::StrCat("must not advise '", tag, "' but ", r.id(),
-                                     " does: '", r.summary(), "'"));
+        f->push_back(absl::StrCat("must not advise '", tag, "' but ", r.id(),
+                                  " does: '", r.summary(), "'"));
       }
     }
   }
   for (const auto& id : x.absent_ids()) {
     for (const auto& r : recs) {
       if (IdMatches(id, r.id())) {
-        fails.push_back(absl::StrCat("recommendation ", r.id(),
-                                     " must not be present: '", r.summary(),
-                                     "'"));
+        f->push_back(absl::StrCat("recommendation ", r.id(),
+                                  " must not be present: '", r.summary(), "'"));
       }
     }
   }
+}
+
+void CheckText(const v1::ScenarioExpectation& x, const Recs& recs, Fails* f) {
   for (const auto& text : x.summary_contains()) {
-    if (std::none_of(recs.begin(), recs.end(), [&](const auto& r) {
-          return absl::StrContains(absl::AsciiStrToLower(r.summary()),
-                                   absl::AsciiStrToLower(text));
-        })) {
-      fails.push_back(absl::StrCat("no summary contains '", text, "'"));
+    if (!AnyTextContains(recs, text, &v1::Recommendation::summary)) {
+      f->push_back(absl::StrCat("no summary contains '", text, "'"));
     }
   }
-  for (const auto& id : x.suppressed_ids()) {
-    if (std::none_of(ev.suppressed().begin(), ev.suppressed().end(),
-                     [&](const auto& s) {
-                       return IdMatches(id, s.recommendation().id());
-                     })) {
-      fails.push_back(absl::StrCat("expected ", id, " to be suppressed"));
+  for (const auto& text : x.detail_contains()) {
+    if (!AnyTextContains(recs, text, &v1::Recommendation::detail)) {
+      f->push_back(absl::StrCat("no detail contains '", text, "'"));
     }
   }
+  for (const auto& text : x.summary_absent()) {
+    if (AnyTextContains(recs, text, &v1::Recommendation::summary)) {
+      f->push_back(absl::StrCat("a summary contains '", text, "'"));
+    }
+  }
+}
+
+void CheckPrescriptions(const v1::ScenarioExpectation& x, const Recs& recs,
+                        Fails* f) {
   for (const auto& check : x.prescriptions()) {
     auto it = std::find_if(recs.begin(), recs.end(), [&](const auto& r) {
       return r.id() == check.recommendation_id();
     });
     if (it == recs.end()) {
-      fails.push_back(absl::StrCat(
+      f->push_back(absl::StrCat(
           "prescription check: ", check.recommendation_id(), " is missing"));
       continue;
     }
     for (const auto& d :
          ComparePrescription(check.prescription(), it->prescription())) {
-      fails.push_back(
+      f->push_back(
           absl::StrCat(check.recommendation_id(), " prescription ", d));
+    }
+  }
+}
+
+void CheckEvaluation(const v1::ScenarioExpectation& x, const v1::Evaluation& ev,
+                     Fails* f) {
+  for (const auto& id : x.suppressed_ids()) {
+    if (std::none_of(ev.suppressed().begin(), ev.suppressed().end(),
+                     [&](const auto& s) {
+                       return IdMatches(id, s.recommendation().id());
+                     })) {
+      f->push_back(absl::StrCat("expected ", id, " to be suppressed"));
     }
   }
   for (const auto& id : x.failed_plugins()) {
@@ -200,14 +234,38 @@ std::vector<std::string> CheckExpectations(const v1::ScenarioExpectation& x,
                        return p.plugin_id() == id &&
                               p.status() == v1::PLUGIN_RUN_STATUS_FAILED;
                      })) {
-      fails.push_back(absl::StrCat("expected plugin ", id, " to fail"));
+      f->push_back(absl::StrCat("expected plugin ", id, " to fail"));
     }
   }
+  if (x.confidence_level() != v1::CONFIDENCE_LEVEL_UNSPECIFIED &&
+      ev.confidence_level() != x.confidence_level()) {
+    f->push_back(absl::StrCat(
+        "confidence is ", v1::ConfidenceLevel_Name(ev.confidence_level()),
+        ", want ", v1::ConfidenceLevel_Name(x.confidence_level())));
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> CheckExpectations(const v1::ScenarioExpectation& x,
+                                           const v1::Evaluation& ev) {
+  Fails fails;
+  const auto& recs = ev.recommendations();
+  CheckTop(x, recs, &fails);
+  CheckPresent(x, recs, &fails);
+  CheckAbsent(x, recs, &fails);
+  CheckText(x, recs, &fails);
+  CheckPrescriptions(x, recs, &fails);
+  CheckEvaluation(x, ev, &fails);
   return fails;
 }
 
 std::string DescribeEvaluation(const v1::Evaluation& ev) {
-  std::string out = "  ranked advice:\n";
+  std::string out = absl::StrCat(
+      "  confidence: ", v1::ConfidenceLevel_Name(ev.confidence_level()),
+      ev.confidence_reasons().empty() ? "" : " (",
+      absl::StrJoin(ev.confidence_reasons(), "; "),
+      ev.confidence_reasons().empty() ? "" : ")", "\n  ranked advice:\n");
   for (const auto& r : ev.recommendations()) {
     absl::StrAppend(&out, "    #", r.rank(), " ",
                     v1::Severity_Name(r.severity()).substr(9), " [",

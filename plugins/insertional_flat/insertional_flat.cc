@@ -1,6 +1,6 @@
-// Insertional tendinopathy: flat-ground loading (CLINICAL.md D2, Jonsson
-// 2008) with heel-lift footwear advice, and the hard blocks INS-X1..X3 that
-// the engine enforces against every other plugin's advice.
+// Insertional tendinopathy: flat-ground loading (docs/clinical/RULES.md D2,
+// Jonsson 2008) with heel-lift footwear advice, and the hard blocks INS-X1..X3
+// that the engine enforces against every other plugin's advice.
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -54,6 +54,28 @@ class InsertionalFlat : public achilles::sdk::Plugin {
                    "insertional tendinopathy: downhill running compresses "
                    "the insertion",
                    "INS-X3", {"S4"});
+
+    // Load reduction stands even beside a warning flag; only a critical
+    // flag (stop all loading) silences it.
+    if (f.irritability() == v1::IRRITABILITY_HIGH &&
+        f.worst_red_flag() < v1::SEVERITY_CRITICAL) {
+      Recommend("irritable_modify")
+          .Info(v1::CATEGORY_EXERCISE)
+          .Summary(
+              "While the tendon is irritable: modify deep squats and "
+              "long lunges")
+          .Detail(
+              "Deep squats and long lunges compress the insertion; "
+              "shorten or avoid them until irritability settles.")
+          .Observe("irritability high", f.irritability_evidence(),
+                   Ids(f.irritability_since()))
+          .Rule("D2", "While irritable, modify deep squats and long lunges",
+                "irritability high")
+          .Sources({"S3"})
+          .Tag("load_reduction")
+          .Priority(15)
+          .AddTo(resp);
+    }
 
     if (f.worst_red_flag() >= v1::SEVERITY_WARNING) return Result::Ok();
 

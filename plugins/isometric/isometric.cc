@@ -1,10 +1,12 @@
-// Isometric holds for an irritable tendon (CLINICAL.md D3). Relief is not
-// guaranteed in the Achilles (ONE), so holds are optional, tracked, and never
-// the only intervention (F#5).
+// Isometric holds for an irritable tendon (docs/clinical/RULES.md D3).
+// Relief is not guaranteed in the Achilles (ONE), so holds are optional,
+// tracked, and never the only intervention (F-5).
 //
-// Entry: REACTIVE stage, or pain that blocks isotonic work (single-leg heel
-// raise pain in the clinic's red zone). Move on to HSR after about 1-2 weeks
-// once irritability has settled (S4).
+// Entry: REACTIVE stage not yet shown settled, high irritability derived by
+// the engine (pain at the clinic's stop threshold not easing with warm-up),
+// or pain that blocks isotonic work (single-leg heel raise pain in the red
+// zone). Move on to HSR once the engine judges irritability settled: good
+// sessions over at least a week, the lower bound of S4's "1-2 weeks".
 #include <string>
 #include <vector>
 
@@ -16,13 +18,11 @@ using achilles::sdk::Recommend;
 using achilles::sdk::Result;
 namespace v1 = achilles::v1;
 
-constexpr int kDaysBeforeIsotonic = 7;  // S4: "after about 1-2 weeks".
-
 std::vector<std::string> Ids(const v1::Feature& f) {
   return {f.event_ids().begin(), f.event_ids().end()};
 }
 
-// Lowest pain in the clinic's red zone (CLINICAL.md C).
+// Lowest pain in the clinic's red zone (rule C).
 int RedFrom(const v1::ClinicPolicy& p) {
   if (p.pain_model() == v1::PAIN_MODEL_SILBERNAGEL_5) {
     const int max_ok = p.silbernagel_max_ok() > 0 ? p.silbernagel_max_ok() : 5;
@@ -37,12 +37,16 @@ class Isometric : public achilles::sdk::Plugin {
                   v1::PluginResponse* resp) override {
     const v1::Features& f = req.features();
     if (f.worst_red_flag() >= v1::SEVERITY_CRITICAL) return Result::Ok();
-    const bool reactive = f.stage() == v1::STAGE_REACTIVE;
+    const bool settled = f.irritability() == v1::IRRITABILITY_SETTLED;
+    const bool reactive = f.stage() == v1::STAGE_REACTIVE && !settled;
+    const bool irritable = f.irritability() == v1::IRRITABILITY_HIGH;
     const bool raise_hurts =
         f.single_leg_heel_raise_pain().present() &&
         f.single_leg_heel_raise_pain().value() >= RedFrom(req.policy());
     const bool on_holds = f.isometric_sessions().present();
-    if (!reactive && !raise_hurts && !on_holds) return Result::Ok();
+    if (!reactive && !irritable && !raise_hurts && !on_holds) {
+      return Result::Ok();
+    }
     const bool insertional = f.location() == v1::LOCATION_INSERTIONAL ||
                              f.location() == v1::LOCATION_MIXED;
 
@@ -70,9 +74,7 @@ class Isometric : public achilles::sdk::Plugin {
       return Result::Ok();
     }
 
-    if (on_holds && f.days_on_programme().present() &&
-        f.days_on_programme().value() >= kDaysBeforeIsotonic &&
-        f.pain_zone() == v1::PAIN_ZONE_GREEN && !reactive) {
+    if (on_holds && settled) {
       Recommend("move_to_isotonic")
           .Info(v1::CATEGORY_EXERCISE)
           .Summary(
@@ -85,14 +87,13 @@ class Isometric : public achilles::sdk::Plugin {
               "isometric sessions logged",
               std::to_string(static_cast<int>(f.isometric_sessions().value())),
               Ids(f.isometric_sessions()))
-          .Observe(
-              "days since loading started",
-              std::to_string(static_cast<int>(f.days_on_programme().value())))
+          .Observe("irritability settled", f.irritability_evidence(),
+                   Ids(f.irritability_since()))
           .Rule("D3",
                 "Progress to HSR after about 1-2 weeks once "
                 "irritability has settled",
-                ">= 7 days of holds, latest pain in the green zone, stage "
-                "not reactive")
+                ">= 2 sessions over >= 7 days with green pain and a good "
+                "24-hour response")
           .Sources({"S4"})
           .Tag("exercise")
           .Tag("progression")
@@ -115,15 +116,19 @@ class Isometric : public achilles::sdk::Plugin {
         .Rule("D3",
               "Reactive or irritable tendon: isometric holds "
               "30-45 s x 4-5, double-leg first",
-              "stage = reactive, or single-leg heel raise pain in the red "
-              "zone")
+              "stage = reactive, high irritability (pain at the stop "
+              "threshold not easing with warm-up), or single-leg heel raise "
+              "pain in the red zone")
         .Sources({"S4", "S3", "RIO", "ONE"})
         .Tag("exercise")
         .Tag("isometric")
         .Priority(25);
     if (reactive) {
-      r.Observe("stage", "reactive",
-                {f.finding_event_ids().begin(), f.finding_event_ids().end()});
+      r.Observe("stage", "reactive", Ids(f.stage_recorded()));
+    }
+    if (irritable) {
+      r.Observe("irritability high", f.irritability_evidence(),
+                Ids(f.irritability_since()));
     }
     if (f.single_leg_heel_raise_pain().present()) {
       r.Observe("single-leg heel raise pain",

@@ -1,10 +1,14 @@
-// Mid-portion heavy slow resistance (CLINICAL.md D1, Beyer 2015), with the
-// Alfredson eccentric alternative when the clinic's policy prefers it (F#4).
+// Mid-portion heavy slow resistance (docs/clinical/RULES.md D1, Beyer
+// 2015), with the Alfredson eccentric alternative when the clinic's policy
+// prefers it (F-4).
 //
 // Entry: location MID-PORTION (or MIXED, where the engine applies the
 // insertional blocks to this advice too), no warning or critical red flag,
-// irritability settled (not REACTIVE). A patient already on the programme whose
-// only flags are step-back flags (RF-7, RF-8) gets the step-back dose instead.
+// irritability settled: not HIGH by the engine's evidence, and a recorded
+// REACTIVE stage only once sessions since have shown it settled. A patient
+// already on the programme whose only flags are step-back flags (RF-7, RF-8)
+// gets the step-back dose instead. Sessions older than the clinic's recency
+// window lead to a reassessment, never to "N more sessions this week".
 #include <string>
 #include <vector>
 
@@ -73,6 +77,14 @@ std::vector<std::string> Ids(const v1::Feature& f) {
   return {f.event_ids().begin(), f.event_ids().end()};
 }
 
+// Too irritable for isotonic loading: high by evidence, or labelled
+// REACTIVE and not shown settled since the label (D1 entry, D3).
+bool Irritable(const v1::Features& f) {
+  if (f.irritability() == v1::IRRITABILITY_HIGH) return true;
+  return f.stage() == v1::STAGE_REACTIVE &&
+         f.irritability() != v1::IRRITABILITY_SETTLED;
+}
+
 const char* StageWords(v1::Stage s) {
   switch (s) {
     case v1::STAGE_REACTIVE:
@@ -137,6 +149,10 @@ class MidportionHsr : public achilles::sdk::Plugin {
         !((on_programme || ladder_event != nullptr) && OnlyStepBackFlags(f))) {
       return Result::Ok();  // The safety screen's advice stands alone.
     }
+    if ((on_programme || ladder_event != nullptr) &&
+        f.recency().exercise_stale()) {
+      return Reassess(req, resp);
+    }
     if (req.policy().strengthening_programme() ==
         v1::STRENGTHENING_PROGRAMME_ECCENTRIC) {
       return Eccentric(req, resp);
@@ -145,7 +161,7 @@ class MidportionHsr : public achilles::sdk::Plugin {
       return Ladder(req, *ladder_event, resp);
     }
     if (!on_programme) {
-      if (f.stage() == v1::STAGE_REACTIVE) return Result::Ok();
+      if (Irritable(f)) return Result::Ok();
       Recommend r("programme_start");
       r.Info(v1::CATEGORY_EXERCISE)
           .Summary(
@@ -166,6 +182,10 @@ class MidportionHsr : public achilles::sdk::Plugin {
           .Tag("exercise")
           .Tag("heavy_loading")
           .Priority(20);
+      if (f.irritability() == v1::IRRITABILITY_SETTLED) {
+        r.Observe("irritability settled", f.irritability_evidence(),
+                  Ids(f.irritability_since()));
+      }
       Prescribe(r, 1, DoseForWeek(1));
       r.AddTo(resp);
       return Result::Ok();
@@ -284,6 +304,7 @@ class MidportionHsr : public achilles::sdk::Plugin {
           .Tag("exercise")
           .Tag("heavy_loading")
           .Tag("progression")
+          .Tag("exercise_progression")
           .Priority(20);
       if (DoseForWeek(week).rm != d.rm) r.Tag("load_increase");
       if (f.pain_after_exercise_increase().present()) {
@@ -384,7 +405,9 @@ class MidportionHsr : public achilles::sdk::Plugin {
           std::to_string(static_cast<int>(f.last_pain_after().value())) + "/10",
           Ids(f.last_pain_after()));
     }
-    if (next > at) r.Tag("progression").Tag("load_increase");
+    if (next > at) {
+      r.Tag("progression").Tag("exercise_progression").Tag("load_increase");
+    }
     if (next < at) r.Tag("load_reduction");
     if (target.exercise == v1::EXERCISE_SINGLE_LEG_HEEL_RAISE_STEP) {
       r.Tag("heel_below_step");
@@ -403,9 +426,46 @@ class MidportionHsr : public achilles::sdk::Plugin {
     return Result::Ok();
   }
 
+  // Sessions older than the recency window: the programme's place is
+  // unknown, so reassess rather than count sessions of an old week.
+  Result Reassess(const v1::PluginRequest& req, v1::PluginResponse* resp) {
+    const v1::Features& f = req.features();
+    const v1::Feature& age = f.recency().last_exercise_age_days();
+    const int days = static_cast<int>(age.value());
+    Recommend r("reassess_programme");
+    r.Info(v1::CATEGORY_EXERCISE)
+        .Summary(
+            "Reassess before resuming calf loading: the last session "
+            "was " +
+            std::to_string(days) + " days ago")
+        .Detail("Exercise sessions older than the clinic's recency window (" +
+                std::to_string(f.recency().window_days()) +
+                " days) cannot say where the programme stands. Reassess "
+                "strength and pain, then restart at the load the assessment "
+                "supports.")
+        .Observe("days since the last exercise session", std::to_string(days),
+                 Ids(age))
+        .Rule("D1",
+              "Progress the programme on current sessions: 3 a week, the "
+              "week's dose, pain after training not rising",
+              "latest exercise session older than the recency window")
+        .Sources({"BEY", "S4"})
+        .Policy("recency window " + std::to_string(f.recency().window_days()) +
+                " days (clinic policy)")
+        .Tag("exercise")
+        .Priority(20);
+    if (f.hsr_last_week().present()) {
+      r.Observe("HSR week reached",
+                std::to_string(static_cast<int>(f.hsr_last_week().value())),
+                Ids(f.hsr_last_week()));
+    }
+    r.AddTo(resp);
+    return Result::Ok();
+  }
+
   Result Eccentric(const v1::PluginRequest& req, v1::PluginResponse* resp) {
     const v1::Features& f = req.features();
-    if (f.stage() == v1::STAGE_REACTIVE) return Result::Ok();
+    if (Irritable(f)) return Result::Ok();
     const bool alfredson =
         req.policy().eccentric_dose() != v1::ECCENTRIC_DOSE_MODERATE;
     Recommend r("eccentric");

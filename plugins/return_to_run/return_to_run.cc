@@ -1,11 +1,15 @@
-// Return to run (CLINICAL.md D4): the S1 walk-jog ladder for patients coming
-// back to running, and volume management for runners still training (S4).
+// Return to run (docs/clinical/RULES.md D4): the S1 walk-jog ladder for
+// patients coming back to running, and volume management for runners still
+// training (S4).
 //
 // Ladder: L1 1 min jog / 2 min walk x 8 = 24 min, every other day; repeat
 // each level 2-3 sessions while pain is within policy and the 24 h response
 // is good; then L2 1:1, L3 2:1, L4 3:1 (24 min kept, a design inference),
-// L5 gradually longer continuous easy running. Flare: back one level.
-// Hills and speed come last; no back-to-back run days early.
+// L5 gradually longer continuous easy running; then hills, then speed,
+// each brought back gradually (S4, S1). Flare: back one level. No
+// back-to-back run days early: the engine flags them (D4-B2B) and the
+// ladder does not progress. Runs older than the clinic's recency window
+// lead to a reassessment, never to progression.
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -51,6 +55,12 @@ std::string Km(double v) {
   return buf;
 }
 
+std::string Join(const google::protobuf::RepeatedPtrField<std::string>& v) {
+  std::string out;
+  for (const auto& x : v) out += (out.empty() ? "" : ", ") + x;
+  return out;
+}
+
 bool Has(const v1::Features& f, const char* flag) {
   for (const auto& x : f.red_flags()) {
     if (x == flag) return true;
@@ -89,8 +99,8 @@ class ReturnToRun : public achilles::sdk::Plugin {
     const v1::Features& f = req.features();
     if (MustStop(f)) return Result::Ok();
     const bool on_ladder = f.last_ladder_level().present();
-    const bool running = f.days_since_last_run().present() &&
-                         f.days_since_last_run().value() <= 14;
+    const bool stale = f.recency().runs_stale();
+    const bool running = f.days_since_last_run().present() && !stale;
     if (on_ladder && f.last_ladder_level().value() < kTopLevel) {
       Contraindicate(resp, "hills_last", "hills",
                      "return to run: hills come last, after continuous easy "
@@ -103,12 +113,121 @@ class ReturnToRun : public achilles::sdk::Plugin {
                      "return to run: no back-to-back run days early", "D4",
                      {"S1", "S0"});
     }
+    if (on_ladder && stale) return Reassess(req, resp);
+    if (on_ladder && f.last_ladder_level().value() >= kTopLevel) {
+      return FinalStage(req, resp);
+    }
     if (on_ladder) return Ladder(req, resp);
     if (running) return Runner(req, resp);
     return Start(req, resp);
   }
 
  private:
+  // Runs older than the recency window cannot justify the next level.
+  Result Reassess(const v1::PluginRequest& req, v1::PluginResponse* resp) {
+    const v1::Features& f = req.features();
+    const int level = static_cast<int>(f.last_ladder_level().value());
+    const v1::Feature& age = f.recency().last_run_age_days();
+    Recommend("ladder_reassess")
+        .Info(v1::CATEGORY_RETURN_TO_RUN)
+        .Summary(
+            "Reassess before running again: the last walk-jog session "
+            "(level " +
+            std::to_string(level) + ") was " +
+            std::to_string(static_cast<int>(age.value())) + " days ago")
+        .Detail("Runs older than the clinic's recency window (" +
+                std::to_string(f.recency().window_days()) +
+                " days) cannot justify the next level. Reassess, then "
+                "restart the ladder at the level the assessment supports "
+                "and record each session's pain and 24-hour response.")
+        .Observe("walk-jog level of the last run", std::to_string(level),
+                 Ids(f.last_ladder_level()))
+        .Observe("days since the last run",
+                 std::to_string(static_cast<int>(age.value())), Ids(age))
+        .Rule("D4",
+              "Progress one level only after 2-3 good, current sessions at "
+              "the level",
+              "latest run older than the recency window")
+        .Sources({"S1"})
+        .Policy("recency window " + std::to_string(f.recency().window_days()) +
+                " days (clinic policy)")
+        .Priority(20)
+        .AddTo(resp);
+    return Result::Ok();
+  }
+
+  // D4's last stage, after sustained good continuous running at L5: hills
+  // first, then speed, each repeated before the next (S4, S1).
+  Result FinalStage(const v1::PluginRequest& req, v1::PluginResponse* resp) {
+    const v1::Features& f = req.features();
+    const int ok = static_cast<int>(f.continuous_runs_ok().value());
+    const int hills = static_cast<int>(f.hill_runs_ok().value());
+    const int speed = static_cast<int>(f.speed_runs_ok().value());
+    const bool flare = Has(f, "RF-7") || Has(f, "RF-8");
+    if (flare || f.pain_zone() != v1::PAIN_ZONE_GREEN ||
+        !f.progression_allowed() || ok < kRepeatSessions) {
+      return Ladder(req, resp);
+    }
+    const bool insertional = f.location() == v1::LOCATION_INSERTIONAL ||
+                             f.location() == v1::LOCATION_MIXED;
+    Recommend r(hills < kRepeatSessions   ? "add_hills"
+                : speed < kRepeatSessions ? "add_speed"
+                                          : "return_complete");
+    r.Info(v1::CATEGORY_RETURN_TO_RUN)
+        .Observe("good continuous runs in a row", std::to_string(ok),
+                 Ids(f.continuous_runs_ok()))
+        .Observe("of them on hills", std::to_string(hills),
+                 Ids(f.hill_runs_ok()))
+        .Observe("of them at speed", std::to_string(speed),
+                 Ids(f.speed_runs_ok()))
+        .Rule("D4",
+              "Hills and speed come last, one at a time, after sustained "
+              "pain-free continuous running; repeat each step 2-3 times",
+              ">= 2 good continuous runs; then >= 2 good hill runs before "
+              "speed")
+        .Sources({"S4", "S1"})
+        .Tag("running")
+        .Tag("safe_to_continue_running")
+        .Priority(20);
+    if (hills < kRepeatSessions) {
+      r.Summary(insertional ? "Reintroduce hills gradually: gentle uphill "
+                              "sections on one easy run; no downhill"
+                            : "Reintroduce hills gradually: gentle hills on "
+                              "one easy run, speed later")
+          .Detail(std::string("Continuous easy running has gone well. Add "
+                              "hills first, gently, and repeat 2-3 times "
+                              "with a good 24-hour response before adding "
+                              "speed.") +
+                  (insertional ? " Downhill running compresses the "
+                                 "insertion: uphill only."
+                               : ""))
+          .Tag("hills")
+          .Tag("progression")
+          .Tag("run_progression");
+    } else if (speed < kRepeatSessions) {
+      r.Summary(
+           "Hills are tolerated: reintroduce speed gradually, at least 48 h "
+           "between hard sessions")
+          .Detail(
+              "Add short faster sections to one run, then build up; keep at "
+              "least 48 hours between hard sessions and repeat 2-3 times "
+              "with a good 24-hour response before doing more.")
+          .Tag("speed_work")
+          .Tag("progression")
+          .Tag("run_progression");
+    } else {
+      r.Summary(
+           "Return to running complete: hills and speed tolerated; keep heavy "
+           "calf raises year-round")
+          .Detail(
+              "Keep monitoring pain and the 24-hour response. Maintain heavy "
+              "calf raises all year; race only when symptoms have been mild "
+              "and predictable for weeks.");
+    }
+    r.AddTo(resp);
+    return Result::Ok();
+  }
+
   Result Ladder(const v1::PluginRequest& req, v1::PluginResponse* resp) {
     const v1::Features& f = req.features();
     const int level = static_cast<int>(f.last_ladder_level().value());
@@ -176,7 +295,9 @@ class ReturnToRun : public achilles::sdk::Plugin {
       r.AddTo(resp);
       return Result::Ok();
     }
-    if (ok >= kRepeatSessions && f.progression_allowed() && level < kTopLevel) {
+    const bool back_to_back = f.back_to_back_run_dates_size() > 0;
+    if (ok >= kRepeatSessions && f.progression_allowed() && !back_to_back &&
+        level < kTopLevel) {
       const int next = level + 1;
       Recommend r("ladder_progress");
       r.Info(v1::CATEGORY_RETURN_TO_RUN)
@@ -195,6 +316,7 @@ class ReturnToRun : public achilles::sdk::Plugin {
           .Sources({"S1"})
           .Tag("running")
           .Tag("progression")
+          .Tag("run_progression")
           .Tag("safe_to_continue_running")
           .Priority(20);
       if (f.last_pain_during().present()) {
@@ -219,16 +341,24 @@ class ReturnToRun : public achilles::sdk::Plugin {
                      ? ""
                      : " Progression is on hold: " +
                            f.progression_blocked_because() + ".") +
+                (back_to_back ? " Runs fell on back-to-back days: keep a "
+                                "rest day between runs before moving on."
+                              : "") +
                 kRunRules)
         .Observe("good sessions in a row at level " + std::to_string(level),
                  std::to_string(ok), Ids(f.sessions_ok_at_level()))
         .Rule("D4", "Repeat each level 2-3 sessions before progressing",
-              "< 2 good sessions at the current level, or progression on "
-              "hold")
+              "< 2 good sessions at the current level, progression on "
+              "hold, or back-to-back run days")
         .Sources({"S1"})
         .Tag("running")
         .Tag("safe_to_continue_running")
         .Priority(20);
+    if (back_to_back) {
+      r.Observe("back-to-back run days", Join(f.back_to_back_run_dates()),
+                {f.back_to_back_run_event_ids().begin(),
+                 f.back_to_back_run_event_ids().end()});
+    }
     if (!f.last_settle_hours().present() &&
         f.last_morning_vs_baseline() == v1::COMPARISON_UNSPECIFIED) {
       r.Confidence(0.6);
@@ -286,25 +416,34 @@ class ReturnToRun : public achilles::sdk::Plugin {
       return Result::Ok();
     }
     if (f.pain_zone() == v1::PAIN_ZONE_GREEN && f.progression_allowed()) {
-      const double cap = km * 1.10;
+      // After a spike the cap comes from the week before it (D4-10PCT).
+      const bool spike = f.load_spike();
+      const double cap = spike ? f.run_km_cap().value() : km * 1.10;
       const bool wants_more =
           f.target_weekly_km().present() && f.target_weekly_km().value() > cap;
       Recommend r("weekly_volume");
       r.Info(v1::CATEGORY_RETURN_TO_RUN)
-          .Summary(wants_more
-                       ? "Cap next week at " + Km(cap) +
-                             " (at most +10%), not " +
-                             Km(f.target_weekly_km().value())
-                       : "Pain acceptable: continue; raise weekly distance by "
-                         "at most 10% (up to " +
-                             Km(cap) + ")")
-          .Detail(
-              "Pain is within the clinic's limits and settles within "
-              "24 hours. Increase weekly mileage by no more than 10%.")
+          .Summary(spike ? "Load spiked: keep next week at most " + Km(cap) +
+                               " (10% over the " +
+                               Km(f.run_km_baseline().value()) +
+                               " week before the spike)"
+                   : wants_more ? "Cap next week at " + Km(cap) +
+                                      " (at most +10%), not " +
+                                      Km(f.target_weekly_km().value())
+                                : "Pain acceptable: continue; raise weekly "
+                                  "distance by at most 10% (up to " +
+                                      Km(cap) + ")")
+          .Detail(spike ? "Pain is within the clinic's limits, but last "
+                          "week's running rose more than 10%. Come back to "
+                          "within 10% of the week before the spike."
+                        : "Pain is within the clinic's limits and settles "
+                          "within 24 hours. Increase weekly mileage by no "
+                          "more than 10%.")
           .Observe("running in the last 7 days", Km(km),
                    Ids(f.run_km_last_7d()))
           .Rule("D4", "Weekly mileage increase at most 10%",
-                "next week <= last 7 days x 1.10")
+                spike ? "next week <= the week before the spike x 1.10"
+                      : "next week <= last 7 days x 1.10")
           .Sources({"S4"})
           .Policy(req.policy().pain_model() == v1::PAIN_MODEL_SILBERNAGEL_5
                       ? "Silbernagel"
@@ -312,6 +451,12 @@ class ReturnToRun : public achilles::sdk::Plugin {
           .Tag("running")
           .Tag("safe_to_continue_running")
           .Priority(20);
+      if (spike) {
+        r.Observe("running in the 7 days before the spike",
+                  Km(f.run_km_baseline().value()), Ids(f.run_km_baseline()));
+      } else {
+        r.Tag("run_progression");
+      }
       if (wants_more) {
         r.Observe("weekly distance the patient wants",
                   Km(f.target_weekly_km().value()), Ids(f.target_weekly_km()));

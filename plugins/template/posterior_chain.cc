@@ -1,5 +1,5 @@
 // Example clinic plugin: suggest glute and posterior-chain strength work for
-// patients who are running (CLINICAL.md E: S4, S0).
+// patients who are running (E-POSTERIOR: S4, S0).
 //
 // Copy this folder, rename the plugin, and change Evaluate(). Everything the
 // server knows about the patient arrives in the request: the timeline up to
@@ -20,9 +20,9 @@ class PosteriorChain : public achilles::sdk::Plugin {
     const v1::Features& f = req.features();
     // Leave red flags to the built-in safety screen.
     if (f.worst_red_flag() >= v1::SEVERITY_WARNING) return Result::Ok();
-    // Only for patients who ran in the last two weeks.
-    if (!f.days_since_last_run().present() ||
-        f.days_since_last_run().value() > 14) {
+    // Only for patients whose latest run is inside the clinic's recency
+    // window: older runs say nothing about today.
+    if (!f.days_since_last_run().present() || f.recency().runs_stale()) {
       return Result::Ok();
     }
     const auto& run = f.days_since_last_run();
@@ -35,8 +35,8 @@ class PosteriorChain : public achilles::sdk::Plugin {
         .Observe("days since last run",
                  std::to_string(static_cast<int>(run.value())),
                  {run.event_ids().begin(), run.event_ids().end()})
-        .Rule("E", "Runners: add glute and posterior-chain work",
-              "ran in the last 14 days")
+        .Rule("E-POSTERIOR", "Runners: add glute and posterior-chain work",
+              "latest run inside the recency window")
         .Sources({"S4", "S0"})
         .Tag("exercise")
         .AddTo(resp);

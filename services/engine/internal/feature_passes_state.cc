@@ -51,10 +51,16 @@ std::string RaiseEvidence(const v1::Features& f, const v1::ClinicPolicy& p) {
                       FormatDay(ToMicros(raise.at())));
 }
 
-// The trailing run of good sessions, oldest first.
-std::vector<const LoadSession*> TrailingGood(const TimelineView& view) {
+// The trailing run of good sessions, oldest first. A recorded stage is the
+// clinician's judgement at that time, so only sessions from then on can
+// show that irritability has settled since.
+std::vector<const LoadSession*> TrailingGood(const TimelineView& view,
+                                             const v1::Features& f) {
+  const int64_t stage_at =
+      f.stage_recorded().present() ? ToMicros(f.stage_recorded().at()) : 0;
   std::vector<const LoadSession*> good;
   for (auto it = view.sessions.rbegin(); it != view.sessions.rend(); ++it) {
+    if (it->t < stage_at) break;
     if (!LoadPain(it->response)) continue;
     if (!GoodSession(it->response, *view.policy)) break;
     good.insert(good.begin(), &*it);
@@ -78,7 +84,7 @@ void SetState(v1::Irritability state, std::string evidence,
 
 bool TrySettled(const TimelineView& view, int64_t window_start,
                 v1::Features* f) {
-  const auto good = TrailingGood(view);
+  const auto good = TrailingGood(view, *f);
   if (static_cast<int>(good.size()) < kSettledSessions) return false;
   const int64_t first = good.front()->t, last = good.back()->t;
   const int span = DaysBetween(first, last);
