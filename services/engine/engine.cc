@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "achilles/recommend.h"
 #include "common/digest.h"
 #include "common/time_util.h"
 #include "services/engine/confidence.h"
@@ -35,26 +36,21 @@ bool Disabled(const v1::ClinicPolicy& policy, const std::string& id) {
 }
 
 Recommendation DataRequest(const std::string& gap) {
-  Recommendation r;
-  r.set_id(absl::StrCat("data/", Sha256Hex(gap).substr(0, 12)));
-  r.set_severity(v1::SEVERITY_INFO);
-  r.set_category(v1::CATEGORY_DATA_REQUEST);
-  r.set_summary(gap.size() <= 120 ? gap : gap.substr(0, 117) + "...");
-  r.set_detail(gap);
-  r.set_plugin_id(kEngineRuleId);
-  r.set_plugin_version(ACHILLES_VERSION);
-  r.set_provenance(v1::PROVENANCE_ENGINE_RULE);
-  r.set_confidence(1.0);
-  auto* ra = r.mutable_rationale();
-  ra->set_rule_id("DATA");
-  ra->set_rule(
-      "Advice that depends on missing data is held back or given "
-      "with lower confidence until the data is recorded.");
-  ra->set_threshold("value not recorded");
-  auto* o = ra->add_observed();
-  o->set_label("recorded in the timeline");
-  o->set_value("no");
-  return r;
+  sdk::Recommend r("");
+  r.Info(v1::CATEGORY_DATA_REQUEST)
+      .Summary(gap.size() <= 120 ? gap : gap.substr(0, 117) + "...")
+      .Detail(gap)
+      .Rule("DATA",
+            "Advice that depends on missing data is held back or given "
+            "with lower confidence until the data is recorded.",
+            "value not recorded")
+      .Observe("recorded in the timeline", "no");
+  v1::Recommendation* out = r.Mutable();
+  out->set_id(absl::StrCat("data/", Sha256Hex(gap).substr(0, 12)));
+  out->set_plugin_id(kEngineRuleId);
+  out->set_plugin_version(ACHILLES_VERSION);
+  out->set_provenance(v1::PROVENANCE_ENGINE_RULE);
+  return std::move(*out);
 }
 
 // The engine, not the plugin, says who produced advice: whatever a plugin

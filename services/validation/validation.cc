@@ -131,19 +131,29 @@ absl::Status ValidatePatient(const v1::Patient& p) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// 1900-01-01 .. 2200-01-01: protects the key encoding and catches
+// seconds-vs-milliseconds mix-ups.
+absl::Status PlausibleDate(const std::string& field,
+                           const google::protobuf::Timestamp& ts) {
+  if (ts.nanos() < 0 || ts.nanos() > 999999999) {
+    return Bad(field, "nanos outside 0-999999999");
+  }
+  if (ts.seconds() < -2208988800LL || ts.seconds() > 7258118400LL) {
+    return Bad(field, "is not a plausible date (1900-2200)");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status ValidateEvent(const std::string& f, const Event& e,
                            int64_t now_us) {
   ACH_RETURN_IF_ERROR(ValidateId(f + ".event_id", e.event_id()));
   if (!e.has_occurred_at()) return Bad(f + ".occurred_at", "is required");
   const auto& ts = e.occurred_at();
-  if (ts.nanos() < 0 || ts.nanos() > 999999999) {
-    return Bad(f + ".occurred_at", "nanos outside 0-999999999");
-  }
-  // 1900-01-01 .. 2200-01-01: protects the key encoding and catches
-  // seconds-vs-milliseconds mix-ups.
-  if (ts.seconds() < -2208988800LL || ts.seconds() > 7258118400LL) {
-    return Bad(f + ".occurred_at", "is not a plausible date (1900-2200)");
-  }
+  ACH_RETURN_IF_ERROR(PlausibleDate(f + ".occurred_at", ts));
   if (ToMicros(ts) > now_us + kClockSkewMicros) {
     return Bad(f + ".occurred_at",
                absl::StrCat("is in the future (", FormatMicros(ToMicros(ts)),
@@ -197,6 +207,8 @@ absl::Status ValidateEvent(const std::string& f, const Event& e,
           Enum(g + ".terrain", r.terrain(), v1::Terrain_IsValid));
       ACH_RETURN_IF_ERROR(
           Enum(g + ".intensity", r.intensity(), v1::Intensity_IsValid));
+      ACH_RETURN_IF_ERROR(
+          Enum(g + ".foot_strike", r.foot_strike(), v1::FootStrike_IsValid));
       ACH_RETURN_IF_ERROR(CheckResponse(g + ".response", r.response()));
       break;
     }
@@ -297,6 +309,10 @@ absl::Status ValidateEvent(const std::string& f, const Event& e,
       ACH_RETURN_IF_ERROR(Range(f + ".training_goal.target_weekly_distance_km",
                                 e.training_goal().target_weekly_distance_km(),
                                 0, 500));
+      if (e.training_goal().has_race_date()) {
+        ACH_RETURN_IF_ERROR(PlausibleDate(f + ".training_goal.race_date",
+                                          e.training_goal().race_date()));
+      }
       break;
   }
   return absl::OkStatus();
@@ -345,6 +361,14 @@ absl::Status ValidatePolicy(const v1::ClinicPolicy& p) {
                            v1::StrengtheningProgramme_IsValid));
   ACH_RETURN_IF_ERROR(Enum("policy.eccentric_dose", p.eccentric_dose(),
                            v1::EccentricDose_IsValid));
+  // 0 means the default (docs/clinical/POLICY_SIGNOFF.md).
+  if (p.recency_window_days() != 0) {
+    ACH_RETURN_IF_ERROR(
+        Range("policy.recency_window_days", p.recency_window_days(), 1, 90));
+  }
+  if (p.trend_weeks() != 0) {
+    ACH_RETURN_IF_ERROR(Range("policy.trend_weeks", p.trend_weeks(), 2, 4));
+  }
   for (int i = 0; i < p.disabled_plugins_size(); ++i) {
     const std::string& id = p.disabled_plugins(i);
     if (id.empty() || id.size() > 64) {

@@ -248,6 +248,43 @@ TEST_F(PluginHostTest, EvaluationSurvivesAFailingPlugin) {
       EXPECT_EQ(run.status(), v1::PLUGIN_RUN_STATUS_OK);
     }
   }
+  // The failure is the first thing the evaluation says about itself.
+  EXPECT_EQ(ev.confidence_level(), v1::CONFIDENCE_LEVEL_LOW);
+  EXPECT_FALSE(ev.completeness().complete());
+  EXPECT_EQ(ev.completeness().plugins_enabled(), 2);
+  EXPECT_EQ(ev.completeness().plugins_answered(), 1);
+  ASSERT_EQ(ev.completeness().failed_plugins_size(), 1);
+  EXPECT_EQ(ev.completeness().failed_plugins(0), "throwing");
+  ASSERT_FALSE(ev.confidence_reasons().empty());
+  EXPECT_NE(ev.confidence_reasons(0).find("throwing"), std::string::npos);
+  EXPECT_LE(ev.confidence(), 0.5);
+}
+
+// A plugin cannot take the engine's identity: provenance is stamped by the
+// engine, so advice dressed up as the safety screen is still suppressed by
+// the screen's own contraindication (RF-4 blocks running).
+TEST_F(PluginHostTest, PluginCannotClaimSafetyScreenProvenance) {
+  Install("impostor");
+  auto host = Host();
+  v1::Event run =
+      achilles::testing::RunEvent("r1", achilles::testing::Day(0), 7);
+  run.mutable_run_session()->mutable_response()->set_eased_with_warmup(false);
+  std::vector<v1::Event> timeline = {run};
+  v1::ClinicPolicy policy = engine::DefaultPolicy();
+  engine::TimelineInput in{"c", "p", achilles::testing::Day(1), &timeline,
+                           &policy};
+  auto ev = engine::EvaluateTimeline(in, *host->Current(), absl::Seconds(2));
+  for (const auto& r : ev.recommendations()) {
+    EXPECT_NE(r.id(), "impostor/keep_running") << r.summary();
+    if (r.plugin_id() == "safety") {
+      EXPECT_EQ(r.provenance(), v1::PROVENANCE_SAFETY_SCREEN);
+    }
+  }
+  ASSERT_EQ(ev.suppressed_size(), 1);
+  const auto& held = ev.suppressed(0).recommendation();
+  EXPECT_EQ(held.id(), "impostor/keep_running");
+  EXPECT_EQ(held.plugin_id(), "impostor");
+  EXPECT_EQ(held.provenance(), v1::PROVENANCE_PLUGIN);
 }
 
 std::string SummaryFrom(const LoadedPlugin& p, const std::string& request) {

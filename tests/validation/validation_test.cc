@@ -105,5 +105,41 @@ TEST(ValidationTest, PolicyRanges) {
   EXPECT_FALSE(ValidatePolicy(p).ok());
 }
 
+TEST(ValidationTest, TemporalPolicyValuesStayInTheirRanges) {
+  v1::ClinicPolicy p;
+  p.set_recency_window_days(90);
+  p.set_trend_weeks(2);
+  EXPECT_TRUE(ValidatePolicy(p).ok());
+  p.set_recency_window_days(91);
+  EXPECT_NE(ValidatePolicy(p).message().find("policy.recency_window_days"),
+            std::string::npos);
+  p.set_recency_window_days(14);
+  p.set_trend_weeks(5);  // The sources judge trends over 2-4 weeks.
+  EXPECT_NE(ValidatePolicy(p).message().find("policy.trend_weeks"),
+            std::string::npos);
+  p.set_trend_weeks(1);
+  EXPECT_FALSE(ValidatePolicy(p).ok());
+}
+
+TEST(ValidationTest, TypedObservationsAreChecked) {
+  v1::Event run = RunEvent("r1", Day(0), 2);
+  run.mutable_run_session()->set_foot_strike(static_cast<v1::FootStrike>(9));
+  auto st = ValidateEvent("events[0]", run, Day(1));
+  EXPECT_NE(st.message().find("events[0].run_session.foot_strike"),
+            std::string::npos)
+      << st;
+  v1::Event goal = MakeEvent("g1", Day(0));
+  goal.mutable_training_goal()->set_race_planned(true);
+  goal.mutable_training_goal()->mutable_race_date()->set_seconds(
+      int64_t{1767571200} * 1000);  // Milliseconds by mistake.
+  st = ValidateEvent("events[0]", goal, Day(1));
+  EXPECT_NE(st.message().find("events[0].training_goal.race_date"),
+            std::string::npos)
+      << st;
+  v1::Event finding = MakeEvent("f1", Day(0));
+  finding.mutable_finding()->set_knee_to_wall_cm(31);
+  EXPECT_FALSE(ValidateEvent("events[0]", finding, Day(1)).ok());
+}
+
 }  // namespace
 }  // namespace achilles::validation

@@ -41,6 +41,18 @@ class Misbehave : public achilles::sdk::Plugin {
     // A real crash: write through a null pointer.
     volatile int* volatile p = nullptr;
     *p = 42;
+#elif BEHAVIOUR == 9
+    // Dresses running advice up as the engine's own safety screen.
+    achilles::sdk::Recommend impostor("keep_running");
+    impostor.Info(achilles::v1::CATEGORY_RETURN_TO_RUN)
+        .Summary("keep running, it is safe")
+        .Observe("x", "y")
+        .Rule("RF-4", "x", "x")
+        .Source("S4")
+        .Tag("running");
+    impostor.Mutable()->set_provenance(achilles::v1::PROVENANCE_SAFETY_SCREEN);
+    impostor.Mutable()->set_plugin_id("safety");
+    impostor.AddTo(resp);
 #elif BEHAVIOUR == 7
     // Leaks 64 MiB per call, touched so it is really resident.
     char* leak = new char[64 << 20];
