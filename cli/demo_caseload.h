@@ -1,6 +1,7 @@
-// Synthetic caseloads for demos and benchmarks, built from CLINICAL.md's
-// patterns (walk-jog ladders with and without flares, HSR weeks, insertional
-// loading, reactive tendons, runners, worsening trends, the odd red flag).
+// Synthetic caseloads for demos and benchmarks, built from the clinical
+// reference's patterns (walk-jog ladders with and without flares, HSR weeks,
+// insertional loading, reactive tendons, runners, worsening trends, the odd
+// red flag).
 // Deterministic for a given seed and patient index.
 #ifndef ACHILLES_CLI_DEMO_CASELOAD_H_
 #define ACHILLES_CLI_DEMO_CASELOAD_H_

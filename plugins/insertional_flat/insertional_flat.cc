@@ -14,10 +14,6 @@ using achilles::sdk::Recommend;
 using achilles::sdk::Result;
 namespace v1 = achilles::v1;
 
-std::vector<std::string> Ids(const v1::Feature& f) {
-  return {f.event_ids().begin(), f.event_ids().end()};
-}
-
 std::string Mm(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%g mm", v);
@@ -68,7 +64,7 @@ class InsertionalFlat : public achilles::sdk::Plugin {
               "Deep squats and long lunges compress the insertion; "
               "shorten or avoid them until irritability settles.")
           .Observe("irritability high", f.irritability_evidence(),
-                   Ids(f.irritability_since()))
+                   f.irritability_since())
           .Rule("D2", "While irritable, modify deep squats and long lunges",
                 "irritability high")
           .Sources({"S3"})
@@ -105,7 +101,7 @@ class InsertionalFlat : public achilles::sdk::Plugin {
           .Observe("rise in pain after training vs previous session",
                    "+" + std::to_string(static_cast<int>(
                              f.pain_after_exercise_increase().value())),
-                   Ids(f.pain_after_exercise_increase()))
+                   f.pain_after_exercise_increase())
           .Tag("load_reduction");
     } else {
       r.Severity(v1::SEVERITY_INFO)
@@ -121,7 +117,7 @@ class InsertionalFlat : public achilles::sdk::Plugin {
     if (f.visa_a_latest().present()) {
       r.Observe("VISA-A",
                 std::to_string(static_cast<int>(f.visa_a_latest().value())),
-                Ids(f.visa_a_latest()));
+                f.visa_a_latest());
     }
     auto* p = r.Prescription();
     p->set_exercise("eccentric calf raise on flat ground, no dorsiflexion");
@@ -159,18 +155,16 @@ class InsertionalFlat : public achilles::sdk::Plugin {
           .Tag("footwear")
           .Priority(10);
       if (f.shoe_drop_mm().present()) {
-        fw.Observe("shoe drop", Mm(f.shoe_drop_mm().value()),
-                   Ids(f.shoe_drop_mm()));
+        fw.Observe("shoe drop", Mm(f.shoe_drop_mm().value()), f.shoe_drop_mm());
       } else {
         fw.Observe("shoe drop", "not recorded", finding);
       }
       if (flat_shoes) {
         fw.Observe("barefoot or minimalist shoes", "yes",
-                   Ids(f.barefoot_or_minimalist()));
+                   f.barefoot_or_minimalist());
       }
       if (f.heel_lift_mm().present()) {
-        fw.Observe("heel lift", Mm(f.heel_lift_mm().value()),
-                   Ids(f.heel_lift_mm()));
+        fw.Observe("heel lift", Mm(f.heel_lift_mm().value()), f.heel_lift_mm());
       }
       auto* fp = fw.Prescription();
       fp->set_heel_lift_mm_min(5);

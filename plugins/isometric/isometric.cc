@@ -18,10 +18,6 @@ using achilles::sdk::Recommend;
 using achilles::sdk::Result;
 namespace v1 = achilles::v1;
 
-std::vector<std::string> Ids(const v1::Feature& f) {
-  return {f.event_ids().begin(), f.event_ids().end()};
-}
-
 // Lowest pain in the clinic's red zone (rule C).
 int RedFrom(const v1::ClinicPolicy& p) {
   if (p.pain_model() == v1::PAIN_MODEL_SILBERNAGEL_5) {
@@ -62,7 +58,7 @@ class Isometric : public achilles::sdk::Plugin {
           .Observe("pain after minus before holds",
                    "+" + std::to_string(static_cast<int>(
                              f.isometric_pain_change().value())),
-                   Ids(f.isometric_pain_change()))
+                   f.isometric_pain_change())
           .Rule("D3", "If pain rises after holds, reduce them or stop",
                 "pain after holds > pain before")
           .Sources({"ONE"})
@@ -86,9 +82,9 @@ class Isometric : public achilles::sdk::Plugin {
           .Observe(
               "isometric sessions logged",
               std::to_string(static_cast<int>(f.isometric_sessions().value())),
-              Ids(f.isometric_sessions()))
+              f.isometric_sessions())
           .Observe("irritability settled", f.irritability_evidence(),
-                   Ids(f.irritability_since()))
+                   f.irritability_since())
           .Rule("D3",
                 "Progress to HSR after about 1-2 weeks once "
                 "irritability has settled",
@@ -124,24 +120,24 @@ class Isometric : public achilles::sdk::Plugin {
         .Tag("isometric")
         .Priority(25);
     if (reactive) {
-      r.Observe("stage", "reactive", Ids(f.stage_recorded()));
+      r.Observe("stage", "reactive", f.stage_recorded());
     }
     if (irritable) {
       r.Observe("irritability high", f.irritability_evidence(),
-                Ids(f.irritability_since()));
+                f.irritability_since());
     }
     if (f.single_leg_heel_raise_pain().present()) {
       r.Observe("single-leg heel raise pain",
                 std::to_string(
                     static_cast<int>(f.single_leg_heel_raise_pain().value())) +
                     "/10",
-                Ids(f.single_leg_heel_raise_pain()));
+                f.single_leg_heel_raise_pain());
     }
     if (on_holds) {
       r.Observe(
           "isometric sessions logged",
           std::to_string(static_cast<int>(f.isometric_sessions().value())),
-          Ids(f.isometric_sessions()));
+          f.isometric_sessions());
     }
     auto* p = r.Prescription();
     p->set_exercise(insertional ? "double-leg isometric heel-raise hold, flat "

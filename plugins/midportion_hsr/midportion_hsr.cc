@@ -73,10 +73,6 @@ bool OnlyStepBackFlags(const v1::Features& f) {
   return true;
 }
 
-std::vector<std::string> Ids(const v1::Feature& f) {
-  return {f.event_ids().begin(), f.event_ids().end()};
-}
-
 // Too irritable for isotonic loading: high by evidence, or labelled
 // REACTIVE and not shown settled since the label (D1 entry, D3).
 bool Irritable(const v1::Features& f) {
@@ -173,7 +169,7 @@ class MidportionHsr : public achilles::sdk::Plugin {
               "calf raises on flat ground, 3x15, 3 s up / 3 s down (S4).")
           .Observe("tendinopathy location", "mid-portion",
                    {f.finding_event_ids().begin(), f.finding_event_ids().end()})
-          .Observe("stage", StageWords(f.stage()))
+          .Observe("stage", StageWords(f.stage()), f.stage_recorded())
           .Rule("D1",
                 "Mid-portion, no red flag, irritability settled: heavy "
                 "slow resistance 3 sessions/week for 12 weeks",
@@ -184,7 +180,7 @@ class MidportionHsr : public achilles::sdk::Plugin {
           .Priority(20);
       if (f.irritability() == v1::IRRITABILITY_SETTLED) {
         r.Observe("irritability settled", f.irritability_evidence(),
-                  Ids(f.irritability_since()));
+                  f.irritability_since());
       }
       Prescribe(r, 1, DoseForWeek(1));
       r.AddTo(resp);
@@ -210,8 +206,7 @@ class MidportionHsr : public achilles::sdk::Plugin {
           .Detail(
               "Pain after training rose or the next morning was worse: "
               "go back to the previous load before progressing again.")
-          .Observe("HSR week reached", std::to_string(week),
-                   Ids(f.hsr_last_week()))
+          .Observe("HSR week reached", std::to_string(week), f.hsr_last_week())
           .Rule("D1",
                 "More pain after training, or next morning worse: "
                 "lighter load or slower progression; go back to the "
@@ -226,7 +221,7 @@ class MidportionHsr : public achilles::sdk::Plugin {
         r.Observe("rise in pain after training vs previous session",
                   "+" + std::to_string(static_cast<int>(
                             f.pain_after_exercise_increase().value())),
-                  Ids(f.pain_after_exercise_increase()));
+                  f.pain_after_exercise_increase());
       }
       if (morning_worse) {
         r.Observe("next morning after last session", "worse than usual",
@@ -249,7 +244,7 @@ class MidportionHsr : public achilles::sdk::Plugin {
                   " is complete, but progression is on hold: " +
                   f.progression_blocked_because() + ".")
           .Observe("sessions completed in HSR week " + std::to_string(week),
-                   std::to_string(sessions), Ids(f.hsr_sessions_last_week()))
+                   std::to_string(sessions), f.hsr_sessions_last_week())
           .Observe("progression on hold because",
                    f.progression_blocked_because(), {f.last_load_event_id()})
           .Rule("D1",
@@ -276,7 +271,7 @@ class MidportionHsr : public achilles::sdk::Plugin {
                 "on to energy-storage work (faster raises, hopping) once "
                 "daily activities and strength work are tolerated.")
             .Observe("HSR week reached", std::to_string(week),
-                     Ids(f.hsr_last_week()))
+                     f.hsr_last_week())
             .Rule("D1", "Programme runs 12 weeks; maintenance afterwards",
                   "week >= 12 with 3 sessions")
             .Sources({"BEY", "S4", "S1"})
@@ -295,7 +290,7 @@ class MidportionHsr : public achilles::sdk::Plugin {
           .Detail("Week " + std::to_string(week) +
                   " was completed without more pain after training.")
           .Observe("sessions completed in HSR week " + std::to_string(week),
-                   std::to_string(sessions), Ids(f.hsr_sessions_last_week()))
+                   std::to_string(sessions), f.hsr_sessions_last_week())
           .Rule("D1",
                 "Beyer dosing: wk 1 3x15RM, wk 2-3 3x12RM, wk 4-5 "
                 "4x10RM, wk 9-12 4x6RM; 3 sessions/week",
@@ -311,7 +306,7 @@ class MidportionHsr : public achilles::sdk::Plugin {
         r.Observe("change in pain after training vs previous session",
                   std::to_string(static_cast<int>(
                       f.pain_after_exercise_increase().value())),
-                  Ids(f.pain_after_exercise_increase()));
+                  f.pain_after_exercise_increase());
       }
       Prescribe(r, next, d);
       r.AddTo(resp);
@@ -324,7 +319,7 @@ class MidportionHsr : public achilles::sdk::Plugin {
                  " more session(s) this week at the same dose")
         .Detail("Complete 3 sessions before moving to the next week.")
         .Observe("sessions completed in HSR week " + std::to_string(week),
-                 std::to_string(sessions), Ids(f.hsr_sessions_last_week()))
+                 std::to_string(sessions), f.hsr_sessions_last_week())
         .Rule("D1", "3 sessions per week at the week's dose",
               "sessions this week < 3")
         .Sources({"BEY"})
@@ -403,7 +398,7 @@ class MidportionHsr : public achilles::sdk::Plugin {
       r.Observe(
           "pain after last session",
           std::to_string(static_cast<int>(f.last_pain_after().value())) + "/10",
-          Ids(f.last_pain_after()));
+          f.last_pain_after());
     }
     if (next > at) {
       r.Tag("progression").Tag("exercise_progression").Tag("load_increase");
@@ -444,7 +439,7 @@ class MidportionHsr : public achilles::sdk::Plugin {
                 "strength and pain, then restart at the load the assessment "
                 "supports.")
         .Observe("days since the last exercise session", std::to_string(days),
-                 Ids(age))
+                 age)
         .Rule("D1",
               "Progress the programme on current sessions: 3 a week, the "
               "week's dose, pain after training not rising",
@@ -457,7 +452,7 @@ class MidportionHsr : public achilles::sdk::Plugin {
     if (f.hsr_last_week().present()) {
       r.Observe("HSR week reached",
                 std::to_string(static_cast<int>(f.hsr_last_week().value())),
-                Ids(f.hsr_last_week()));
+                f.hsr_last_week());
     }
     r.AddTo(resp);
     return Result::Ok();

@@ -45,10 +45,6 @@ const char kRunRules[] =
     "early), 5-minute dynamic warm-up, at least 48 h between hard sessions; "
     "soft surface if one is available; hills and speed last.";
 
-std::vector<std::string> Ids(const v1::Feature& f) {
-  return {f.event_ids().begin(), f.event_ids().end()};
-}
-
 std::string Km(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%g km", std::round(v * 10) / 10);
@@ -141,9 +137,9 @@ class ReturnToRun : public achilles::sdk::Plugin {
                 "restart the ladder at the level the assessment supports "
                 "and record each session's pain and 24-hour response.")
         .Observe("walk-jog level of the last run", std::to_string(level),
-                 Ids(f.last_ladder_level()))
+                 f.last_ladder_level())
         .Observe("days since the last run",
-                 std::to_string(static_cast<int>(age.value())), Ids(age))
+                 std::to_string(static_cast<int>(age.value())), age)
         .Rule("D4",
               "Progress one level only after 2-3 good, current sessions at "
               "the level",
@@ -175,11 +171,9 @@ class ReturnToRun : public achilles::sdk::Plugin {
                                           : "return_complete");
     r.Info(v1::CATEGORY_RETURN_TO_RUN)
         .Observe("good continuous runs in a row", std::to_string(ok),
-                 Ids(f.continuous_runs_ok()))
-        .Observe("of them on hills", std::to_string(hills),
-                 Ids(f.hill_runs_ok()))
-        .Observe("of them at speed", std::to_string(speed),
-                 Ids(f.speed_runs_ok()))
+                 f.continuous_runs_ok())
+        .Observe("of them on hills", std::to_string(hills), f.hill_runs_ok())
+        .Observe("of them at speed", std::to_string(speed), f.speed_runs_ok())
         .Rule("D4",
               "Hills and speed come last, one at a time, after sustained "
               "pain-free continuous running; repeat each step 2-3 times",
@@ -246,7 +240,7 @@ class ReturnToRun : public achilles::sdk::Plugin {
                   "morning, or a worsening trend)." +
                   kRunRules)
           .Observe("walk-jog level of last run", std::to_string(level),
-                   Ids(f.last_ladder_level()))
+                   f.last_ladder_level())
           .Observe("safety flags",
                    Has(f, "RF-7") ? "worsening trend (RF-7)"
                                   : "24 h response (RF-8)",
@@ -272,15 +266,15 @@ class ReturnToRun : public achilles::sdk::Plugin {
                               "do not progress.") +
                   kRunRules)
           .Observe("walk-jog level of last run", std::to_string(level),
-                   Ids(f.last_ladder_level()))
+                   f.last_ladder_level())
           .Observe("pain with last run",
                    std::to_string(
                        static_cast<int>(f.last_pain_during().present()
                                             ? f.last_pain_during().value()
                                             : f.last_pain_after().value())) +
                        "/10",
-                   Ids(f.last_pain_during().present() ? f.last_pain_during()
-                                                      : f.last_pain_after()))
+                   f.last_pain_during().present() ? f.last_pain_during()
+                                                  : f.last_pain_after())
           .Rule("D4",
                 "Repeat each level while pain is borderline; progress "
                 "only with pain within policy and a good 24 h response",
@@ -308,7 +302,7 @@ class ReturnToRun : public achilles::sdk::Plugin {
                   " went well: pain within policy and settled within 24 h." +
                   kRunRules)
           .Observe("good sessions in a row at level " + std::to_string(level),
-                   std::to_string(ok), Ids(f.sessions_ok_at_level()))
+                   std::to_string(ok), f.sessions_ok_at_level())
           .Rule("D4",
                 "Repeat each level 2-3 sessions; progress when pain is "
                 "within policy and the 24 h response is good",
@@ -324,7 +318,7 @@ class ReturnToRun : public achilles::sdk::Plugin {
             "pain during last run",
             std::to_string(static_cast<int>(f.last_pain_during().value())) +
                 "/10",
-            Ids(f.last_pain_during()));
+            f.last_pain_during());
       }
       PrescribeLevel(r, next);
       r.AddTo(resp);
@@ -346,7 +340,7 @@ class ReturnToRun : public achilles::sdk::Plugin {
                               : "") +
                 kRunRules)
         .Observe("good sessions in a row at level " + std::to_string(level),
-                 std::to_string(ok), Ids(f.sessions_ok_at_level()))
+                 std::to_string(ok), f.sessions_ok_at_level())
         .Rule("D4", "Repeat each level 2-3 sessions before progressing",
               "< 2 good sessions at the current level, progression on "
               "hold, or back-to-back run days")
@@ -389,8 +383,7 @@ class ReturnToRun : public achilles::sdk::Plugin {
               "until symptoms settle. Cross-train (cycling, swimming, "
               "pool running) to keep fitness; avoid the rower or "
               "elliptical if painful.")
-          .Observe("running in the last 7 days", Km(km),
-                   Ids(f.run_km_last_7d()))
+          .Observe("running in the last 7 days", Km(km), f.run_km_last_7d())
           .Rule("D4",
                 "Runners still training with symptoms: cut volume "
                 "first by 20-30%, watch 1 week before other changes",
@@ -403,7 +396,7 @@ class ReturnToRun : public achilles::sdk::Plugin {
         r.Observe("mornings in a row with stiffness worse than usual",
                   std::to_string(
                       static_cast<int>(f.consecutive_worse_mornings().value())),
-                  Ids(f.consecutive_worse_mornings()));
+                  f.consecutive_worse_mornings());
       }
       if (f.pain_zone() == v1::PAIN_ZONE_AMBER) {
         r.Observe("pain zone of last run", "amber", {f.last_load_event_id()});
@@ -439,8 +432,7 @@ class ReturnToRun : public achilles::sdk::Plugin {
                         : "Pain is within the clinic's limits and settles "
                           "within 24 hours. Increase weekly mileage by no "
                           "more than 10%.")
-          .Observe("running in the last 7 days", Km(km),
-                   Ids(f.run_km_last_7d()))
+          .Observe("running in the last 7 days", Km(km), f.run_km_last_7d())
           .Rule("D4", "Weekly mileage increase at most 10%",
                 spike ? "next week <= the week before the spike x 1.10"
                       : "next week <= last 7 days x 1.10")
@@ -453,20 +445,20 @@ class ReturnToRun : public achilles::sdk::Plugin {
           .Priority(20);
       if (spike) {
         r.Observe("running in the 7 days before the spike",
-                  Km(f.run_km_baseline().value()), Ids(f.run_km_baseline()));
+                  Km(f.run_km_baseline().value()), f.run_km_baseline());
       } else {
         r.Tag("run_progression");
       }
       if (wants_more) {
         r.Observe("weekly distance the patient wants",
-                  Km(f.target_weekly_km().value()), Ids(f.target_weekly_km()));
+                  Km(f.target_weekly_km().value()), f.target_weekly_km());
       }
       if (f.last_pain_during().present()) {
         r.Observe(
             "pain during last run",
             std::to_string(static_cast<int>(f.last_pain_during().value())) +
                 "/10",
-            Ids(f.last_pain_during()));
+            f.last_pain_during());
       }
       r.Prescription()->set_weekly_distance_km_max(std::round(cap * 10) / 10);
       r.AddTo(resp);
@@ -494,9 +486,9 @@ class ReturnToRun : public achilles::sdk::Plugin {
             "cadence of last run",
             std::to_string(static_cast<int>(f.last_cadence_spm().value())) +
                 " spm",
-            Ids(f.last_cadence_spm()));
+            f.last_cadence_spm());
       } else {
-        c.Observe("cadence", "not recorded", Ids(f.days_since_last_run()));
+        c.Observe("cadence", "not recorded", f.days_since_last_run());
         c.Confidence(0.6);
       }
       auto* p = c.Prescription();
@@ -536,7 +528,7 @@ class ReturnToRun : public achilles::sdk::Plugin {
         .Detail(std::string("Symptoms are stable, strength work is "
                             "tolerated and a tear has been ruled out.") +
                 kRunRules)
-        .Observe("tear ruled out", "yes", Ids(f.tear_ruled_out()))
+        .Observe("tear ruled out", "yes", f.tear_ruled_out())
         .Observe("pain zone of latest strength session", "green",
                  {f.last_load_event_id()})
         .Rule("D4",

@@ -34,7 +34,8 @@ namespace achilles::engine {
 // evaluation and part of its fingerprint.
 inline constexpr char kEngineVersion[] = "achilles-engine/" ACHILLES_VERSION;
 
-// The built-in policy (version 0): CLINICAL.md defaults.
+// The built-in policy (version 0): the defaults in
+// docs/clinical/POLICY_SIGNOFF.md.
 achilles::v1::ClinicPolicy DefaultPolicy();
 // Fills UNSPECIFIED enum values and zero numbers with the defaults.
 void NormalizePolicy(achilles::v1::ClinicPolicy* policy);

@@ -54,6 +54,10 @@ expect 2 "--activity: unknown activity" -- "${CTL[@]}" events add anna --id p-1 
 expect 0 "appended 1 event" -- "${CTL[@]}" events add anna --id p-1 --during 3 --activity walking
 expect 0 "run-3 .*during 1/10" -- "${CTL[@]}" events list anna
 expect 0 "Rule D4" -- "${CTL[@]}" evaluate anna
+# Anna's runs are from January: today the evaluation says so before any card.
+expect 0 "^Confidence: LOW \(INCOMPLETE\)" -- "${CTL[@]}" evaluate anna
+expect 0 "Reassess before progressing" -- "${CTL[@]}" evaluate anna
+expect 0 "Progress to walk-jog L2" -- "${CTL[@]}" evaluate anna --as_of=2026-01-10T12:00:00Z
 expect 0 '"evaluation_id"' -- "${CTL[@]}" --json evaluate anna
 expect 2 "--as_of" -- "${CTL[@]}" evaluate anna --as_of=yesterday
 expect 0 "as of 2026-01-08" -- "${CTL[@]}" evaluate anna --as_of=2026-01-08T00:00:00Z

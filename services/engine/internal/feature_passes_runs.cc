@@ -71,6 +71,7 @@ void SettleOver48(const TimelineView& view, v1::Features* f) {
 // each attempt to run). Runs without a 24 h response are skipped.
 void FlaredInARow(const TimelineView& view, v1::Features* f) {
   std::vector<std::string> ids;
+  int64_t latest = 0;
   for (auto it = view.sessions.rbegin(); it != view.sessions.rend(); ++it) {
     if (!it->is_run) continue;
     const auto& r = it->response;
@@ -78,12 +79,13 @@ void FlaredInARow(const TimelineView& view, v1::Features* f) {
                        r.morning_vs_baseline() != v1::COMPARISON_UNSPECIFIED;
     if (!known) continue;
     if (!ResponseBad(r)) break;
+    if (ids.empty()) latest = it->t;
     ids.push_back(it->event->event_id());
   }
   if (ids.empty()) return;
   std::reverse(ids.begin(), ids.end());
   SetFeature(f->mutable_runs_flared_in_a_row(), static_cast<double>(ids.size()),
-             ids, view.as_of_us);
+             ids, latest);
 }
 
 void RunDetails(const LoadSession& s, v1::Features* f) {
@@ -118,18 +120,19 @@ bool Fast(const v1::RunSession& r) {
 // or unlabelled runs after it), and how many were on hills or at speed.
 void FinalStage(const TimelineView& view, v1::Features* f) {
   std::vector<std::string> ok, hills, speed;
+  int64_t at = view.as_of_us;  // A count of none is as of now.
   for (auto it = view.sessions.rbegin(); it != view.sessions.rend(); ++it) {
     if (!it->is_run) continue;
     const int level = LadderLevel(*it);
     if ((level > 0 && level < 5) || !GoodSession(it->response, *view.policy)) {
       break;
     }
+    if (ok.empty()) at = it->t;
     ok.push_back(it->event->event_id());
     if (it->run != nullptr && Hilly(*it->run)) hills.push_back(ok.back());
     if (it->run != nullptr && Fast(*it->run)) speed.push_back(ok.back());
   }
   for (auto* v : {&ok, &hills, &speed}) std::reverse(v->begin(), v->end());
-  const int64_t at = view.as_of_us;
   SetFeature(f->mutable_continuous_runs_ok(), ok.size(), ok, at);
   SetFeature(f->mutable_hill_runs_ok(), hills.size(), hills, at);
   SetFeature(f->mutable_speed_runs_ok(), speed.size(), speed, at);

@@ -18,6 +18,32 @@ constexpr double kMinShoeDropMm = 8;   // E (S4).
 constexpr double kKneeToWallCm = 10;   // E (S4).
 constexpr int kPartialTearMonths = 6;  // E (S4): racing after a partial tear.
 
+const char* LocationWords(v1::Location l) {
+  switch (l) {
+    case v1::LOCATION_MIDPORTION:
+      return "mid-portion";
+    case v1::LOCATION_INSERTIONAL:
+      return "insertional";
+    case v1::LOCATION_MIXED:
+      return "mid-portion and insertional";
+    default:
+      return "not determined";
+  }
+}
+
+const char* StageWords(v1::Stage s) {
+  switch (s) {
+    case v1::STAGE_REACTIVE:
+      return "reactive";
+    case v1::STAGE_DISREPAIR:
+      return "disrepair";
+    case v1::STAGE_DEGENERATIVE:
+      return "degenerative";
+    default:
+      return "not determined";
+  }
+}
+
 std::vector<std::string> FindingIds(const v1::Features& f) {
   return {f.finding_event_ids().begin(), f.finding_event_ids().end()};
 }
@@ -201,10 +227,10 @@ void RuleExpectations(RuleContext& c, RuleSink& s) {
               "3-6 months; insertional 4-9 months; degenerative 6-12+ months.",
               "location and stage recorded")
           .Sources({"S4", "BEY"})
-          .Observe("tendinopathy location", v1::Location_Name(f.location()),
+          .Observe("tendinopathy location", LocationWords(f.location()),
                    FindingIds(f));
   if (f.stage_recorded().present()) {
-    r.Observe("stage", v1::Stage_Name(f.stage()), f.stage_recorded());
+    r.Observe("stage", StageWords(f.stage()), f.stage_recorded());
   }
 }
 

@@ -47,14 +47,19 @@ void RuleRecency(RuleContext& c, RuleSink& s) {
           // sign-off (docs/clinical/POLICY_SIGNOFF.md).
           .Policy(absl::StrCat("recency window ", r.window_days(),
                                " days (clinic policy)"));
+  // The observation's date (and the age the engine stamps on it) is the
+  // point: the value says how far past the window it is.
   auto observe = [&](const char* label, const v1::Feature& age, bool stale) {
-    if (stale) rec.Observe(label, absl::StrCat(age.value(), " days"), age);
+    if (!stale) return;
+    rec.Observe(label,
+                absl::StrCat(age.value(), " days old, window ", r.window_days(),
+                             " days"),
+                age);
   };
-  observe("age of the latest run", r.last_run_age_days(), r.runs_stale());
-  observe("age of the latest exercise session", r.last_exercise_age_days(),
+  observe("latest run", r.last_run_age_days(), r.runs_stale());
+  observe("latest exercise session", r.last_exercise_age_days(),
           r.exercise_stale());
-  observe("age of the latest pain rating", r.last_pain_age_days(),
-          r.pain_stale());
+  observe("latest pain rating", r.last_pain_age_days(), r.pain_stale());
   if (r.runs_stale()) {
     s.Block("T-RECENCY", {"run_progression"},
             "the latest run is older than the recency window", {});
