@@ -18,6 +18,7 @@
 #include "achilles/v1/admin_service.grpc.pb.h"
 #include "achilles/v1/caseload_service.grpc.pb.h"
 #include "achilles/v1/patient_service.grpc.pb.h"
+#include "cli/connection.h"
 #include "cli/demo_caseload.h"
 #include "cli/format.h"
 #include "common/time_util.h"
@@ -34,7 +35,6 @@ ABSL_FLAG(std::string, resume, "", "caseload reevaluate: run id to resume");
 ABSL_FLAG(int, count, 1000, "caseload seed-demo: number of patients");
 ABSL_FLAG(int, events_per_patient, 30, "caseload seed-demo: events each");
 ABSL_FLAG(int, seed, 1, "caseload seed-demo: random seed");
-ABSL_DECLARE_FLAG(std::string, clinic);
 ABSL_DECLARE_FLAG(bool, dry_run);
 ABSL_DECLARE_FLAG(std::string, as_of);
 ABSL_DECLARE_FLAG(std::string, pain_model);
@@ -74,9 +74,8 @@ std::string Json(const google::protobuf::Message& m) {
   return out;
 }
 
-void Context(grpc::ClientContext* ctx) {
-  ctx->AddMetadata("x-clinic-id", absl::GetFlag(FLAGS_clinic));
-}
+// Credentials and clinic only: runs and seeding set their own deadlines.
+void Context(grpc::ClientContext* ctx) { Decorate(ctx, /*deadline=*/false); }
 
 int Reevaluate(const std::shared_ptr<grpc::Channel>& channel, bool json) {
   auto stub = v1::CaseloadService::NewStub(channel);

@@ -26,14 +26,13 @@
 #include "achilles/v1/decision_service.grpc.pb.h"
 #include "achilles/v1/patient_service.grpc.pb.h"
 #include "cli/caseload_commands.h"
+#include "cli/connection.h"
 #include "cli/format.h"
+#include "cli/security_commands.h"
 #include "common/time_util.h"
 #include "google/protobuf/util/json_util.h"
 
-ABSL_FLAG(std::string, server, "127.0.0.1:50051", "server address");
-ABSL_FLAG(std::string, clinic, "default", "clinic id (sent as x-clinic-id)");
 ABSL_FLAG(bool, json, false, "print protobuf JSON instead of tables");
-ABSL_FLAG(int, timeout_s, 30, "per-call deadline in seconds");
 ABSL_FLAG(std::string, name, "", "patient upsert: display name");
 ABSL_FLAG(int, birth_year, 0, "patient upsert: birth year");
 ABSL_FLAG(std::string, as_of, "",
@@ -65,7 +64,12 @@ using google::protobuf::util::JsonPrintOptions;
 
 constexpr char kUsage[] = R"(achillesctl: command-line client for achilles-cds
 
-Usage: achillesctl [--server=HOST:PORT] [--clinic=ID] [--json] COMMAND ...
+Usage: achillesctl [--server=HOST:PORT] [--token_file=F] [--json] COMMAND ...
+
+Every call needs a token (--token_file=F, --token=T, $ACHILLES_TOKEN_FILE or
+$ACHILLES_TOKEN). A new server writes an operator token to
+<data_dir>/operator.token; issue the others with `token issue`.
+TLS: --tls_ca_file=CA.pem [--tls_cert_file=C --tls_key_file=K for mutual TLS].
 
 Patients and timelines
   patient upsert ID [--name=N] [--birth_year=Y]
@@ -89,6 +93,16 @@ Administration
   backup NAME                       online checkpoint into the server's --backup_dir
   policy set (--file=POLICY.json | --pain_model=M [--max_ok=N] [--strictly_below])
              [--reason=TEXT]
+
+Access (operator token)
+  token issue --subject=WHO (--clinic=ID --roles=ehr,clinician,clinic-admin |
+              --roles=operator) [--valid_days=N] [--bound_cert_cn=CN]
+                                    prints the token once
+  token list
+  token revoke CREDENTIAL_ID
+  audit list [--from_seq=N] [--limit=N] [--patient=ID --clinic=ID]
+  audit export FILE.jsonl           the whole trail, one JSON entry per line
+  audit verify                      recompute the tamper-evident chain
 
 Caseload
   caseload reevaluate [--dry_run [--pain_model=M [--max_ok=N] [--strictly_below]]]
@@ -140,9 +154,7 @@ class Ctl {
 
   std::unique_ptr<grpc::ClientContext> Context() {
     auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->AddMetadata("x-clinic-id", absl::GetFlag(FLAGS_clinic));
-    ctx->set_deadline(std::chrono::system_clock::now() +
-                      std::chrono::seconds(absl::GetFlag(FLAGS_timeout_s)));
+    achilles::cli::Decorate(ctx.get());
     return ctx;
   }
 
@@ -461,6 +473,9 @@ class Ctl {
     if (cmd == "caseload") {
       return achilles::cli::RunCaseload(channel_, a, json);
     }
+    if (cmd == "token" || cmd == "audit") {
+      return achilles::cli::RunSecurity(channel_, a, json);
+    }
     return Usage("unknown or incomplete command");
   }
 
@@ -494,8 +509,8 @@ int main(int argc, char** argv) {
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   std::vector<std::string> args(positional.begin() + 1, positional.end());
   if (args.empty()) return Usage("no command given");
-  auto channel = grpc::CreateChannel(absl::GetFlag(FLAGS_server),
-                                     grpc::InsecureChannelCredentials());
-  Ctl ctl(channel);
+  auto channel = achilles::cli::MakeChannel();
+  if (!channel.ok()) return Usage(std::string(channel.status().message()));
+  Ctl ctl(*channel);
   return ctl.Run(args);
 }

@@ -1,5 +1,6 @@
-// SHA-256 helpers shared by storage (pseudonymous audit keys), the plugin host
-// (file digests for the allowlist) and the engine (input fingerprints).
+// Digest and randomness helpers: SHA-256 for the plugin host (file digests
+// for the allowlist) and the engine (fingerprints), HMAC-SHA256 for keyed
+// pseudonyms and the audit chain, and secure random bytes for credentials.
 //
 // Thread-safe; no state.
 #ifndef ACHILLES_COMMON_DIGEST_H_
@@ -18,6 +19,17 @@ std::string Sha256Hex(absl::string_view data);
 // Lower-case hex SHA-256 of a file's bytes; NOT_FOUND or INTERNAL naming the
 // path when it cannot be read.
 absl::StatusOr<std::string> Sha256FileHex(const std::string& path);
+
+// Lower-case hex HMAC-SHA256 of `data` under `key`.
+std::string HmacSha256Hex(absl::string_view key, absl::string_view data);
+
+// `n` bytes from the system's cryptographically secure generator; INTERNAL
+// when it fails (never a weaker fallback).
+absl::StatusOr<std::string> SecureRandomBytes(size_t n);
+
+// Compares without an early exit, so timing does not reveal where two
+// secrets differ.
+bool ConstantTimeEquals(absl::string_view a, absl::string_view b);
 
 }  // namespace achilles
 

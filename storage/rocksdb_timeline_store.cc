@@ -90,8 +90,8 @@ class RocksDbTimelineStore final : public TimelineStore {
                        std::vector<rocksdb::ColumnFamilyHandle*> cfs, bool sync)
       : db_(std::move(db)), cfs_(std::move(cfs)) {
     sync_.sync = sync;
-    // Audit entries of reads are not worth an fsync each; they still go
-    // through the WAL and reach disk with the next synced write.
+    // Records that can be recomputed (caseload markers) are not worth an
+    // fsync each; they still reach disk with the next synced write.
     nosync_.sync = false;
   }
 
@@ -122,8 +122,6 @@ class RocksDbTimelineStore final : public TimelineStore {
     *patient.mutable_updated_at() = now;
     rocksdb::WriteBatch batch;
     batch.Put(cfs_[kPatients], key, Serialize(patient));
-    AddAudit(&batch, clinic, patient.patient_id(),
-             created ? "patient.create" : "patient.update");
     if (auto st = FromRocks(db_->Write(sync_, &batch), "write patient");
         !st.ok()) {
       return st;
@@ -166,7 +164,6 @@ class RocksDbTimelineStore final : public TimelineStore {
     for (Cf cf : {kEvents, kEventIds, kEvaluations, kFeedback, kRecords}) {
       batch.DeleteRange(cfs_[cf], prefix, end);
     }
-    AddAudit(&batch, clinic, patient_id, "patient.erase");
     if (auto st = FromRocks(db_->Write(sync_, &batch), "erase patient");
         !st.ok()) {
       return st;
@@ -288,8 +285,6 @@ class RocksDbTimelineStore final : public TimelineStore {
       ++result.appended;
     }
     if (result.appended > 0) {
-      AddAudit(&batch, clinic, patient_id,
-               absl::StrCat("events.append n=", result.appended));
       if (auto st = FromRocks(db_->Write(sync_, &batch), "append events");
           !st.ok()) {
         return st;
@@ -340,7 +335,6 @@ class RocksDbTimelineStore final : public TimelineStore {
       page.events.push_back(std::move(e));
     }
     if (auto st = FromRocks(it->status(), "list events"); !st.ok()) return st;
-    Audit(clinic, patient_id, "events.list").IgnoreError();
     return page;
   }
 
@@ -398,15 +392,24 @@ class RocksDbTimelineStore final : public TimelineStore {
     if (auto st = RequirePatient(pkey, evaluation.patient_id()); !st.ok()) {
       return st;
     }
+    const std::string key = absl::StrCat(
+        ki::PatientPrefix(evaluation.clinic_id(), evaluation.patient_id()),
+        evaluation.evaluation_id());
+    const std::string value = Serialize(evaluation);
+    // The record of advice shown is never rewritten: an id names its
+    // content, so the same id with other bytes is refused.
+    std::string stored;
+    rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), cfs_[kEvaluations], key, &stored);
+    if (s.ok() && stored != value) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("evaluation '", evaluation.evaluation_id(),
+                       "' is stored with other content; not overwritten"));
+    }
+    if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "read evaluation");
     rocksdb::WriteBatch batch;
-    batch.Put(cfs_[kEvaluations],
-              absl::StrCat(ki::PatientPrefix(evaluation.clinic_id(),
-                                             evaluation.patient_id()),
-                           evaluation.evaluation_id()),
-              Serialize(evaluation));
+    if (!s.ok()) batch.Put(cfs_[kEvaluations], key, value);
     batch.Put(cfs_[kLatestEval], pkey, evaluation.evaluation_id());
-    AddAudit(&batch, evaluation.clinic_id(), evaluation.patient_id(),
-             "evaluation.store");
     return FromRocks(db_->Write(sync_, &batch), "store evaluation");
   }
 
@@ -451,8 +454,6 @@ class RocksDbTimelineStore final : public TimelineStore {
     rocksdb::WriteBatch batch;
     batch.Put(cfs_[kPolicies], ki::PolicyKey(clinic, policy.version()),
               Serialize(policy));
-    AddAudit(&batch, clinic, "",
-             absl::StrCat("policy.set v", policy.version()));
     return FromRocks(db_->Write(sync_, &batch), "store policy");
   }
 
@@ -491,6 +492,11 @@ class RocksDbTimelineStore final : public TimelineStore {
                                           const std::string& patient_id,
                                           const std::string& evaluation_id,
                                           const std::string& record) override {
+    // Under the patient's lock and only while the patient exists, so
+    // feedback racing an erasure can never outlive it.
+    const std::string pkey = ki::PatientKey(clinic, patient_id);
+    absl::MutexLock lock(&StripeFor(pkey));
+    if (auto st = RequirePatient(pkey, patient_id); !st.ok()) return st;
     std::string key = absl::StrCat(ki::PatientPrefix(clinic, patient_id),
                                    evaluation_id, absl::string_view("\0", 1));
     ki::AppendTime(&key, NowMicros());
@@ -498,7 +504,6 @@ class RocksDbTimelineStore final : public TimelineStore {
     const std::string id = absl::BytesToHexString(key.substr(key.size() - 16));
     rocksdb::WriteBatch batch;
     batch.Put(cfs_[kFeedback], key, record);
-    AddAudit(&batch, clinic, patient_id, "feedback.record");
     if (auto st = FromRocks(db_->Write(sync_, &batch), "store feedback");
         !st.ok()) {
       return st;
@@ -558,20 +563,50 @@ class RocksDbTimelineStore final : public TimelineStore {
     return value;
   }
 
-  absl::Status Audit(const std::string& clinic, const std::string& patient_id,
-                     const std::string& action) override {
-    rocksdb::WriteBatch batch;
-    AddAudit(&batch, clinic, patient_id, action);
-    return FromRocks(db_->Write(nosync_, &batch), "audit");
+  absl::Status PutServerRecord(const std::string& key,
+                               const std::string& value) override {
+    return FromRocks(db_->Put(sync_, cfs_[kRecords], ServerKey(key), value),
+                     "store server record");
   }
 
-  absl::StatusOr<std::vector<std::string>> ReadAudit(int limit) override {
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
+  ListServerRecords(const std::string& prefix) override {
+    const std::string start = ServerKey(prefix);
+    const size_t skip = ServerKey("").size();
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions(), cfs_[kRecords]));
+    std::vector<std::pair<std::string, std::string>> out;
+    for (it->Seek(start); it->Valid() && it->key().starts_with(start);
+         it->Next()) {
+      out.emplace_back(it->key().ToString().substr(skip),
+                       it->value().ToString());
+    }
+    if (auto st = FromRocks(it->status(), "list server records"); !st.ok()) {
+      return st;
+    }
+    return out;
+  }
+
+  absl::Status AppendAudit(
+      const std::vector<std::pair<uint64_t, std::string>>& entries) override {
+    rocksdb::WriteBatch batch;
+    for (const auto& [seq, value] : entries) {
+      batch.Put(cfs_[kAudit], AuditKey(seq), value);
+    }
+    return FromRocks(db_->Write(sync_, &batch), "append audit");
+  }
+
+  absl::StatusOr<std::vector<std::pair<uint64_t, std::string>>> ReadAudit(
+      uint64_t from_seq, int limit) override {
     std::unique_ptr<rocksdb::Iterator> it(
         db_->NewIterator(rocksdb::ReadOptions(), cfs_[kAudit]));
-    std::vector<std::string> out;
-    for (it->SeekToFirst(); it->Valid() && static_cast<int>(out.size()) < limit;
-         it->Next()) {
-      out.push_back(it->value().ToString());
+    std::vector<std::pair<uint64_t, std::string>> out;
+    for (it->Seek(AuditKey(from_seq));
+         it->Valid() && static_cast<int>(out.size()) < limit; it->Next()) {
+      if (it->key().size() != 8) continue;  // Entries of an older format.
+      out.emplace_back(ki::ReadBigEndian64(absl::string_view(it->key().data(),
+                                                             it->key().size())),
+                       it->value().ToString());
     }
     if (auto st = FromRocks(it->status(), "read audit"); !st.ok()) return st;
     return out;
@@ -657,19 +692,16 @@ class RocksDbTimelineStore final : public TimelineStore {
     return n;
   }
 
-  void AddAudit(rocksdb::WriteBatch* batch, const std::string& clinic,
-                const std::string& patient_id, const std::string& action) {
+  // Server records live in the records family under a prefix no clinic id
+  // can produce (ids never start with \x01).
+  static std::string ServerKey(const std::string& key) {
+    return absl::StrCat(std::string("\x01server\x00", 8), key);
+  }
+
+  static std::string AuditKey(uint64_t seq) {
     std::string key;
-    ki::AppendTime(&key, NowMicros());
-    ki::AppendBigEndian64(&key, seq_.fetch_add(1));
-    // A pseudonym, not the id: erasure must leave no patient identifier, yet
-    // an auditor holding the id can still find its entries.
-    const std::string who =
-        patient_id.empty()
-            ? std::string("-")
-            : Sha256Hex(absl::StrCat(clinic, "/", patient_id)).substr(0, 16);
-    batch->Put(cfs_[kAudit], key,
-               absl::StrCat(clinic, "\t", action, "\t", who));
+    ki::AppendBigEndian64(&key, seq);
+    return key;
   }
 
   absl::Mutex& StripeFor(const std::string& key) {
@@ -680,7 +712,7 @@ class RocksDbTimelineStore final : public TimelineStore {
   std::vector<rocksdb::ColumnFamilyHandle*> cfs_;
   rocksdb::WriteOptions sync_;
   rocksdb::WriteOptions nosync_;
-  std::atomic<uint64_t> seq_{0};
+  std::atomic<uint64_t> seq_{0};  // Tie-breaker in feedback keys.
   std::array<absl::Mutex, 64> stripes_;
 };
 

@@ -171,13 +171,22 @@ class TimelineStore {
   virtual absl::StatusOr<std::string> GetRecord(const std::string& clinic,
                                                 const std::string& key) = 0;
 
-  // Appends an audit entry (who did what to which patient). Patient ids are
-  // stored pseudonymised so erasure leaves no identifier behind.
-  virtual absl::Status Audit(const std::string& clinic,
-                             const std::string& patient_id,
-                             const std::string& action) = 0;
-  // Audit entries in order, for tests and export: "clinic\taction\tpseudonym".
-  virtual absl::StatusOr<std::vector<std::string>> ReadAudit(int limit) = 0;
+  // Server-wide records (credentials, server state), written synced. Keys
+  // are opaque; ListServerRecords returns those starting with `prefix`, in
+  // key order.
+  virtual absl::Status PutServerRecord(const std::string& key,
+                                       const std::string& value) = 0;
+  virtual absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
+  ListServerRecords(const std::string& prefix) = 0;
+
+  // The audit trail: opaque entries keyed by sequence number. AppendAudit
+  // writes a group of entries in one synced batch; the store never rewrites
+  // or erases them (they carry pseudonyms, never patient ids).
+  virtual absl::Status AppendAudit(
+      const std::vector<std::pair<uint64_t, std::string>>& entries) = 0;
+  // Entries with seq >= from_seq, in order, at most `limit`.
+  virtual absl::StatusOr<std::vector<std::pair<uint64_t, std::string>>>
+  ReadAudit(uint64_t from_seq, int limit) = 0;
 
   virtual std::unique_ptr<Snapshot> GetSnapshot() = 0;
   // Flushes memtables and syncs the WAL; called on graceful shutdown.

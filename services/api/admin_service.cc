@@ -33,32 +33,40 @@ void FillPluginInfos(const plugins::PluginSet& set,
 grpc::ServerUnaryReactor* PluginServiceImpl::ListPlugins(
     grpc::CallbackServerContext* ctx, const v1::ListPluginsRequest* req,
     v1::ListPluginsResponse* resp) {
-  return FinishWith(ctx, [&]() -> absl::Status {
-    auto clinic = ClinicFromContext(ctx);
-    if (!clinic.ok()) return clinic.status();
-    auto policy = b_->engine->CurrentPolicy(*clinic);
-    if (!policy.ok()) return policy.status();
-    FillPluginInfos(*b_->host->Current(), *policy, resp->mutable_plugins());
-    return absl::OkStatus();
-  });
+  return Serve(
+      ctx, b_, "achilles.v1.PluginService/ListPlugins", *req, "",
+      [&](const security::Caller& caller) -> absl::Status {
+        const std::string* clinic = &caller.clinic;
+        auto policy =
+            clinic->empty()
+                ? absl::StatusOr<v1::ClinicPolicy>(engine::DefaultPolicy())
+                : b_->engine->CurrentPolicy(*clinic);
+        if (!policy.ok()) return policy.status();
+        FillPluginInfos(*b_->host->Current(), *policy, resp->mutable_plugins());
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* PluginServiceImpl::ReloadPlugins(
     grpc::CallbackServerContext* ctx, const v1::ReloadPluginsRequest* req,
     v1::ReloadPluginsResponse* resp) {
-  return FinishWith(ctx, [&]() -> absl::Status {
-    auto clinic = ClinicFromContext(ctx);
-    if (!clinic.ok()) return clinic.status();
-    auto result = b_->host->Reload();
-    if (!result.ok()) return result.status();
-    for (const auto& id : result->added) resp->add_added(id);
-    for (const auto& id : result->removed) resp->add_removed(id);
-    for (const auto& id : result->changed) resp->add_changed(id);
-    auto policy = b_->engine->CurrentPolicy(*clinic);
-    if (!policy.ok()) return policy.status();
-    FillPluginInfos(*b_->host->Current(), *policy, resp->mutable_plugins());
-    return absl::OkStatus();
-  });
+  return Serve(
+      ctx, b_, "achilles.v1.PluginService/ReloadPlugins", *req, "",
+      [&](const security::Caller& caller) -> absl::Status {
+        const std::string* clinic = &caller.clinic;
+        auto result = b_->host->Reload();
+        if (!result.ok()) return result.status();
+        for (const auto& id : result->added) resp->add_added(id);
+        for (const auto& id : result->removed) resp->add_removed(id);
+        for (const auto& id : result->changed) resp->add_changed(id);
+        auto policy =
+            clinic->empty()
+                ? absl::StatusOr<v1::ClinicPolicy>(engine::DefaultPolicy())
+                : b_->engine->CurrentPolicy(*clinic);
+        if (!policy.ok()) return policy.status();
+        FillPluginInfos(*b_->host->Current(), *policy, resp->mutable_plugins());
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* PluginServiceImpl::EnablePlugin(
@@ -76,118 +84,137 @@ grpc::ServerUnaryReactor* PluginServiceImpl::DisablePlugin(
 grpc::ServerUnaryReactor* PluginServiceImpl::SetEnabled(
     grpc::CallbackServerContext* ctx, const v1::SetPluginEnabledRequest* req,
     v1::SetPluginEnabledResponse* resp, bool enabled) {
-  return FinishWith(ctx, [&]() -> absl::Status {
-    auto clinic = ClinicFromContext(ctx);
-    if (!clinic.ok()) return clinic.status();
-    if (req->plugin_id().empty()) {
-      return absl::InvalidArgumentError("plugin_id: is required");
-    }
-    const auto set = b_->host->Current();
-    if (std::none_of(set->plugins.begin(), set->plugins.end(),
-                     [&](const auto& p) {
-                       return p->record().id == req->plugin_id();
-                     })) {
-      return absl::NotFoundError(absl::StrCat("plugin_id: '", req->plugin_id(),
-                                              "' is not a loaded plugin"));
-    }
-    // Read-modify-write with optimistic concurrency: retry if another admin
-    // changed the policy in between.
-    for (int attempt = 0; attempt < 5; ++attempt) {
-      auto policy = b_->engine->CurrentPolicy(*clinic);
-      if (!policy.ok()) return policy.status();
-      const int64_t expected = policy->version();
-      auto* disabled = policy->mutable_disabled_plugins();
-      auto it = std::find(disabled->begin(), disabled->end(), req->plugin_id());
-      if (enabled && it != disabled->end()) disabled->erase(it);
-      if (!enabled && it == disabled->end())
-        *disabled->Add() = req->plugin_id();
-      policy->set_changed_by(req->changed_by());
-      policy->set_change_reason(absl::StrCat(
-          enabled ? "enable plugin " : "disable plugin ", req->plugin_id()));
-      engine::NormalizePolicy(&*policy);
-      absl::Status st = b_->store->PutPolicy(*clinic, *policy, expected);
-      if (absl::IsFailedPrecondition(st)) continue;
-      if (!st.ok()) return st;
-      *resp->mutable_policy() = *policy;
-      return absl::OkStatus();
-    }
-    return absl::AbortedError("policy kept changing; try again");
-  });
+  return Serve(
+      ctx, b_,
+      enabled ? "achilles.v1.PluginService/EnablePlugin"
+              : "achilles.v1.PluginService/DisablePlugin",
+      *req, "", [&](const security::Caller& caller) -> absl::Status {
+        const std::string* clinic = &caller.clinic;
+        if (req->plugin_id().empty() || req->plugin_id().size() > 64) {
+          return absl::InvalidArgumentError(
+              "plugin_id: is required (1-64 chars)");
+        }
+        // The policy (and so every evaluation) embeds changed_by: bound it.
+        if (auto st = validation::ValidatePolicyAuthor("changed_by",
+                                                       req->changed_by());
+            !st.ok()) {
+          return st;
+        }
+        const auto set = b_->host->Current();
+        if (std::none_of(set->plugins.begin(), set->plugins.end(),
+                         [&](const auto& p) {
+                           return p->record().id == req->plugin_id();
+                         })) {
+          return absl::NotFoundError(absl::StrCat(
+              "plugin_id: '", req->plugin_id(), "' is not a loaded plugin"));
+        }
+        // Read-modify-write with optimistic concurrency: retry if another admin
+        // changed the policy in between.
+        for (int attempt = 0; attempt < 5; ++attempt) {
+          auto policy = b_->engine->CurrentPolicy(*clinic);
+          if (!policy.ok()) return policy.status();
+          const int64_t expected = policy->version();
+          auto* disabled = policy->mutable_disabled_plugins();
+          auto it =
+              std::find(disabled->begin(), disabled->end(), req->plugin_id());
+          if (enabled && it != disabled->end()) disabled->erase(it);
+          if (!enabled && it == disabled->end())
+            *disabled->Add() = req->plugin_id();
+          policy->set_changed_by(req->changed_by());
+          policy->set_change_reason(
+              absl::StrCat(enabled ? "enable plugin " : "disable plugin ",
+                           req->plugin_id()));
+          engine::NormalizePolicy(&*policy);
+          absl::Status st = b_->store->PutPolicy(*clinic, *policy, expected);
+          if (absl::IsFailedPrecondition(st)) continue;
+          if (!st.ok()) return st;
+          *resp->mutable_policy() = *policy;
+          return absl::OkStatus();
+        }
+        return absl::AbortedError("policy kept changing; try again");
+      });
 }
 
 grpc::ServerUnaryReactor* PolicyServiceImpl::GetPolicy(
     grpc::CallbackServerContext* ctx, const v1::GetPolicyRequest* req,
     v1::GetPolicyResponse* resp) {
-  return FinishWith(ctx, [&]() -> absl::Status {
-    auto clinic = ClinicFromContext(ctx);
-    if (!clinic.ok()) return clinic.status();
-    if (req->version() < 0) {
-      return absl::InvalidArgumentError("version: must be >= 0");
-    }
-    if (req->version() == 0) {
-      auto policy = b_->engine->CurrentPolicy(*clinic);
-      if (!policy.ok()) return policy.status();
-      *resp->mutable_policy() = *policy;
-      return absl::OkStatus();
-    }
-    auto policy = b_->store->GetPolicy(*clinic, req->version());
-    if (!policy.ok()) return policy.status();
-    engine::NormalizePolicy(&*policy);
-    *resp->mutable_policy() = *policy;
-    return absl::OkStatus();
-  });
+  return Serve(ctx, b_, "achilles.v1.PolicyService/GetPolicy", *req, "",
+               [&](const security::Caller& caller) -> absl::Status {
+                 const std::string* clinic = &caller.clinic;
+                 if (req->version() < 0) {
+                   return absl::InvalidArgumentError("version: must be >= 0");
+                 }
+                 if (req->version() == 0) {
+                   auto policy = b_->engine->CurrentPolicy(*clinic);
+                   if (!policy.ok()) return policy.status();
+                   *resp->mutable_policy() = *policy;
+                   return absl::OkStatus();
+                 }
+                 auto policy = b_->store->GetPolicy(*clinic, req->version());
+                 if (!policy.ok()) return policy.status();
+                 engine::NormalizePolicy(&*policy);
+                 *resp->mutable_policy() = *policy;
+                 return absl::OkStatus();
+               });
 }
 
 grpc::ServerUnaryReactor* PolicyServiceImpl::SetPolicy(
     grpc::CallbackServerContext* ctx, const v1::SetPolicyRequest* req,
     v1::SetPolicyResponse* resp) {
-  return FinishWith(ctx, [&]() -> absl::Status {
-    auto clinic = ClinicFromContext(ctx);
-    if (!clinic.ok()) return clinic.status();
-    if (!req->has_policy()) {
-      return absl::InvalidArgumentError("policy: is required");
-    }
-    if (auto st = validation::ValidatePolicy(req->policy()); !st.ok()) {
-      return st;
-    }
-    if (req->has_expected_version() && req->expected_version() < 0) {
-      return absl::InvalidArgumentError("expected_version: must be >= 0");
-    }
-    v1::ClinicPolicy policy = req->policy();
-    engine::NormalizePolicy(&policy);
-    if (auto st = b_->store->PutPolicy(
-            *clinic, policy,
-            req->has_expected_version() ? req->expected_version() : -1);
-        !st.ok()) {
-      return st;
-    }
-    *resp->mutable_policy() = policy;
-    return absl::OkStatus();
-  });
+  return Serve(
+      ctx, b_, "achilles.v1.PolicyService/SetPolicy", *req, "",
+      [&](const security::Caller& caller) -> absl::Status {
+        const std::string* clinic = &caller.clinic;
+        if (!req->has_policy()) {
+          return absl::InvalidArgumentError("policy: is required");
+        }
+        if (auto st = validation::ValidatePolicy(req->policy()); !st.ok()) {
+          return st;
+        }
+        if (req->has_expected_version() && req->expected_version() < 0) {
+          return absl::InvalidArgumentError("expected_version: must be >= 0");
+        }
+        v1::ClinicPolicy policy = req->policy();
+        engine::NormalizePolicy(&policy);
+        if (auto st = b_->store->PutPolicy(
+                *clinic, policy,
+                req->has_expected_version() ? req->expected_version() : -1);
+            !st.ok()) {
+          return st;
+        }
+        *resp->mutable_policy() = policy;
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* StoreServiceImpl::Checkpoint(
     grpc::CallbackServerContext* ctx, const v1::CheckpointRequest* req,
     v1::CheckpointResponse* resp) {
-  return FinishWith(ctx, [&]() -> absl::Status {
-    if (backup_dir_.empty()) {
-      return absl::FailedPreconditionError(
-          "backups are off: start the server with --backup_dir=DIR");
-    }
-    if (auto st = validation::ValidateId("name", req->name()); !st.ok()) {
-      return st;
-    }
-    const std::string path = absl::StrCat(backup_dir_, "/", req->name());
-    std::error_code ec;
-    if (std::filesystem::exists(path, ec)) {
-      return absl::AlreadyExistsError(
-          absl::StrCat("name: a backup '", req->name(), "' already exists"));
-    }
-    std::filesystem::create_directories(backup_dir_, ec);
-    if (auto st = b_->store->Checkpoint(path); !st.ok()) return st;
-    resp->set_path(path);
-    return absl::OkStatus();
-  });
+  return Serve(
+      ctx, b_, "achilles.v1.StoreService/Checkpoint", *req, "",
+      [&](const security::Caller&) -> absl::Status {
+        if (backup_dir_.empty()) {
+          return absl::FailedPreconditionError(
+              "backups are off: start the server with --backup_dir=DIR");
+        }
+        if (auto st = validation::ValidateId("name", req->name()); !st.ok()) {
+          return st;
+        }
+        if (req->name().find_first_not_of('.') == std::string::npos) {
+          return absl::InvalidArgumentError(
+              "name: '.' and '..' name directories, not backups");
+        }
+        const std::string path = absl::StrCat(backup_dir_, "/", req->name());
+        std::error_code ec;
+        if (std::filesystem::exists(path, ec)) {
+          return absl::AlreadyExistsError(absl::StrCat(
+              "name: a backup '", req->name(), "' already exists"));
+        }
+        std::filesystem::create_directories(backup_dir_, ec);
+        if (auto st = b_->store->Checkpoint(path); !st.ok()) return st;
+        resp->set_path(path);
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace achilles::api

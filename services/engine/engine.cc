@@ -238,9 +238,12 @@ Evaluation EvaluateTimeline(const TimelineInput& in,
   FilterAndRank(in.as_of_us, &g, &ev);
   *ev.mutable_features() = std::move(features);
   AssessConfidence(&ev);
-  const std::string fingerprint = Sha256Hex(fp_input);
-  ev.set_input_fingerprint(fingerprint);
-  ev.set_evaluation_id(fingerprint.substr(0, 32));
+  ev.set_input_fingerprint(Sha256Hex(fp_input));
+  // The id names the content as well as the inputs: a plugin that fails on
+  // one run and answers on the next gives two evaluations, two ids, and
+  // neither overwrites the other.
+  ev.set_evaluation_id(
+      Sha256Hex(absl::StrCat(fp_input, Deterministic(ev))).substr(0, 32));
   return ev;
 }
 
@@ -277,10 +280,9 @@ absl::StatusOr<Evaluation> Engine::Evaluate(const std::string& clinic,
       options.plugins != nullptr ? options.plugins : host_->Current();
   TimelineInput input{clinic, patient_id, as_of, &*timeline, &policy};
   Evaluation ev = EvaluateTimeline(input, *set, host_->options().call_timeout);
+  // Dry runs are audited with the call that asked for them (the API layer).
   if (!options.dry_run) {
     if (auto st = store_->PutEvaluation(ev); !st.ok()) return st;
-  } else {
-    store_->Audit(clinic, patient_id, "evaluate.dry_run").IgnoreError();
   }
   return ev;
 }

@@ -45,6 +45,34 @@ ABSL_FLAG(int, store_memtable_mb, 64,
           "RocksDB memtable budget across all column families");
 ABSL_FLAG(bool, sync_writes, true,
           "fsync the WAL before acknowledging a write (keep on in production)");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "PEM certificate chain: serve TLS (re-read when it changes)");
+ABSL_FLAG(std::string, tls_key_file, "", "PEM private key for --tls_cert_file");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "PEM CA bundle: require client certificates it signed (mutual TLS)");
+ABSL_FLAG(bool, insecure_plaintext, false,
+          "allow plaintext on a non-loopback --listen address (only behind a "
+          "proxy that terminates TLS on the same host)");
+ABSL_FLAG(std::string, bootstrap_token_file, "",
+          "where the first operator token is written when no credentials "
+          "exist (default: <data_dir>/operator.token)");
+ABSL_FLAG(double, clinic_rate_limit, 1000,
+          "requests per second per clinic (burst twice that); 0 = unlimited");
+
+namespace {
+
+// Transport and access flags (docs/SECURITY.md).
+void ApplySecurityFlags(achilles::server::ServerOptions* o) {
+  o->tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  o->tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
+  o->tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
+  o->insecure_plaintext = absl::GetFlag(FLAGS_insecure_plaintext);
+  o->bootstrap_token_file = absl::GetFlag(FLAGS_bootstrap_token_file);
+  o->clinic_requests_per_second = absl::GetFlag(FLAGS_clinic_rate_limit);
+  o->clinic_burst = 2 * o->clinic_requests_per_second;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
@@ -128,6 +156,7 @@ int main(int argc, char** argv) {
            absl::GetFlag(FLAGS_plugin_allowlist), ',', absl::SkipEmpty())) {
     options.plugin_allowlist.emplace_back(d);
   }
+  ApplySecurityFlags(&options);
   auto server = achilles::server::Server::Start(options);
   if (!server.ok()) {
     achilles::Log(achilles::LogLevel::kError,

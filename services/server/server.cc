@@ -1,14 +1,21 @@
 #include "services/server/server.h"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "common/log.h"
+#include "common/time_util.h"
 
 namespace achilles::server {
 
@@ -16,17 +23,136 @@ struct Server::Impl {
   std::unique_ptr<storage::TimelineStore> store;
   std::unique_ptr<plugins::PluginHost> host;
   std::unique_ptr<engine::Engine> engine;
+  std::unique_ptr<security::ServerSecret> secret;
+  std::unique_ptr<security::CredentialStore> credentials;
+  std::unique_ptr<security::AuditLog> audit;
+  std::unique_ptr<security::Gate> gate;
   std::unique_ptr<api::PatientServiceImpl> patients;
   std::unique_ptr<api::DecisionServiceImpl> decisions;
   std::unique_ptr<api::PluginServiceImpl> plugins;
   std::unique_ptr<api::PolicyServiceImpl> policies;
   std::unique_ptr<api::CaseloadServiceImpl> caseload;
   std::unique_ptr<api::StoreServiceImpl> store_service;
+  std::unique_ptr<api::CredentialServiceImpl> credential_service;
+  std::unique_ptr<api::AuditServiceImpl> audit_service;
   std::unique_ptr<grpc::Server> grpc_server;
   absl::Mutex mu;
   bool shut_down ABSL_GUARDED_BY(mu) = false;
   absl::Notification done;
 };
+
+namespace {
+
+// Loopback only: 127.0.0.0/8, ::1 and "localhost". Anything else (0.0.0.0,
+// a NIC address, a name) reaches other machines.
+bool IsLoopback(const std::string& address) {
+  std::string host = address.substr(0, address.rfind(':'));
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host == "localhost") return true;
+  in_addr v4;
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) {
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  }
+  in6_addr v6;
+  return inet_pton(AF_INET6, host.c_str(), &v6) == 1 &&
+         IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
+absl::Status Readable(const std::string& flag, const std::string& path) {
+  if (access(path.c_str(), R_OK) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(flag, ": cannot read ", path, ": ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Transport(
+    const ServerOptions& o) {
+  if (o.tls_cert_file.empty() != o.tls_key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls_cert_file and --tls_key_file go together");
+  }
+  if (o.tls_cert_file.empty()) {
+    if (!o.tls_client_ca_file.empty()) {
+      return absl::InvalidArgumentError(
+          "--tls_client_ca_file needs --tls_cert_file and --tls_key_file");
+    }
+    if (!IsLoopback(o.listen_address) && !o.insecure_plaintext) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "refusing to serve plaintext on ", o.listen_address,
+          ", which is not loopback: give --tls_cert_file and --tls_key_file, "
+          "or --insecure_plaintext if a proxy in front terminates TLS"));
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  for (const auto& [flag, path] :
+       {std::pair<const char*, const std::string*>{"--tls_cert_file",
+                                                   &o.tls_cert_file},
+        {"--tls_key_file", &o.tls_key_file},
+        {"--tls_client_ca_file", &o.tls_client_ca_file}}) {
+    if (path->empty()) continue;
+    if (auto st = Readable(flag, *path); !st.ok()) return st;
+  }
+  auto provider =
+      std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+          o.tls_key_file, o.tls_cert_file, o.tls_client_ca_file,
+          o.tls_refresh_seconds);
+  grpc::experimental::TlsServerCredentialsOptions tls(provider);
+  tls.watch_identity_key_cert_pairs();
+  if (!o.tls_client_ca_file.empty()) {
+    tls.watch_root_certs();
+    tls.set_cert_request_type(
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  } else {
+    tls.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  }
+  return grpc::experimental::TlsServerCredentials(tls);
+}
+
+// The first operator token, so the operator can issue the others. Written
+// once, 0600; the log names the file, never the token.
+absl::StatusOr<std::string> Bootstrap(security::CredentialStore* credentials,
+                                      const ServerOptions& o) {
+  if (!credentials->empty()) return std::string();
+  const std::string path = o.bootstrap_token_file.empty()
+                               ? o.data_dir + "/operator.token"
+                               : o.bootstrap_token_file;
+  v1::IssueTokenRequest req;
+  req.set_subject("bootstrap-operator");
+  req.add_roles(v1::ROLE_OPERATOR);
+  auto issued = credentials->Issue(req, "achilles-server", NowMicros());
+  if (!issued.ok()) return issued.status();
+  const int fd =
+      open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  const std::string line = issued->token() + "\n";
+  const bool ok = fd >= 0 &&
+                  write(fd, line.data(), line.size()) ==
+                      static_cast<ssize_t>(line.size()) &&
+                  fsync(fd) == 0;
+  if (fd >= 0) close(fd);
+  if (!ok) {
+    return absl::InternalError(
+        absl::StrCat("cannot write the operator token to ", path, ": ",
+                     std::strerror(errno)));
+  }
+  return path;
+}
+
+void ApplyLimits(const ServerOptions& o, grpc::ServerBuilder* builder) {
+  builder->SetMaxReceiveMessageSize(o.max_message_bytes);
+  builder->SetMaxSendMessageSize(o.max_message_bytes);
+  // One server per port: with SO_REUSEPORT (gRPC's default) a second server
+  // on another data dir would start silently and take half the calls.
+  builder->AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder->AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                              o.max_concurrent_streams);
+  builder->AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                              o.max_connection_idle_seconds * 1000);
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     const ServerOptions& options) {
@@ -74,9 +200,32 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   impl.engine =
       std::make_unique<engine::Engine>(impl.store.get(), impl.host.get());
 
+  auto secret =
+      security::ServerSecret::LoadOrCreate(options.data_dir + "/server.secret");
+  if (!secret.ok()) return secret.status();
+  impl.secret = std::make_unique<security::ServerSecret>(*std::move(secret));
+  auto credentials = security::CredentialStore::Open(impl.store.get());
+  if (!credentials.ok()) return credentials.status();
+  impl.credentials = *std::move(credentials);
+  auto audit = security::AuditLog::Open(impl.store.get(), impl.secret.get());
+  if (!audit.ok()) return audit.status();
+  impl.audit = *std::move(audit);
+  security::GateOptions gate_options;
+  gate_options.clinic_requests_per_second = options.clinic_requests_per_second;
+  gate_options.clinic_burst = options.clinic_burst;
+  impl.gate =
+      std::make_unique<security::Gate>(impl.credentials.get(), impl.audit.get(),
+                                       impl.secret.get(), gate_options);
+  auto bootstrap = Bootstrap(impl.credentials.get(), options);
+  if (!bootstrap.ok()) return bootstrap.status();
+  server->bootstrap_path_ = *bootstrap;
+  auto transport = Transport(options);
+  if (!transport.ok()) return transport.status();
+
   server->backend_.store = impl.store.get();
   server->backend_.host = impl.host.get();
   server->backend_.engine = impl.engine.get();
+  server->backend_.gate = impl.gate.get();
   api::Backend* b = &server->backend_;
   impl.patients = std::make_unique<api::PatientServiceImpl>(b);
   impl.decisions = std::make_unique<api::DecisionServiceImpl>(b);
@@ -86,20 +235,23 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       std::make_unique<api::CaseloadServiceImpl>(b, options.caseload_workers);
   impl.store_service =
       std::make_unique<api::StoreServiceImpl>(b, options.backup_dir);
+  impl.credential_service = std::make_unique<api::CredentialServiceImpl>(b);
+  impl.audit_service = std::make_unique<api::AuditServiceImpl>(b);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(options.listen_address,
-                           grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(options.listen_address, *transport, &port);
   builder.RegisterService(impl.patients.get());
   builder.RegisterService(impl.decisions.get());
   builder.RegisterService(impl.plugins.get());
   builder.RegisterService(impl.policies.get());
   builder.RegisterService(impl.caseload.get());
   builder.RegisterService(impl.store_service.get());
-  builder.SetMaxReceiveMessageSize(16 * 1024 * 1024);
+  builder.RegisterService(impl.credential_service.get());
+  builder.RegisterService(impl.audit_service.get());
+  ApplyLimits(options, &builder);
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
@@ -114,8 +266,19 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   server->port_ = port;
   impl.grpc_server->GetHealthCheckService()->SetServingStatus(true);
   Log(LogLevel::kInfo, "achilles-server ", ACHILLES_VERSION, " listening on ",
-      options.listen_address, " (port ", port, "), data dir ",
-      options.data_dir);
+      options.listen_address, " (port ", port, ", ",
+      options.tls_cert_file.empty()        ? "plaintext"
+      : options.tls_client_ca_file.empty() ? "TLS"
+                                           : "mutual TLS",
+      "), data dir ", options.data_dir);
+  if (!server->bootstrap_path_.empty()) {
+    Log(LogLevel::kWarning,
+        "no credentials yet: an operator token was "
+        "written to ",
+        server->bootstrap_path_,
+        "; use it to issue tokens (achillesctl token issue), then keep it "
+        "safe or revoke it");
+  }
   return server;
 }
 
@@ -148,6 +311,8 @@ void Server::Shutdown(absl::Duration grace) {
     Log(LogLevel::kError, "flush on shutdown failed: ", st.ToString());
   }
   impl_->engine.reset();
+  impl_->gate.reset();
+  impl_->audit.reset();  // Drains pending audit entries into the store.
   impl_->store.reset();  // Closes the DB and releases its lock.
   Log(LogLevel::kInfo, "store closed; bye");
   impl_->done.Notify();

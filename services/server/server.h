@@ -1,6 +1,12 @@
 // The achilles-cds server: opens the store, loads plugins, and serves the
 // gRPC API (with grpc.health.v1 and server reflection) until Shutdown().
 //
+// Secure by default: every call needs a bearer token (services/security);
+// TLS is on when certificate files are given, and plaintext is refused on
+// any address but loopback unless insecure_plaintext is set. On first start
+// (no credentials stored) an operator token is written to
+// bootstrap_token_file (mode 0600) so the operator can issue the others.
+//
 // Shutdown order: report NOT_SERVING to health checks, stop accepting calls
 // and let in-flight calls finish (bounded by a deadline), then flush and
 // close the store. Used by main.cc and, in process, by the tests.
@@ -34,6 +40,26 @@ struct ServerOptions {
   size_t store_cache_mb = 64;
   size_t store_memtable_mb = 64;
   int caseload_workers = 0;  // 0 = one per core.
+
+  // Transport. With cert and key, TLS (files re-read every
+  // tls_refresh_seconds, so renewed certificates need no restart); with a
+  // client CA as well, mutual TLS: clients must present a certificate it
+  // signed.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
+  unsigned int tls_refresh_seconds = 60;
+  // Plaintext on a non-loopback address only when set.
+  bool insecure_plaintext = false;
+  // Empty = <data_dir>/operator.token.
+  std::string bootstrap_token_file;
+  // Per-clinic request rate (token bucket); 0 = unlimited.
+  double clinic_requests_per_second = 1000;
+  double clinic_burst = 2000;
+  // Resource bounds.
+  int max_message_bytes = 4 << 20;  // Both ways: what default clients take.
+  int max_concurrent_streams = 64;  // Per connection.
+  int max_connection_idle_seconds = 300;
 };
 
 class Server {
@@ -51,6 +77,9 @@ class Server {
   void Shutdown(absl::Duration grace = absl::Seconds(10));
   absl::StatusOr<plugins::ReloadResult> ReloadPlugins();
   api::Backend* backend() { return &backend_; }
+  // Where the first operator token was written ("" when credentials
+  // already existed).
+  const std::string& bootstrap_token_path() const { return bootstrap_path_; }
 
  private:
   Server() = default;
@@ -58,6 +87,7 @@ class Server {
   std::unique_ptr<Impl> impl_;
   api::Backend backend_;
   int port_ = 0;
+  std::string bootstrap_path_;
 };
 
 }  // namespace achilles::server

@@ -38,6 +38,8 @@ absl::Status Text(const std::string& field, const std::string& s,
   return absl::OkStatus();
 }
 
+constexpr int kMaxDisabledPlugins = 64;
+
 #define ACH_RETURN_IF_ERROR(expr) \
   do {                            \
     absl::Status _st = (expr);    \
@@ -369,17 +371,40 @@ absl::Status ValidatePolicy(const v1::ClinicPolicy& p) {
   if (p.trend_weeks() != 0) {
     ACH_RETURN_IF_ERROR(Range("policy.trend_weeks", p.trend_weeks(), 2, 4));
   }
+  // Every evaluation embeds the policy: bound it like any other input.
+  if (p.disabled_plugins_size() > kMaxDisabledPlugins) {
+    return Bad("policy.disabled_plugins",
+               absl::StrCat(p.disabled_plugins_size(), " entries; at most ",
+                            kMaxDisabledPlugins));
+  }
   for (int i = 0; i < p.disabled_plugins_size(); ++i) {
     const std::string& id = p.disabled_plugins(i);
-    if (id.empty() || id.size() > 64) {
+    if (id.empty() || id.size() > 64 ||
+        id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_.-") !=
+            std::string::npos) {
       return Bad(absl::StrCat("policy.disabled_plugins[", i, "]"),
-                 "must be 1-64 characters");
+                 "must be a plugin id: 1-64 chars of [a-z0-9_.-]");
     }
   }
   ACH_RETURN_IF_ERROR(
       Text("policy.visa_a_loinc_code", p.visa_a_loinc_code(), 32));
-  ACH_RETURN_IF_ERROR(Text("policy.changed_by", p.changed_by(), 128));
+  ACH_RETURN_IF_ERROR(
+      ValidatePolicyAuthor("policy.changed_by", p.changed_by()));
   ACH_RETURN_IF_ERROR(Text("policy.change_reason", p.change_reason(), 2048));
+  if (p.change_reason().find('\0') != std::string::npos) {
+    return Bad("policy.change_reason", "contains a NUL byte");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidatePolicyAuthor(const std::string& field,
+                                  const std::string& author) {
+  ACH_RETURN_IF_ERROR(Text(field, author, 128));
+  for (unsigned char c : author) {
+    if (c < 0x20 || c == 0x7f) {
+      return Bad(field, "contains a control character");
+    }
+  }
   return absl::OkStatus();
 }
 

@@ -38,6 +38,10 @@ absl::Status ValidateEvent(const std::string& field,
 absl::Status ValidateEventBatch(const std::vector<achilles::v1::Event>& events,
                                 int64_t now_us);
 absl::Status ValidatePolicy(const achilles::v1::ClinicPolicy& policy);
+// Who changed a policy: at most 128 bytes of UTF-8 without control
+// characters (the policy, and so every evaluation, embeds it).
+absl::Status ValidatePolicyAuthor(const std::string& field,
+                                  const std::string& author);
 // Checks UTF-8 validity (proto3 parsing also enforces it for string fields;
 // this covers text from other sources such as metadata).
 bool IsValidUtf8(absl::string_view s);

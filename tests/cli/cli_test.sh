@@ -17,7 +17,15 @@ trap cleanup EXIT
   --data_dir="$WORK/data" --port_file="$WORK/port" --log_level=warning &
 SERVER_PID=$!
 for _ in $(seq 100); do [ -s "$WORK/port" ] && break; sleep 0.1; done
-CTL=("$BUILD/cli/achillesctl" --server="127.0.0.1:$(cat "$WORK/port")")
+BARE=("$BUILD/cli/achillesctl" --server="127.0.0.1:$(cat "$WORK/port")")
+OP=("${BARE[@]}" --token_file="$WORK/data/operator.token")
+# The operator issues the clinic's token; everything else runs as the clinic.
+"${OP[@]}" token issue --subject=cli-test --clinic=default \
+  --roles=ehr,clinician,clinic-admin > "$WORK/clinic.token" 2>/dev/null
+"${OP[@]}" token issue --subject=demo --clinic=demo \
+  --roles=ehr,clinician,clinic-admin > "$WORK/demo.token" 2>/dev/null
+CTL=("${BARE[@]}" --token_file="$WORK/clinic.token")
+DEMO=("${BARE[@]}" --token_file="$WORK/demo.token")
 
 passed=0
 failed=0
@@ -39,6 +47,16 @@ expect() {
 }
 
 expect 2 "no command given" -- "${CTL[@]}"
+# Access: no token, a revoked token, the wrong role, another clinic.
+expect 1 "UNAUTHENTICATED: no credentials" -- "${BARE[@]}" patient list
+expect 1 "PERMISSION_DENIED" -- "${OP[@]}" patient list
+expect 1 "PERMISSION_DENIED: x-clinic-id 'demo'" -- "${CTL[@]}" --clinic=demo patient list
+expect 0 "clinic default +roles ehr,clinician,clinic-admin" -- "${OP[@]}" token list
+"${OP[@]}" token issue --subject=temp --clinic=default --roles=clinician > "$WORK/temp.token" 2>/dev/null
+TEMP_ID="$(cut -d. -f2 "$WORK/temp.token")"
+expect 0 "revoked $TEMP_ID" -- "${OP[@]}" token revoke "$TEMP_ID"
+expect 1 "UNAUTHENTICATED: bearer token has been revoked" -- "${BARE[@]}" --token_file="$WORK/temp.token" patient list
+expect 2 "--roles" -- "${OP[@]}" token issue --subject=x --roles=king
 expect 2 "unknown or incomplete command" -- "${CTL[@]}" frobnicate
 expect 0 "created patient anna" -- "${CTL[@]}" patient upsert anna --name "Anna K"
 expect 0 "updated patient anna" -- "${CTL[@]}" patient upsert anna
@@ -68,14 +86,26 @@ expect 1 "NOT_FOUND" -- "${CTL[@]}" plugins enable no_such_plugin
 expect 0 "PAIN_MODEL_SILBERNAGEL_5" -- "${CTL[@]}" policy set --pain_model=SILBERNAGEL_5 --reason=test
 expect 2 "--pain_model" -- "${CTL[@]}" policy set --pain_model=LOUD
 expect 0 "Policy version 2" -- "${CTL[@]}" policy get
-expect 1 "FAILED_PRECONDITION: backups are off" -- "${CTL[@]}" backup b1
-expect 0 "seeded 20 demo patients" -- "${CTL[@]}" --clinic=demo caseload seed-demo --count=20
-expect 0 "new +20" -- "${CTL[@]}" --clinic=demo caseload reevaluate
-expect 0 "unchanged +20" -- "${CTL[@]}" --clinic=demo caseload reevaluate --dry_run
-expect 0 "PATIENT +TOP" -- "${CTL[@]}" --clinic=demo caseload worklist
-expect 2 "needs --dry_run" -- "${CTL[@]}" --clinic=demo caseload reevaluate --pain_model=SILBERNAGEL_5
+expect 1 "FAILED_PRECONDITION: backups are off" -- "${OP[@]}" backup b1
+expect 1 "PERMISSION_DENIED" -- "${CTL[@]}" backup b1
+expect 0 "seeded 20 demo patients" -- "${DEMO[@]}" caseload seed-demo --count=20
+expect 0 "new +20" -- "${DEMO[@]}" caseload reevaluate
+expect 0 "unchanged +20" -- "${DEMO[@]}" caseload reevaluate --dry_run
+expect 0 "PATIENT +TOP" -- "${DEMO[@]}" caseload worklist
+expect 2 "needs --dry_run" -- "${DEMO[@]}" caseload reevaluate --pain_model=SILBERNAGEL_5
 expect 0 "erased patient anna: 6 events" -- "${CTL[@]}" patient delete anna
 expect 1 "NOT_FOUND" -- "${CTL[@]}" evaluate anna
+# The audit trail: who did what, refusals included, chain intact, no ids.
+expect 0 "PERMISSION_DENIED +achilles.v1.PatientService/ListPatients" -- "${OP[@]}" audit list --limit=1000
+expect 0 "OK +achilles.v1.PatientService/DeletePatient +cli-test@default" -- "${OP[@]}" audit list --limit=1000
+expect 0 "audit trail intact" -- "${OP[@]}" audit verify
+expect 0 "exported [0-9]+ entries" -- "${OP[@]}" audit export "$WORK/audit.jsonl"
+if grep -q '"anna"' "$WORK/audit.jsonl"; then
+  failed=$((failed + 1)); echo "FAIL: the audit export names the patient"
+else
+  passed=$((passed + 1))
+fi
+expect 1 "PERMISSION_DENIED" -- "${CTL[@]}" audit verify
 
 kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""
 expect 1 "UNAVAILABLE" -- "${CTL[@]}" --timeout_s=2 patient get anna

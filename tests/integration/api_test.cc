@@ -408,10 +408,12 @@ TEST_F(ApiTest, HotReloadUnderConcurrentEvaluateCalls) {
     fs::rename(plugins + "return_to_run.so", s_.dir().Sub("rtr.so"));
     v1::ReloadPluginsRequest req;
     v1::ReloadPluginsResponse resp;
-    ASSERT_TRUE(s_.plugins->ReloadPlugins(s_.Ctx().get(), req, &resp).ok());
+    ASSERT_TRUE(
+        s_.plugins->ReloadPlugins(s_.OperatorCtx().get(), req, &resp).ok());
     EXPECT_EQ(resp.removed_size(), 1);
     fs::rename(s_.dir().Sub("rtr.so"), plugins + "return_to_run.so");
-    ASSERT_TRUE(s_.plugins->ReloadPlugins(s_.Ctx().get(), req, &resp).ok());
+    ASSERT_TRUE(
+        s_.plugins->ReloadPlugins(s_.OperatorCtx().get(), req, &resp).ok());
     EXPECT_EQ(resp.added_size(), 1);
   }
   stop = true;
@@ -429,7 +431,7 @@ TEST(StoreServiceTest, CheckpointIsOffByDefaultAndACopyOpens) {
   v1::CheckpointRequest req;
   v1::CheckpointResponse resp;
   req.set_name("b1");
-  EXPECT_EQ(stub->Checkpoint(off.Ctx().get(), req, &resp).error_code(),
+  EXPECT_EQ(stub->Checkpoint(off.OperatorCtx().get(), req, &resp).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
 
   TempDir backups;
@@ -441,11 +443,11 @@ TEST(StoreServiceTest, CheckpointIsOffByDefaultAndACopyOpens) {
       grpc::CreateChannel("127.0.0.1:" + std::to_string(on.server()->port()),
                           grpc::InsecureChannelCredentials()));
   req.set_name("bad name");
-  EXPECT_EQ(stub->Checkpoint(on.Ctx().get(), req, &resp).error_code(),
+  EXPECT_EQ(stub->Checkpoint(on.OperatorCtx().get(), req, &resp).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
   req.set_name("nightly-1");
-  ASSERT_TRUE(stub->Checkpoint(on.Ctx().get(), req, &resp).ok());
-  EXPECT_EQ(stub->Checkpoint(on.Ctx().get(), req, &resp).error_code(),
+  ASSERT_TRUE(stub->Checkpoint(on.OperatorCtx().get(), req, &resp).ok());
+  EXPECT_EQ(stub->Checkpoint(on.OperatorCtx().get(), req, &resp).error_code(),
             grpc::StatusCode::ALREADY_EXISTS);
   // The checkpoint is a store of its own with the acknowledged data.
   storage::StoreOptions so;

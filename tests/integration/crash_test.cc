@@ -20,6 +20,7 @@
 #include "common/time_util.h"
 #include "tests/common/events.h"
 #include "tests/common/temp_dir.h"
+#include "tests/integration/tokens.h"
 
 namespace achilles::testing {
 namespace {
@@ -84,19 +85,31 @@ class ServerProcess {
   pid_t pid_ = -1;
 };
 
+std::shared_ptr<grpc::Channel> Channel(int port) {
+  return grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
+                             grpc::InsecureChannelCredentials());
+}
+
 std::unique_ptr<v1::PatientService::Stub> Connect(int port) {
-  return v1::PatientService::NewStub(grpc::CreateChannel(
-      "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+  return v1::PatientService::NewStub(Channel(port));
+}
+
+// A clinic token for a server started on `data_dir` (issued once; tokens
+// are stored, so they outlive restarts).
+std::string ClinicToken(const std::string& data_dir, int port) {
+  return IssueClinicToken(Channel(port), ReadOperatorToken(data_dir));
 }
 
 std::set<std::string> StoredIds(v1::PatientService::Stub& stub,
-                                const std::string& patient) {
+                                const std::string& patient,
+                                const std::string& token) {
   std::set<std::string> ids;
   v1::ListEventsRequest req;
   req.set_patient_id(patient);
   req.set_page_size(1000);
   for (;;) {
     grpc::ClientContext ctx;
+    Authorize(&ctx, token);
     v1::ListEventsResponse resp;
     auto st = stub.ListEvents(&ctx, req, &resp);
     EXPECT_TRUE(st.ok()) << st.error_message();
@@ -111,20 +124,23 @@ std::set<std::string> StoredIds(v1::PatientService::Stub& stub,
 TEST(CrashTest, EveryAcknowledgedAppendSurvivesSigkill) {
   TempDir dir;
   std::set<std::string> acked;
+  std::string token;
   for (int round = 0; round < 3; ++round) {
     ServerProcess server(dir.Sub("data"), dir.Sub("port"));
     const int port = server.WaitForPort();
     ASSERT_GT(port, 0) << "server did not start";
+    if (token.empty()) token = ClinicToken(dir.Sub("data"), port);
     auto stub = Connect(port);
     {
       grpc::ClientContext ctx;
+      Authorize(&ctx, token);
       v1::UpsertPatientRequest req;
       v1::UpsertPatientResponse resp;
       req.mutable_patient()->set_patient_id("p");
       ASSERT_TRUE(stub->UpsertPatient(&ctx, req, &resp).ok());
     }
     // Everything acknowledged in earlier rounds is still there.
-    std::set<std::string> stored = StoredIds(*stub, "p");
+    std::set<std::string> stored = StoredIds(*stub, "p", token);
     for (const auto& id : acked) {
       ASSERT_TRUE(stored.count(id)) << "lost acknowledged event " << id;
     }
@@ -142,6 +158,7 @@ TEST(CrashTest, EveryAcknowledgedAppendSurvivesSigkill) {
           *req.add_events() = Note(id, NowMicros() - kMicrosPerHour);
           v1::AppendEventsResponse resp;
           grpc::ClientContext ctx;
+          Authorize(&ctx, token);
           ctx.set_deadline(std::chrono::system_clock::now() +
                            std::chrono::seconds(5));
           if (own->AppendEvents(&ctx, req, &resp).ok()) {
@@ -164,7 +181,7 @@ TEST(CrashTest, EveryAcknowledgedAppendSurvivesSigkill) {
   const int port = server.WaitForPort();
   ASSERT_GT(port, 0);
   auto stub = Connect(port);
-  const std::set<std::string> stored = StoredIds(*stub, "p");
+  const std::set<std::string> stored = StoredIds(*stub, "p", token);
   size_t missing = 0;
   for (const auto& id : acked) missing += stored.count(id) == 0;
   EXPECT_EQ(missing, 0u) << "of " << acked.size() << " acknowledged appends";
@@ -217,8 +234,10 @@ TEST(CrashTest, IsolatedServerSurvivesACrashingPlugin) {
                                      grpc::InsecureChannelCredentials());
   auto patients = v1::PatientService::NewStub(channel);
   auto decisions = v1::DecisionService::NewStub(channel);
+  const std::string token = ClinicToken(dir.Sub("data"), port);
   {
     grpc::ClientContext ctx;
+    Authorize(&ctx, token);
     v1::UpsertPatientRequest req;
     v1::UpsertPatientResponse resp;
     req.mutable_patient()->set_patient_id("p");
@@ -226,6 +245,7 @@ TEST(CrashTest, IsolatedServerSurvivesACrashingPlugin) {
   }
   for (int i = 0; i < 3; ++i) {
     grpc::ClientContext ctx;
+    Authorize(&ctx, token);
     v1::EvaluateRequest req;
     v1::EvaluateResponse resp;
     req.set_patient_id("p");

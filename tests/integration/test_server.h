@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -16,8 +17,10 @@
 #include "achilles/v1/caseload_service.grpc.pb.h"
 #include "achilles/v1/decision_service.grpc.pb.h"
 #include "achilles/v1/patient_service.grpc.pb.h"
+#include "achilles/v1/security_service.grpc.pb.h"
 #include "common/time_util.h"
 #include "services/server/server.h"
+#include "services/validation/validation.h"
 #include "tests/common/temp_dir.h"
 
 namespace achilles::testing {
@@ -38,6 +41,8 @@ class TestServer {
     options_.listen_address = "127.0.0.1:0";
     options_.data_dir = dir_.Sub("data");
     options_.plugin_dir = dir_.Sub("plugins");
+    // Tests seed thousands of calls; the rate limit has tests of its own.
+    options_.clinic_requests_per_second = 0;
     if (tweak) tweak(options_);
     Start();
   }
@@ -54,6 +59,9 @@ class TestServer {
     plugins = v1::PluginService::NewStub(channel_);
     policies = v1::PolicyService::NewStub(channel_);
     caseload = v1::CaseloadService::NewStub(channel_);
+    store = v1::StoreService::NewStub(channel_);
+    credentials = v1::CredentialService::NewStub(channel_);
+    audit = v1::AuditService::NewStub(channel_);
   }
 
   void Restart() {
@@ -62,9 +70,52 @@ class TestServer {
     Start();
   }
 
+  // A token issued in process (tests are not about the issuing RPC), cached
+  // per clinic and role set; it survives Restart() with the data dir.
+  std::string Token(const std::string& clinic,
+                    const std::vector<v1::Role>& roles) {
+    std::string key = clinic;
+    for (auto r : roles) key += "/" + std::to_string(r);
+    auto it = tokens_.find(key);
+    if (it != tokens_.end()) return it->second;
+    v1::IssueTokenRequest req;
+    req.set_subject("test " + key);
+    req.set_clinic_id(clinic);
+    for (auto r : roles) req.add_roles(r);
+    auto issued = server_->backend()->gate->credentials()->Issue(req, "test",
+                                                                 NowMicros());
+    EXPECT_TRUE(issued.ok()) << issued.status();
+    return tokens_[key] = issued.ok() ? issued->token() : "";
+  }
+
+  // A call as the clinic's EHR, clinician and administrator together (the
+  // clinic from the token; "" = "default"). An invalid clinic id is sent
+  // as the x-clinic-id header of the default clinic's token, for tests of
+  // that header.
   std::unique_ptr<grpc::ClientContext> Ctx(const std::string& clinic = "") {
-    auto ctx = std::make_unique<grpc::ClientContext>();
+    const bool valid =
+        clinic.empty() || validation::ValidateId("clinic", clinic).ok();
+    auto ctx = Bare();
+    ctx->AddMetadata(
+        "authorization",
+        "Bearer " +
+            Token(valid && !clinic.empty() ? clinic : "default",
+                  {v1::ROLE_EHR, v1::ROLE_CLINICIAN, v1::ROLE_CLINIC_ADMIN}));
     if (!clinic.empty()) ctx->AddMetadata("x-clinic-id", clinic);
+    return ctx;
+  }
+
+  // A call as the server's operator (plugin reload, backups, audit).
+  std::unique_ptr<grpc::ClientContext> OperatorCtx() {
+    auto ctx = Bare();
+    ctx->AddMetadata("authorization",
+                     "Bearer " + Token("", {v1::ROLE_OPERATOR}));
+    return ctx;
+  }
+
+  // No credentials at all.
+  std::unique_ptr<grpc::ClientContext> Bare() {
+    auto ctx = std::make_unique<grpc::ClientContext>();
     ctx->set_deadline(std::chrono::system_clock::now() +
                       std::chrono::seconds(30));
     return ctx;
@@ -109,8 +160,13 @@ class TestServer {
   std::unique_ptr<v1::PluginService::Stub> plugins;
   std::unique_ptr<v1::PolicyService::Stub> policies;
   std::unique_ptr<v1::CaseloadService::Stub> caseload;
+  std::unique_ptr<v1::StoreService::Stub> store;
+  std::unique_ptr<v1::CredentialService::Stub> credentials;
+  std::unique_ptr<v1::AuditService::Stub> audit;
+  std::shared_ptr<grpc::Channel> channel() { return channel_; }
 
  private:
+  std::map<std::string, std::string> tokens_;
   TempDir dir_;
   server::ServerOptions options_;
   std::unique_ptr<server::Server> server_;

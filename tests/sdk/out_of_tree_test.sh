@@ -39,11 +39,15 @@ cp "$PREFIX"/lib/achilles/plugins/*.so "$PLUGINS/"
   --plugin_dir="$PLUGINS" --port_file="$WORK/port" --log_level=warning &
 SERVER_PID=$!
 for _ in $(seq 100); do [ -s "$WORK/port" ] && break; sleep 0.1; done
-CTL=("$PREFIX/bin/achillesctl" --server="127.0.0.1:$(cat "$WORK/port")")
+BARE=("$PREFIX/bin/achillesctl" --server="127.0.0.1:$(cat "$WORK/port")")
+OP=("${BARE[@]}" --token_file="$WORK/data/operator.token")
+"${OP[@]}" token issue --subject=physio --clinic=default \
+  --roles=ehr,clinician,clinic-admin > "$WORK/clinic.token"
+CTL=("${BARE[@]}" --token_file="$WORK/clinic.token")
 
 # Hot-load: the server is already running without the plugin.
 install -m 0644 "$SO" "$PLUGINS/posterior_chain.so"
-"${CTL[@]}" plugins reload | tee "$WORK/reload.txt"
+"${OP[@]}" plugins reload | tee "$WORK/reload.txt"
 grep -q "added: 1" "$WORK/reload.txt"
 "${CTL[@]}" plugins list | tee "$WORK/list.txt"
 grep -q "posterior_chain .*loaded" "$WORK/list.txt"

@@ -1,6 +1,5 @@
 // Feature passes over the latest load: the last rated session, limping and
 // morning stiffness.
-#include "absl/container/flat_hash_map.h"
 #include "common/time_util.h"
 #include "services/engine/features.h"
 #include "services/engine/internal/feature_passes.h"
@@ -55,18 +54,18 @@ void LastLoadPass(const TimelineView& view, v1::Features* f) {
 }
 
 void LimpingPass(const TimelineView& view, v1::Features* f) {
-  absl::flat_hash_map<const Event*, const LoadSession*> session_of;
-  for (const LoadSession& s : view.sessions) session_of[s.event] = &s;
-  // Latest-wins, so a later "no" withdraws an earlier "yes". Red flags do
-  // not expire with age: only a later report clears them.
-  const Event* latest = nullptr;
+  // Latest-wins by when each report was made, so a later "no" withdraws an
+  // earlier "yes" and a follow-up's answer counts at the follow-up's time.
+  // Red flags do not expire with age: only a later report clears them.
+  const v1::Event* latest = nullptr;
   bool limping = false;
-  for (const Event& e : *view.timeline) {
+  for (const v1::Event& e : *view.timeline) {
     const v1::LoadResponse* r = nullptr;
-    if (auto it = session_of.find(&e); it != session_of.end()) {
-      r = &it->second->response;
-    } else if (e.has_pain_report() &&
-               e.pain_report().related_event_id().empty()) {
+    if (e.has_run_session()) {
+      r = &e.run_session().response();
+    } else if (e.has_exercise_session()) {
+      r = &e.exercise_session().response();
+    } else if (e.has_pain_report()) {
       r = &e.pain_report().response();
     }
     if (r != nullptr && r->has_limping()) {

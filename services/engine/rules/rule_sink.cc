@@ -11,7 +11,10 @@ namespace achilles::engine::engine_internal {
 sdk::Recommend& RuleSink::Add(const std::string& rule_id, v1::Severity severity,
                               v1::Category category,
                               v1::Provenance provenance) {
-  if (severity >= v1::SEVERITY_WARNING && rule_id.rfind("RF-", 0) == 0) {
+  // RF-11 is a caution about a treatment, not a symptom: asking about
+  // cortisone must not halt the patient's loading programme.
+  if (severity >= v1::SEVERITY_WARNING && rule_id.rfind("RF-", 0) == 0 &&
+      rule_id != "RF-11") {
     f_.add_red_flags(rule_id);
     f_.set_worst_red_flag(std::max(f_.worst_red_flag(), severity));
   }
