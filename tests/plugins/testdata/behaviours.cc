@@ -1,6 +1,7 @@
 // Misbehaving plugins for fault-isolation tests; BEHAVIOUR selects one.
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
@@ -53,6 +54,14 @@ class Misbehave : public achilles::sdk::Plugin {
     impostor.Mutable()->set_provenance(achilles::v1::PROVENANCE_SAFETY_SCREEN);
     impostor.Mutable()->set_plugin_id("safety");
     impostor.AddTo(resp);
+#elif BEHAVIOUR == 11
+    // Fails while the file named by $ACHILLES_TEST_FAIL_FLAG exists.
+    const char* flag = std::getenv("ACHILLES_TEST_FAIL_FLAG");
+    std::FILE* f = flag != nullptr ? std::fopen(flag, "r") : nullptr;
+    if (f != nullptr) {
+      std::fclose(f);
+      return achilles::sdk::Result::Error("failing on purpose");
+    }
 #elif BEHAVIOUR == 7
     // Leaks 64 MiB per call, touched so it is really resident.
     char* leak = new char[64 << 20];
