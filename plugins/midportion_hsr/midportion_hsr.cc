@@ -156,37 +156,47 @@ class MidportionHsr : public achilles::sdk::Plugin {
     if (ladder_event != nullptr && !on_programme) {
       return Ladder(req, *ladder_event, resp);
     }
-    if (!on_programme) {
-      if (Irritable(f)) return Result::Ok();
-      Recommend r("programme_start");
-      r.Info(v1::CATEGORY_EXERCISE)
-          .Summary(
-              "Start heavy slow resistance: week 1, 3x15RM, 3 s up / 3 s "
-              "down, 3 sessions a week")
-          .Detail(
-              "Three bilateral calf-raise exercises, full range. Without "
-              "gym equipment, the home ladder starts with double-leg "
-              "calf raises on flat ground, 3x15, 3 s up / 3 s down (S4).")
-          .Observe("tendinopathy location", "mid-portion",
-                   {f.finding_event_ids().begin(), f.finding_event_ids().end()})
-          .Observe("stage", StageWords(f.stage()), f.stage_recorded())
-          .Rule("D1",
-                "Mid-portion, no red flag, irritability settled: heavy "
-                "slow resistance 3 sessions/week for 12 weeks",
-                "location = mid-portion and no warning or critical red flag")
-          .Sources({"BEY", "S4"})
-          .Tag("exercise")
-          .Tag("heavy_loading")
-          .Priority(20);
-      if (f.irritability() == v1::IRRITABILITY_SETTLED) {
-        r.Observe("irritability settled", f.irritability_evidence(),
-                  f.irritability_since());
-      }
-      Prescribe(r, 1, DoseForWeek(1));
-      r.AddTo(resp);
-      return Result::Ok();
-    }
+    if (!on_programme) return Start(req, resp);
+    return OnProgramme(req, resp);
+  }
 
+ private:
+  Result Start(const v1::PluginRequest& req, v1::PluginResponse* resp) {
+    const v1::Features& f = req.features();
+    if (Irritable(f)) return Result::Ok();
+    Recommend r("programme_start");
+    r.Info(v1::CATEGORY_EXERCISE)
+        .Summary(
+            "Start heavy slow resistance: week 1, 3x15RM, 3 s up / 3 s "
+            "down, 3 sessions a week")
+        .Detail(
+            "Three bilateral calf-raise exercises, full range. Without "
+            "gym equipment, the home ladder starts with double-leg "
+            "calf raises on flat ground, 3x15, 3 s up / 3 s down (S4).")
+        .Observe("tendinopathy location", "mid-portion",
+                 {f.finding_event_ids().begin(), f.finding_event_ids().end()})
+        .Observe("stage", StageWords(f.stage()), f.stage_recorded())
+        .Rule("D1",
+              "Mid-portion, no red flag, irritability settled: heavy "
+              "slow resistance 3 sessions/week for 12 weeks",
+              "location = mid-portion and no warning or critical red flag")
+        .Sources({"BEY", "S4"})
+        .Tag("exercise")
+        .Tag("heavy_loading")
+        .Priority(20);
+    if (f.irritability() == v1::IRRITABILITY_SETTLED) {
+      r.Observe("irritability settled", f.irritability_evidence(),
+                f.irritability_since());
+    }
+    Prescribe(r, 1, DoseForWeek(1));
+    r.AddTo(resp);
+    return Result::Ok();
+  }
+
+  // A patient on the gym programme: step back, repeat, finish, move on, or
+  // continue the week, in that order of precedence.
+  Result OnProgramme(const v1::PluginRequest& req, v1::PluginResponse* resp) {
+    const v1::Features& f = req.features();
     const int week = static_cast<int>(f.hsr_last_week().value());
     const int sessions = static_cast<int>(f.hsr_sessions_last_week().value());
     const bool pain_rose = f.pain_after_exercise_increase().present() &&
@@ -196,122 +206,142 @@ class MidportionHsr : public achilles::sdk::Plugin {
         f.last_morning_vs_baseline() == v1::COMPARISON_WORSE;
     if (pain_rose || morning_worse || !OnlyStepBackFlags(f) ||
         f.worst_red_flag() >= v1::SEVERITY_WARNING) {
-      const int back = week > 1 ? week - 1 : 1;
-      Recommend r("step_back");
-      r.Warning(v1::CATEGORY_EXERCISE)
-          .Summary("Lighter load: repeat the week " + std::to_string(back) +
-                   " dose (" + std::to_string(DoseForWeek(back).sets) + "x" +
-                   std::to_string(DoseForWeek(back).rm) +
-                   "RM); do not increase load")
-          .Detail(
-              "Pain after training rose or the next morning was worse: "
-              "go back to the previous load before progressing again.")
-          .Observe("HSR week reached", std::to_string(week), f.hsr_last_week())
-          .Rule("D1",
-                "More pain after training, or next morning worse: "
-                "lighter load or slower progression; go back to the "
-                "previous load",
-                "pain after training rising, or next morning WORSE")
-          .Sources({"BEY", "S0", "S4"})
-          .Tag("exercise")
-          .Tag("heavy_loading")
-          .Tag("load_reduction")
-          .Priority(30);
-      if (pain_rose) {
-        r.Observe("rise in pain after training vs previous session",
-                  "+" + std::to_string(static_cast<int>(
-                            f.pain_after_exercise_increase().value())),
-                  f.pain_after_exercise_increase());
-      }
-      if (morning_worse) {
-        r.Observe("next morning after last session", "worse than usual",
-                  {f.last_load_event_id()});
-      }
-      Prescribe(r, back, DoseForWeek(back));
-      r.AddTo(resp);
-      return Result::Ok();
+      return StepBack(f, week, pain_rose, morning_worse, resp);
     }
     if (sessions >= kSessionsPerWeek && !f.progression_allowed()) {
-      // The week is done but the pain policy says hold: repeat this week's
-      // dose rather than leave the patient without a prescription.
-      Recommend r("repeat_week");
-      r.Info(v1::CATEGORY_EXERCISE)
-          .Summary("Repeat HSR week " + std::to_string(week) + " (" +
-                   std::to_string(DoseForWeek(week).sets) + "x" +
-                   std::to_string(DoseForWeek(week).rm) +
-                   "RM) before moving on")
-          .Detail("Week " + std::to_string(week) +
-                  " is complete, but progression is on hold: " +
-                  f.progression_blocked_because() + ".")
-          .Observe("sessions completed in HSR week " + std::to_string(week),
-                   std::to_string(sessions), f.hsr_sessions_last_week())
-          .Observe("progression on hold because",
-                   f.progression_blocked_because(), {f.last_load_event_id()})
-          .Rule("D1",
-                "Progress only when pain and the 24 h response allow; "
-                "otherwise slower progression",
-                "progression not allowed by the pain policy")
-          .Sources({"BEY", "S4"})
-          .Tag("exercise")
-          .Tag("heavy_loading")
-          .Priority(20);
-      Prescribe(r, week, DoseForWeek(week));
-      r.AddTo(resp);
-      return Result::Ok();
+      return RepeatWeek(f, week, sessions, resp);
     }
-    if (sessions >= kSessionsPerWeek) {
-      if (week >= kProgrammeWeeks) {
-        Recommend("programme_complete")
-            .Info(v1::CATEGORY_EXERCISE)
-            .Summary(
-                "12-week HSR programme complete: keep heavy calf raises "
-                "year-round")
-            .Detail(
-                "Maintenance: continue heavy calf raises all year; move "
-                "on to energy-storage work (faster raises, hopping) once "
-                "daily activities and strength work are tolerated.")
-            .Observe("HSR week reached", std::to_string(week),
-                     f.hsr_last_week())
-            .Rule("D1", "Programme runs 12 weeks; maintenance afterwards",
-                  "week >= 12 with 3 sessions")
-            .Sources({"BEY", "S4", "S1"})
-            .Tag("exercise")
-            .Tag("progression")
-            .AddTo(resp);
-        return Result::Ok();
-      }
-      const int next = week + 1;
-      const Dose d = DoseForWeek(next);
-      Recommend r("next_week");
-      r.Info(v1::CATEGORY_EXERCISE)
-          .Summary("Progress to HSR week " + std::to_string(next) + ": " +
-                   std::to_string(d.sets) + "x" + std::to_string(d.rm) +
-                   "RM, 3 s up / 3 s down, 3 sessions a week")
-          .Detail("Week " + std::to_string(week) +
-                  " was completed without more pain after training.")
-          .Observe("sessions completed in HSR week " + std::to_string(week),
-                   std::to_string(sessions), f.hsr_sessions_last_week())
-          .Rule("D1",
-                "Beyer dosing: wk 1 3x15RM, wk 2-3 3x12RM, wk 4-5 "
-                "4x10RM, wk 9-12 4x6RM; 3 sessions/week",
-                "3 sessions done and no rise in pain after training")
-          .Sources({"BEY"})
-          .Tag("exercise")
-          .Tag("heavy_loading")
-          .Tag("progression")
-          .Tag("exercise_progression")
-          .Priority(20);
-      if (DoseForWeek(week).rm != d.rm) r.Tag("load_increase");
-      if (f.pain_after_exercise_increase().present()) {
-        r.Observe("change in pain after training vs previous session",
-                  std::to_string(static_cast<int>(
-                      f.pain_after_exercise_increase().value())),
-                  f.pain_after_exercise_increase());
-      }
-      Prescribe(r, next, d);
-      r.AddTo(resp);
-      return Result::Ok();
+    if (sessions >= kSessionsPerWeek && week >= kProgrammeWeeks) {
+      return Complete(f, week, resp);
     }
+    if (sessions >= kSessionsPerWeek) return NextWeek(f, week, sessions, resp);
+    return ContinueWeek(f, week, sessions, resp);
+  }
+
+  Result StepBack(const v1::Features& f, int week, bool pain_rose,
+                  bool morning_worse, v1::PluginResponse* resp) {
+    const int back = week > 1 ? week - 1 : 1;
+    Recommend r("step_back");
+    r.Warning(v1::CATEGORY_EXERCISE)
+        .Summary("Lighter load: repeat the week " + std::to_string(back) +
+                 " dose (" + std::to_string(DoseForWeek(back).sets) + "x" +
+                 std::to_string(DoseForWeek(back).rm) +
+                 "RM); do not increase load")
+        .Detail(
+            "Pain after training rose or the next morning was worse: "
+            "go back to the previous load before progressing again.")
+        .Observe("HSR week reached", std::to_string(week), f.hsr_last_week())
+        .Rule("D1",
+              "More pain after training, or next morning worse: "
+              "lighter load or slower progression; go back to the "
+              "previous load",
+              "pain after training rising, or next morning WORSE")
+        .Sources({"BEY", "S0", "S4"})
+        .Tag("exercise")
+        .Tag("heavy_loading")
+        .Tag("load_reduction")
+        .Priority(30);
+    if (pain_rose) {
+      r.Observe("rise in pain after training vs previous session",
+                "+" + std::to_string(static_cast<int>(
+                          f.pain_after_exercise_increase().value())),
+                f.pain_after_exercise_increase());
+    }
+    if (morning_worse) {
+      r.Observe("next morning after last session", "worse than usual",
+                {f.last_load_event_id()});
+    }
+    Prescribe(r, back, DoseForWeek(back));
+    r.AddTo(resp);
+    return Result::Ok();
+  }
+
+  // The week is done but the pain policy says hold: repeat this week's
+  // dose rather than leave the patient without a prescription.
+  Result RepeatWeek(const v1::Features& f, int week, int sessions,
+                    v1::PluginResponse* resp) {
+    Recommend r("repeat_week");
+    r.Info(v1::CATEGORY_EXERCISE)
+        .Summary("Repeat HSR week " + std::to_string(week) + " (" +
+                 std::to_string(DoseForWeek(week).sets) + "x" +
+                 std::to_string(DoseForWeek(week).rm) + "RM) before moving on")
+        .Detail("Week " + std::to_string(week) +
+                " is complete, but progression is on hold: " +
+                f.progression_blocked_because() + ".")
+        .Observe("sessions completed in HSR week " + std::to_string(week),
+                 std::to_string(sessions), f.hsr_sessions_last_week())
+        .Observe("progression on hold because", f.progression_blocked_because(),
+                 {f.last_load_event_id()})
+        .Rule("D1",
+              "Progress only when pain and the 24 h response allow; "
+              "otherwise slower progression",
+              "progression not allowed by the pain policy")
+        .Sources({"BEY", "S4"})
+        .Tag("exercise")
+        .Tag("heavy_loading")
+        .Priority(20);
+    Prescribe(r, week, DoseForWeek(week));
+    r.AddTo(resp);
+    return Result::Ok();
+  }
+
+  Result Complete(const v1::Features& f, int week, v1::PluginResponse* resp) {
+    Recommend("programme_complete")
+        .Info(v1::CATEGORY_EXERCISE)
+        .Summary(
+            "12-week HSR programme complete: keep heavy calf raises "
+            "year-round")
+        .Detail(
+            "Maintenance: continue heavy calf raises all year; move "
+            "on to energy-storage work (faster raises, hopping) once "
+            "daily activities and strength work are tolerated.")
+        .Observe("HSR week reached", std::to_string(week), f.hsr_last_week())
+        .Rule("D1", "Programme runs 12 weeks; maintenance afterwards",
+              "week >= 12 with 3 sessions")
+        .Sources({"BEY", "S4", "S1"})
+        .Tag("exercise")
+        .Tag("progression")
+        .AddTo(resp);
+    return Result::Ok();
+  }
+
+  Result NextWeek(const v1::Features& f, int week, int sessions,
+                  v1::PluginResponse* resp) {
+    const int next = week + 1;
+    const Dose d = DoseForWeek(next);
+    Recommend r("next_week");
+    r.Info(v1::CATEGORY_EXERCISE)
+        .Summary("Progress to HSR week " + std::to_string(next) + ": " +
+                 std::to_string(d.sets) + "x" + std::to_string(d.rm) +
+                 "RM, 3 s up / 3 s down, 3 sessions a week")
+        .Detail("Week " + std::to_string(week) +
+                " was completed without more pain after training.")
+        .Observe("sessions completed in HSR week " + std::to_string(week),
+                 std::to_string(sessions), f.hsr_sessions_last_week())
+        .Rule("D1",
+              "Beyer dosing: wk 1 3x15RM, wk 2-3 3x12RM, wk 4-5 "
+              "4x10RM, wk 9-12 4x6RM; 3 sessions/week",
+              "3 sessions done and no rise in pain after training")
+        .Sources({"BEY"})
+        .Tag("exercise")
+        .Tag("heavy_loading")
+        .Tag("progression")
+        .Tag("exercise_progression")
+        .Priority(20);
+    if (DoseForWeek(week).rm != d.rm) r.Tag("load_increase");
+    if (f.pain_after_exercise_increase().present()) {
+      r.Observe("change in pain after training vs previous session",
+                std::to_string(
+                    static_cast<int>(f.pain_after_exercise_increase().value())),
+                f.pain_after_exercise_increase());
+    }
+    Prescribe(r, next, d);
+    r.AddTo(resp);
+    return Result::Ok();
+  }
+
+  Result ContinueWeek(const v1::Features& f, int week, int sessions,
+                      v1::PluginResponse* resp) {
     Recommend r("continue_week");
     r.Info(v1::CATEGORY_EXERCISE)
         .Summary("Continue HSR week " + std::to_string(week) + ": " +
@@ -331,7 +361,6 @@ class MidportionHsr : public achilles::sdk::Plugin {
     return Result::Ok();
   }
 
- private:
   Result Ladder(const v1::PluginRequest& req, const v1::Event& last,
                 v1::PluginResponse* resp) {
     const v1::Features& f = req.features();
