@@ -69,33 +69,34 @@ namespace server = ::achilles::server;
 using ::achilles::Log;
 using ::achilles::LogLevel;
 
-// Fills `options` from the flags; false (after saying why) on a bad value.
-bool OptionsFromFlags(server::ServerOptions* options) {
+// The bundled plugins: installed layout first, then the build tree.
+std::string BundledPluginDir() {
+  std::error_code ec;
+  const auto exe_dir =
+      std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+  for (const auto& candidate : {exe_dir / ".." / ACHILLES_INSTALL_PLUGIN_DIR,
+                                exe_dir / "../../plugins.d"}) {
+    if (std::filesystem::is_directory(candidate, ec)) {
+      return candidate.lexically_normal().string();
+    }
+  }
+  return "";
+}
+
+// The plugin flags; false (after saying why) on a bad value.
+bool PluginOptionsFromFlags(server::ServerOptions* options) {
   if (absl::GetFlag(FLAGS_plugin_timeout_ms) <= 0) {
     std::fprintf(stderr, "--plugin_timeout_ms: must be positive\n");
     return false;
   }
-  options->listen_address = absl::GetFlag(FLAGS_listen);
-  options->data_dir = absl::GetFlag(FLAGS_data_dir);
   options->plugin_dir = absl::GetFlag(FLAGS_plugin_dir);
   if (options->plugin_dir.empty()) {
-    // The bundled plugins: installed layout first, then the build tree.
-    std::error_code ec;
-    const auto exe_dir =
-        std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
-    for (const auto& candidate : {exe_dir / ".." / ACHILLES_INSTALL_PLUGIN_DIR,
-                                  exe_dir / "../../plugins.d"}) {
-      if (std::filesystem::is_directory(candidate, ec)) {
-        options->plugin_dir = candidate.lexically_normal().string();
-        break;
-      }
-    }
+    options->plugin_dir = BundledPluginDir();
   } else if (options->plugin_dir == "none") {
     options->plugin_dir.clear();
   }
   options->plugin_timeout =
       absl::Milliseconds(absl::GetFlag(FLAGS_plugin_timeout_ms));
-  options->sync_writes = absl::GetFlag(FLAGS_sync_writes);
   const std::string isolation = absl::GetFlag(FLAGS_plugin_isolation);
   if (isolation == "process") {
     options->plugin_isolation = achilles::plugins::Isolation::kProcess;
@@ -109,15 +110,6 @@ bool OptionsFromFlags(server::ServerOptions* options) {
     return false;
   }
   options->plugin_worker = absl::GetFlag(FLAGS_plugin_worker);
-  options->backup_dir = absl::GetFlag(FLAGS_backup_dir);
-  if (absl::GetFlag(FLAGS_store_cache_mb) < 8 ||
-      absl::GetFlag(FLAGS_store_memtable_mb) < 8) {
-    std::fprintf(stderr,
-                 "--store_cache_mb and --store_memtable_mb: at least 8\n");
-    return false;
-  }
-  options->store_cache_mb = absl::GetFlag(FLAGS_store_cache_mb);
-  options->store_memtable_mb = absl::GetFlag(FLAGS_store_memtable_mb);
   if (absl::GetFlag(FLAGS_plugin_worker_memory_mb) < 64) {
     std::fprintf(stderr, "--plugin_worker_memory_mb: at least 64\n");
     return false;
@@ -135,6 +127,23 @@ bool OptionsFromFlags(server::ServerOptions* options) {
     options->plugin_allowlist.emplace_back(d);
   }
   return true;
+}
+
+// Fills `options` from the flags; false (after saying why) on a bad value.
+bool OptionsFromFlags(server::ServerOptions* options) {
+  options->listen_address = absl::GetFlag(FLAGS_listen);
+  options->data_dir = absl::GetFlag(FLAGS_data_dir);
+  options->sync_writes = absl::GetFlag(FLAGS_sync_writes);
+  options->backup_dir = absl::GetFlag(FLAGS_backup_dir);
+  if (absl::GetFlag(FLAGS_store_cache_mb) < 8 ||
+      absl::GetFlag(FLAGS_store_memtable_mb) < 8) {
+    std::fprintf(stderr,
+                 "--store_cache_mb and --store_memtable_mb: at least 8\n");
+    return false;
+  }
+  options->store_cache_mb = absl::GetFlag(FLAGS_store_cache_mb);
+  options->store_memtable_mb = absl::GetFlag(FLAGS_store_memtable_mb);
+  return PluginOptionsFromFlags(options);
 }
 
 // In-process plugins share everything with the server; say so where an
