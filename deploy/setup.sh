@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   g++ cmake ninja-build pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libabsl-dev librocksdb-dev libssl-dev
+  libabsl-dev librocksdb-dev libssl-dev libseccomp-dev
   libgtest-dev libgmock-dev libbenchmark-dev clang-format
 )
 

@@ -1,11 +1,12 @@
 #include "plugins/host/plugin_host.h"
 
-#include <dlfcn.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -22,6 +23,8 @@
 #include "common/digest.h"
 #include "common/log.h"
 #include "plugins/host/internal/info_check.h"
+#include "plugins/host/internal/loader.h"
+#include "plugins/host/internal/plugin_buffer.h"
 #include "plugins/host/internal/worker_process.h"
 
 namespace achilles::plugins {
@@ -29,6 +32,36 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace plugins_internal = ::achilles::plugins_internal;
+
+// Who isolated workers run as: -1/-1 (the server's own user) unless the
+// server is root, then `name` or "nobody", never root.
+absl::Status ResolveWorkerUser(const std::string& name, int64_t* uid,
+                               int64_t* gid) {
+  *uid = *gid = -1;
+  const bool root = geteuid() == 0;
+  if (name.empty() && !root) return absl::OkStatus();
+  const std::string user = name.empty() ? "nobody" : name;
+  const passwd* pw = getpwnam(user.c_str());
+  if (pw == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "plugin worker user '", user, "' does not exist (set --plugin_user)"));
+  }
+  if (!root) {
+    if (pw->pw_uid == geteuid()) return absl::OkStatus();
+    return absl::FailedPreconditionError(
+        absl::StrCat("running plugin workers as '", user,
+                     "' needs the server to run as root"));
+  }
+  if (pw->pw_uid == 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("plugin worker user '", user,
+                     "' is root; plugins must not run as "
+                     "root (set --plugin_user to an unprivileged user)"));
+  }
+  *uid = pw->pw_uid;
+  *gid = pw->pw_gid;
+  return absl::OkStatus();
+}
 
 }  // namespace
 
@@ -84,7 +117,15 @@ absl::Status ValidatePluginResponse(const v1::PluginResponse& response) {
 }
 
 LoadedPlugin::~LoadedPlugin() {
-  if (handle_ != nullptr) dlclose(handle_);
+  // Queued, not waited for: the plugin's destructors run on the loader
+  // thread, so whoever lets go of a plugin last cannot be wedged by them.
+  if (handle_ != nullptr) {
+    plugins_internal::CloseLibrary(handle_, record_.file);
+  }
+}
+
+std::string InProcessLoaderStuckIn() {
+  return plugins_internal::LoaderStuckIn();
 }
 
 namespace {
@@ -153,8 +194,16 @@ absl::StatusOr<v1::PluginResponse> LoadedPlugin::CallInProcess(
         &out_size, state->error, sizeof(state->error));
     state->error[sizeof(state->error) - 1] = '\0';
     if (out != nullptr) {
-      state->response.assign(reinterpret_cast<const char*>(out), out_size);
+      // A size beyond the buffer becomes an error, not a read of unmapped
+      // memory (see plugin_buffer.h for what remains trusted).
+      absl::Status copied =
+          plugins_internal::CopyPluginBuffer(out, out_size, &state->response);
       info->on_free(out);
+      if (!copied.ok()) {
+        rc = ACH_RC_PLUGIN_ERROR;
+        std::snprintf(state->error, sizeof(state->error), "%s",
+                      std::string(copied.message()).c_str());
+      }
     }
     absl::MutexLock lock(&state->mu);
     state->rc = rc;
@@ -184,7 +233,16 @@ absl::StatusOr<std::unique_ptr<PluginHost>> PluginHost::Create(
         absl::StrCat("plugin_dir ", options.plugin_dir, " is not a directory"));
   }
   for (auto& d : options.allowed_sha256) d = absl::AsciiStrToLower(d);
+  int64_t uid = -1;
+  int64_t gid = -1;
+  if (options.isolation == Isolation::kProcess ||
+      !options.worker_binary.empty()) {
+    absl::Status st = ResolveWorkerUser(options.worker_user, &uid, &gid);
+    if (!st.ok()) return st;
+  }
   std::unique_ptr<PluginHost> host(new PluginHost(std::move(options)));
+  host->worker_uid_ = uid;
+  host->worker_gid_ = gid;
   std::string tmpl =
       (fs::temp_directory_path(ec) / "achilles-plugins-XXXXXX").string();
   if (mkdtemp(tmpl.data()) == nullptr) {
@@ -192,6 +250,7 @@ absl::StatusOr<std::unique_ptr<PluginHost>> PluginHost::Create(
         "cannot create a private plugin directory: ", std::strerror(errno)));
   }
   host->private_dir_ = tmpl;
+  host->ShareWithWorkers(tmpl, 0750);
   {
     absl::MutexLock lock(&host->mu_);
     host->current_ = std::make_shared<PluginSet>();
@@ -204,6 +263,9 @@ PluginHost::~PluginHost() {
   {
     absl::MutexLock lock(&mu_);
     current_.reset();
+  }
+  if (options_.isolation == Isolation::kInProcess) {
+    plugins_internal::WaitForLoaderIdle(absl::Seconds(5));
   }
   // Copies are already mapped where still in use; unlinking is safe.
   std::error_code ec;
@@ -251,69 +313,16 @@ std::shared_ptr<const LoadedPlugin> PluginHost::LoadFile(
     return reject(absl::StrCat("SHA-256 ", rec->sha256,
                                " is not on the server's plugin allowlist"));
   }
-  // Load the exact bytes we hashed, from a path only we write.
-  const std::string copy = absl::StrCat(private_dir_, "/", rec->sha256, ".so");
-  if (!fs::exists(copy, ec)) {
-    const std::string tmp = copy + ".tmp";
-    {
-      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-      if (!out) return reject("cannot copy to the private plugin directory");
-    }
-    chmod(tmp.c_str(), 0500);
-    fs::rename(tmp, copy, ec);
-    if (ec) return reject("cannot copy to the private plugin directory");
-  }
+  auto copy = PrivateCopy(bytes, rec->sha256);
+  if (!copy.ok()) return reject(std::string(copy.status().message()));
   std::shared_ptr<LoadedPlugin> plugin(new LoadedPlugin());
-  plugin->loaded_path_ = copy;
+  plugin->loaded_path_ = *copy;
+  plugin->record_.file = path;  // Names it in the loader's messages.
   plugins_internal::Manifest m;
-  if (options_.isolation == Isolation::kProcess) {
-    // Never dlopen into the server: the worker loads and checks it.
-    plugins_internal::WorkerConfig config;
-    config.worker_binary = options_.worker_binary;
-    config.plugin_path = copy;
-    config.memory_limit_bytes = options_.worker_memory_limit_bytes;
-    config.max_workers =
-        options_.workers_per_plugin > 0
-            ? options_.workers_per_plugin
-            : std::max(2,
-                       static_cast<int>(std::thread::hardware_concurrency()));
-    v1::WorkerHello hello;
-    auto worker = plugins_internal::WorkerProcess::Start(config, &hello);
-    if (!worker.ok()) {
-      return reject(absl::StrCat("crashed or hung while loading: ",
-                                 worker.status().message()));
-    }
-    rec->abi_version = hello.abi_version();
-    if (!hello.ok()) return reject(hello.reason());
-    m.id = hello.plugin_id();
-    m.version = hello.version();
-    m.display_name = hello.display_name();
-    m.protocols.assign(hello.protocols().begin(), hello.protocols().end());
-    m.event_kinds.assign(hello.event_kinds().begin(),
-                         hello.event_kinds().end());
-    plugin->pool_ = std::make_unique<plugins_internal::WorkerPool>(config);
-    plugin->pool_->Adopt(*std::move(worker));
-  } else {
-    void* handle = dlopen(copy.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (handle == nullptr) {
-      const char* err = dlerror();
-      return reject(absl::StrCat("dlopen failed: ", err ? err : "unknown"));
-    }
-    plugin->handle_ = handle;  // From here on, the destructor dlcloses.
-    dlerror();
-    void* sym = dlsym(handle, ACH_ENTRY_SYMBOL);
-    if (sym == nullptr) {
-      return reject(absl::StrCat("does not export the entry symbol ",
-                                 ACH_ENTRY_SYMBOL, " (use ACH_EXPORT_PLUGIN)"));
-    }
-    const ach_type_plugin_info* info =
-        reinterpret_cast<ach_type_on_get_info>(sym)();
-    absl::Status st = plugins_internal::CheckInfo(info, &m);
-    rec->abi_version = m.abi_version;
-    if (!st.ok()) return reject(std::string(st.message()));
-    plugin->info_ = info;
-  }
+  absl::Status loaded = options_.isolation == Isolation::kProcess
+                            ? StartWorkers(plugin.get(), rec, &m)
+                            : OpenInProcess(plugin.get(), rec, &m);
+  if (!loaded.ok()) return reject(std::string(loaded.message()));
   rec->id = m.id;
   rec->version = m.version;
   rec->display_name = m.display_name;
@@ -322,6 +331,120 @@ std::shared_ptr<const LoadedPlugin> PluginHost::LoadFile(
   rec->loaded = true;
   plugin->record_ = *rec;
   return plugin;
+}
+
+void PluginHost::ShareWithWorkers(const std::string& path, mode_t mode) const {
+  // Group access for the workers' user only: it may read (and, for the
+  // directory, search), never write; nobody else may do either.
+  if (worker_gid_ < 0) return;
+  if (chown(path.c_str(), static_cast<uid_t>(-1),
+            static_cast<gid_t>(worker_gid_)) != 0 ||
+      chmod(path.c_str(), mode) != 0) {
+    Log(LogLevel::kWarning, "cannot share ", path,
+        " with the plugin workers' user: ", std::strerror(errno));
+  }
+}
+
+absl::StatusOr<std::string> PluginHost::PrivateCopy(
+    const std::string& bytes, const std::string& sha256) const {
+  // Load the exact bytes we hashed, from a path only we write.
+  const std::string copy = absl::StrCat(private_dir_, "/", sha256, ".so");
+  std::error_code ec;
+  if (fs::exists(copy, ec)) return copy;
+  const std::string tmp = copy + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!out) {
+      return absl::InternalError("cannot copy to the private plugin directory");
+    }
+  }
+  chmod(tmp.c_str(), 0500);
+  ShareWithWorkers(tmp, 0540);
+  fs::rename(tmp, copy, ec);
+  if (ec) {
+    return absl::InternalError("cannot copy to the private plugin directory");
+  }
+  return copy;
+}
+
+plugins_internal::WorkerConfig PluginHost::WorkerConfigFor(
+    const std::string& copy) const {
+  plugins_internal::WorkerConfig config;
+  config.worker_binary = options_.worker_binary;
+  config.plugin_path = copy;
+  config.memory_limit_bytes = options_.worker_memory_limit_bytes;
+  config.cpu_seconds = options_.worker_cpu_seconds;
+  config.run_as_uid = worker_uid_;
+  config.run_as_gid = worker_gid_;
+  config.max_workers =
+      options_.workers_per_plugin > 0
+          ? options_.workers_per_plugin
+          : std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
+  return config;
+}
+
+absl::Status PluginHost::StartWorkers(LoadedPlugin* plugin, PluginRecord* rec,
+                                      plugins_internal::Manifest* m) const {
+  // Never dlopen into the server: the worker loads and checks it.
+  const plugins_internal::WorkerConfig config =
+      WorkerConfigFor(plugin->loaded_path_);
+  v1::WorkerHello hello;
+  auto worker = plugins_internal::WorkerProcess::Start(config, &hello);
+  if (!worker.ok()) {
+    return absl::UnavailableError(absl::StrCat(
+        "crashed or hung while loading: ", worker.status().message()));
+  }
+  rec->abi_version = hello.abi_version();
+  if (!hello.ok()) return absl::FailedPreconditionError(hello.reason());
+  if (!hello.reason().empty()) {  // Sandbox steps this kernel did not allow.
+    Log(LogLevel::kWarning, "plugin ", rec->file, ": ", hello.reason());
+  }
+  m->id = hello.plugin_id();
+  m->version = hello.version();
+  m->display_name = hello.display_name();
+  m->protocols.assign(hello.protocols().begin(), hello.protocols().end());
+  m->event_kinds.assign(hello.event_kinds().begin(), hello.event_kinds().end());
+  plugin->pool_ = std::make_unique<plugins_internal::WorkerPool>(config);
+  plugin->pool_->Adopt(*std::move(worker));
+  return absl::OkStatus();
+}
+
+absl::Status PluginHost::TrialLoad(const std::string& copy) const {
+  // glibc runs constructors holding its loader lock, which every thread
+  // needs now and then (a first thread_local, a dlclose): one that hangs
+  // in the server wedges far more than the reload. In a worker it wedges
+  // nothing, and a crash there costs nothing.
+  plugins_internal::WorkerConfig config = WorkerConfigFor(copy);
+  config.start_timeout = options_.load_timeout;
+  v1::WorkerHello hello;
+  auto worker = plugins_internal::WorkerProcess::Start(config, &hello);
+  if (!worker.ok()) {
+    return absl::UnavailableError(absl::StrCat(
+        "crashed or hung while loading in a trial worker process, so it was "
+        "not loaded into the server: ",
+        worker.status().message()));
+  }
+  // Refusals are left to the checks in the server, which give the same
+  // reasons.
+  return absl::OkStatus();
+}
+
+absl::Status PluginHost::OpenInProcess(LoadedPlugin* plugin, PluginRecord* rec,
+                                       plugins_internal::Manifest* m) const {
+  if (!options_.worker_binary.empty()) {
+    absl::Status st = TrialLoad(plugin->loaded_path_);
+    if (!st.ok()) return st;
+  }
+  auto lib = plugins_internal::OpenLibrary(plugin->loaded_path_, rec->file,
+                                           options_.load_timeout);
+  if (!lib.ok()) return lib.status();
+  plugin->handle_ = lib->handle;  // From here on, the destructor closes it.
+  absl::Status st = plugins_internal::CheckInfo(lib->info, m);
+  rec->abi_version = m->abi_version;
+  if (!st.ok()) return st;
+  plugin->info_ = lib->info;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<ReloadResult> PluginHost::Reload() {

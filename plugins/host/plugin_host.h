@@ -13,9 +13,23 @@
 //
 // Calling: Call() runs the plugin on a separate thread with a deadline and
 // turns every failure (error code, malformed bytes, missing rationale,
-// timeout) into a Status; nothing a plugin does in-process short of crashing
-// can take the caller down. A call that exceeds its deadline leaves the
-// plugin quarantined until that call returns.
+// timeout, a response size larger than its buffer when that runs into
+// unmapped memory) into a Status. A call that exceeds its deadline leaves
+// the plugin quarantined until that call returns.
+//
+// Trust: in-process (kInProcess) plugins are trusted code. They share the
+// server's memory, privileges and loader lock: a crash, _exit(), a lie
+// about a response size that stays within mapped memory, or a thread still
+// running when the library is unloaded takes the server down or corrupts
+// it. Constructors and destructors run on one loader thread with a
+// deadline (internal/loader.h), after a trial load in a throw-away worker
+// when worker_binary is set: a constructor that crashes or hangs there is
+// rejected before it reaches the server. One that hangs only in the server
+// rejects the plugin at its deadline but holds glibc's loader lock, which
+// other threads need now and then, until it returns. kProcess contains all of
+// these and sandboxes each worker (internal/sandbox.h): a CPU time limit,
+// no network, a read-only filesystem, another user when the server is
+// root. See docs/SECURITY.md.
 //
 // Hot reload: Current() hands out an immutable PluginSet; Reload() builds a
 // new one and swaps it in. Holders of the old set (in-flight evaluations)
@@ -24,6 +38,8 @@
 // Thread-safety: all methods are safe to call concurrently.
 #ifndef ACHILLES_PLUGINS_HOST_PLUGIN_HOST_H_
 #define ACHILLES_PLUGINS_HOST_PLUGIN_HOST_H_
+
+#include <sys/types.h>
 
 #include <atomic>
 #include <memory>
@@ -39,16 +55,18 @@
 
 namespace achilles::plugins_internal {
 class WorkerPool;
+struct Manifest;
+struct WorkerConfig;
 }  // namespace achilles::plugins_internal
 
 namespace achilles::plugins {
 
 enum class Isolation {
-  // dlopen into the server: fastest; contains errors, exceptions, garbage
-  // and hangs, not crashes.
+  // dlopen into the server: for trusted plugins only. Contains errors,
+  // exceptions, garbage and hangs, not crashes or memory-safety lies.
   kInProcess,
-  // Each plugin runs in achilles-plugin-worker processes: a crash, leak or
-  // hang kills a worker, never the server.
+  // Each plugin runs in sandboxed achilles-plugin-worker processes: a
+  // crash, leak, hang or spin kills a worker, never the server.
   kProcess,
 };
 
@@ -56,10 +74,23 @@ struct HostOptions {
   std::string plugin_dir;
   Isolation isolation = Isolation::kInProcess;
   // kProcess: the worker executable, its address-space limit and how many
-  // workers each plugin may have at once.
+  // workers each plugin may have at once. kInProcess: when set, each plugin
+  // is first loaded in a throw-away worker, and one whose constructors
+  // crash or hang there is rejected before it is loaded into the server.
   std::string worker_binary;
   size_t worker_memory_limit_bytes = size_t{1} << 30;
   int workers_per_plugin = 0;  // 0 = one per core (at least 2).
+  // CPU seconds one worker may use over its life (RLIMIT_CPU; 0 = none). A
+  // worker past it is killed, which fails its call like a crash; one that
+  // has used half is retired after its call, so a call that needs less
+  // than half never meets the limit.
+  int worker_cpu_seconds = 10;
+  // The user workers run as when the server runs as root; empty = "nobody".
+  // Not root itself. When the server is not root, empty or its own user.
+  std::string worker_user;
+  // kInProcess: how long a plugin's constructors (dlopen, and the trial
+  // load) may take before the plugin is rejected.
+  absl::Duration load_timeout = absl::Seconds(10);
   // Per-call deadline.
   absl::Duration call_timeout = absl::Seconds(2);
   // When non-empty, only files whose SHA-256 (lower-case hex) is listed load.
@@ -127,7 +158,9 @@ class PluginHost {
  public:
   // Creates the host and performs the first scan. A missing plugin
   // directory is not an error (the server runs with the safety screen only);
-  // a path that exists but is not a directory is INVALID_ARGUMENT.
+  // a path that exists but is not a directory is INVALID_ARGUMENT; a
+  // worker_user that does not exist, is root, or cannot be switched to
+  // (server not root) is FAILED_PRECONDITION.
   static absl::StatusOr<std::unique_ptr<PluginHost>> Create(
       HostOptions options);
   ~PluginHost();
@@ -140,9 +173,28 @@ class PluginHost {
   explicit PluginHost(HostOptions options) : options_(std::move(options)) {}
   std::shared_ptr<const LoadedPlugin> LoadFile(const std::string& path,
                                                PluginRecord* record);
+  // Writes `bytes` to the private content-addressed path; returns it.
+  absl::StatusOr<std::string> PrivateCopy(const std::string& bytes,
+                                          const std::string& sha256) const;
+  // Starts the first worker, or dlopens; both fill `m` from the checked
+  // manifest and return the reason on refusal.
+  absl::Status StartWorkers(LoadedPlugin* plugin, PluginRecord* record,
+                            plugins_internal::Manifest* m) const;
+  absl::Status OpenInProcess(LoadedPlugin* plugin, PluginRecord* record,
+                             plugins_internal::Manifest* m) const;
+  // Loads `copy` in a throw-away worker first: UNAVAILABLE when it crashes
+  // or hangs there.
+  absl::Status TrialLoad(const std::string& copy) const;
+  plugins_internal::WorkerConfig WorkerConfigFor(const std::string& copy) const;
+
+  // Makes a private copy readable by the workers' user, when there is one.
+  void ShareWithWorkers(const std::string& path, mode_t mode) const;
 
   const HostOptions options_;
   std::string private_dir_;  // Where content-addressed copies live.
+  // Who workers (and trial loads) run as; -1 = the server's own user.
+  int64_t worker_uid_ = -1;
+  int64_t worker_gid_ = -1;
   absl::Mutex reload_mu_;
   mutable absl::Mutex mu_;
   std::shared_ptr<const PluginSet> current_ ABSL_GUARDED_BY(mu_);
@@ -154,6 +206,12 @@ class PluginHost {
 // offending candidate.
 absl::Status ValidatePluginResponse(
     const achilles::v1::PluginResponse& response);
+
+// Non-empty while in-process plugin code has been stuck in dlopen or
+// dlclose past its deadline (a constructor or destructor that does not
+// return), naming it. glibc's loader lock is then held, so exit() would
+// block on it: a process shutting down should end with _exit instead.
+std::string InProcessLoaderStuckIn();
 
 }  // namespace achilles::plugins
 

@@ -1,7 +1,12 @@
 // achilles-server: main() only parses flags, handles signals and runs the
 // server (see server.h).
+//
+// Signals: one thread waits for them. SIGHUP only asks the reload thread
+// for a plugin rescan, so a reload stuck in plugin code never keeps SIGTERM
+// or SIGINT from shutting the server down.
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
@@ -9,7 +14,9 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "common/log.h"
+#include "plugins/host/plugin_host.h"
 #include "services/server/server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
@@ -28,14 +35,24 @@ ABSL_FLAG(std::string, port_file, "",
           "write the bound port to this file once serving (for scripts and "
           "tests using --listen=...:0)");
 ABSL_FLAG(std::string, plugin_isolation, "process",
-          "process: each plugin runs in achilles-plugin-worker processes, so "
-          "even a crashing or leaking plugin cannot take the server down "
-          "(cost within run-to-run noise, see bench/README.md); inprocess: "
-          "plugins are dlopen'd into the server");
+          "process: each plugin runs in sandboxed achilles-plugin-worker "
+          "processes, so even a crashing, leaking or hostile plugin cannot "
+          "take the server down or reach what it can (cost within run-to-run "
+          "noise, see bench/README.md); inprocess: plugins are dlopen'd into "
+          "the server, for trusted plugins only (docs/SECURITY.md)");
 ABSL_FLAG(std::string, plugin_worker, "",
           "path of achilles-plugin-worker (default: next to this binary)");
 ABSL_FLAG(int, plugin_worker_memory_mb, 1024,
           "address-space limit of each plugin worker process");
+ABSL_FLAG(int, plugin_cpu_seconds, 10,
+          "CPU seconds each plugin worker process may use over its life "
+          "(RLIMIT_CPU); a worker past it is killed and its call fails, and "
+          "one past half is replaced after its call, so a call needing less "
+          "than half never meets the limit");
+ABSL_FLAG(std::string, plugin_user, "",
+          "user the plugin worker processes run as when the server runs as "
+          "root (default: nobody; a dedicated user is better); must be empty "
+          "when the server is not root");
 ABSL_FLAG(std::string, backup_dir, "",
           "where StoreService.Checkpoint (achillesctl backup NAME) writes "
           "online backups; empty turns backups off");
@@ -74,6 +91,196 @@ void ApplySecurityFlags(achilles::server::ServerOptions* o) {
 
 }  // namespace
 
+namespace {
+
+namespace server = ::achilles::server;
+using ::achilles::Log;
+using ::achilles::LogLevel;
+
+// The bundled plugins: installed layout first, then the build tree.
+std::string BundledPluginDir() {
+  std::error_code ec;
+  const auto exe_dir =
+      std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+  for (const auto& candidate : {exe_dir / ".." / ACHILLES_INSTALL_PLUGIN_DIR,
+                                exe_dir / "../../plugins.d"}) {
+    if (std::filesystem::is_directory(candidate, ec)) {
+      return candidate.lexically_normal().string();
+    }
+  }
+  return "";
+}
+
+// The plugin flags; false (after saying why) on a bad value.
+bool PluginOptionsFromFlags(server::ServerOptions* options) {
+  if (absl::GetFlag(FLAGS_plugin_timeout_ms) <= 0) {
+    std::fprintf(stderr, "--plugin_timeout_ms: must be positive\n");
+    return false;
+  }
+  options->plugin_dir = absl::GetFlag(FLAGS_plugin_dir);
+  if (options->plugin_dir.empty()) {
+    options->plugin_dir = BundledPluginDir();
+  } else if (options->plugin_dir == "none") {
+    options->plugin_dir.clear();
+  }
+  options->plugin_timeout =
+      absl::Milliseconds(absl::GetFlag(FLAGS_plugin_timeout_ms));
+  const std::string isolation = absl::GetFlag(FLAGS_plugin_isolation);
+  if (isolation == "process") {
+    options->plugin_isolation = achilles::plugins::Isolation::kProcess;
+  } else if (isolation == "inprocess") {
+    options->plugin_isolation = achilles::plugins::Isolation::kInProcess;
+  } else {
+    std::fprintf(stderr,
+                 "--plugin_isolation: '%s' is not inprocess or "
+                 "process\n",
+                 isolation.c_str());
+    return false;
+  }
+  options->plugin_worker = absl::GetFlag(FLAGS_plugin_worker);
+  if (absl::GetFlag(FLAGS_plugin_worker_memory_mb) < 64) {
+    std::fprintf(stderr, "--plugin_worker_memory_mb: at least 64\n");
+    return false;
+  }
+  options->plugin_worker_memory_mb =
+      absl::GetFlag(FLAGS_plugin_worker_memory_mb);
+  if (absl::GetFlag(FLAGS_plugin_cpu_seconds) < 1) {
+    std::fprintf(stderr, "--plugin_cpu_seconds: at least 1\n");
+    return false;
+  }
+  options->plugin_cpu_seconds = absl::GetFlag(FLAGS_plugin_cpu_seconds);
+  options->plugin_user = absl::GetFlag(FLAGS_plugin_user);
+  for (absl::string_view d : absl::StrSplit(
+           absl::GetFlag(FLAGS_plugin_allowlist), ',', absl::SkipEmpty())) {
+    options->plugin_allowlist.emplace_back(d);
+  }
+  return true;
+}
+
+// Fills `options` from the flags; false (after saying why) on a bad value.
+bool OptionsFromFlags(server::ServerOptions* options) {
+  options->listen_address = absl::GetFlag(FLAGS_listen);
+  options->data_dir = absl::GetFlag(FLAGS_data_dir);
+  options->sync_writes = absl::GetFlag(FLAGS_sync_writes);
+  options->backup_dir = absl::GetFlag(FLAGS_backup_dir);
+  if (absl::GetFlag(FLAGS_store_cache_mb) < 8 ||
+      absl::GetFlag(FLAGS_store_memtable_mb) < 8) {
+    std::fprintf(stderr,
+                 "--store_cache_mb and --store_memtable_mb: at least 8\n");
+    return false;
+  }
+  options->store_cache_mb = absl::GetFlag(FLAGS_store_cache_mb);
+  options->store_memtable_mb = absl::GetFlag(FLAGS_store_memtable_mb);
+  return PluginOptionsFromFlags(options);
+}
+
+// In-process plugins share everything with the server; say so where an
+// operator will see it.
+void WarnIfInProcess(const server::ServerOptions& options) {
+  if (options.plugin_isolation != achilles::plugins::Isolation::kInProcess) {
+    return;
+  }
+  Log(LogLevel::kWarning,
+      "*** --plugin_isolation=inprocess: plugins run INSIDE the server, "
+      "with its privileges, memory and data. A plugin that crashes, calls "
+      "_exit, lies about its response size or leaves a thread running at "
+      "unload takes the server down; one that hangs while loading can only "
+      "be cleared by a restart. Load only plugins you trust as you trust "
+      "this server (docs/SECURITY.md); --plugin_isolation=process contains "
+      "and sandboxes them. ***");
+}
+
+void WritePortFile(const std::string& path, int port) {
+  // Write then rename, so a reader never sees a half-written number.
+  const std::string tmp = path + ".tmp";
+  if (FILE* f = std::fopen(tmp.c_str(), "w")) {
+    std::fprintf(f, "%d\n", port);
+    std::fclose(f);
+    std::rename(tmp.c_str(), path.c_str());
+  }
+}
+
+// Runs the reloads SIGHUP asks for, one at a time, off the signal thread.
+// Requests made while one runs fold into one more reload.
+class ReloadThread {
+ public:
+  explicit ReloadThread(server::Server* server)
+      : server_(server), thread_([this] { Run(); }) {}
+
+  void Request() {
+    absl::MutexLock lock(&mu_);
+    pending_ = true;
+  }
+
+  // Stops the thread. True once it has ended; false when a reload is still
+  // running after `grace` (stuck in plugin code): the thread is then left
+  // behind and the process must not run exit-time teardown.
+  bool Stop(absl::Duration grace) {
+    bool idle = false;
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+      auto not_running = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return !running_;
+      };
+      idle = mu_.AwaitWithTimeout(absl::Condition(&not_running), grace);
+    }
+    if (!idle) {
+      thread_.detach();
+      return false;
+    }
+    thread_.join();
+    return true;
+  }
+
+ private:
+  void Run() {
+    for (;;) {
+      {
+        absl::MutexLock lock(&mu_);
+        auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return pending_ || stopping_;
+        };
+        mu_.Await(absl::Condition(&woken));
+        if (stopping_) return;
+        pending_ = false;
+        running_ = true;
+      }
+      auto r = server_->ReloadPlugins();
+      if (!r.ok()) {
+        Log(LogLevel::kError, "plugin reload failed: ", r.status().message());
+      }
+      absl::MutexLock lock(&mu_);
+      running_ = false;
+    }
+  }
+
+  server::Server* const server_;
+  absl::Mutex mu_;
+  bool pending_ ABSL_GUARDED_BY(mu_) = false;
+  bool running_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+// Waits for signals until SIGTERM or SIGINT, then shuts the server down.
+void HandleSignals(const sigset_t& signals, server::Server* srv,
+                   ReloadThread* reloads) {
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      reloads->Request();
+      continue;
+    }
+    Log(LogLevel::kInfo, "received ", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    srv->Shutdown();
+    return;
+  }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "achilles-cds decision-support server.\n"
@@ -88,10 +295,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   achilles::SetLogLevel(level);
-  if (absl::GetFlag(FLAGS_plugin_timeout_ms) <= 0) {
-    std::fprintf(stderr, "--plugin_timeout_ms: must be positive\n");
-    return 2;
-  }
+  server::ServerOptions options;
+  if (!OptionsFromFlags(&options)) return 2;
 
   // Block the signals we handle before any thread starts, so every thread
   // inherits the mask and only the waiter below receives them.
@@ -102,97 +307,29 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  achilles::server::ServerOptions options;
-  options.listen_address = absl::GetFlag(FLAGS_listen);
-  options.data_dir = absl::GetFlag(FLAGS_data_dir);
-  options.plugin_dir = absl::GetFlag(FLAGS_plugin_dir);
-  if (options.plugin_dir.empty()) {
-    // The bundled plugins: installed layout first, then the build tree.
-    std::error_code ec;
-    const auto exe_dir =
-        std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
-    for (const auto& candidate : {exe_dir / ".." / ACHILLES_INSTALL_PLUGIN_DIR,
-                                  exe_dir / "../../plugins.d"}) {
-      if (std::filesystem::is_directory(candidate, ec)) {
-        options.plugin_dir = candidate.lexically_normal().string();
-        break;
-      }
-    }
-  } else if (options.plugin_dir == "none") {
-    options.plugin_dir.clear();
-  }
-  options.plugin_timeout =
-      absl::Milliseconds(absl::GetFlag(FLAGS_plugin_timeout_ms));
-  options.sync_writes = absl::GetFlag(FLAGS_sync_writes);
-  const std::string isolation = absl::GetFlag(FLAGS_plugin_isolation);
-  if (isolation == "process") {
-    options.plugin_isolation = achilles::plugins::Isolation::kProcess;
-  } else if (isolation == "inprocess") {
-    options.plugin_isolation = achilles::plugins::Isolation::kInProcess;
-  } else {
-    std::fprintf(stderr,
-                 "--plugin_isolation: '%s' is not inprocess or "
-                 "process\n",
-                 isolation.c_str());
-    return 2;
-  }
-  options.plugin_worker = absl::GetFlag(FLAGS_plugin_worker);
-  options.backup_dir = absl::GetFlag(FLAGS_backup_dir);
-  if (absl::GetFlag(FLAGS_store_cache_mb) < 8 ||
-      absl::GetFlag(FLAGS_store_memtable_mb) < 8) {
-    std::fprintf(stderr,
-                 "--store_cache_mb and --store_memtable_mb: at least 8\n");
-    return 2;
-  }
-  options.store_cache_mb = absl::GetFlag(FLAGS_store_cache_mb);
-  options.store_memtable_mb = absl::GetFlag(FLAGS_store_memtable_mb);
-  if (absl::GetFlag(FLAGS_plugin_worker_memory_mb) < 64) {
-    std::fprintf(stderr, "--plugin_worker_memory_mb: at least 64\n");
-    return 2;
-  }
-  options.plugin_worker_memory_mb =
-      absl::GetFlag(FLAGS_plugin_worker_memory_mb);
-  for (absl::string_view d : absl::StrSplit(
-           absl::GetFlag(FLAGS_plugin_allowlist), ',', absl::SkipEmpty())) {
-    options.plugin_allowlist.emplace_back(d);
-  }
   ApplySecurityFlags(&options);
-  auto server = achilles::server::Server::Start(options);
+  WarnIfInProcess(options);
+  auto server = server::Server::Start(options);
   if (!server.ok()) {
-    achilles::Log(achilles::LogLevel::kError,
-                  "cannot start: ", server.status().message());
+    Log(LogLevel::kError, "cannot start: ", server.status().message());
     return 1;
   }
-
   if (const std::string pf = absl::GetFlag(FLAGS_port_file); !pf.empty()) {
-    // Write then rename, so a reader never sees a half-written number.
-    const std::string tmp = pf + ".tmp";
-    if (FILE* f = std::fopen(tmp.c_str(), "w")) {
-      std::fprintf(f, "%d\n", (*server)->port());
-      std::fclose(f);
-      std::rename(tmp.c_str(), pf.c_str());
-    }
+    WritePortFile(pf, (*server)->port());
   }
 
-  std::thread waiter([&] {
-    for (;;) {
-      int sig = 0;
-      if (sigwait(&signals, &sig) != 0) continue;
-      if (sig == SIGHUP) {
-        auto r = (*server)->ReloadPlugins();
-        if (!r.ok()) {
-          achilles::Log(achilles::LogLevel::kError,
-                        "plugin reload failed: ", r.status().message());
-        }
-        continue;
-      }
-      achilles::Log(achilles::LogLevel::kInfo, "received ",
-                    sig == SIGTERM ? "SIGTERM" : "SIGINT");
-      (*server)->Shutdown();
-      return;
-    }
-  });
+  ReloadThread reloads(server->get());
+  std::thread waiter(HandleSignals, signals, server->get(), &reloads);
   (*server)->Wait();
   waiter.join();
+  const bool reload_done = reloads.Stop(absl::Seconds(2));
+  const std::string stuck = achilles::plugins::InProcessLoaderStuckIn();
+  if (!reload_done || !stuck.empty()) {
+    // The store is closed. What remains is plugin code that will not
+    // return; exit() would wait for the loader lock it holds.
+    Log(LogLevel::kWarning, "exiting without unloading plugins: ",
+        stuck.empty() ? "a plugin reload is still running" : stuck);
+    std::_Exit(0);
+  }
   return 0;
 }

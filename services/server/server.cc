@@ -177,6 +177,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   host_options.worker_memory_limit_bytes =
       options.plugin_worker_memory_mb * 1024 * 1024;
   host_options.worker_binary = options.plugin_worker;
+  host_options.worker_cpu_seconds = options.plugin_cpu_seconds;
+  host_options.worker_user = options.plugin_user;
   if (host_options.worker_binary.empty()) {
     std::error_code ec;
     host_options.worker_binary =
@@ -184,11 +186,16 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
          "achilles-plugin-worker")
             .string();
   }
-  if (options.plugin_isolation == plugins::Isolation::kProcess &&
-      access(host_options.worker_binary.c_str(), X_OK) != 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("plugin isolation needs the worker executable ",
-                     host_options.worker_binary, " (set --plugin_worker)"));
+  if (access(host_options.worker_binary.c_str(), X_OK) != 0) {
+    if (options.plugin_isolation == plugins::Isolation::kProcess) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("plugin isolation needs the worker executable ",
+                       host_options.worker_binary, " (set --plugin_worker)"));
+    }
+    // In-process hosts use it for trial loads only.
+    Log(LogLevel::kWarning, "no ", host_options.worker_binary,
+        ": in-process plugins load without a trial load in a worker");
+    host_options.worker_binary.clear();
   }
   auto host = plugins::PluginHost::Create(host_options);
   if (!host.ok()) return host.status();

@@ -34,6 +34,10 @@ struct ServerOptions {
   // Empty = achilles-plugin-worker next to the running executable.
   std::string plugin_worker;
   size_t plugin_worker_memory_mb = 1024;
+  // The workers' sandbox: CPU seconds per worker, and the user they run as
+  // when the server is root (empty = nobody). See plugins/host/plugin_host.h.
+  int plugin_cpu_seconds = 10;
+  std::string plugin_user;
   bool sync_writes = true;
   std::string backup_dir;  // Empty = the Checkpoint RPC is off.
   // RocksDB memory budget: shared block cache and memtables.

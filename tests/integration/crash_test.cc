@@ -15,6 +15,7 @@
 #include <set>
 #include <thread>
 
+#include "achilles/v1/admin_service.grpc.pb.h"
 #include "achilles/v1/decision_service.grpc.pb.h"
 #include "achilles/v1/patient_service.grpc.pb.h"
 #include "common/time_util.h"
@@ -65,6 +66,20 @@ class ServerProcess {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     return 0;
+  }
+
+  // Sends `sig` and waits up to `limit` for the process to end: its wait
+  // status, or -1 when it did not end (it is then killed).
+  int SignalWithin(int sig, std::chrono::milliseconds limit) {
+    kill(pid_, sig);
+    const auto until = std::chrono::steady_clock::now() + limit;
+    int status = 0;
+    while (waitpid(pid_, &status, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() > until) return -1;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    pid_ = -1;
+    return status;
   }
 
   // Sends `sig` and returns the wait status.
@@ -267,6 +282,41 @@ TEST(CrashTest, IsolatedServerSurvivesACrashingPlugin) {
   decisions.reset();
   channel.reset();
   const int status = server.Signal(SIGTERM);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+// SIGHUP's reload runs off the signal thread: a plugin whose constructor
+// hangs (in-process, inside dlopen) neither blocks other calls nor keeps
+// SIGTERM from ending the server.
+TEST(CrashTest, SigtermEndsTheServerWhileAReloadIsStuck) {
+  TempDir dir;
+  std::filesystem::create_directory(dir.Sub("plugins"));
+  ServerProcess server(
+      dir.Sub("data"), dir.Sub("port"),
+      {"--plugin_dir=" + dir.Sub("plugins"), "--plugin_isolation=inprocess"});
+  const int port = server.WaitForPort();
+  ASSERT_GT(port, 0);
+  // Hangs in its constructor for 20 s (no release file is named).
+  std::filesystem::copy_file(std::string(TEST_PLUGIN_DIR) + "/hang_on_load.so",
+                             dir.Sub("plugins/hang_on_load.so"));
+  ASSERT_EQ(server.SignalWithin(SIGHUP, std::chrono::milliseconds(500)), -1)
+      << "the server ended on SIGHUP";
+  {
+    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
+                                       grpc::InsecureChannelCredentials());
+    auto plugins = v1::PluginService::NewStub(channel);
+    grpc::ClientContext ctx;
+    Authorize(&ctx, ReadOperatorToken(dir.Sub("data")));
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(3));
+    v1::ListPluginsRequest req;
+    v1::ListPluginsResponse resp;
+    auto st = plugins->ListPlugins(&ctx, req, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+  }
+  const int status = server.SignalWithin(SIGTERM, std::chrono::seconds(6));
+  ASSERT_NE(status, -1) << "SIGTERM did not end the server within 6 s";
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
 }

@@ -141,6 +141,17 @@ TEST_F(IsolationTest, ALeakHitsTheWorkerLimitNotTheServer) {
   EXPECT_LT(failures, 8);
 }
 
+TEST_F(IsolationTest, ALieAboutTheResponseSizeIsNamedNotACrash) {
+  Install(TEST_PLUGIN_DIR, "raw_lying_size");
+  auto host = Host(Isolation::kProcess);
+  const LoadedPlugin* lying = Find(*host->Current(), "raw_plugin");
+  ASSERT_NE(lying, nullptr);
+  auto r = lying->Call(Request(), absl::Seconds(5));
+  EXPECT_TRUE(absl::IsInternal(r.status())) << r.status();
+  EXPECT_NE(r.status().message().find("are readable"), std::string::npos)
+      << r.status();
+}
+
 TEST_F(IsolationTest, RefusalsAndLoadCrashesAreNamed) {
   Install(TEST_PLUGIN_DIR, "raw_abi_major");
   Install(TEST_PLUGIN_DIR, "raw_no_entry");

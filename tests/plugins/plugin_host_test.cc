@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <thread>
 
@@ -223,6 +224,104 @@ TEST_F(PluginHostTest, FaultsBecomeStatusesNotCrashes) {
           p->Call(Request(), absl::Milliseconds(300)).status()));
     }
   }
+}
+
+TEST_F(PluginHostTest, ALieAboutTheResponseSizeIsAnErrorNotACrash) {
+  // Past the end of its buffer into an unmapped page, and beyond any
+  // buffer: read blindly, either one takes the server down.
+  const std::map<std::string, std::string> expected = {
+      {"raw_lying_size", "are readable"},
+      {"raw_huge_size", "more than the limit"}};
+  for (const auto& [name, why] : expected) {
+    TempDir dir;
+    fs::copy_file(kTestPlugins + "/" + name + ".so", dir.Sub(name + ".so"));
+    HostOptions options;
+    options.plugin_dir = dir.path();
+    auto host = PluginHost::Create(options);
+    ASSERT_TRUE(host.ok()) << host.status();
+    const auto set = (*host)->Current();
+    ASSERT_EQ(set->plugins.size(), 1u) << name;
+    auto r = set->plugins[0]->Call(Request(), absl::Seconds(2));
+    EXPECT_TRUE(absl::IsInternal(r.status())) << name << ": " << r.status();
+    EXPECT_NE(r.status().message().find(why), std::string::npos)
+        << name << ": " << r.status();
+  }
+}
+
+TEST_F(PluginHostTest, AConstructorThatHangsIsCaughtByATrialLoad) {
+  // The plugin's constructor waits until this file exists; here it never
+  // does.
+  setenv("ACH_TEST_RELEASE_FILE", dir_.Sub("release").c_str(), 1);
+  Install("good");
+  Install("hang_on_load");
+  Install("crash_on_load");
+  HostOptions options;
+  options.plugin_dir = dir_.path();
+  options.worker_binary = WORKER_BINARY;  // For the trial load.
+  options.load_timeout = absl::Milliseconds(500);
+  const absl::Time start = absl::Now();
+  auto host = PluginHost::Create(options);
+  ASSERT_TRUE(host.ok()) << host.status();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  const auto set = (*host)->Current();
+  ASSERT_EQ(set->plugins.size(), 1u);
+  EXPECT_EQ(set->plugins[0]->record().id, "good");
+  EXPECT_FALSE(set->plugins[0]->isolated());
+  for (const auto& r : set->records) {
+    if (r.loaded) continue;
+    EXPECT_NE(r.reason.find("crashed or hung while loading in a trial worker"),
+              std::string::npos)
+        << r.file << ": " << r.reason;
+  }
+  // Nothing of it ever ran in this process.
+  EXPECT_EQ(InProcessLoaderStuckIn(), "");
+  EXPECT_TRUE(set->plugins[0]->Call(Request(), absl::Seconds(2)).ok());
+}
+
+TEST_F(PluginHostTest, AConstructorThatHangsDoesNotWedgeTheHost) {
+  // Without a trial load. The plugin's constructor waits (inside dlopen,
+  // with glibc's loader lock held) until this file exists.
+  const std::string release = dir_.Sub("release");
+  setenv("ACH_TEST_RELEASE_FILE", release.c_str(), 1);
+  Install("good");
+  Install("hang_on_load");
+  HostOptions options;
+  options.plugin_dir = dir_.path();
+  options.load_timeout = absl::Milliseconds(500);
+  absl::Time start = absl::Now();
+  auto created = PluginHost::Create(options);
+  ASSERT_TRUE(created.ok()) << created.status();
+  std::unique_ptr<PluginHost> host = *std::move(created);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  auto reason_of_hanging = [&] {
+    for (const auto& r : host->Current()->records) {
+      if (r.file.find("hang_on_load") != std::string::npos) return r.reason;
+    }
+    return std::string("(no record)");
+  };
+  EXPECT_NE(reason_of_hanging().find("did not return within 500ms"),
+            std::string::npos)
+      << reason_of_hanging();
+  // The rest of the host goes on: the set, calls, and a reload that refuses
+  // at once instead of queueing behind the stuck constructor.
+  const auto set = host->Current();
+  ASSERT_EQ(set->plugins.size(), 1u);
+  EXPECT_TRUE(set->plugins[0]->Call(Request(), absl::Seconds(2)).ok());
+  EXPECT_NE(InProcessLoaderStuckIn().find("hang_on_load"), std::string::npos);
+  start = absl::Now();
+  fs::remove(dir_.Sub("good.so"));  // Its unload queues; nobody waits.
+  ASSERT_TRUE(host->Reload().ok());
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  EXPECT_NE(reason_of_hanging().find("still stuck"), std::string::npos)
+      << reason_of_hanging();
+  // Once the constructor returns, loading works again.
+  std::ofstream(release).put('x');
+  for (int i = 0; i < 50 && !InProcessLoaderStuckIn().empty(); ++i) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_TRUE(host->Reload().ok());
+  ASSERT_EQ(host->Current()->plugins.size(), 1u) << reason_of_hanging();
+  EXPECT_EQ(host->Current()->plugins[0]->record().id, "hang_on_load");
 }
 
 TEST_F(PluginHostTest, EvaluationSurvivesAFailingPlugin) {

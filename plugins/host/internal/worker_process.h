@@ -1,9 +1,13 @@
 // Isolated plugin workers: a small pool of achilles-plugin-worker processes
 // per plugin. A call that crashes its worker or overruns its deadline kills
-// that process; the next call starts a fresh one. Internal to plugins/host.
+// that process; the next call starts a fresh one. A worker that used up its
+// CPU time limit is a crash like any other; one that has used half of it is
+// retired after its call, and one that died while idle is replaced before
+// a call is given to it. Internal to plugins/host.
 #ifndef ACHILLES_PLUGINS_HOST_INTERNAL_WORKER_PROCESS_H_
 #define ACHILLES_PLUGINS_HOST_INTERNAL_WORKER_PROCESS_H_
 
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <memory>
@@ -21,12 +25,19 @@ struct WorkerConfig {
   std::string worker_binary;
   std::string plugin_path;        // The private copy to load.
   size_t memory_limit_bytes = 0;  // RLIMIT_AS for the worker; 0 = none.
+  int cpu_seconds = 0;            // RLIMIT_CPU for the worker; 0 = none.
+  // How long loading the plugin (its hello) may take.
+  absl::Duration start_timeout = absl::Seconds(10);
+  // The user the worker switches to (it must be started as root); -1 =
+  // stay. See sandbox.h.
+  int64_t run_as_uid = -1;
+  int64_t run_as_gid = -1;
   int max_workers = 2;
 };
 
 class WorkerProcess {
  public:
-  // Starts a worker and reads its hello (within 10 s).
+  // Starts a worker and reads its hello (within config.start_timeout).
   static absl::StatusOr<std::unique_ptr<WorkerProcess>> Start(
       const WorkerConfig& config, achilles::v1::WorkerHello* hello);
   ~WorkerProcess();
@@ -35,14 +46,24 @@ class WorkerProcess {
   absl::StatusOr<achilles::v1::WorkerReply> Call(const std::string& request,
                                                  absl::Duration timeout);
   bool alive() const { return pid_ > 0; }
+  // CPU time the running worker has used so far (zero once it is gone).
+  absl::Duration CpuUsed() const;
+  // True when the worker ended on its own while waiting for a request (for
+  // example its CPU limit, spent by a plugin thread); reaps it and sets
+  // `*how`.
+  bool EndedWhileIdle(std::string* how);
 
  private:
   WorkerProcess() = default;
   // Kills (if running) and reaps the process; returns how it ended.
   std::string Reap(bool kill_first);
+  // Describes a reaped worker's end.
+  std::string HowItEnded(int status, const rusage& usage,
+                         bool killed_by_us) const;
 
   pid_t pid_ = -1;
   int fd_ = -1;
+  int cpu_seconds_ = 0;
 };
 
 class WorkerPool {
@@ -56,6 +77,10 @@ class WorkerPool {
                                                  absl::Duration timeout);
 
  private:
+  // Pops an idle worker that is still running, reaping any that are not;
+  // nullptr when none is left.
+  std::unique_ptr<WorkerProcess> TakeIdle() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   const WorkerConfig config_;
   absl::Mutex mu_;
   std::vector<std::unique_ptr<WorkerProcess>> idle_ ABSL_GUARDED_BY(mu_);

@@ -1,15 +1,111 @@
 // Misbehaving plugins for fault-isolation tests; BEHAVIOUR selects one.
+#include <arpa/inet.h>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <stdexcept>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "achilles/plugin_sdk.h"
 
 namespace {
+
+#if BEHAVIOUR == 10
+// The sandbox probe: does what the request's clinic_id names, with its
+// patient_id as the argument, and reports each outcome as an observation.
+std::string Outcome(int rc) {
+  return rc == 0 ? "ok" : std::string("failed: ") + std::strerror(errno);
+}
+
+double CpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + ts.tv_nsec / 1e9;
+}
+
+std::string Connect(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return "socket " + Outcome(-1);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const int rc = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  const std::string outcome = rc == 0 ? "connected" : "connect " + Outcome(rc);
+  close(fd);
+  return outcome;
+}
+
+std::string Write(const std::string& path) {
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) return Outcome(fd);
+  const ssize_t n = write(fd, "x", 1);
+  close(fd);
+  return n == 1 ? "written" : "write " + Outcome(-1);
+}
+
+// Where this library was loaded from (the host's private copy), absolute:
+// the worker loads it relative to its working directory.
+std::string OwnPath() {
+  Dl_info info{};
+  dladdr(reinterpret_cast<void*>(&OwnPath), &info);
+  std::string path = info.dli_fname != nullptr ? info.dli_fname : "";
+  if (path.rfind("./", 0) == 0) {
+    char cwd[4096];
+    if (getcwd(cwd, sizeof cwd) != nullptr) path = cwd + path.substr(1);
+  }
+  return path;
+}
+
+void Probe(const achilles::v1::PluginRequest& req,
+           achilles::sdk::Recommend* r) {
+  const std::string& what = req.clinic_id();
+  const std::string& arg = req.patient_id();
+  if (what == "spin") {
+    for (volatile unsigned long n = 0;; n = n + 1) {
+    }
+  } else if (what == "burn") {
+    const double until = CpuSeconds() + std::stoi(arg) / 1000.0;
+    for (volatile unsigned long n = 0; CpuSeconds() < until; n = n + 1) {
+    }
+  } else if (what == "connect") {
+    r->Observe("connect", Connect(std::stoi(arg)));
+  } else if (what == "write") {
+    // Each path in the argument (';'-separated), beside its own copy, and
+    // the copy itself.
+    std::vector<std::string> paths;
+    size_t start = 0;
+    for (size_t at; (at = arg.find(';', start)) != std::string::npos;
+         start = at + 1) {
+      paths.push_back(arg.substr(start, at - start));
+    }
+    paths.push_back(arg.substr(start));
+    paths.push_back(OwnPath() + ".written");
+    for (const std::string& path : paths) {
+      if (!path.empty()) r->Observe(path, Write(path));
+    }
+    r->Observe("unlink own copy", Outcome(unlink(OwnPath().c_str())));
+  } else if (what == "whoami") {
+    r->Observe("uid", std::to_string(getuid()));
+    r->Observe("euid", std::to_string(geteuid()));
+  } else if (what == "signal") {
+    // Signal 0 only checks permission: it harms nobody when allowed.
+    r->Observe("signal parent", Outcome(kill(getppid(), 0)));
+    r->Observe("signal group", Outcome(kill(0, 0)));
+  }
+}
+#endif
 
 class Misbehave : public achilles::sdk::Plugin {
  public:
@@ -54,7 +150,7 @@ class Misbehave : public achilles::sdk::Plugin {
     impostor.Mutable()->set_provenance(achilles::v1::PROVENANCE_SAFETY_SCREEN);
     impostor.Mutable()->set_plugin_id("safety");
     impostor.AddTo(resp);
-#elif BEHAVIOUR == 11
+#elif BEHAVIOUR == 12
     // Fails while the file named by $ACHILLES_TEST_FAIL_FLAG exists.
     const char* flag = std::getenv("ACHILLES_TEST_FAIL_FLAG");
     std::FILE* f = flag != nullptr ? std::fopen(flag, "r") : nullptr;
@@ -67,13 +163,16 @@ class Misbehave : public achilles::sdk::Plugin {
     char* leak = new char[64 << 20];
     for (size_t i = 0; i < (64u << 20); i += 4096) leak[i] = 1;
 #endif
-    achilles::sdk::Recommend("ok")
-        .Info(achilles::v1::CATEGORY_EXERCISE)
+    achilles::sdk::Recommend ok("ok");
+    ok.Info(achilles::v1::CATEGORY_EXERCISE)
         .Summary("survived")
         .Observe("events", std::to_string(req.timeline_size()))
         .Rule("TEST", "test", "always")
-        .Source("TEST")
-        .AddTo(resp);
+        .Source("TEST");
+#if BEHAVIOUR == 10
+    Probe(req, &ok);
+#endif
+    ok.AddTo(resp);
     return achilles::sdk::Result::Ok();
   }
 };
@@ -81,6 +180,18 @@ class Misbehave : public achilles::sdk::Plugin {
 #if BEHAVIOUR == 8
 // Crashes as soon as it is loaded, before any ABI check can run.
 __attribute__((constructor)) void CrashOnLoad() { std::raise(SIGSEGV); }
+#endif
+
+#if BEHAVIOUR == 11
+// Hangs in its constructor, inside dlopen, until the file named by
+// ACH_TEST_RELEASE_FILE exists; 20 s at most, so a broken test still ends.
+__attribute__((constructor)) void HangOnLoad() {
+  const char* release = std::getenv("ACH_TEST_RELEASE_FILE");
+  for (int i = 0; i < 200; ++i) {
+    if (release != nullptr && access(release, F_OK) == 0) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
 #endif
 
 }  // namespace

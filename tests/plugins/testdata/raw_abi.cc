@@ -1,5 +1,9 @@
 // Plugins written against the raw C ABI, to produce info structs and
 // responses the SDK would never produce. RAW_CASE selects one.
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -18,6 +22,23 @@ ach_type_rc Garbage(const uint8_t*, size_t, uint8_t** out, size_t* out_size,
 }
 
 void Free(uint8_t* p) { std::free(p); }
+
+// RAW_CASE 7: a size that runs past the buffer into an unmapped page.
+// RAW_CASE 8: a size no buffer could have.
+size_t PageSize() { return static_cast<size_t>(sysconf(_SC_PAGESIZE)); }
+
+ach_type_rc LieAboutSize(const uint8_t*, size_t, uint8_t** out,
+                         size_t* out_size, char*, size_t) {
+  void* p = mmap(nullptr, 2 * PageSize(), PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return ACH_RC_PLUGIN_ERROR;
+  mprotect(static_cast<char*>(p) + PageSize(), PageSize(), PROT_NONE);
+  *out = static_cast<uint8_t*>(p);
+  *out_size = RAW_CASE == 8 ? SIZE_MAX / 2 : 2 * PageSize();
+  return ACH_RC_OK;
+}
+
+void FreeMapped(uint8_t* p) { munmap(p, 2 * PageSize()); }
 
 }  // namespace
 
@@ -45,6 +66,9 @@ ach_on_get_info(void) {
   info.id = "Bad Id!";
 #elif RAW_CASE == 6
   info.version = "one";
+#elif RAW_CASE == 7 || RAW_CASE == 8
+  info.on_evaluate = &LieAboutSize;
+  info.on_free = &FreeMapped;
 #endif
   return &info;
 }
