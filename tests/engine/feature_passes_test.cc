@@ -605,7 +605,8 @@ TEST(LadderPassTest, FinalStageCountsHillsAndSpeed) {
   EXPECT_DOUBLE_EQ(f.continuous_runs_ok().value(), 4);
   EXPECT_EQ(Ids(f.continuous_runs_ok()),
             (std::vector<std::string>{"flat", "hills", "fast", "free"}));
-  EXPECT_DOUBLE_EQ(f.hill_runs_ok().value(), 3);
+  // Downhill-only running is not hill training.
+  EXPECT_DOUBLE_EQ(f.hill_runs_ok().value(), 2);
   EXPECT_DOUBLE_EQ(f.speed_runs_ok().value(), 2);
 }
 
@@ -911,6 +912,14 @@ TEST(StiffnessTrendPassTest, WorseMorningSpanFollowsTheTrendWindow) {
             v1::TREND_WORSENING);
 }
 
+TEST(StiffnessTrendPassTest, OldWorseMorningsAreNotTodaysTrend) {
+  const auto t =
+      std::vector<v1::Event>{Stiffness("a", Day(0), v1::COMPARISON_WORSE),
+                             Stiffness("b", Day(14), v1::COMPARISON_WORSE)};
+  EXPECT_EQ(StiffnessTrend(t, Day(28)).stiffness_trend(), v1::TREND_WORSENING);
+  EXPECT_NE(StiffnessTrend(t, Day(29)).stiffness_trend(), v1::TREND_WORSENING);
+}
+
 TEST(StiffnessTrendPassTest, ASameMorningBreaksTheWorseSeries) {
   auto f = StiffnessTrend({Stiffness("a", Day(5), v1::COMPARISON_WORSE),
                            Stiffness("b", Day(12), v1::COMPARISON_SAME),
@@ -1099,7 +1108,13 @@ TEST(RecencyPassTest, EachInputIsAgedOnItsOwn) {
   EXPECT_FALSE(f.recency().runs_stale());
   EXPECT_FALSE(f.recency().pain_stale());
   EXPECT_DOUBLE_EQ(f.recency().last_finding_age_days().value(), 16);
-  EXPECT_EQ(f.recency().stale_inputs_size(), 1);
+  // A current run keeps the evaluation as a whole current: the stale
+  // exercise holds only exercise progression (the per-kind flag).
+  EXPECT_EQ(f.recency().stale_inputs_size(), 0);
+  auto all_old = Recency({ExerciseEvent("e1", Day(0), v1::PROGRAMME_ECCENTRIC),
+                          RunEvent("r1", Day(1), 2)},
+                         Day(16));
+  EXPECT_EQ(all_old.recency().stale_inputs_size(), 3);  // Run, exercise, pain.
 }
 
 }  // namespace

@@ -354,6 +354,15 @@ TEST(Rf8Test, WorseNextMorningAfterTheSession) {
       Fired(Screen({RunEvent("r1", Day(1), 2), follow}, Day(2)), "RF-8"));
 }
 
+// "Reduce the next session" speaks of the last one: an old report says
+// nothing about today (T-RECENCY asks for a current one instead).
+TEST(Rf8Test, AWorseMorningOlderThanTheRecencyWindowIsNotToday) {
+  const auto t =
+      std::vector<v1::Event>{Stiffness("m1", Day(1), v1::COMPARISON_WORSE)};
+  EXPECT_TRUE(Fired(Screen(t, Day(15)), "RF-8"));
+  EXPECT_FALSE(Fired(Screen(t, Day(16)), "RF-8"));
+}
+
 TEST(Rf8Test, LatestMorningStiffnessReportWorse) {
   EXPECT_TRUE(Fired(
       Screen({Stiffness("m1", Day(1), v1::COMPARISON_WORSE)}, Day(1)), "RF-8"));
@@ -529,6 +538,16 @@ TEST(EAdjunctTest, PrpBeforeRehabHasFailedIsNotYet) {
   ASSERT_TRUE(Fired(failed, "E-ADJUNCT"));
   EXPECT_TRUE(Contains(Rec(failed, "E-ADJUNCT")->summary(), "shockwave"));
   EXPECT_TRUE(Blocked(failed, "E-ADJUNCT").empty());
+}
+
+TEST(EAdjunctTest, ShockwaveBeforeRehabHasFailedKeepsLoading) {
+  auto t = Rehab(55);
+  t.push_back(Treatment("t1", Day(30), v1::TREATMENT_SHOCKWAVE));
+  auto early = Screen(t, Day(40));
+  const auto* r = Rec(early, "E-ADJUNCT");
+  ASSERT_NE(r, nullptr);
+  EXPECT_TRUE(Contains(r->summary(), "once exercise has failed"));
+  EXPECT_FALSE(Fired(Screen(Rehab(55), Day(40)), "E-ADJUNCT"));
 }
 
 TEST(EAdjunctTest, IceIsEngineAdviceNeverInsteadOfRehab) {
@@ -725,7 +744,9 @@ TEST(RecencyRuleTest, StaleExerciseBlocksExerciseProgression) {
   auto s = Screen({ExerciseEvent("e1", Day(0), v1::PROGRAMME_ECCENTRIC),
                    GoodRun("r1", Day(10))},
                   Day(15));
-  ASSERT_TRUE(Fired(s, "T-RECENCY"));
+  // The run is current, so no reassessment card, but the old exercise
+  // cannot justify exercise progression.
+  EXPECT_FALSE(Fired(s, "T-RECENCY"));
   EXPECT_EQ(Blocked(s, "T-RECENCY"), Tags{"exercise_progression"});
 }
 

@@ -105,10 +105,11 @@ int LadderLevel(const LoadSession& s) {
   return s.run != nullptr ? s.run->ladder_level() : 0;
 }
 
+// Hills, in D4's final stage: up and down terrain. A downhill-only run is
+// not hill training (and is blocked for insertional tendons, INS-X3).
 bool Hilly(const v1::RunSession& r) {
   return r.terrain() == v1::TERRAIN_HILLS ||
-         r.terrain() == v1::TERRAIN_UNDULATING ||
-         r.terrain() == v1::TERRAIN_DOWNHILL;
+         r.terrain() == v1::TERRAIN_UNDULATING;
 }
 
 bool Fast(const v1::RunSession& r) {

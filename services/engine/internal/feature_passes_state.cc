@@ -107,6 +107,16 @@ bool TrySettled(const TimelineView& view, int64_t window_start,
   return true;
 }
 
+void LastFindingAge(const TimelineView& view, v1::Recency* r) {
+  for (auto it = view.timeline->rbegin(); it != view.timeline->rend(); ++it) {
+    if (!it->has_finding()) continue;
+    const int64_t t = ToMicros(it->occurred_at());
+    SetFeature(r->mutable_last_finding_age_days(),
+               DaysBetween(t, view.as_of_us), {it->event_id()}, t);
+    return;
+  }
+}
+
 }  // namespace
 
 void IrritabilityPass(const TimelineView& view, v1::Features* f) {
@@ -141,12 +151,13 @@ void RecencyPass(const TimelineView& view, v1::Features* f) {
   auto* r = f->mutable_recency();
   const int window = RecencyWindowDays(*view.policy);
   r->set_window_days(window);
+  std::vector<std::string> stale;
   auto age = [&](v1::Feature* out, int64_t t, const std::string& id,
                  const char* what) {
     const int days = DaysBetween(t, view.as_of_us);
     SetFeature(out, days, {id}, t);
     if (days <= window) return false;
-    r->add_stale_inputs(
+    stale.push_back(
         absl::StrCat(what, " ", days, " days ago (", FormatDay(t), ")"));
     return true;
   };
@@ -156,29 +167,31 @@ void RecencyPass(const TimelineView& view, v1::Features* f) {
     if (s.is_run) last_run = &s;
     if (s.exercise != nullptr) last_ex = &s;
   }
+  bool all_load_stale = last_run != nullptr || last_ex != nullptr;
   if (last_run != nullptr) {
     r->set_runs_stale(age(r->mutable_last_run_age_days(), last_run->t,
                           last_run->event->event_id(), "latest run"));
+    all_load_stale = all_load_stale && r->runs_stale();
   }
   if (last_ex != nullptr) {
     r->set_exercise_stale(age(r->mutable_last_exercise_age_days(), last_ex->t,
                               last_ex->event->event_id(),
                               "latest exercise session"));
+    all_load_stale = all_load_stale && r->exercise_stale();
   }
   if (!view.pains.empty()) {
     const PainPoint& p = view.pains.back();
     r->set_pain_stale(age(r->mutable_last_pain_age_days(), p.t, p.event_id,
                           "latest pain rating"));
   }
-  if (f->finding_event_ids_size() > 0) {
-    for (auto it = view.timeline->rbegin(); it != view.timeline->rend(); ++it) {
-      if (!it->has_finding()) continue;
-      const int64_t t = ToMicros(it->occurred_at());
-      SetFeature(r->mutable_last_finding_age_days(),
-                 DaysBetween(t, view.as_of_us), {it->event_id()}, t);
-      break;
-    }
+  // The evaluation as a whole is out of date only when nothing the patient
+  // does now is on record: an old run does not make a current HSR patient's
+  // advice stale (the per-kind flags still hold that kind's progression).
+  const bool no_load = last_run == nullptr && last_ex == nullptr;
+  if (all_load_stale || (no_load && r->pain_stale())) {
+    for (auto& words : stale) r->add_stale_inputs(std::move(words));
   }
+  LastFindingAge(view, r);
 }
 
 }  // namespace achilles::engine::engine_internal

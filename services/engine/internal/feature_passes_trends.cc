@@ -218,7 +218,12 @@ void StiffnessTrendPass(const TimelineView& view, v1::Features* f) {
   // The patient's own comparisons: "worse than usual" on every report over
   // the span of the trend window also counts as a rising trend.
   const v1::Feature& worse = f->consecutive_worse_mornings();
-  if (worse.present() && worse.value() >= 2) {
+  // The series must reach into the recency window: old reports are not a
+  // trend of today's tendon.
+  const bool current =
+      worse.has_at() && DaysBetween(ToMicros(worse.at()), view.as_of_us) <=
+                            RecencyWindowDays(*view.policy);
+  if (worse.present() && worse.value() >= 2 && current) {
     int64_t first = worse.has_at() ? ToMicros(worse.at()) : 0;
     for (const StiffnessPoint& p : view.stiffness) {
       if (p.event_id == worse.event_ids(0)) {

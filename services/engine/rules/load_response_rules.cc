@@ -90,11 +90,18 @@ void RuleRf6Limping(RuleContext& c, RuleSink& s) {
 void RuleRf8LoadTooHigh(RuleContext& c, RuleSink& s) {
   const v1::Features& f = c.f;
   const v1::Feature& settle = f.last_settle_hours();
-  const bool settle_24_48 =
-      settle.present() && settle.value() > 24 && settle.value() <= 48;
+  // "Reduce the next session" speaks of the last one: a response older than
+  // the recency window says nothing about today (T-RECENCY says so).
+  const bool current_session =
+      f.last_load_event_id().empty() ||
+      !IsStale(c, f.last_pain_during().present() ? f.last_pain_during()
+                                                 : f.last_pain_after());
+  const bool settle_24_48 = settle.present() && settle.value() > 24 &&
+                            settle.value() <= 48 && !IsStale(c, settle);
   const bool session_worse =
-      f.last_morning_vs_baseline() == v1::COMPARISON_WORSE;
-  const bool worse_mornings = f.consecutive_worse_mornings().value() >= 1;
+      current_session && f.last_morning_vs_baseline() == v1::COMPARISON_WORSE;
+  const bool worse_mornings = f.consecutive_worse_mornings().value() >= 1 &&
+                              !IsStale(c, f.consecutive_worse_mornings());
   if (!settle_24_48 && !session_worse && !worse_mornings) return;
   auto& r =
       s.Add("RF-8", v1::SEVERITY_WARNING, v1::CATEGORY_LOAD_MANAGEMENT)

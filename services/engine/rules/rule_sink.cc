@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/time_util.h"
+#include "services/engine/internal/timeline_view.h"
 #include "services/engine/rules/rule_unit.h"
 
 namespace achilles::engine::engine_internal {
@@ -123,6 +124,11 @@ const v1::Feature& LoadPainFeature(const v1::Features& f) {
                   f.last_pain_during().value() >= f.last_pain_after().value())
              ? f.last_pain_during()
              : f.last_pain_after();
+}
+
+bool IsStale(const RuleContext& c, const v1::Feature& f) {
+  return f.has_at() && DaysBetween(ToMicros(f.at()), c.as_of_us) >
+                           RecencyWindowDays(c.policy);
 }
 
 bool IsRedFlag(const v1::Features& f, const char* id) {

@@ -99,6 +99,8 @@ bool IsInsertional(const v1::Features& f);
 // The worse of pain during and after the latest session.
 const v1::Feature& LoadPainFeature(const v1::Features& f);
 bool IsRedFlag(const v1::Features& f, const char* id);
+// A feature whose time is older than the clinic's recency window.
+bool IsStale(const RuleContext& c, const v1::Feature& f);
 
 // Rule units, one per family (files named after the family).
 void RuleRf1PopOrSnap(RuleContext& c, RuleSink& s);         // red_flags

@@ -28,6 +28,16 @@ bool OnEarlyLadder(const v1::Features& f) {
 // progression; the advice is to reassess and send a current report.
 void RuleRecency(RuleContext& c, RuleSink& s) {
   const v1::Recency& r = c.f.recency();
+  // Each kind of load holds its own progression when it is old, with or
+  // without a card (a current run does not make old exercise current).
+  if (r.runs_stale()) {
+    s.Block("T-RECENCY", {"run_progression"},
+            "the latest run is older than the recency window", {});
+  }
+  if (r.exercise_stale()) {
+    s.Block("T-RECENCY", {"exercise_progression"},
+            "the latest exercise session is older than the recency window", {});
+  }
   if (r.stale_inputs().empty()) return;
   auto& rec =
       s.Add("T-RECENCY", v1::SEVERITY_INFO, v1::CATEGORY_LOAD_MANAGEMENT)
@@ -60,14 +70,6 @@ void RuleRecency(RuleContext& c, RuleSink& s) {
   observe("latest exercise session", r.last_exercise_age_days(),
           r.exercise_stale());
   observe("latest pain rating", r.last_pain_age_days(), r.pain_stale());
-  if (r.runs_stale()) {
-    s.Block("T-RECENCY", {"run_progression"},
-            "the latest run is older than the recency window", {});
-  }
-  if (r.exercise_stale()) {
-    s.Block("T-RECENCY", {"exercise_progression"},
-            "the latest exercise session is older than the recency window", {});
-  }
 }
 
 // D4-10PCT: weekly running rose more than 10%; the cap for next week comes

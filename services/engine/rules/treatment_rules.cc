@@ -79,6 +79,22 @@ void IceCaution(const RuleContext& c, RuleSink& s) {
       .Observe("ice asked about or planned", "yes", c.f.ice_requested());
 }
 
+void ShockwaveNotYet(const RuleContext& c, RuleSink& s) {
+  s.Add("E-ADJUNCT", v1::SEVERITY_INFO, v1::CATEGORY_REFERRAL)
+      .Summary(
+          "Shockwave (ESWT) is for chronic tendinopathy once exercise has "
+          "failed; keep loading for now")
+      .Detail(
+          "Shockwave therapy is considered when the tendon is chronic and "
+          "adherent exercise has not helped; until then the loading "
+          "programme is the treatment.")
+      .Explain("ESWT when chronic and exercise failed.",
+               "< 3 months of loading, or VISA-A improving")
+      .Source("S4")
+      .Observe("shockwave asked about or planned", "yes",
+               c.f.shockwave_requested());
+}
+
 }  // namespace
 
 // RF-10: a tear not yet ruled out blocks "safe to continue running".
@@ -141,8 +157,9 @@ void RuleEAdjuncts(RuleContext& c, RuleSink& s) {
   const v1::Features& f = c.f;
   if (ExerciseFailed(f)) {
     SpecialistDiscussion(c, s);
-  } else if (f.prp_requested().present()) {
-    PrpTooEarly(c, s);
+  } else {
+    if (f.prp_requested().present()) PrpTooEarly(c, s);
+    if (f.shockwave_requested().present()) ShockwaveNotYet(c, s);
   }
   if (f.ice_requested().present()) IceCaution(c, s);
 }
