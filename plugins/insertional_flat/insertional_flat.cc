@@ -20,6 +20,20 @@ std::string Mm(double v) {
   return buf;
 }
 
+// The loading card's prescription (D2, JON): the same dose whether the card
+// says keep going or reduce.
+void PrescribeFlatLoading(Recommend& r) {
+  auto* p = r.Prescription();
+  p->set_exercise("eccentric calf raise on flat ground, no dorsiflexion");
+  p->set_sets(3);
+  p->set_reps(15);
+  p->set_sessions_per_day(2);
+  p->set_sessions_per_week(7);
+  p->set_frequency("twice a day, 7 days a week");
+  p->set_duration_weeks(12);
+  p->set_surface("flat floor, never below floor level");
+}
+
 class InsertionalFlat : public achilles::sdk::Plugin {
  public:
   Result Evaluate(const v1::PluginRequest& req,
@@ -33,6 +47,24 @@ class InsertionalFlat : public achilles::sdk::Plugin {
                                            f.finding_event_ids().end());
 
     // Hard blocks hold whatever else is going on, red flags included.
+    HardBlocks(resp);
+
+    // Load reduction stands even beside a warning flag; only a critical
+    // flag (stop all loading) silences it.
+    if (f.irritability() == v1::IRRITABILITY_HIGH &&
+        f.worst_red_flag() < v1::SEVERITY_CRITICAL) {
+      IrritableCard(f, resp);
+    }
+
+    if (f.worst_red_flag() >= v1::SEVERITY_WARNING) return Result::Ok();
+    LoadingCard(f, finding, resp);
+    FootwearCard(f, finding, resp);
+    return Result::Ok();
+  }
+
+ private:
+  // INS-X1..X3: the engine suppresses any plugin's advice with these tags.
+  void HardBlocks(v1::PluginResponse* resp) {
     Contraindicate(resp, "INS-X1/heel_below_step", "heel_below_step",
                    "insertional tendinopathy: no heel drop below step level",
                    "INS-X1", {"S4", "JON"});
@@ -50,31 +82,32 @@ class InsertionalFlat : public achilles::sdk::Plugin {
                    "insertional tendinopathy: downhill running compresses "
                    "the insertion",
                    "INS-X3", {"S4"});
+  }
 
-    // Load reduction stands even beside a warning flag; only a critical
-    // flag (stop all loading) silences it.
-    if (f.irritability() == v1::IRRITABILITY_HIGH &&
-        f.worst_red_flag() < v1::SEVERITY_CRITICAL) {
-      Recommend("irritable_modify")
-          .Info(v1::CATEGORY_EXERCISE)
-          .Summary(
-              "While the tendon is irritable: modify deep squats and "
-              "long lunges")
-          .Detail(
-              "Deep squats and long lunges compress the insertion; "
-              "shorten or avoid them until irritability settles.")
-          .Observe("irritability high", f.irritability_evidence(),
-                   f.irritability_since())
-          .Rule("D2", "While irritable, modify deep squats and long lunges",
-                "irritability high")
-          .Sources({"S3"})
-          .Tag("load_reduction")
-          .Priority(15)
-          .AddTo(resp);
-    }
+  void IrritableCard(const v1::Features& f, v1::PluginResponse* resp) {
+    Recommend("irritable_modify")
+        .Info(v1::CATEGORY_EXERCISE)
+        .Summary(
+            "While the tendon is irritable: modify deep squats and "
+            "long lunges")
+        .Detail(
+            "Deep squats and long lunges compress the insertion; "
+            "shorten or avoid them until irritability settles.")
+        .Observe("irritability high", f.irritability_evidence(),
+                 f.irritability_since())
+        .Rule("D2", "While irritable, modify deep squats and long lunges",
+              "irritability high")
+        .Sources({"S3"})
+        .Tag("load_reduction")
+        .Priority(15)
+        .AddTo(resp);
+  }
 
-    if (f.worst_red_flag() >= v1::SEVERITY_WARNING) return Result::Ok();
-
+  // Flat-ground eccentric loading (D2), or a reduced version of it when pain
+  // after training rose since the previous session.
+  void LoadingCard(const v1::Features& f,
+                   const std::vector<std::string>& finding,
+                   v1::PluginResponse* resp) {
     const bool pain_rose = f.pain_after_exercise_increase().present() &&
                            f.pain_after_exercise_increase().value() > 0;
     Recommend r(pain_rose ? "flat_loading_reduce" : "flat_loading");
@@ -93,86 +126,94 @@ class InsertionalFlat : public achilles::sdk::Plugin {
         .Tag("exercise")
         .Priority(20);
     if (pain_rose) {
-      r.Severity(v1::SEVERITY_WARNING)
-          .Summary("Reduce flat-ground loading: pain after training rose")
-          .Detail(
-              "Keep to flat ground and reduce the sets until pain after "
-              "training is back to its previous level.")
-          .Observe("rise in pain after training vs previous session",
-                   "+" + std::to_string(static_cast<int>(
-                             f.pain_after_exercise_increase().value())),
-                   f.pain_after_exercise_increase())
-          .Tag("load_reduction");
+      DescribeReduction(r, f);
     } else {
-      r.Severity(v1::SEVERITY_INFO)
-          .Summary(
-              "Flat-ground eccentric calf raises: 3x15, twice a day, "
-              "every day, 12 weeks; never below floor level")
-          .Detail(
-              "Lower slowly to the floor only, not off a step. Slow "
-              "raises. While the tendon is irritable, modify deep squats "
-              "and long lunges. Expect a slower course (4-9 months); "
-              "specialist input is advised.");
+      DescribeFullDose(r);
     }
     if (f.visa_a_latest().present()) {
       r.Observe("VISA-A",
                 std::to_string(static_cast<int>(f.visa_a_latest().value())),
                 f.visa_a_latest());
     }
-    auto* p = r.Prescription();
-    p->set_exercise("eccentric calf raise on flat ground, no dorsiflexion");
-    p->set_sets(3);
-    p->set_reps(15);
-    p->set_sessions_per_day(2);
-    p->set_sessions_per_week(7);
-    p->set_frequency("twice a day, 7 days a week");
-    p->set_duration_weeks(12);
-    p->set_surface("flat floor, never below floor level");
+    PrescribeFlatLoading(r);
     r.AddTo(resp);
+  }
 
-    // Footwear (D2, S4): 5-10 mm heel lift in both shoes, shoe drop >= 8 mm.
+  void DescribeReduction(Recommend& r, const v1::Features& f) {
+    r.Severity(v1::SEVERITY_WARNING)
+        .Summary("Reduce flat-ground loading: pain after training rose")
+        .Detail(
+            "Keep to flat ground and reduce the sets until pain after "
+            "training is back to its previous level.")
+        .Observe("rise in pain after training vs previous session",
+                 "+" + std::to_string(static_cast<int>(
+                           f.pain_after_exercise_increase().value())),
+                 f.pain_after_exercise_increase())
+        .Tag("load_reduction");
+  }
+
+  void DescribeFullDose(Recommend& r) {
+    r.Severity(v1::SEVERITY_INFO)
+        .Summary(
+            "Flat-ground eccentric calf raises: 3x15, twice a day, "
+            "every day, 12 weeks; never below floor level")
+        .Detail(
+            "Lower slowly to the floor only, not off a step. Slow "
+            "raises. While the tendon is irritable, modify deep squats "
+            "and long lunges. Expect a slower course (4-9 months); "
+            "specialist input is advised.");
+  }
+
+  // Footwear (D2, S4): 5-10 mm heel lift in both shoes, shoe drop >= 8 mm.
+  void FootwearCard(const v1::Features& f,
+                    const std::vector<std::string>& finding,
+                    v1::PluginResponse* resp) {
     const bool low_drop =
         f.shoe_drop_mm().present() && f.shoe_drop_mm().value() < 8;
     const bool flat_shoes = f.barefoot_or_minimalist().present() &&
                             f.barefoot_or_minimalist().value() == 1;
     const bool lift_ok =
         f.heel_lift_mm().present() && f.heel_lift_mm().value() >= 5;
-    if (!lift_ok || low_drop || flat_shoes) {
-      Recommend fw("heel_lift");
-      fw.Info(v1::CATEGORY_FOOTWEAR)
-          .Summary(
-              "Heel lift of 5-10 mm in both shoes; shoes with at least "
-              "8 mm drop; avoid flat shoes and barefoot walking")
-          .Detail(
-              "A heel lift reduces compression at the insertion. Use it "
-              "in both shoes; avoid flat shoes and barefoot walking "
-              "during a flare.")
-          .Rule("D2",
-                "Insertional: heel raise 5-10 mm in both shoes, shoe "
-                "drop >= 8 mm, no flat shoes or barefoot in a flare",
-                "shoe drop < 8 mm, or no heel lift of >= 5 mm")
-          .Sources({"S4"})
-          .Tag("footwear")
-          .Priority(10);
-      if (f.shoe_drop_mm().present()) {
-        fw.Observe("shoe drop", Mm(f.shoe_drop_mm().value()), f.shoe_drop_mm());
-      } else {
-        fw.Observe("shoe drop", "not recorded", finding);
-      }
-      if (flat_shoes) {
-        fw.Observe("barefoot or minimalist shoes", "yes",
-                   f.barefoot_or_minimalist());
-      }
-      if (f.heel_lift_mm().present()) {
-        fw.Observe("heel lift", Mm(f.heel_lift_mm().value()), f.heel_lift_mm());
-      }
-      auto* fp = fw.Prescription();
-      fp->set_heel_lift_mm_min(5);
-      fp->set_heel_lift_mm_max(10);
-      fp->set_shoe_drop_mm_min(8);
-      fw.AddTo(resp);
+    if (lift_ok && !low_drop && !flat_shoes) return;
+    Recommend fw("heel_lift");
+    fw.Info(v1::CATEGORY_FOOTWEAR)
+        .Summary(
+            "Heel lift of 5-10 mm in both shoes; shoes with at least "
+            "8 mm drop; avoid flat shoes and barefoot walking")
+        .Detail(
+            "A heel lift reduces compression at the insertion. Use it "
+            "in both shoes; avoid flat shoes and barefoot walking "
+            "during a flare.")
+        .Rule("D2",
+              "Insertional: heel raise 5-10 mm in both shoes, shoe "
+              "drop >= 8 mm, no flat shoes or barefoot in a flare",
+              "shoe drop < 8 mm, or no heel lift of >= 5 mm")
+        .Sources({"S4"})
+        .Tag("footwear")
+        .Priority(10);
+    ObserveFootwear(fw, f, finding, flat_shoes);
+    auto* fp = fw.Prescription();
+    fp->set_heel_lift_mm_min(5);
+    fp->set_heel_lift_mm_max(10);
+    fp->set_shoe_drop_mm_min(8);
+    fw.AddTo(resp);
+  }
+
+  void ObserveFootwear(Recommend& fw, const v1::Features& f,
+                       const std::vector<std::string>& finding,
+                       bool flat_shoes) {
+    if (f.shoe_drop_mm().present()) {
+      fw.Observe("shoe drop", Mm(f.shoe_drop_mm().value()), f.shoe_drop_mm());
+    } else {
+      fw.Observe("shoe drop", "not recorded", finding);
     }
-    return Result::Ok();
+    if (flat_shoes) {
+      fw.Observe("barefoot or minimalist shoes", "yes",
+                 f.barefoot_or_minimalist());
+    }
+    if (f.heel_lift_mm().present()) {
+      fw.Observe("heel lift", Mm(f.heel_lift_mm().value()), f.heel_lift_mm());
+    }
   }
 };
 

@@ -27,82 +27,122 @@ int RedFrom(const v1::ClinicPolicy& p) {
   return 6;
 }
 
+// What brought the patient to this plugin; the holds card observes each
+// reason that applies.
+struct Entry {
+  bool settled = false;      // Irritability judged settled by the engine.
+  bool reactive = false;     // REACTIVE stage, not shown settled since.
+  bool irritable = false;    // High irritability by the engine's evidence.
+  bool raise_hurts = false;  // Single-leg heel raise pain in the red zone.
+  bool on_holds = false;     // Isometric sessions already logged.
+  bool insertional = false;  // Holds on flat ground.
+};
+
+Entry Assess(const v1::PluginRequest& req) {
+  const v1::Features& f = req.features();
+  Entry e;
+  e.settled = f.irritability() == v1::IRRITABILITY_SETTLED;
+  e.reactive = f.stage() == v1::STAGE_REACTIVE && !e.settled;
+  e.irritable = f.irritability() == v1::IRRITABILITY_HIGH;
+  e.raise_hurts =
+      f.single_leg_heel_raise_pain().present() &&
+      f.single_leg_heel_raise_pain().value() >= RedFrom(req.policy());
+  e.on_holds = f.isometric_sessions().present();
+  e.insertional = f.location() == v1::LOCATION_INSERTIONAL ||
+                  f.location() == v1::LOCATION_MIXED;
+  return e;
+}
+
+void PrescribeHolds(Recommend& r, bool insertional) {
+  auto* p = r.Prescription();
+  p->set_exercise(insertional ? "double-leg isometric heel-raise hold, flat "
+                                "ground"
+                              : "double-leg isometric heel-raise hold");
+  p->set_sets(4);
+  p->set_reps(1);
+  p->set_hold_seconds(30);
+  p->set_hold_seconds_max(45);
+  p->set_frequency("4-5 holds per session; optional before a run");
+  if (insertional) p->set_surface("flat ground");
+}
+
 class Isometric : public achilles::sdk::Plugin {
  public:
   Result Evaluate(const v1::PluginRequest& req,
                   v1::PluginResponse* resp) override {
     const v1::Features& f = req.features();
     if (f.worst_red_flag() >= v1::SEVERITY_CRITICAL) return Result::Ok();
-    const bool settled = f.irritability() == v1::IRRITABILITY_SETTLED;
-    const bool reactive = f.stage() == v1::STAGE_REACTIVE && !settled;
-    const bool irritable = f.irritability() == v1::IRRITABILITY_HIGH;
-    const bool raise_hurts =
-        f.single_leg_heel_raise_pain().present() &&
-        f.single_leg_heel_raise_pain().value() >= RedFrom(req.policy());
-    const bool on_holds = f.isometric_sessions().present();
-    if (!reactive && !irritable && !raise_hurts && !on_holds) {
+    const Entry e = Assess(req);
+    if (!e.reactive && !e.irritable && !e.raise_hurts && !e.on_holds) {
       return Result::Ok();
     }
-    const bool insertional = f.location() == v1::LOCATION_INSERTIONAL ||
-                             f.location() == v1::LOCATION_MIXED;
-
     if (f.isometric_pain_change().present() &&
         f.isometric_pain_change().value() > 0) {
-      Recommend("reduce_holds")
-          .Warning(v1::CATEGORY_EXERCISE)
-          .Summary("Pain rose after isometric holds: reduce or stop them")
-          .Detail(
-              "In the Achilles, holds do not reliably relieve pain and "
-              "the most painful tendons can get worse. Reduce the holds "
-              "or stop them and review the plan.")
-          .Observe("pain after minus before holds",
-                   "+" + std::to_string(static_cast<int>(
-                             f.isometric_pain_change().value())),
-                   f.isometric_pain_change())
-          .Rule("D3", "If pain rises after holds, reduce them or stop",
-                "pain after holds > pain before")
-          .Sources({"ONE"})
-          .Tag("exercise")
-          .Tag("isometric")
-          .Tag("load_reduction")
-          .Priority(25)
-          .AddTo(resp);
-      return Result::Ok();
+      ReduceHolds(f, resp);
+    } else if (e.on_holds && e.settled) {
+      MoveToIsotonic(f, resp);
+    } else {
+      Holds(f, e, resp);
     }
+    return Result::Ok();
+  }
 
-    if (on_holds && settled) {
-      Recommend("move_to_isotonic")
-          .Info(v1::CATEGORY_EXERCISE)
-          .Summary(
-              "Irritability has settled: move on from holds to heavy "
-              "slow resistance")
-          .Detail(
-              "After about 1-2 weeks of holds with settled irritability, "
-              "start isotonic loading.")
-          .Observe(
-              "isometric sessions logged",
-              std::to_string(static_cast<int>(f.isometric_sessions().value())),
-              f.isometric_sessions())
-          .Observe("irritability settled", f.irritability_evidence(),
-                   f.irritability_since())
-          .Rule("D3",
-                "Progress to HSR after about 1-2 weeks once "
-                "irritability has settled",
-                ">= 2 sessions over >= 7 days with green pain and a good "
-                "24-hour response")
-          .Sources({"S4"})
-          .Tag("exercise")
-          .Tag("progression")
-          .Priority(15)
-          .AddTo(resp);
-      return Result::Ok();
-    }
+ private:
+  void ReduceHolds(const v1::Features& f, v1::PluginResponse* resp) {
+    Recommend("reduce_holds")
+        .Warning(v1::CATEGORY_EXERCISE)
+        .Summary("Pain rose after isometric holds: reduce or stop them")
+        .Detail(
+            "In the Achilles, holds do not reliably relieve pain and "
+            "the most painful tendons can get worse. Reduce the holds "
+            "or stop them and review the plan.")
+        .Observe("pain after minus before holds",
+                 "+" + std::to_string(
+                           static_cast<int>(f.isometric_pain_change().value())),
+                 f.isometric_pain_change())
+        .Rule("D3", "If pain rises after holds, reduce them or stop",
+              "pain after holds > pain before")
+        .Sources({"ONE"})
+        .Tag("exercise")
+        .Tag("isometric")
+        .Tag("load_reduction")
+        .Priority(25)
+        .AddTo(resp);
+  }
 
+  void MoveToIsotonic(const v1::Features& f, v1::PluginResponse* resp) {
+    Recommend("move_to_isotonic")
+        .Info(v1::CATEGORY_EXERCISE)
+        .Summary(
+            "Irritability has settled: move on from holds to heavy "
+            "slow resistance")
+        .Detail(
+            "After about 1-2 weeks of holds with settled irritability, "
+            "start isotonic loading.")
+        .Observe(
+            "isometric sessions logged",
+            std::to_string(static_cast<int>(f.isometric_sessions().value())),
+            f.isometric_sessions())
+        .Observe("irritability settled", f.irritability_evidence(),
+                 f.irritability_since())
+        .Rule("D3",
+              "Progress to HSR after about 1-2 weeks once "
+              "irritability has settled",
+              ">= 2 sessions over >= 7 days with green pain and a good "
+              "24-hour response")
+        .Sources({"S4"})
+        .Tag("exercise")
+        .Tag("progression")
+        .Priority(15)
+        .AddTo(resp);
+  }
+
+  void Holds(const v1::Features& f, const Entry& e, v1::PluginResponse* resp) {
     Recommend r("holds");
     r.Info(v1::CATEGORY_EXERCISE)
         .Summary(std::string("Isometric holds: double-leg rise onto toes, "
                              "hold 30-45 s, 4-5 times") +
-                 (insertional ? " (on flat ground)" : "") +
+                 (e.insertional ? " (on flat ground)" : "") +
                  "; track pain before and after")
         .Detail(
             "Optional pain relief for an irritable tendon, usable before "
@@ -119,10 +159,21 @@ class Isometric : public achilles::sdk::Plugin {
         .Tag("exercise")
         .Tag("isometric")
         .Priority(25);
-    if (reactive) {
+    ObserveEntry(r, f, e);
+    PrescribeHolds(r, e.insertional);
+    r.AddTo(resp);
+    if (!e.on_holds) {
+      resp->add_data_gaps(
+          "Pain before and after isometric holds is not recorded yet; log "
+          "it so the response to holds can be judged.");
+    }
+  }
+
+  void ObserveEntry(Recommend& r, const v1::Features& f, const Entry& e) {
+    if (e.reactive) {
       r.Observe("stage", "reactive", f.stage_recorded());
     }
-    if (irritable) {
+    if (e.irritable) {
       r.Observe("irritability high", f.irritability_evidence(),
                 f.irritability_since());
     }
@@ -133,29 +184,12 @@ class Isometric : public achilles::sdk::Plugin {
                     "/10",
                 f.single_leg_heel_raise_pain());
     }
-    if (on_holds) {
+    if (e.on_holds) {
       r.Observe(
           "isometric sessions logged",
           std::to_string(static_cast<int>(f.isometric_sessions().value())),
           f.isometric_sessions());
     }
-    auto* p = r.Prescription();
-    p->set_exercise(insertional ? "double-leg isometric heel-raise hold, flat "
-                                  "ground"
-                                : "double-leg isometric heel-raise hold");
-    p->set_sets(4);
-    p->set_reps(1);
-    p->set_hold_seconds(30);
-    p->set_hold_seconds_max(45);
-    p->set_frequency("4-5 holds per session; optional before a run");
-    if (insertional) p->set_surface("flat ground");
-    r.AddTo(resp);
-    if (!on_holds) {
-      resp->add_data_gaps(
-          "Pain before and after isometric holds is not recorded yet; log "
-          "it so the response to holds can be judged.");
-    }
-    return Result::Ok();
   }
 };
 

@@ -122,6 +122,92 @@ void Prescribe(Recommend& r, int week, const Dose& d) {
   if (!d.sourced) r.Confidence(0.5);
 }
 
+// The home ladder's next step from the last session on it: back one step
+// after a flare, up one once the full dose is manageable in the green zone,
+// otherwise the same step again.
+struct LadderMove {
+  int next = 0;
+  std::string id;
+  std::string why;
+  bool flare = false;
+};
+
+LadderMove ChooseLadderMove(const v1::Features& f, const v1::ExerciseSession& x,
+                            int at) {
+  const LadderStep& step = kLadder[at];
+  const bool manageable = x.completed() && x.sets() >= step.sets &&
+                          x.reps() >= step.reps_to_progress;
+  const bool pain_rose = f.pain_after_exercise_increase().present() &&
+                         f.pain_after_exercise_increase().value() > 0;
+  LadderMove m;
+  m.flare = pain_rose || !OnlyStepBackFlags(f) ||
+            f.worst_red_flag() >= v1::SEVERITY_WARNING ||
+            f.last_morning_vs_baseline() == v1::COMPARISON_WORSE;
+  m.next = at;
+  m.id = "ladder_repeat";
+  if (m.flare) {
+    m.next = at > 0 ? at - 1 : 0;
+    m.id = "ladder_step_back";
+    m.why =
+        "Pain after training rose or the next morning was worse: go back "
+        "one step.";
+  } else if (manageable && f.pain_zone() == v1::PAIN_ZONE_GREEN &&
+             f.progression_allowed() && at + 1 < kLadderSteps) {
+    m.next = at + 1;
+    m.id = "ladder_progress";
+    m.why =
+        "The full dose was manageable with pain in the green zone: move "
+        "up one step, changing one thing at a time.";
+  } else {
+    m.why = manageable ? "Repeat this step until pain stays in the green zone "
+                         "and the next morning is no worse."
+                       : "Repeat this step until the full dose is manageable.";
+  }
+  return m;
+}
+
+std::string LadderSummary(int at, int next) {
+  const LadderStep& target = kLadder[next];
+  return std::string(next > at   ? "Progress to "
+                     : next < at ? "Step back to "
+                                 : "Repeat ") +
+         target.name + ", 3x" + std::to_string(target.reps) +
+         (target.reps_max > 0 ? "-" + std::to_string(target.reps_max) : "") +
+         ", 3 s up / 3 s down";
+}
+
+// "single-leg calf raise on flat ground, 3x12, completed"
+std::string DescribeLadderSession(const v1::ExerciseSession& x, int at) {
+  return std::string(kLadder[at].name) + ", " + std::to_string(x.sets()) + "x" +
+         std::to_string(x.reps()) +
+         (x.completed() ? ", completed" : ", not completed");
+}
+
+// Tags the engine acts on: load up or down, and heel_below_step, which the
+// insertional blocks (INS-X1) suppress.
+void TagLadderMove(Recommend& r, int at, int next) {
+  if (next > at) {
+    r.Tag("progression").Tag("exercise_progression").Tag("load_increase");
+  }
+  if (next < at) r.Tag("load_reduction");
+  if (kLadder[next].exercise == v1::EXERCISE_SINGLE_LEG_HEEL_RAISE_STEP) {
+    r.Tag("heel_below_step");
+  }
+}
+
+void PrescribeLadderStep(Recommend& r, const LadderStep& target) {
+  auto* p = r.Prescription();
+  p->set_exercise(std::string(target.name) +
+                  "; plus seated bent-knee (soleus) calf raise");
+  p->set_sets(target.sets);
+  p->set_reps(target.reps);
+  p->set_reps_max(target.reps_max);
+  p->set_tempo("3 s up / 3 s down");
+  if (target.exercise == v1::EXERCISE_LOADED_HEEL_RAISE) {
+    p->set_load("add a backpack or dumbbell");
+  }
+}
+
 class MidportionHsr : public achilles::sdk::Plugin {
  public:
   Result Evaluate(const v1::PluginRequest& req,
@@ -366,53 +452,15 @@ class MidportionHsr : public achilles::sdk::Plugin {
     const v1::Features& f = req.features();
     const auto& x = last.exercise_session();
     const int at = LadderIndex(x.exercise());
-    const LadderStep& step = kLadder[at];
-    const bool manageable = x.completed() && x.sets() >= step.sets &&
-                            x.reps() >= step.reps_to_progress;
-    const bool pain_rose = f.pain_after_exercise_increase().present() &&
-                           f.pain_after_exercise_increase().value() > 0;
-    const bool flare = pain_rose || !OnlyStepBackFlags(f) ||
-                       f.worst_red_flag() >= v1::SEVERITY_WARNING ||
-                       f.last_morning_vs_baseline() == v1::COMPARISON_WORSE;
-    int next = at;
-    std::string id = "ladder_repeat";
-    std::string why;
-    if (flare) {
-      next = at > 0 ? at - 1 : 0;
-      id = "ladder_step_back";
-      why =
-          "Pain after training rose or the next morning was worse: go back "
-          "one step.";
-    } else if (manageable && f.pain_zone() == v1::PAIN_ZONE_GREEN &&
-               f.progression_allowed() && at + 1 < kLadderSteps) {
-      next = at + 1;
-      id = "ladder_progress";
-      why =
-          "The full dose was manageable with pain in the green zone: move "
-          "up one step, changing one thing at a time.";
-    } else {
-      why = manageable ? "Repeat this step until pain stays in the green zone "
-                         "and the next morning is no worse."
-                       : "Repeat this step until the full dose is manageable.";
-    }
-    const LadderStep& target = kLadder[next];
-    Recommend r(id);
-    r.Severity(flare ? v1::SEVERITY_WARNING : v1::SEVERITY_INFO)
+    const LadderMove move = ChooseLadderMove(f, x, at);
+    Recommend r(move.id);
+    r.Severity(move.flare ? v1::SEVERITY_WARNING : v1::SEVERITY_INFO)
         .Category(v1::CATEGORY_EXERCISE)
-        .Summary(
-            std::string(next > at   ? "Progress to "
-                        : next < at ? "Step back to "
-                                    : "Repeat ") +
-            target.name + ", 3x" + std::to_string(target.reps) +
-            (target.reps_max > 0 ? "-" + std::to_string(target.reps_max) : "") +
-            ", 3 s up / 3 s down")
-        .Detail(why +
+        .Summary(LadderSummary(at, move.next))
+        .Detail(move.why +
                 " Keep the seated bent-knee (soleus) raise with weight "
                 "on the thigh alongside.")
-        .Observe("last calf-raise step",
-                 std::string(step.name) + ", " + std::to_string(x.sets()) +
-                     "x" + std::to_string(x.reps()) +
-                     (x.completed() ? ", completed" : ", not completed"),
+        .Observe("last calf-raise step", DescribeLadderSession(x, at),
                  {last.event_id()}, &last.occurred_at())
         .Rule("D1",
               "Home ladder: double-leg flat 3x15 -> single-leg flat "
@@ -429,23 +477,8 @@ class MidportionHsr : public achilles::sdk::Plugin {
           std::to_string(static_cast<int>(f.last_pain_after().value())) + "/10",
           f.last_pain_after());
     }
-    if (next > at) {
-      r.Tag("progression").Tag("exercise_progression").Tag("load_increase");
-    }
-    if (next < at) r.Tag("load_reduction");
-    if (target.exercise == v1::EXERCISE_SINGLE_LEG_HEEL_RAISE_STEP) {
-      r.Tag("heel_below_step");
-    }
-    auto* p = r.Prescription();
-    p->set_exercise(std::string(target.name) +
-                    "; plus seated bent-knee (soleus) calf raise");
-    p->set_sets(target.sets);
-    p->set_reps(target.reps);
-    p->set_reps_max(target.reps_max);
-    p->set_tempo("3 s up / 3 s down");
-    if (target.exercise == v1::EXERCISE_LOADED_HEEL_RAISE) {
-      p->set_load("add a backpack or dumbbell");
-    }
+    TagLadderMove(r, at, move.next);
+    PrescribeLadderStep(r, kLadder[move.next]);
     r.AddTo(resp);
     return Result::Ok();
   }

@@ -88,6 +88,47 @@ void PrescribeLevel(Recommend& r, int level) {
   p->set_exercise(l.name);
 }
 
+// RF-7 (worsening trend) or RF-8 (24 h response) fired: the ladder steps
+// back and a runner still training cuts volume.
+bool HasStepBackFlag(const v1::Features& f) {
+  return Has(f, "RF-7") || Has(f, "RF-8");
+}
+
+// The clinic's pain model, named in the rationale of advice that depends on
+// the pain zone.
+const char* PainModelName(const v1::ClinicPolicy& p) {
+  return p.pain_model() == v1::PAIN_MODEL_SILBERNAGEL_5 ? "Silbernagel"
+                                                        : "traffic light 3/5";
+}
+
+void ObservePainDuring(Recommend& r, const v1::Features& f) {
+  if (f.last_pain_during().present()) {
+    r.Observe(
+        "pain during last run",
+        std::to_string(static_cast<int>(f.last_pain_during().value())) + "/10",
+        f.last_pain_during());
+  }
+}
+
+// The weekly-volume headline: after a spike the cap is set against the week
+// before it (D4-10PCT); otherwise against last week, naming the patient's
+// target when it is over the cap.
+std::string VolumeSummary(const v1::Features& f, double cap, bool spike,
+                          bool wants_more) {
+  if (spike) {
+    return "Load spiked: keep next week at most " + Km(cap) +
+           " (10% over the " + Km(f.run_km_baseline().value()) +
+           " week before the spike)";
+  }
+  if (wants_more) {
+    return "Cap next week at " + Km(cap) + " (at most +10%), not " +
+           Km(f.target_weekly_km().value());
+  }
+  return "Pain acceptable: continue; raise weekly distance by at most 10% "
+         "(up to " +
+         Km(cap) + ")";
+}
+
 class ReturnToRun : public achilles::sdk::Plugin {
  public:
   Result Evaluate(const v1::PluginRequest& req,
@@ -159,8 +200,7 @@ class ReturnToRun : public achilles::sdk::Plugin {
     const int ok = static_cast<int>(f.continuous_runs_ok().value());
     const int hills = static_cast<int>(f.hill_runs_ok().value());
     const int speed = static_cast<int>(f.speed_runs_ok().value());
-    const bool flare = Has(f, "RF-7") || Has(f, "RF-8");
-    if (flare || f.pain_zone() != v1::PAIN_ZONE_GREEN ||
+    if (HasStepBackFlag(f) || f.pain_zone() != v1::PAIN_ZONE_GREEN ||
         !f.progression_allowed() || ok < kRepeatSessions) {
       return Ladder(req, resp);
     }
@@ -184,146 +224,167 @@ class ReturnToRun : public achilles::sdk::Plugin {
         .Tag("safe_to_continue_running")
         .Priority(20);
     if (hills < kRepeatSessions) {
-      r.Summary(insertional ? "Reintroduce hills gradually: gentle uphill "
-                              "sections on one easy run; no downhill"
-                            : "Reintroduce hills gradually: gentle hills on "
-                              "one easy run, speed later")
-          .Detail(std::string("Continuous easy running has gone well. Add "
-                              "hills first, gently, and repeat 2-3 times "
-                              "with a good 24-hour response before adding "
-                              "speed.") +
-                  (insertional ? " Downhill running compresses the "
-                                 "insertion: uphill only."
-                               : ""))
-          .Tag("hills")
-          .Tag("progression")
-          .Tag("run_progression");
+      DescribeHills(r, insertional);
     } else if (speed < kRepeatSessions) {
-      r.Summary(
-           "Hills are tolerated: reintroduce speed gradually, at least 48 h "
-           "between hard sessions")
-          .Detail(
-              "Add short faster sections to one run, then build up; keep at "
-              "least 48 hours between hard sessions and repeat 2-3 times "
-              "with a good 24-hour response before doing more.")
-          .Tag("speed_work")
-          .Tag("progression")
-          .Tag("run_progression");
+      DescribeSpeed(r);
     } else {
-      r.Summary(
-           "Return to running complete: hills and speed tolerated; keep heavy "
-           "calf raises year-round")
-          .Detail(
-              "Keep monitoring pain and the 24-hour response. Maintain heavy "
-              "calf raises all year; race only when symptoms have been mild "
-              "and predictable for weeks.");
+      DescribeReturnComplete(r);
     }
     r.AddTo(resp);
     return Result::Ok();
   }
 
+  void DescribeHills(Recommend& r, bool insertional) {
+    r.Summary(insertional ? "Reintroduce hills gradually: gentle uphill "
+                            "sections on one easy run; no downhill"
+                          : "Reintroduce hills gradually: gentle hills on "
+                            "one easy run, speed later")
+        .Detail(std::string("Continuous easy running has gone well. Add "
+                            "hills first, gently, and repeat 2-3 times "
+                            "with a good 24-hour response before adding "
+                            "speed.") +
+                (insertional ? " Downhill running compresses the "
+                               "insertion: uphill only."
+                             : ""))
+        .Tag("hills")
+        .Tag("progression")
+        .Tag("run_progression");
+  }
+
+  void DescribeSpeed(Recommend& r) {
+    r.Summary(
+         "Hills are tolerated: reintroduce speed gradually, at least 48 h "
+         "between hard sessions")
+        .Detail(
+            "Add short faster sections to one run, then build up; keep at "
+            "least 48 hours between hard sessions and repeat 2-3 times "
+            "with a good 24-hour response before doing more.")
+        .Tag("speed_work")
+        .Tag("progression")
+        .Tag("run_progression");
+  }
+
+  void DescribeReturnComplete(Recommend& r) {
+    r.Summary(
+         "Return to running complete: hills and speed tolerated; keep heavy "
+         "calf raises year-round")
+        .Detail(
+            "Keep monitoring pain and the 24-hour response. Maintain heavy "
+            "calf raises all year; race only when symptoms have been mild "
+            "and predictable for weeks.");
+  }
+
+  // On the walk-jog ladder: step back, hold, progress or repeat, in that
+  // order of precedence.
   Result Ladder(const v1::PluginRequest& req, v1::PluginResponse* resp) {
     const v1::Features& f = req.features();
     const int level = static_cast<int>(f.last_ladder_level().value());
     const int ok = static_cast<int>(f.sessions_ok_at_level().value());
-    const bool flare = Has(f, "RF-7") || Has(f, "RF-8");
-    if (flare) {
-      const int back = level > 1 ? level - 1 : 1;
-      Recommend r("ladder_step_back");
-      r.Warning(v1::CATEGORY_RETURN_TO_RUN)
-          .Summary("Go back to walk-jog level " + std::to_string(back) +
-                   " and repeat it before trying level " +
-                   std::to_string(level) + " again")
-          .Detail(std::string("The last run at level ") +
-                  std::to_string(level) +
-                  " was followed by a flare (slow settling, worse next "
-                  "morning, or a worsening trend)." +
-                  kRunRules)
-          .Observe("walk-jog level of last run", std::to_string(level),
-                   f.last_ladder_level())
-          .Observe("safety flags",
-                   Has(f, "RF-7") ? "worsening trend (RF-7)"
-                                  : "24 h response (RF-8)",
-                   {f.last_load_event_id()})
-          .Rule("D4",
-                "Pain above policy, pain into the next day, or a "
-                "worsening trend: go back one level",
-                "RF-8 or RF-7 fired")
-          .Sources({"S1", "S0"})
-          .Tag("running")
-          .Tag("regression")
-          .Priority(30);
-      PrescribeLevel(r, back);
-      r.AddTo(resp);
-      return Result::Ok();
-    }
+    if (HasStepBackFlag(f)) return LadderStepBack(f, level, resp);
     if (f.pain_zone() == v1::PAIN_ZONE_AMBER) {
-      Recommend r("ladder_hold");
-      r.Info(v1::CATEGORY_RETURN_TO_RUN)
-          .Summary("Hold walk-jog level " + std::to_string(level) +
-                   "; ease the pace and shorten the jog if needed")
-          .Detail(std::string("Pain is in the amber zone: repeat this level, "
-                              "do not progress.") +
-                  kRunRules)
-          .Observe("walk-jog level of last run", std::to_string(level),
-                   f.last_ladder_level())
-          .Observe("pain with last run",
-                   std::to_string(
-                       static_cast<int>(f.last_pain_during().present()
-                                            ? f.last_pain_during().value()
-                                            : f.last_pain_after().value())) +
-                       "/10",
-                   f.last_pain_during().present() ? f.last_pain_during()
-                                                  : f.last_pain_after())
-          .Rule("D4",
-                "Repeat each level while pain is borderline; progress "
-                "only with pain within policy and a good 24 h response",
-                "pain in the amber zone")
-          .Policy(req.policy().pain_model() == v1::PAIN_MODEL_SILBERNAGEL_5
-                      ? "Silbernagel"
-                      : "traffic light 3/5")
-          .Sources({"S1", "S4"})
-          .Tag("running")
-          .Priority(20);
-      PrescribeLevel(r, level);
-      r.AddTo(resp);
-      return Result::Ok();
+      return LadderHold(req, level, resp);
     }
     const bool back_to_back = f.back_to_back_run_dates_size() > 0;
     if (ok >= kRepeatSessions && f.progression_allowed() && !back_to_back &&
         level < kTopLevel) {
-      const int next = level + 1;
-      Recommend r("ladder_progress");
-      r.Info(v1::CATEGORY_RETURN_TO_RUN)
-          .Summary("Progress to walk-jog " + std::string(kLadder[next].name) +
-                   ", every other day")
-          .Detail(std::string(std::to_string(ok)) + " sessions at level " +
-                  std::to_string(level) +
-                  " went well: pain within policy and settled within 24 h." +
-                  kRunRules)
-          .Observe("good sessions in a row at level " + std::to_string(level),
-                   std::to_string(ok), f.sessions_ok_at_level())
-          .Rule("D4",
-                "Repeat each level 2-3 sessions; progress when pain is "
-                "within policy and the 24 h response is good",
-                ">= 2 good sessions at the current level")
-          .Sources({"S1"})
-          .Tag("running")
-          .Tag("progression")
-          .Tag("run_progression")
-          .Tag("safe_to_continue_running")
-          .Priority(20);
-      if (f.last_pain_during().present()) {
-        r.Observe(
-            "pain during last run",
-            std::to_string(static_cast<int>(f.last_pain_during().value())) +
-                "/10",
-            f.last_pain_during());
-      }
-      PrescribeLevel(r, next);
-      r.AddTo(resp);
-      return Result::Ok();
+      return LadderProgress(f, level, ok, resp);
     }
+    return LadderRepeat(f, level, ok, back_to_back, resp);
+  }
+
+  Result LadderStepBack(const v1::Features& f, int level,
+                        v1::PluginResponse* resp) {
+    const int back = level > 1 ? level - 1 : 1;
+    Recommend r("ladder_step_back");
+    r.Warning(v1::CATEGORY_RETURN_TO_RUN)
+        .Summary("Go back to walk-jog level " + std::to_string(back) +
+                 " and repeat it before trying level " + std::to_string(level) +
+                 " again")
+        .Detail(std::string("The last run at level ") + std::to_string(level) +
+                " was followed by a flare (slow settling, worse next "
+                "morning, or a worsening trend)." +
+                kRunRules)
+        .Observe("walk-jog level of last run", std::to_string(level),
+                 f.last_ladder_level())
+        .Observe(
+            "safety flags",
+            Has(f, "RF-7") ? "worsening trend (RF-7)" : "24 h response (RF-8)",
+            {f.last_load_event_id()})
+        .Rule("D4",
+              "Pain above policy, pain into the next day, or a "
+              "worsening trend: go back one level",
+              "RF-8 or RF-7 fired")
+        .Sources({"S1", "S0"})
+        .Tag("running")
+        .Tag("regression")
+        .Priority(30);
+    PrescribeLevel(r, back);
+    r.AddTo(resp);
+    return Result::Ok();
+  }
+
+  Result LadderHold(const v1::PluginRequest& req, int level,
+                    v1::PluginResponse* resp) {
+    const v1::Features& f = req.features();
+    // The run's pain during it when rated, otherwise after it.
+    const v1::Feature& pain = f.last_pain_during().present()
+                                  ? f.last_pain_during()
+                                  : f.last_pain_after();
+    Recommend r("ladder_hold");
+    r.Info(v1::CATEGORY_RETURN_TO_RUN)
+        .Summary("Hold walk-jog level " + std::to_string(level) +
+                 "; ease the pace and shorten the jog if needed")
+        .Detail(std::string("Pain is in the amber zone: repeat this level, "
+                            "do not progress.") +
+                kRunRules)
+        .Observe("walk-jog level of last run", std::to_string(level),
+                 f.last_ladder_level())
+        .Observe("pain with last run",
+                 std::to_string(static_cast<int>(pain.value())) + "/10", pain)
+        .Rule("D4",
+              "Repeat each level while pain is borderline; progress "
+              "only with pain within policy and a good 24 h response",
+              "pain in the amber zone")
+        .Policy(PainModelName(req.policy()))
+        .Sources({"S1", "S4"})
+        .Tag("running")
+        .Priority(20);
+    PrescribeLevel(r, level);
+    r.AddTo(resp);
+    return Result::Ok();
+  }
+
+  Result LadderProgress(const v1::Features& f, int level, int ok,
+                        v1::PluginResponse* resp) {
+    const int next = level + 1;
+    Recommend r("ladder_progress");
+    r.Info(v1::CATEGORY_RETURN_TO_RUN)
+        .Summary("Progress to walk-jog " + std::string(kLadder[next].name) +
+                 ", every other day")
+        .Detail(std::string(std::to_string(ok)) + " sessions at level " +
+                std::to_string(level) +
+                " went well: pain within policy and settled within 24 h." +
+                kRunRules)
+        .Observe("good sessions in a row at level " + std::to_string(level),
+                 std::to_string(ok), f.sessions_ok_at_level())
+        .Rule("D4",
+              "Repeat each level 2-3 sessions; progress when pain is "
+              "within policy and the 24 h response is good",
+              ">= 2 good sessions at the current level")
+        .Sources({"S1"})
+        .Tag("running")
+        .Tag("progression")
+        .Tag("run_progression")
+        .Tag("safe_to_continue_running")
+        .Priority(20);
+    ObservePainDuring(r, f);
+    PrescribeLevel(r, next);
+    r.AddTo(resp);
+    return Result::Ok();
+  }
+
+  Result LadderRepeat(const v1::Features& f, int level, int ok,
+                      bool back_to_back, v1::PluginResponse* resp) {
     Recommend r("ladder_repeat");
     r.Info(v1::CATEGORY_RETURN_TO_RUN)
         .Summary("Repeat walk-jog level " + std::to_string(level) +
@@ -353,6 +414,8 @@ class ReturnToRun : public achilles::sdk::Plugin {
                 {f.back_to_back_run_event_ids().begin(),
                  f.back_to_back_run_event_ids().end()});
     }
+    // Neither half of the 24-hour response (settle time, next morning) is
+    // recorded for the last run: the count of good sessions rests on less.
     if (!f.last_settle_hours().present() &&
         f.last_morning_vs_baseline() == v1::COMPARISON_UNSPECIFIED) {
       r.Confidence(0.6);
@@ -362,141 +425,137 @@ class ReturnToRun : public achilles::sdk::Plugin {
     return Result::Ok();
   }
 
+  // A runner not on the ladder: cut volume after a flare or amber pain;
+  // otherwise cap the weekly increase when pain allows, and advise on
+  // cadence.
   Result Runner(const v1::PluginRequest& req, v1::PluginResponse* resp) {
     const v1::Features& f = req.features();
     const double km = f.run_km_last_7d().value();
-    const bool flare = Has(f, "RF-7") || Has(f, "RF-8") ||
-                       f.pain_zone() == v1::PAIN_ZONE_AMBER;
-    if (flare) {
-      // Amber alone is borderline (S4: "cut pace and distance, monitor");
-      // a flag that fired (RF-7, RF-8) makes it a warning.
-      const bool flagged = Has(f, "RF-7") || Has(f, "RF-8");
-      Recommend r("cut_volume");
-      r.Severity(flagged ? v1::SEVERITY_WARNING : v1::SEVERITY_INFO)
-          .Category(v1::CATEGORY_RETURN_TO_RUN)
-          .Summary("Cut running volume by 20-30% (" + Km(km * 0.7) + " to " +
-                   Km(km * 0.8) +
-                   " this week), keep the pace, watch for a "
-                   "week before other changes")
-          .Detail(
-              "Reduce volume first; no hills, speed or extra distance "
-              "until symptoms settle. Cross-train (cycling, swimming, "
-              "pool running) to keep fitness; avoid the rower or "
-              "elliptical if painful.")
-          .Observe("running in the last 7 days", Km(km), f.run_km_last_7d())
-          .Rule("D4",
-                "Runners still training with symptoms: cut volume "
-                "first by 20-30%, watch 1 week before other changes",
-                "RF-8, RF-7 or amber pain while running")
-          .Sources({"S4", "S3", "S0"})
-          .Tag("running")
-          .Tag("load_reduction")
-          .Priority(30);
-      if (f.consecutive_worse_mornings().present()) {
-        r.Observe("mornings in a row with stiffness worse than usual",
-                  std::to_string(
-                      static_cast<int>(f.consecutive_worse_mornings().value())),
-                  f.consecutive_worse_mornings());
-      }
-      if (f.pain_zone() == v1::PAIN_ZONE_AMBER) {
-        r.Observe("pain zone of last run", "amber", {f.last_load_event_id()});
-      }
-      auto* p = r.Prescription();
-      p->set_weekly_distance_km_min(std::round(km * 0.7 * 10) / 10);
-      p->set_weekly_distance_km_max(std::round(km * 0.8 * 10) / 10);
-      p->set_duration_weeks(1);
-      r.AddTo(resp);
-      return Result::Ok();
+    if (HasStepBackFlag(f) || f.pain_zone() == v1::PAIN_ZONE_AMBER) {
+      return CutVolume(f, km, resp);
     }
     if (f.pain_zone() == v1::PAIN_ZONE_GREEN && f.progression_allowed()) {
-      // After a spike the cap comes from the week before it (D4-10PCT).
-      const bool spike = f.load_spike();
-      const double cap = spike ? f.run_km_cap().value() : km * 1.10;
-      const bool wants_more =
-          f.target_weekly_km().present() && f.target_weekly_km().value() > cap;
-      Recommend r("weekly_volume");
-      r.Info(v1::CATEGORY_RETURN_TO_RUN)
-          .Summary(spike ? "Load spiked: keep next week at most " + Km(cap) +
-                               " (10% over the " +
-                               Km(f.run_km_baseline().value()) +
-                               " week before the spike)"
-                   : wants_more ? "Cap next week at " + Km(cap) +
-                                      " (at most +10%), not " +
-                                      Km(f.target_weekly_km().value())
-                                : "Pain acceptable: continue; raise weekly "
-                                  "distance by at most 10% (up to " +
-                                      Km(cap) + ")")
-          .Detail(spike ? "Pain is within the clinic's limits, but last "
-                          "week's running rose more than 10%. Come back to "
-                          "within 10% of the week before the spike."
-                        : "Pain is within the clinic's limits and settles "
-                          "within 24 hours. Increase weekly mileage by no "
-                          "more than 10%.")
-          .Observe("running in the last 7 days", Km(km), f.run_km_last_7d())
-          .Rule("D4", "Weekly mileage increase at most 10%",
-                spike ? "next week <= the week before the spike x 1.10"
-                      : "next week <= last 7 days x 1.10")
-          .Sources({"S4"})
-          .Policy(req.policy().pain_model() == v1::PAIN_MODEL_SILBERNAGEL_5
-                      ? "Silbernagel"
-                      : "traffic light 3/5")
-          .Tag("running")
-          .Tag("safe_to_continue_running")
-          .Priority(20);
-      if (spike) {
-        r.Observe("running in the 7 days before the spike",
-                  Km(f.run_km_baseline().value()), f.run_km_baseline());
-      } else {
-        r.Tag("run_progression");
-      }
-      if (wants_more) {
-        r.Observe("weekly distance the patient wants",
-                  Km(f.target_weekly_km().value()), f.target_weekly_km());
-      }
-      if (f.last_pain_during().present()) {
-        r.Observe(
-            "pain during last run",
-            std::to_string(static_cast<int>(f.last_pain_during().value())) +
-                "/10",
-            f.last_pain_during());
-      }
-      r.Prescription()->set_weekly_distance_km_max(std::round(cap * 10) / 10);
-      r.AddTo(resp);
+      WeeklyVolume(req, km, resp);
     }
-    const bool cadence_known = f.last_cadence_spm().present();
-    if (!cadence_known || f.last_cadence_spm().value() < 170) {
-      Recommend c("cadence");
-      c.Info(v1::CATEGORY_RETURN_TO_RUN)
-          .Summary("Raise running cadence by 5-10%" +
-                   std::string(cadence_known ? ""
-                                             : " if it is below 170-180 "
-                                               "steps a minute"))
-          .Detail(
-              "A slightly higher step rate (170-180 spm if lower) "
-              "reduces load per step on the tendon.")
-          .Rule("D4",
-                "Runners still training: cadence +5-10% (170-180 spm "
-                "if lower)",
-                "cadence < 170 spm or not recorded")
-          .Sources({"S4"})
-          .Tag("running")
-          .Priority(10);
-      if (cadence_known) {
-        c.Observe(
-            "cadence of last run",
-            std::to_string(static_cast<int>(f.last_cadence_spm().value())) +
-                " spm",
-            f.last_cadence_spm());
-      } else {
-        c.Observe("cadence", "not recorded", f.days_since_last_run());
-        c.Confidence(0.6);
-      }
-      auto* p = c.Prescription();
-      p->set_cadence_increase_pct_min(5);
-      p->set_cadence_increase_pct_max(10);
-      c.AddTo(resp);
-    }
+    Cadence(f, resp);
     return Result::Ok();
+  }
+
+  Result CutVolume(const v1::Features& f, double km, v1::PluginResponse* resp) {
+    // Amber alone is borderline (S4: "cut pace and distance, monitor");
+    // a flag that fired (RF-7, RF-8) makes it a warning.
+    Recommend r("cut_volume");
+    r.Severity(HasStepBackFlag(f) ? v1::SEVERITY_WARNING : v1::SEVERITY_INFO)
+        .Category(v1::CATEGORY_RETURN_TO_RUN)
+        .Summary("Cut running volume by 20-30% (" + Km(km * 0.7) + " to " +
+                 Km(km * 0.8) +
+                 " this week), keep the pace, watch for a "
+                 "week before other changes")
+        .Detail(
+            "Reduce volume first; no hills, speed or extra distance "
+            "until symptoms settle. Cross-train (cycling, swimming, "
+            "pool running) to keep fitness; avoid the rower or "
+            "elliptical if painful.")
+        .Observe("running in the last 7 days", Km(km), f.run_km_last_7d())
+        .Rule("D4",
+              "Runners still training with symptoms: cut volume "
+              "first by 20-30%, watch 1 week before other changes",
+              "RF-8, RF-7 or amber pain while running")
+        .Sources({"S4", "S3", "S0"})
+        .Tag("running")
+        .Tag("load_reduction")
+        .Priority(30);
+    if (f.consecutive_worse_mornings().present()) {
+      r.Observe("mornings in a row with stiffness worse than usual",
+                std::to_string(
+                    static_cast<int>(f.consecutive_worse_mornings().value())),
+                f.consecutive_worse_mornings());
+    }
+    if (f.pain_zone() == v1::PAIN_ZONE_AMBER) {
+      r.Observe("pain zone of last run", "amber", {f.last_load_event_id()});
+    }
+    auto* p = r.Prescription();
+    p->set_weekly_distance_km_min(std::round(km * 0.7 * 10) / 10);
+    p->set_weekly_distance_km_max(std::round(km * 0.8 * 10) / 10);
+    p->set_duration_weeks(1);
+    r.AddTo(resp);
+    return Result::Ok();
+  }
+
+  void WeeklyVolume(const v1::PluginRequest& req, double km,
+                    v1::PluginResponse* resp) {
+    const v1::Features& f = req.features();
+    // After a spike the cap comes from the week before it (D4-10PCT).
+    const bool spike = f.load_spike();
+    const double cap = spike ? f.run_km_cap().value() : km * 1.10;
+    const bool wants_more =
+        f.target_weekly_km().present() && f.target_weekly_km().value() > cap;
+    Recommend r("weekly_volume");
+    r.Info(v1::CATEGORY_RETURN_TO_RUN)
+        .Summary(VolumeSummary(f, cap, spike, wants_more))
+        .Detail(spike ? "Pain is within the clinic's limits, but last "
+                        "week's running rose more than 10%. Come back to "
+                        "within 10% of the week before the spike."
+                      : "Pain is within the clinic's limits and settles "
+                        "within 24 hours. Increase weekly mileage by no "
+                        "more than 10%.")
+        .Observe("running in the last 7 days", Km(km), f.run_km_last_7d())
+        .Rule("D4", "Weekly mileage increase at most 10%",
+              spike ? "next week <= the week before the spike x 1.10"
+                    : "next week <= last 7 days x 1.10")
+        .Sources({"S4"})
+        .Policy(PainModelName(req.policy()))
+        .Tag("running")
+        .Tag("safe_to_continue_running")
+        .Priority(20);
+    if (spike) {
+      r.Observe("running in the 7 days before the spike",
+                Km(f.run_km_baseline().value()), f.run_km_baseline());
+    } else {
+      r.Tag("run_progression");
+    }
+    if (wants_more) {
+      r.Observe("weekly distance the patient wants",
+                Km(f.target_weekly_km().value()), f.target_weekly_km());
+    }
+    ObservePainDuring(r, f);
+    r.Prescription()->set_weekly_distance_km_max(std::round(cap * 10) / 10);
+    r.AddTo(resp);
+  }
+
+  // Cadence +5-10% (S4) unless the last run was already at 170 spm or more.
+  void Cadence(const v1::Features& f, v1::PluginResponse* resp) {
+    const bool cadence_known = f.last_cadence_spm().present();
+    if (cadence_known && f.last_cadence_spm().value() >= 170) return;
+    Recommend c("cadence");
+    c.Info(v1::CATEGORY_RETURN_TO_RUN)
+        .Summary("Raise running cadence by 5-10%" +
+                 std::string(cadence_known ? ""
+                                           : " if it is below 170-180 "
+                                             "steps a minute"))
+        .Detail(
+            "A slightly higher step rate (170-180 spm if lower) "
+            "reduces load per step on the tendon.")
+        .Rule("D4",
+              "Runners still training: cadence +5-10% (170-180 spm "
+              "if lower)",
+              "cadence < 170 spm or not recorded")
+        .Sources({"S4"})
+        .Tag("running")
+        .Priority(10);
+    if (cadence_known) {
+      c.Observe("cadence of last run",
+                std::to_string(static_cast<int>(f.last_cadence_spm().value())) +
+                    " spm",
+                f.last_cadence_spm());
+    } else {
+      c.Observe("cadence", "not recorded", f.days_since_last_run());
+      c.Confidence(0.6);
+    }
+    auto* p = c.Prescription();
+    p->set_cadence_increase_pct_min(5);
+    p->set_cadence_increase_pct_max(10);
+    c.AddTo(resp);
   }
 
   Result Start(const v1::PluginRequest& req, v1::PluginResponse* resp) {
