@@ -44,9 +44,14 @@ Entry Assess(const v1::PluginRequest& req) {
   e.settled = f.irritability() == v1::IRRITABILITY_SETTLED;
   e.reactive = f.stage() == v1::STAGE_REACTIVE && !e.settled;
   e.irritable = f.irritability() == v1::IRRITABILITY_HIGH;
-  e.raise_hurts =
-      f.single_leg_heel_raise_pain().present() &&
-      f.single_leg_heel_raise_pain().value() >= RedFrom(req.policy());
+  // An old heel-raise test says nothing about today: only one inside the
+  // clinic's recency window counts (as in the engine's irritability).
+  const v1::Feature& raise = f.single_leg_heel_raise_pain();
+  const int64_t window_s =
+      int64_t{f.recency().window_days() > 0 ? f.recency().window_days() : 14} *
+      86400;
+  e.raise_hurts = raise.present() && raise.value() >= RedFrom(req.policy()) &&
+                  req.as_of().seconds() - raise.at().seconds() <= window_s;
   e.on_holds = f.isometric_sessions().present();
   e.insertional = f.location() == v1::LOCATION_INSERTIONAL ||
                   f.location() == v1::LOCATION_MIXED;

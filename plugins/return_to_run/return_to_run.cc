@@ -135,7 +135,11 @@ class ReturnToRun : public achilles::sdk::Plugin {
                   v1::PluginResponse* resp) override {
     const v1::Features& f = req.features();
     if (MustStop(f)) return Result::Ok();
-    const bool on_ladder = f.last_ladder_level().present();
+    // The server validates levels 0-5; a plugin indexes its table only with
+    // levels it knows, whoever calls it.
+    const bool on_ladder = f.last_ladder_level().present() &&
+                           f.last_ladder_level().value() >= 1 &&
+                           f.last_ladder_level().value() <= kTopLevel;
     const bool stale = f.recency().runs_stale();
     const bool running = f.days_since_last_run().present() && !stale;
     if (on_ladder && f.last_ladder_level().value() < kTopLevel) {
