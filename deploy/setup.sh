@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the build and runtime dependencies from Debian's packages.
+# Installs the build and runtime dependencies from Debian's packages
+# (clang and its runtime libraries only for the fuzz targets, fuzz/).
 # Safe to run again; needs root or sudo.
 set -euo pipefail
 
@@ -8,6 +9,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev librocksdb-dev libssl-dev libseccomp-dev
   libgtest-dev libgmock-dev libbenchmark-dev clang-format
+  clang libclang-rt-14-dev
 )
 
 SUDO=""

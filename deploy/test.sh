@@ -1,10 +1,33 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian machine to a passing test suite: installs
-# the dependencies, builds once, and runs every test with ctest.
+# the dependencies, builds once, and runs every test with ctest; then the
+# assurance suites (README.md, "Assurance"): the whole suite again under
+# ASan+UBSan (deploy/test-sanitizers.sh asan), and each fuzz target for
+# $FUZZ_SECONDS (default 30; fuzz/run.sh).
+#   TEST_SUITES="normal asan fuzz" (the default) picks the suites, e.g.
+#   TEST_SUITES=normal ./deploy/test.sh for the quick run only. "tsan" adds
+#   the ThreadSanitizer suite, not yet part of CI (README.md, "Assurance").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+SUITES="${TEST_SUITES:-normal asan fuzz}"
+want() { [[ " $SUITES " == *" $1 "* ]]; }
+
 ./deploy/setup.sh
-./deploy/build.sh
-cd build
-ctest --output-on-failure -j "${JOBS:-$(nproc)}" --timeout 300
+start=$SECONDS
+if want normal; then
+  ./deploy/build.sh
+  (cd build && ctest --output-on-failure -j "${JOBS:-$(nproc)}" --timeout 300)
+  echo "test: normal suite $((SECONDS - start)) s"
+fi
+for kind in asan tsan; do
+  if want "$kind"; then
+    ./deploy/test-sanitizers.sh "$kind"
+  fi
+done
+if want fuzz; then
+  t=$SECONDS
+  ./fuzz/run.sh "${FUZZ_SECONDS:-30}"
+  echo "test: fuzz $((SECONDS - t)) s"
+fi
+echo "test: all suites ($SUITES) $((SECONDS - start)) s"

@@ -3,7 +3,7 @@
 # .clang-format). Fix with: clang-format -i $(the files listed)
 set -euo pipefail
 cd "$1"
-mapfile -t files < <(find common services storage plugins cli bench tests \
+mapfile -t files < <(find common services storage plugins cli bench tests fuzz sanitizers \
   -name '*.cc' -o -name '*.h' | sort)
 bad=()
 for f in "${files[@]}"; do

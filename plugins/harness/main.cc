@@ -97,7 +97,11 @@ int main(int argc, char** argv) {
     auto events = achilles::harness::MaterializeEvents(*scenario);
     auto as_of = achilles::harness::AsOfMicros(*scenario);
     if (!events.ok() || !as_of.ok()) {
-      std::printf("FAIL %s\n  bad anchor\n", path.c_str());
+      std::printf(
+          "FAIL %s\n  %s\n", path.c_str(),
+          std::string(
+              (events.ok() ? as_of.status() : events.status()).message())
+              .c_str());
       ++failed;
       continue;
     }

@@ -61,6 +61,29 @@ absl::StatusOr<v1::Scenario> LoadScenario(const std::string& path) {
   return s;
 }
 
+namespace {
+
+// The range validation accepts for event times (1900-01-01 .. 2200-01-01),
+// and about a century either way for relative days: with these bounds the
+// arithmetic below cannot overflow (it did, found by fuzz/engine_fuzzer).
+constexpr int64_t kEarliestAnchorMicros = int64_t{-2208988800} * 1000000;
+constexpr int64_t kLatestAnchorMicros = int64_t{7258118400} * 1000000;
+constexpr int kMaxAbsDay = 36600;
+
+absl::Status CheckDayHour(const std::string& field, int day, int hour) {
+  if (day < -kMaxAbsDay || day > kMaxAbsDay) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, "day: ", day, " is outside -", kMaxAbsDay, "..", kMaxAbsDay));
+  }
+  if (hour < 0 || hour > 23) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, "hour: ", hour, " is outside 0..23"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<int64_t> AnchorMicros(const v1::Scenario& s) {
   const std::string anchor =
       s.anchor().empty() ? "2026-01-05T00:00:00Z" : s.anchor();
@@ -70,7 +93,14 @@ absl::StatusOr<int64_t> AnchorMicros(const v1::Scenario& s) {
     return absl::InvalidArgumentError(
         absl::StrCat("anchor: '", anchor, "' is not RFC 3339: ", err));
   }
-  return absl::ToUnixMicros(t);
+  // ParseTime also accepts "infinite-future" and years far outside any
+  // timeline.
+  const int64_t micros = absl::ToUnixMicros(t);
+  if (micros < kEarliestAnchorMicros || micros > kLatestAnchorMicros) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "anchor: '", anchor, "' is not a plausible date (1900-2200)"));
+  }
+  return micros;
 }
 
 absl::StatusOr<std::vector<v1::Event>> MaterializeEvents(
@@ -78,7 +108,13 @@ absl::StatusOr<std::vector<v1::Event>> MaterializeEvents(
   auto anchor = AnchorMicros(s);
   if (!anchor.ok()) return anchor.status();
   std::vector<v1::Event> out;
-  for (const auto& se : s.events()) {
+  for (int i = 0; i < s.events_size(); ++i) {
+    const v1::ScenarioEvent& se = s.events(i);
+    if (auto st =
+            CheckDayHour(absl::StrCat("events[", i, "]."), se.day(), se.hour());
+        !st.ok()) {
+      return st;
+    }
     v1::Event e = se.event();
     *e.mutable_occurred_at() = FromMicros(*anchor + se.day() * kMicrosPerDay +
                                           se.hour() * kMicrosPerHour);
@@ -90,6 +126,10 @@ absl::StatusOr<std::vector<v1::Event>> MaterializeEvents(
 absl::StatusOr<int64_t> AsOfMicros(const v1::Scenario& s) {
   auto anchor = AnchorMicros(s);
   if (!anchor.ok()) return anchor.status();
+  if (auto st = CheckDayHour("as_of_", s.as_of_day(), s.as_of_hour());
+      !st.ok()) {
+    return st;
+  }
   return *anchor + s.as_of_day() * kMicrosPerDay +
          (s.as_of_hour() == 0 ? 23 : s.as_of_hour()) * kMicrosPerHour;
 }

@@ -20,12 +20,16 @@ namespace achilles::harness {
 // is not a Scenario in protobuf JSON.
 absl::StatusOr<achilles::v1::Scenario> LoadScenario(const std::string& path);
 
-// Anchor (day 0) in microseconds since the epoch.
+// Anchor (day 0) in microseconds since the epoch. INVALID_ARGUMENT when it
+// is not RFC 3339 or not within 1900-2200.
 absl::StatusOr<int64_t> AnchorMicros(const achilles::v1::Scenario& s);
 
 // The scenario's events with occurred_at filled in, in file order.
+// INVALID_ARGUMENT for a bad anchor, or a day outside -36600..36600 or an
+// hour outside 0..23 (naming the event, e.g. "events[2].day: ...").
 absl::StatusOr<std::vector<achilles::v1::Event>> MaterializeEvents(
     const achilles::v1::Scenario& s);
+// The same checks for as_of_day and as_of_hour.
 absl::StatusOr<int64_t> AsOfMicros(const achilles::v1::Scenario& s);
 
 // The timeline the server would evaluate after the scenario suite appends

@@ -47,6 +47,20 @@ absl::StatusOr<std::string> ReadSecret(const std::string& path) {
   return key;
 }
 
+// A new file's name is durable only once its directory is synced: without
+// this, a power cut can leave the store (synced) without its secret, and
+// the next start would key pseudonyms and the audit chain anew.
+absl::Status SyncParentDir(const std::string& path) {
+  const auto slash = path.rfind('/');
+  const std::string dir =
+      slash == std::string::npos ? "." : path.substr(0, slash);
+  const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Errno("cannot open", dir);
+  const bool ok = fsync(fd) == 0;
+  close(fd);
+  return ok ? absl::OkStatus() : Errno("cannot sync", dir);
+}
+
 absl::StatusOr<std::string> CreateSecret(const std::string& path) {
   auto key = SecureRandomBytes(kSecretBytes);
   if (!key.ok()) return key.status();
@@ -59,6 +73,7 @@ absl::StatusOr<std::string> CreateSecret(const std::string& path) {
                   fsync(fd) == 0;
   close(fd);
   if (!ok) return Errno("cannot write", path);
+  if (auto st = SyncParentDir(path); !st.ok()) return st;
   return key;
 }
 

@@ -132,7 +132,13 @@ absl::StatusOr<std::string> Bootstrap(security::CredentialStore* credentials,
                       static_cast<ssize_t>(line.size()) &&
                   fsync(fd) == 0;
   if (fd >= 0) close(fd);
-  if (!ok) {
+  // The directory too, so the file's name survives a power cut.
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  const int dfd =
+      open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const bool dir_ok = dfd >= 0 && fsync(dfd) == 0;
+  if (dfd >= 0) close(dfd);
+  if (!ok || !dir_ok) {
     return absl::InternalError(
         absl::StrCat("cannot write the operator token to ", path, ": ",
                      std::strerror(errno)));

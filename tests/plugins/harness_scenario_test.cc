@@ -112,5 +112,40 @@ TEST_F(HarnessScenarioTest, NoEventsIsAnEmptyTimeline) {
   EXPECT_TRUE(timeline->empty());
 }
 
+// Found by fuzz/engine_fuzzer: a day or anchor far out made the time
+// arithmetic overflow (undefined behaviour). Now each is refused by name.
+TEST(ScenarioTimeTest, OutOfRangeDaysHoursAndAnchorsAreRefused) {
+  v1::Scenario s;
+  v1::ScenarioEvent* e = s.add_events();
+  *e->mutable_event() = Note("n1", 0);
+  e->set_day(-1610612737);
+  auto events = MaterializeEvents(s);
+  EXPECT_TRUE(absl::IsInvalidArgument(events.status())) << events.status();
+  EXPECT_EQ(events.status().message(),
+            "events[0].day: -1610612737 is outside -36600..36600");
+  e->set_day(36600);
+  e->set_hour(24);
+  EXPECT_EQ(MaterializeEvents(s).status().message(),
+            "events[0].hour: 24 is outside 0..23");
+  e->set_hour(23);
+  EXPECT_TRUE(MaterializeEvents(s).ok());
+
+  s.set_as_of_day(2147483647);
+  EXPECT_TRUE(absl::IsInvalidArgument(AsOfMicros(s).status()));
+  s.set_as_of_day(-36600);
+  s.set_as_of_hour(-1);
+  EXPECT_TRUE(absl::IsInvalidArgument(AsOfMicros(s).status()));
+  s.set_as_of_hour(0);
+  EXPECT_TRUE(AsOfMicros(s).ok());
+
+  for (const char* anchor : {"infinite-future", "infinite-past",
+                             "9999-12-31T00:00:00Z", "1800-01-01T00:00:00Z"}) {
+    s.set_anchor(anchor);
+    EXPECT_TRUE(absl::IsInvalidArgument(AnchorMicros(s).status())) << anchor;
+    EXPECT_FALSE(MaterializeEvents(s).ok()) << anchor;
+    EXPECT_FALSE(AsOfMicros(s).ok()) << anchor;
+  }
+}
+
 }  // namespace
 }  // namespace achilles::harness
