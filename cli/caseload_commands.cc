@@ -22,7 +22,6 @@
 #include "cli/demo_caseload.h"
 #include "cli/format.h"
 #include "common/time_util.h"
-#include "google/protobuf/util/json_util.h"
 
 ABSL_FLAG(std::string, patients, "",
           "caseload reevaluate: comma-separated patient ids (default: all)");
@@ -64,14 +63,6 @@ const char* DeltaName(v1::DeltaKind k) {
     default:
       return "?";
   }
-}
-
-std::string Json(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions o;
-  o.preserve_proto_field_names = true;
-  google::protobuf::util::MessageToJsonString(m, &out, o);
-  return out;
 }
 
 // Credentials and clinic only: runs and seeding set their own deadlines.
@@ -165,7 +156,7 @@ int Reevaluate(const std::shared_ptr<grpc::Channel>& channel, bool json) {
   while (reader->Read(&event)) {
     run_id = event.run_id();
     if (json) {
-      std::cout << Json(event) << "\n";
+      std::cout << JsonLine(event) << "\n";
       continue;
     }
     if (event.has_progress()) {
@@ -266,7 +257,7 @@ int Worklist(const std::shared_ptr<grpc::Channel>& channel, bool json) {
     return 1;
   }
   if (json) {
-    std::cout << Json(resp) << "\n";
+    std::cout << JsonLine(resp) << "\n";
     return 0;
   }
   std::printf("%-16s %-9s %-13s %-6s %s\n", "PATIENT", "TOP", "CHANGE", "STALE",

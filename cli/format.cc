@@ -1,5 +1,6 @@
 #include "cli/format.h"
 
+#include <cstdio>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -7,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/time_util.h"
+#include "google/protobuf/util/json_util.h"
 
 namespace achilles::cli {
 namespace {
@@ -365,6 +367,26 @@ std::string FormatPolicy(const v1::ClinicPolicy& p) {
           ? ""
           : absl::StrCat("\n  reason:                  ", p.change_reason()),
       "\n");
+}
+
+std::string JsonLine(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions o;
+  o.preserve_proto_field_names = true;
+  google::protobuf::util::MessageToJsonString(m, &out, o);
+  return out;
+}
+
+int PrintRpcError(const grpc::Status& st) {
+  std::fprintf(stderr, "error: %s: %s\n", CodeName(st.error_code()),
+               st.error_message().c_str());
+  return 1;
+}
+
+int UsageError(const std::string& why) {
+  std::fprintf(stderr, "achillesctl: %s (see achillesctl --help)\n",
+               why.c_str());
+  return 2;
 }
 
 }  // namespace achilles::cli

@@ -3,6 +3,8 @@
 #ifndef ACHILLES_CLI_FORMAT_H_
 #define ACHILLES_CLI_FORMAT_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <string>
 
 #include "achilles/v1/admin_service.pb.h"
@@ -20,6 +22,13 @@ std::string FormatPolicy(const achilles::v1::ClinicPolicy& policy);
 const char* SeverityName(achilles::v1::Severity s);
 // "INVALID_ARGUMENT" etc.
 const char* CodeName(int grpc_code);
+
+// One message as compact protobuf JSON (field names as in the .proto).
+std::string JsonLine(const google::protobuf::Message& m);
+// Prints "error: CODE: message" to stderr; returns exit status 1.
+int PrintRpcError(const grpc::Status& st);
+// Prints "achillesctl: WHY (see achillesctl --help)"; returns exit status 2.
+int UsageError(const std::string& why);
 
 }  // namespace achilles::cli
 

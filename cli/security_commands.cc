@@ -13,7 +13,7 @@
 #include "cli/connection.h"
 #include "cli/format.h"
 #include "common/time_util.h"
-#include "google/protobuf/util/json_util.h"
+#include "services/security/roles.h"
 
 ABSL_FLAG(std::string, subject, "", "token issue: who holds the token");
 ABSL_FLAG(std::string, roles, "",
@@ -32,59 +32,19 @@ namespace {
 
 namespace v1 = achilles::v1;
 
-int Fail(const grpc::Status& st) {
-  std::fprintf(stderr, "error: %s: %s\n", CodeName(st.error_code()),
-               st.error_message().c_str());
-  return 1;
-}
-
-int Usage(const std::string& why) {
-  std::fprintf(stderr, "achillesctl: %s (see achillesctl --help)\n",
-               why.c_str());
-  return 2;
-}
-
-std::string Json(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions o;
-  o.preserve_proto_field_names = true;
-  google::protobuf::util::MessageToJsonString(m, &out, o);
-  return out;
-}
-
-std::string RoleWord(int role) {
-  switch (role) {
-    case v1::ROLE_EHR:
-      return "ehr";
-    case v1::ROLE_CLINICIAN:
-      return "clinician";
-    case v1::ROLE_CLINIC_ADMIN:
-      return "clinic-admin";
-    case v1::ROLE_OPERATOR:
-      return "operator";
-    default:
-      return "?";
-  }
-}
-
 bool ParseRoles(const std::string& text, v1::IssueTokenRequest* req) {
   for (absl::string_view word : absl::StrSplit(text, ',', absl::SkipEmpty())) {
-    bool known = false;
-    for (int r : {v1::ROLE_EHR, v1::ROLE_CLINICIAN, v1::ROLE_CLINIC_ADMIN,
-                  v1::ROLE_OPERATOR}) {
-      if (word == RoleWord(r)) {
-        req->add_roles(static_cast<v1::Role>(r));
-        known = true;
-      }
-    }
-    if (!known) return false;
+    auto role = security::ParseRole(std::string(word));
+    if (!role.ok()) return false;
+    req->add_roles(*role);
   }
   return req->roles_size() > 0;
 }
 
 void PrintCredential(const v1::Credential& c) {
   std::vector<std::string> roles;
-  for (int r : c.roles()) roles.push_back(RoleWord(r));
+  for (int r : c.roles())
+    roles.push_back(security::RoleName(static_cast<v1::Role>(r)));
   std::cout << c.credential_id() << "  " << c.subject() << "  clinic "
             << (c.clinic_id().empty() ? "-" : c.clinic_id()) << "  roles "
             << absl::StrJoin(roles, ",")
@@ -102,7 +62,7 @@ int Issue(v1::CredentialService::Stub& stub, bool json) {
   req.set_valid_days(absl::GetFlag(FLAGS_valid_days));
   req.set_bound_cert_cn(absl::GetFlag(FLAGS_bound_cert_cn));
   if (!ParseRoles(absl::GetFlag(FLAGS_roles), &req)) {
-    return Usage(
+    return UsageError(
         "--roles: give one or more of ehr, clinician, clinic-admin, operator");
   }
   grpc::ClientContext ctx;
@@ -110,8 +70,8 @@ int Issue(v1::CredentialService::Stub& stub, bool json) {
   Decorate(&ctx, /*deadline=*/true, /*clinic_header=*/false);
   v1::IssueTokenResponse resp;
   auto st = stub.IssueToken(&ctx, req, &resp);
-  if (!st.ok()) return Fail(st);
-  if (json) return std::cout << Json(resp) << "\n", 0;
+  if (!st.ok()) return PrintRpcError(st);
+  if (json) return std::cout << JsonLine(resp) << "\n", 0;
   // The token alone on stdout, so `> file` captures exactly it; the record
   // goes to stderr.
   std::cout << resp.token() << "\n";
@@ -130,8 +90,8 @@ int Tokens(const std::shared_ptr<grpc::Channel>& channel,
   if (sub == "list") {
     v1::ListTokensResponse resp;
     auto st = stub->ListTokens(&ctx, v1::ListTokensRequest(), &resp);
-    if (!st.ok()) return Fail(st);
-    if (json) return std::cout << Json(resp) << "\n", 0;
+    if (!st.ok()) return PrintRpcError(st);
+    if (json) return std::cout << JsonLine(resp) << "\n", 0;
     for (const auto& c : resp.credentials()) PrintCredential(c);
     return 0;
   }
@@ -140,13 +100,13 @@ int Tokens(const std::shared_ptr<grpc::Channel>& channel,
     req.set_credential_id(a[2]);
     v1::RevokeTokenResponse resp;
     auto st = stub->RevokeToken(&ctx, req, &resp);
-    if (!st.ok()) return Fail(st);
-    if (json) return std::cout << Json(resp) << "\n", 0;
+    if (!st.ok()) return PrintRpcError(st);
+    if (json) return std::cout << JsonLine(resp) << "\n", 0;
     std::cout << "revoked ";
     PrintCredential(resp.credential());
     return 0;
   }
-  return Usage("token: issue, list or revoke CREDENTIAL_ID");
+  return UsageError("token: issue, list or revoke CREDENTIAL_ID");
 }
 
 void PrintRecord(const v1::AuditRecord& r) {
@@ -176,7 +136,7 @@ int Walk(v1::AuditService::Stub& stub, uint64_t from, int limit,
     Decorate(&ctx, /*deadline=*/true, /*clinic_header=*/false);
     v1::ListAuditResponse resp;
     auto st = stub.ListAudit(&ctx, req, &resp);
-    if (!st.ok()) return Fail(st);
+    if (!st.ok()) return PrintRpcError(st);
     for (const auto& r : resp.records()) each(r);
     seen += resp.records_size();
     if (resp.records_size() == 0) break;
@@ -194,8 +154,8 @@ int Audit(const std::shared_ptr<grpc::Channel>& channel,
     Decorate(&ctx);
     v1::VerifyAuditResponse resp;
     auto st = stub->VerifyAudit(&ctx, v1::VerifyAuditRequest(), &resp);
-    if (!st.ok()) return Fail(st);
-    if (json) return std::cout << Json(resp) << "\n", 0;
+    if (!st.ok()) return PrintRpcError(st);
+    if (json) return std::cout << JsonLine(resp) << "\n", 0;
     if (resp.intact()) {
       std::cout << "audit trail intact: " << resp.records() << " entries\n";
       return 0;
@@ -208,7 +168,7 @@ int Audit(const std::shared_ptr<grpc::Channel>& channel,
     return Walk(*stub, absl::GetFlag(FLAGS_from_seq),
                 absl::GetFlag(FLAGS_limit), [&](const v1::AuditRecord& r) {
                   if (json) {
-                    std::cout << Json(r) << "\n";
+                    std::cout << JsonLine(r) << "\n";
                   } else {
                     PrintRecord(r);
                   }
@@ -216,17 +176,17 @@ int Audit(const std::shared_ptr<grpc::Channel>& channel,
   }
   if (sub == "export" && a.size() > 2) {
     std::ofstream out(a[2]);
-    if (!out) return Usage("audit export: cannot write " + a[2]);
+    if (!out) return UsageError("audit export: cannot write " + a[2]);
     int n = 0;
     const int rc = Walk(*stub, 1, 0, [&](const v1::AuditRecord& r) {
-      out << Json(r) << "\n";
+      out << JsonLine(r) << "\n";
       ++n;
     });
     if (rc == 0)
       std::cerr << "exported " << n << " entries to " << a[2] << "\n";
     return rc;
   }
-  return Usage("audit: list, export FILE or verify");
+  return UsageError("audit: list, export FILE or verify");
 }
 
 }  // namespace

@@ -30,43 +30,48 @@ void FillPluginInfos(const plugins::PluginSet& set,
   }
 }
 
+namespace {
+
+// The clinic's policy; operators name no clinic and see the defaults.
+absl::StatusOr<v1::ClinicPolicy> PolicyFor(engine::Engine& engine,
+                                           const std::string& clinic) {
+  if (clinic.empty()) return engine::DefaultPolicy();
+  return engine.CurrentPolicy(clinic);
+}
+
+}  // namespace
+
 grpc::ServerUnaryReactor* PluginServiceImpl::ListPlugins(
     grpc::CallbackServerContext* ctx, const v1::ListPluginsRequest* req,
     v1::ListPluginsResponse* resp) {
-  return Serve(
-      ctx, b_, "achilles.v1.PluginService/ListPlugins", *req, "",
-      [&](const security::Caller& caller) -> absl::Status {
-        const std::string* clinic = &caller.clinic;
-        auto policy =
-            clinic->empty()
-                ? absl::StatusOr<v1::ClinicPolicy>(engine::DefaultPolicy())
-                : b_->engine->CurrentPolicy(*clinic);
-        if (!policy.ok()) return policy.status();
-        FillPluginInfos(*b_->host->Current(), *policy, resp->mutable_plugins());
-        return absl::OkStatus();
-      });
+  return Serve(ctx, b_, "achilles.v1.PluginService/ListPlugins", *req, "",
+               [&](const security::Caller& caller) -> absl::Status {
+                 const std::string* clinic = &caller.clinic;
+                 auto policy = PolicyFor(*b_->engine, *clinic);
+                 if (!policy.ok()) return policy.status();
+                 FillPluginInfos(*b_->host->Current(), *policy,
+                                 resp->mutable_plugins());
+                 return absl::OkStatus();
+               });
 }
 
 grpc::ServerUnaryReactor* PluginServiceImpl::ReloadPlugins(
     grpc::CallbackServerContext* ctx, const v1::ReloadPluginsRequest* req,
     v1::ReloadPluginsResponse* resp) {
-  return Serve(
-      ctx, b_, "achilles.v1.PluginService/ReloadPlugins", *req, "",
-      [&](const security::Caller& caller) -> absl::Status {
-        const std::string* clinic = &caller.clinic;
-        auto result = b_->host->Reload();
-        if (!result.ok()) return result.status();
-        for (const auto& id : result->added) resp->add_added(id);
-        for (const auto& id : result->removed) resp->add_removed(id);
-        for (const auto& id : result->changed) resp->add_changed(id);
-        auto policy =
-            clinic->empty()
-                ? absl::StatusOr<v1::ClinicPolicy>(engine::DefaultPolicy())
-                : b_->engine->CurrentPolicy(*clinic);
-        if (!policy.ok()) return policy.status();
-        FillPluginInfos(*b_->host->Current(), *policy, resp->mutable_plugins());
-        return absl::OkStatus();
-      });
+  return Serve(ctx, b_, "achilles.v1.PluginService/ReloadPlugins", *req, "",
+               [&](const security::Caller& caller) -> absl::Status {
+                 const std::string* clinic = &caller.clinic;
+                 auto result = b_->host->Reload();
+                 if (!result.ok()) return result.status();
+                 for (const auto& id : result->added) resp->add_added(id);
+                 for (const auto& id : result->removed) resp->add_removed(id);
+                 for (const auto& id : result->changed) resp->add_changed(id);
+                 auto policy = PolicyFor(*b_->engine, *clinic);
+                 if (!policy.ok()) return policy.status();
+                 FillPluginInfos(*b_->host->Current(), *policy,
+                                 resp->mutable_plugins());
+                 return absl::OkStatus();
+               });
 }
 
 grpc::ServerUnaryReactor* PluginServiceImpl::EnablePlugin(

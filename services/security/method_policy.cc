@@ -75,29 +75,4 @@ const MethodPolicy* FindMethod(const std::string& full_name) {
   return nullptr;
 }
 
-std::string RoleName(v1::Role role) {
-  switch (role) {
-    case v1::ROLE_EHR:
-      return "ehr";
-    case v1::ROLE_CLINICIAN:
-      return "clinician";
-    case v1::ROLE_CLINIC_ADMIN:
-      return "clinic-admin";
-    case v1::ROLE_OPERATOR:
-      return "operator";
-    default:
-      return "unknown";
-  }
-}
-
-absl::StatusOr<v1::Role> ParseRole(const std::string& name) {
-  for (v1::Role r : {v1::ROLE_EHR, v1::ROLE_CLINICIAN, v1::ROLE_CLINIC_ADMIN,
-                     v1::ROLE_OPERATOR}) {
-    if (name == RoleName(r)) return r;
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat("role '", name,
-                   "' is not one of ehr, clinician, clinic-admin, operator"));
-}
-
 }  // namespace achilles::security

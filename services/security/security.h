@@ -36,6 +36,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "achilles/v1/security_service.pb.h"
+#include "services/security/roles.h"
 #include "storage/timeline_store.h"
 
 namespace achilles::security {
@@ -211,11 +212,6 @@ class Gate {
   const ServerSecret* secret_;
   RateLimiter limiter_;
 };
-
-// The canonical name of a role ("ehr", "clinician", "clinic-admin",
-// "operator"), and back (INVALID_ARGUMENT for an unknown name).
-std::string RoleName(v1::Role role);
-absl::StatusOr<v1::Role> ParseRole(const std::string& name);
 
 }  // namespace achilles::security
 
