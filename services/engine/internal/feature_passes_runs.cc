@@ -228,14 +228,17 @@ void LadderPass(const TimelineView& view, v1::Features* f) {
   }
   if (level == 0) return;
   std::vector<std::string> ids;
+  int64_t latest = view.as_of_us;  // A count of none is as of now.
   for (auto it = view.sessions.rbegin(); it != view.sessions.rend(); ++it) {
     if (!it->is_run) continue;
     if (LadderLevel(*it) != level) break;
     if (!GoodSession(it->response, *view.policy)) break;
+    if (ids.empty()) latest = it->t;
     ids.push_back(it->event->event_id());
   }
   std::reverse(ids.begin(), ids.end());
-  SetFeature(f->mutable_sessions_ok_at_level(), ids.size(), ids, view.as_of_us);
+  // `at` is the newest counted session, so the count shows its age.
+  SetFeature(f->mutable_sessions_ok_at_level(), ids.size(), ids, latest);
   if (level == 5) FinalStage(view, f);
 }
 
