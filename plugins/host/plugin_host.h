@@ -142,7 +142,8 @@ class PluginHost {
                                                PluginRecord* record);
 
   const HostOptions options_;
-  std::string private_dir_;  // Where content-addressed copies live.
+  std::string private_dir_;    // Where content-addressed copies live.
+  int private_dir_lock_ = -1;  // Held while the host lives (private_dir.h).
   absl::Mutex reload_mu_;
   mutable absl::Mutex mu_;
   std::shared_ptr<const PluginSet> current_ ABSL_GUARDED_BY(mu_);

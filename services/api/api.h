@@ -187,9 +187,10 @@ class PolicyServiceImpl final
 class CaseloadServiceImpl final
     : public achilles::v1::CaseloadService::CallbackService {
  public:
-  // `workers` = 0: one per core.
-  CaseloadServiceImpl(Backend* backend, int workers)
-      : b_(backend), workers_(workers) {}
+  // `workers` = 0: one per core. At most `max_runs` ReEvaluate streams run
+  // at once; more are refused with RESOURCE_EXHAUSTED.
+  CaseloadServiceImpl(Backend* backend, int workers, int max_runs)
+      : b_(backend), workers_(workers), max_runs_(max_runs) {}
   grpc::ServerWriteReactor<achilles::v1::ReEvaluateEvent>* ReEvaluate(
       grpc::CallbackServerContext* ctx,
       const achilles::v1::ReEvaluateRequest* req) override;
@@ -201,6 +202,8 @@ class CaseloadServiceImpl final
  private:
   Backend* b_;
   int workers_;
+  const int max_runs_;
+  std::atomic<int> runs_{0};  // ReEvaluate streams not yet done.
 };
 
 class StoreServiceImpl final

@@ -20,70 +20,11 @@
 #include "common/time_util.h"
 #include "tests/common/events.h"
 #include "tests/common/temp_dir.h"
+#include "tests/integration/server_process.h"
 #include "tests/integration/tokens.h"
 
 namespace achilles::testing {
 namespace {
-
-class ServerProcess {
- public:
-  ServerProcess(const std::string& data_dir, const std::string& port_file,
-                std::vector<std::string> extra = {},
-                const std::string& tmpdir = "")
-      : port_file_(port_file) {
-    std::remove(port_file.c_str());
-    std::vector<std::string> args = {
-        SERVER_BINARY, "--listen=127.0.0.1:0", "--data_dir=" + data_dir,
-        "--port_file=" + port_file, "--log_level=warning"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<std::string> env;
-    for (char** e = environ; *e != nullptr; ++e) {
-      if (tmpdir.empty() || std::string(*e).rfind("TMPDIR=", 0) != 0) {
-        env.emplace_back(*e);
-      }
-    }
-    if (!tmpdir.empty()) env.push_back("TMPDIR=" + tmpdir);
-    std::vector<char*> envp;
-    for (auto& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    pid_ = fork();
-    if (pid_ == 0) {
-      execve(SERVER_BINARY, argv.data(), envp.data());
-      _exit(127);
-    }
-  }
-
-  // Waits for the port file; 0 on timeout.
-  int WaitForPort() {
-    for (int i = 0; i < 200; ++i) {
-      std::ifstream in(port_file_);
-      int port = 0;
-      if (in >> port && port > 0) return port;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return 0;
-  }
-
-  // Sends `sig` and returns the wait status.
-  int Signal(int sig) {
-    kill(pid_, sig);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return status;
-  }
-
-  ~ServerProcess() {
-    if (pid_ > 0) Signal(SIGKILL);
-  }
-
- private:
-  std::string port_file_;
-  pid_t pid_ = -1;
-};
 
 std::shared_ptr<grpc::Channel> Channel(int port) {
   return grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
