@@ -39,6 +39,7 @@ struct Backend {
   plugins::PluginHost* host = nullptr;
   engine::Engine* engine = nullptr;
   security::Gate* gate = nullptr;
+  const security::ServerSecret* secret = nullptr;  // Seals page tokens.
   // Interactive Evaluate calls in flight; caseload workers yield to them.
   std::atomic<int> interactive_in_flight{0};
 };
@@ -49,6 +50,19 @@ grpc::Status ToGrpc(const absl::Status& status);
 // this server does not know: such bytes would otherwise be stored verbatim
 // and bypass every size and content check.
 absl::Status RejectUnknownFields(const google::protobuf::Message& request);
+
+// Page tokens handed to clients carry the store's position and an HMAC
+// under the server secret over that position and `scope`: everything the
+// next page depends on (method, clinic, patient, time range, filters). A
+// token cannot be forged, edited, or replayed against another query.
+// SealPageToken("") is "" (no next page).
+std::string SealPageToken(const security::ServerSecret& secret,
+                          const std::string& scope, const std::string& inner);
+// The position inside `token` ("" for an empty token), or INVALID_ARGUMENT
+// naming page_token when this server did not hand it out for `scope`.
+absl::StatusOr<std::string> OpenPageToken(const security::ServerSecret& secret,
+                                          const std::string& scope,
+                                          const std::string& token);
 
 // The first step of every call: the method's policy and the admitted
 // caller, or why the call is refused.

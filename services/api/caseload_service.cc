@@ -186,18 +186,28 @@ grpc::ServerWriteReactor<v1::ReEvaluateEvent>* CaseloadServiceImpl::ReEvaluate(
 grpc::ServerUnaryReactor* CaseloadServiceImpl::Worklist(
     grpc::CallbackServerContext* ctx, const v1::WorklistRequest* req,
     v1::WorklistResponse* resp) {
-  return Serve(ctx, b_, "achilles.v1.CaseloadService/Worklist", *req, "",
-               [&](const security::Caller& caller) -> absl::Status {
-                 const std::string* clinic = &caller.clinic;
-                 caseload::Deps deps;
-                 deps.store = b_->store;
-                 deps.engine = b_->engine;
-                 deps.host = b_->host;
-                 auto list = caseload::BuildWorklist(deps, *clinic, *req);
-                 if (!list.ok()) return list.status();
-                 *resp = *std::move(list);
-                 return absl::OkStatus();
-               });
+  return Serve(
+      ctx, b_, "achilles.v1.CaseloadService/Worklist", *req, "",
+      [&](const security::Caller& caller) -> absl::Status {
+        const std::string* clinic = &caller.clinic;
+        const std::string scope =
+            absl::StrCat("Worklist", absl::string_view("\0", 1), *clinic,
+                         absl::string_view("\0", 1), req->stale_after_days());
+        auto position = OpenPageToken(*b_->secret, scope, req->page_token());
+        if (!position.ok()) return position.status();
+        v1::WorklistRequest inner = *req;
+        inner.set_page_token(*position);
+        caseload::Deps deps;
+        deps.store = b_->store;
+        deps.engine = b_->engine;
+        deps.host = b_->host;
+        auto list = caseload::BuildWorklist(deps, *clinic, inner);
+        if (!list.ok()) return list.status();
+        *resp = *std::move(list);
+        resp->set_next_page_token(
+            SealPageToken(*b_->secret, scope, resp->next_page_token()));
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace achilles::api

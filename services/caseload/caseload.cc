@@ -87,12 +87,10 @@ absl::Status Validate(const ReEvaluateRequest& req) {
     return absl::InvalidArgumentError(
         "scope: set at most one of patient_ids, events_since, plugin_id");
   }
-  for (int i = 0; i < req.patient_ids_size(); ++i) {
-    if (auto st = validation::ValidateId(absl::StrCat("patient_ids[", i, "]"),
-                                         req.patient_ids(i));
-        !st.ok()) {
-      return st;
-    }
+  if (auto st = validation::ValidateIdList("patient_ids", req.patient_ids(),
+                                           validation::kMaxPatientIds);
+      !st.ok()) {
+    return st;
   }
   if (req.has_policy_override()) {
     if (!req.dry_run()) {
@@ -104,9 +102,19 @@ absl::Status Validate(const ReEvaluateRequest& req) {
       return st;
     }
   }
-  if (req.has_as_of() &&
-      ToMicros(req.as_of()) > NowMicros() + validation::kClockSkewMicros) {
-    return absl::InvalidArgumentError("as_of: is in the future");
+  if (req.has_as_of()) {
+    if (auto st = validation::ValidatePastTimestamp("as_of", req.as_of(),
+                                                    NowMicros());
+        !st.ok()) {
+      return st;
+    }
+  }
+  if (req.has_events_since()) {
+    if (auto st =
+            validation::ValidateTimestamp("events_since", req.events_since());
+        !st.ok()) {
+      return st;
+    }
   }
   return absl::OkStatus();
 }

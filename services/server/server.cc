@@ -280,6 +280,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   server->backend_.host = impl.host.get();
   server->backend_.engine = impl.engine.get();
   server->backend_.gate = impl.gate.get();
+  server->backend_.secret = impl.secret.get();
   api::Backend* b = &server->backend_;
   impl.patients = std::make_unique<api::PatientServiceImpl>(b);
   impl.decisions = std::make_unique<api::DecisionServiceImpl>(b);

@@ -324,6 +324,34 @@ TEST(CaseloadTest, ScopesAndValidation) {
   EXPECT_EQ(other.summary.total(), 0);
 }
 
+TEST(CaseloadTest, PatientIdsAreCappedAndNeverRepeated) {
+  TestServer s(false);
+  Seed(s, 3, 1);
+  v1::ReEvaluateRequest repeated = AsOf(Day(5));
+  repeated.set_dry_run(true);
+  for (const char* id : {"p0000", "p0001", "p0000"}) {
+    repeated.add_patient_ids(id);
+  }
+  auto out = RunStream(s, repeated);
+  EXPECT_EQ(out.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(out.status.error_message().find("patient_ids[2]"),
+            std::string::npos)
+      << out.status.error_message();
+  EXPECT_NE(out.status.error_message().find("patient_ids[0]"),
+            std::string::npos)
+      << out.status.error_message();
+
+  v1::ReEvaluateRequest too_many = AsOf(Day(5));
+  too_many.set_dry_run(true);
+  for (int i = 0; i <= validation::kMaxPatientIds; ++i) {
+    too_many.add_patient_ids(absl::StrFormat("x%05d", i));
+  }
+  out = RunStream(s, too_many);
+  EXPECT_EQ(out.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(out.status.error_message().find("patient_ids"), std::string::npos)
+      << out.status.error_message();
+}
+
 // A client that opens ReEvaluate streams and stops reading keeps each run
 // (a snapshot and several threads) alive: beyond --max_caseload_runs the
 // next stream is refused, and a slot comes back when a stream ends.
