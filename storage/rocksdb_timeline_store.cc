@@ -2,6 +2,7 @@
 // includes <rocksdb/...>.
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
@@ -10,6 +11,8 @@
 
 #include <array>
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -24,8 +27,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/digest.h"
+#include "common/log.h"
 #include "common/time_util.h"
+#include "storage/internal/fault_injection_fs.h"
+#include "storage/internal/info_log.h"
 #include "storage/internal/key_encoding.h"
+#include "storage/internal/reopening_store.h"
 #include "storage/timeline_store.h"
 
 namespace achilles::storage {
@@ -55,6 +62,21 @@ constexpr std::array<const char*, kCfCount> kCfNames = {
     "default",     "patients", "events",   "event_ids", "evaluations",
     "latest_eval", "policies", "feedback", "audit",     "records"};
 
+// RocksDB keeps the errno of a failed system call only as its text in the
+// status message (env/io_posix.h IOError).
+bool MentionsErrno(const rocksdb::Status& s, int err) {
+  return absl::StrContains(s.ToString(), std::strerror(err));
+}
+
+bool IsDiskFull(const rocksdb::Status& s) {
+  return s.IsNoSpace() || (s.IsIOError() && (MentionsErrno(s, ENOSPC) ||
+                                             MentionsErrno(s, EDQUOT)));
+}
+
+// Resource failures get the code a client can act on: RESOURCE_EXHAUSTED
+// for a full disk (free space, then retry), UNAVAILABLE for missing file
+// descriptors and other I/O failures (retry; the store reopens itself, see
+// internal/reopening_store.h). Never INTERNAL: these are not bugs.
 absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   if (s.ok()) return absl::OkStatus();
   std::string msg = absl::StrCat(what, ": ", s.ToString());
@@ -63,7 +85,56 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   if (s.IsBusy() || s.IsTimedOut() || s.IsTryAgain()) {
     return absl::UnavailableError(msg);
   }
+  if (IsDiskFull(s)) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "disk full: ", msg, " (writes resume once space is freed)"));
+  }
+  if (s.IsIOError()) {
+    if (MentionsErrno(s, EMFILE) || MentionsErrno(s, ENFILE)) {
+      return absl::UnavailableError(
+          absl::StrCat("out of file descriptors: ", msg));
+    }
+    return absl::UnavailableError(absl::StrCat("storage I/O error: ", msg));
+  }
   return absl::InternalError(msg);
+}
+
+// Keeps RocksDB from resuming by itself after a background error: 7.8
+// resumes onto the log file a failed write left behind when no memtable
+// holds data, and the next write then aborts the process on an assertion.
+// The store reopens the database instead (internal/reopening_store.h).
+class ManualRecovery final : public rocksdb::EventListener {
+ public:
+  void OnBackgroundError(rocksdb::BackgroundErrorReason,
+                         rocksdb::Status* error) override {
+    Log(LogLevel::kError, "store: ", error->ToString(),
+        "; writes are refused until the store reopens");
+  }
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status,
+                            bool* auto_recovery) override {
+    *auto_recovery = false;
+  }
+};
+
+// Data and backups hold patient records: only the server's user may read
+// them, whatever the umask of whoever started it. Directories 0700, files
+// 0600. A failure (a directory someone else owns) is logged, not fatal: the
+// operator may have set up group access on purpose.
+void MakePrivate(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  if (ec) {
+    Log(LogLevel::kWarning, "cannot make ", dir,
+        " private (0700): ", ec.message());
+  }
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    std::error_code file_ec;
+    if (e.is_regular_file(file_ec)) {
+      fs::permissions(e.path(), fs::perms::owner_read | fs::perms::owner_write,
+                      fs::perm_options::replace, file_ec);
+    }
+  }
 }
 
 class RocksSnapshot : public Snapshot {
@@ -84,11 +155,12 @@ std::string Serialize(const google::protobuf::Message& m) {
   return out;
 }
 
-class RocksDbTimelineStore final : public TimelineStore {
+class RocksDbTimelineStore final : public storage_internal::ReopenableStore {
  public:
-  RocksDbTimelineStore(std::unique_ptr<rocksdb::DB> db,
+  RocksDbTimelineStore(std::unique_ptr<rocksdb::Env> env,
+                       std::unique_ptr<rocksdb::DB> db,
                        std::vector<rocksdb::ColumnFamilyHandle*> cfs, bool sync)
-      : db_(std::move(db)), cfs_(std::move(cfs)) {
+      : env_(std::move(env)), db_(std::move(db)), cfs_(std::move(cfs)) {
     sync_.sync = sync;
     // Records that can be recomputed (caseload markers) are not worth an
     // fsync each; they still reach disk with the next synced write.
@@ -122,8 +194,7 @@ class RocksDbTimelineStore final : public TimelineStore {
     *patient.mutable_updated_at() = now;
     rocksdb::WriteBatch batch;
     batch.Put(cfs_[kPatients], key, Serialize(patient));
-    if (auto st = FromRocks(db_->Write(sync_, &batch), "write patient");
-        !st.ok()) {
+    if (auto st = Write(sync_, &batch, "write patient"); !st.ok()) {
       return st;
     }
     return created;
@@ -164,8 +235,7 @@ class RocksDbTimelineStore final : public TimelineStore {
     for (Cf cf : {kEvents, kEventIds, kEvaluations, kFeedback, kRecords}) {
       batch.DeleteRange(cfs_[cf], prefix, end);
     }
-    if (auto st = FromRocks(db_->Write(sync_, &batch), "erase patient");
-        !st.ok()) {
+    if (auto st = Write(sync_, &batch, "erase patient"); !st.ok()) {
       return st;
     }
     return result;
@@ -285,8 +355,7 @@ class RocksDbTimelineStore final : public TimelineStore {
       ++result.appended;
     }
     if (result.appended > 0) {
-      if (auto st = FromRocks(db_->Write(sync_, &batch), "append events");
-          !st.ok()) {
+      if (auto st = Write(sync_, &batch, "append events"); !st.ok()) {
         return st;
       }
     }
@@ -410,7 +479,7 @@ class RocksDbTimelineStore final : public TimelineStore {
     rocksdb::WriteBatch batch;
     if (!s.ok()) batch.Put(cfs_[kEvaluations], key, value);
     batch.Put(cfs_[kLatestEval], pkey, evaluation.evaluation_id());
-    return FromRocks(db_->Write(sync_, &batch), "store evaluation");
+    return Write(sync_, &batch, "store evaluation");
   }
 
   absl::StatusOr<Evaluation> GetEvaluation(
@@ -454,7 +523,7 @@ class RocksDbTimelineStore final : public TimelineStore {
     rocksdb::WriteBatch batch;
     batch.Put(cfs_[kPolicies], ki::PolicyKey(clinic, policy.version()),
               Serialize(policy));
-    return FromRocks(db_->Write(sync_, &batch), "store policy");
+    return Write(sync_, &batch, "store policy");
   }
 
   absl::StatusOr<ClinicPolicy> GetPolicy(const std::string& clinic,
@@ -504,8 +573,7 @@ class RocksDbTimelineStore final : public TimelineStore {
     const std::string id = absl::BytesToHexString(key.substr(key.size() - 16));
     rocksdb::WriteBatch batch;
     batch.Put(cfs_[kFeedback], key, record);
-    if (auto st = FromRocks(db_->Write(sync_, &batch), "store feedback");
-        !st.ok()) {
+    if (auto st = Write(sync_, &batch, "store feedback"); !st.ok()) {
       return st;
     }
     return id;
@@ -521,11 +589,10 @@ class RocksDbTimelineStore final : public TimelineStore {
     const std::string pkey = ki::PatientKey(clinic, patient_id);
     absl::MutexLock lock(&StripeFor(pkey));
     if (auto st = RequirePatient(pkey, patient_id); !st.ok()) return st;
-    return FromRocks(
-        db_->Put(durable ? sync_ : nosync_, cfs_[kRecords],
-                 absl::StrCat(ki::PatientPrefix(clinic, patient_id), key),
-                 value),
-        "store patient record");
+    rocksdb::WriteBatch batch;
+    batch.Put(cfs_[kRecords],
+              absl::StrCat(ki::PatientPrefix(clinic, patient_id), key), value);
+    return Write(durable ? sync_ : nosync_, &batch, "store patient record");
   }
 
   absl::StatusOr<std::string> GetPatientRecord(
@@ -544,10 +611,10 @@ class RocksDbTimelineStore final : public TimelineStore {
 
   absl::Status PutRecord(const std::string& clinic, const std::string& key,
                          const std::string& value) override {
-    return FromRocks(
-        db_->Put(sync_, cfs_[kRecords],
-                 absl::StrCat(ki::ClinicPrefix(clinic), key), value),
-        "store record");
+    rocksdb::WriteBatch batch;
+    batch.Put(cfs_[kRecords], absl::StrCat(ki::ClinicPrefix(clinic), key),
+              value);
+    return Write(sync_, &batch, "store record");
   }
 
   absl::StatusOr<std::string> GetRecord(const std::string& clinic,
@@ -565,8 +632,9 @@ class RocksDbTimelineStore final : public TimelineStore {
 
   absl::Status PutServerRecord(const std::string& key,
                                const std::string& value) override {
-    return FromRocks(db_->Put(sync_, cfs_[kRecords], ServerKey(key), value),
-                     "store server record");
+    rocksdb::WriteBatch batch;
+    batch.Put(cfs_[kRecords], ServerKey(key), value);
+    return Write(sync_, &batch, "store server record");
   }
 
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
@@ -593,7 +661,7 @@ class RocksDbTimelineStore final : public TimelineStore {
     for (const auto& [seq, value] : entries) {
       batch.Put(cfs_[kAudit], AuditKey(seq), value);
     }
-    return FromRocks(db_->Write(sync_, &batch), "append audit");
+    return Write(sync_, &batch, "append audit");
   }
 
   absl::StatusOr<std::vector<std::pair<uint64_t, std::string>>> ReadAudit(
@@ -619,11 +687,13 @@ class RocksDbTimelineStore final : public TimelineStore {
   absl::Status Flush() override {
     rocksdb::FlushOptions fo;
     fo.wait = true;
-    if (auto st = FromRocks(db_->Flush(fo, cfs_), "flush"); !st.ok()) {
-      return st;
-    }
-    return FromRocks(db_->SyncWAL(), "sync WAL");
+    rocksdb::Status s = db_->Flush(fo, cfs_);
+    if (s.ok()) s = db_->SyncWAL();
+    NoteWriteFailure(s);
+    return FromRocks(s, "flush");
   }
+
+  bool WriteFailed() const override { return write_failed_.load(); }
 
   absl::Status Checkpoint(const std::string& dir) override {
     rocksdb::Checkpoint* raw = nullptr;
@@ -633,10 +703,30 @@ class RocksDbTimelineStore final : public TimelineStore {
       return st;
     }
     std::unique_ptr<rocksdb::Checkpoint> cp(raw);
-    return FromRocks(cp->CreateCheckpoint(dir), "checkpoint " + dir);
+    if (auto st = FromRocks(cp->CreateCheckpoint(dir), "checkpoint " + dir);
+        !st.ok()) {
+      return st;
+    }
+    MakePrivate(dir);
+    return absl::OkStatus();
   }
 
  private:
+  // Every write goes through here, so a failure of any of them marks the
+  // store for reopening.
+  absl::Status Write(const rocksdb::WriteOptions& options,
+                     rocksdb::WriteBatch* batch, absl::string_view what) {
+    rocksdb::Status s = db_->Write(options, batch);
+    NoteWriteFailure(s);
+    return FromRocks(s, what);
+  }
+
+  // After an I/O error RocksDB refuses writes until it is reopened (the
+  // write-ahead log may end in a partial record); say so to the wrapper.
+  void NoteWriteFailure(const rocksdb::Status& s) {
+    if (s.IsIOError()) write_failed_ = true;
+  }
+
   // NOT_FOUND unless the patient record exists. Callers hold its stripe.
   absl::Status RequirePatient(const std::string& pkey,
                               const std::string& patient_id) {
@@ -708,32 +798,42 @@ class RocksDbTimelineStore final : public TimelineStore {
     return stripes_[absl::Hash<std::string>()(key) % stripes_.size()];
   }
 
+  std::unique_ptr<rocksdb::Env> env_;  // Null = the default; outlives db_.
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> cfs_;
   rocksdb::WriteOptions sync_;
   rocksdb::WriteOptions nosync_;
   std::atomic<uint64_t> seq_{0};  // Tie-breaker in feedback keys.
+  std::atomic<bool> write_failed_{false};
   std::array<absl::Mutex, 64> stripes_;
 };
 
-}  // namespace
+// What opening needs besides the options: the file system (the default,
+// or the test's fault injector around it).
+struct OpenContext {
+  storage::StoreOptions options;
+  std::shared_ptr<rocksdb::FileSystem> fs;
+};
 
-absl::StatusOr<std::unique_ptr<TimelineStore>> OpenRocksDbStore(
-    const StoreOptions& options) {
-  if (options.create_if_missing) {
-    // RocksDB creates only the last path component.
-    std::error_code ec;
-    std::filesystem::create_directories(options.path, ec);
-    if (ec) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "cannot create data dir ", options.path, ": ", ec.message()));
-    }
-  }
+absl::StatusOr<std::unique_ptr<storage_internal::ReopenableStore>> OpenOnce(
+    const OpenContext& ctx) {
+  const StoreOptions& options = ctx.options;
   rocksdb::DBOptions db_options;
+  std::unique_ptr<rocksdb::Env> env;
+  if (ctx.fs != rocksdb::FileSystem::Default()) {
+    env = rocksdb::NewCompositeEnv(ctx.fs);
+    db_options.env = env.get();
+  }
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = options.create_if_missing;
   db_options.paranoid_checks = true;
   db_options.IncreaseParallelism(2);
+  db_options.max_open_files = options.max_open_files;
+  // Recovery from background errors is the store's (see ManualRecovery).
+  db_options.max_bgerror_resume_count = 0;
+  db_options.listeners.push_back(std::make_shared<ManualRecovery>());
+  // Not RocksDB's own LOG writer: on a full disk it aborts (info_log.h).
+  db_options.info_log = storage_internal::NewInfoLog(options.path);
   // One memory budget for the whole store, whatever the caseload: all
   // column families share one block cache, and their memtables count
   // against one write-buffer budget (charged to that cache) instead of
@@ -774,12 +874,75 @@ absl::StatusOr<std::unique_ptr<TimelineStore>> OpenRocksDbStore(
       return absl::NotFoundError(
           absl::StrCat("no store at ", options.path, ": ", msg));
     }
+    absl::Status st =
+        FromRocks(s, absl::StrCat("open data dir ", options.path));
+    if (st.code() != absl::StatusCode::kInternal) return st;
     return absl::InternalError(
         absl::StrCat("cannot open data dir ", options.path, ": ", msg));
   }
-  return std::unique_ptr<TimelineStore>(
-      new RocksDbTimelineStore(std::unique_ptr<rocksdb::DB>(raw),
+  return std::unique_ptr<storage_internal::ReopenableStore>(
+      new RocksDbTimelineStore(std::move(env),
+                               std::unique_ptr<rocksdb::DB>(raw),
                                std::move(handles), options.sync_writes));
+}
+
+// Whether a reopen can succeed now: enough free space for the memtables a
+// reopen may flush plus a new log file, and a file can be created, written
+// and synced in the data dir (which also needs a free descriptor).
+absl::Status ProbeDataDir(const OpenContext& ctx) {
+  const std::string& dir = ctx.options.path;
+  const uint64_t need =
+      ctx.options.memtable_budget_bytes + ctx.options.memtable_budget_bytes / 4;
+  rocksdb::IOOptions io;
+  uint64_t free_bytes = 0;
+  if (ctx.fs->GetFreeSpace(dir, io, &free_bytes, nullptr).ok() &&
+      free_bytes < need) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "disk full: writes are paused until space is freed (", free_bytes,
+        " bytes free in ", dir, "; resuming needs ", need, ")"));
+  }
+  const std::string probe = dir + "/WRITE_PROBE";
+  std::unique_ptr<rocksdb::FSWritableFile> file;
+  rocksdb::IOStatus s =
+      ctx.fs->NewWritableFile(probe, rocksdb::FileOptions(), &file, nullptr);
+  if (s.ok()) s = file->Append(std::string(4096, '\0'), io, nullptr);
+  if (s.ok()) s = file->Sync(io, nullptr);
+  if (file != nullptr) file->Close(io, nullptr).PermitUncheckedError();
+  ctx.fs->DeleteFile(probe, io, nullptr).PermitUncheckedError();
+  return FromRocks(s, absl::StrCat("writes are paused: cannot write to ", dir));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<TimelineStore>> OpenRocksDbStore(
+    const StoreOptions& options) {
+  if (options.create_if_missing) {
+    // RocksDB creates only the last path component.
+    std::error_code ec;
+    std::filesystem::create_directories(options.path, ec);
+    if (ec) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot create data dir ", options.path, ": ", ec.message()));
+    }
+  }
+  std::error_code ec;
+  if (std::filesystem::is_directory(options.path, ec)) {
+    MakePrivate(options.path);
+  }
+  auto ctx = std::make_shared<OpenContext>();
+  ctx->options = options;
+  ctx->fs = rocksdb::FileSystem::Default();
+  if (options.fault_injector) {
+    ctx->fs = storage_internal::NewFaultInjectionFileSystem(
+        ctx->fs, options.fault_injector);
+  }
+  auto store = OpenOnce(*ctx);
+  if (!store.ok()) return store.status();
+  storage_internal::ReopenHooks hooks;
+  hooks.open = [ctx] { return OpenOnce(*ctx); };
+  hooks.probe = [ctx] { return ProbeDataDir(*ctx); };
+  return storage_internal::NewReopeningStore(*std::move(store),
+                                             std::move(hooks));
 }
 
 }  // namespace achilles::storage

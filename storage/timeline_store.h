@@ -19,6 +19,13 @@
 //    [A-Za-z0-9._:-] and never contain NUL.
 //  - storage/timeline_order.h sorts events in memory into the order
 //    LoadTimeline returns them.
+//  - Resource failures are ordinary statuses, never a crash: a full disk is
+//    RESOURCE_EXHAUSTED ("disk full: ..."), no file descriptors or another
+//    I/O failure is UNAVAILABLE. A write that failed left nothing behind
+//    (each write is one batch). After such a failure RocksDB refuses every
+//    write; the store then reopens itself on a later call, once a probe
+//    file can be written and enough space is free, so writes resume without
+//    a restart. Reads keep working meanwhile.
 //
 // Thread-safety: all methods are safe to call concurrently. Writes to one
 // patient are serialized internally so the duplicate check and the write are
@@ -41,6 +48,16 @@
 
 namespace achilles::storage {
 
+// File operations the store makes, for fault injection in tests.
+enum class FileOp {
+  kOpen,   // Opening or creating any file or directory.
+  kWrite,  // Appending to a file (also asked before reporting free space).
+  kSync,   // fsync / fdatasync.
+};
+// Returns 0 to let the operation run, or an errno (ENOSPC, EMFILE, EIO) to
+// fail it the way the operating system would.
+using FaultInjector = std::function<int(FileOp op, const std::string& path)>;
+
 struct StoreOptions {
   std::string path;
   // fsync the WAL on every acknowledged write. Turning it off keeps data
@@ -52,6 +69,13 @@ struct StoreOptions {
   // memory does not grow with the number of patients.
   size_t block_cache_bytes = size_t{64} << 20;
   size_t memtable_budget_bytes = size_t{64} << 20;
+  // File descriptors: RocksDB keeps at most this many table files open (its
+  // table cache; -1 would keep every file open, so a large store could use
+  // up the process's descriptors). Part of the server's descriptor budget
+  // (docs/OPERATIONS.md).
+  int max_open_files = 512;
+  // Test only: fails chosen file operations (see FaultInjector).
+  FaultInjector fault_injector;
 };
 
 struct AppendResult {
@@ -192,13 +216,14 @@ class TimelineStore {
   // Flushes memtables and syncs the WAL; called on graceful shutdown.
   virtual absl::Status Flush() = 0;
   // Writes a consistent copy of the store to `dir` (hard links where
-  // possible). `dir` must not exist.
+  // possible; `dir` made 0700). `dir` must not exist.
   virtual absl::Status Checkpoint(const std::string& dir) = 0;
 };
 
-// Opens (creating if asked) the RocksDB store at options.path.
+// Opens (creating if asked, mode 0700) the RocksDB store at options.path.
 // FAILED_PRECONDITION with the path when another process holds the lock;
-// DATA_LOSS when the files are corrupt; INTERNAL otherwise.
+// DATA_LOSS when the files are corrupt; RESOURCE_EXHAUSTED when the disk is
+// full; UNAVAILABLE for other I/O failures; INTERNAL otherwise.
 absl::StatusOr<std::unique_ptr<TimelineStore>> OpenRocksDbStore(
     const StoreOptions& options);
 

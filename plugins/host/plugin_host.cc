@@ -22,9 +22,11 @@
 #include "absl/strings/str_split.h"
 #include "common/digest.h"
 #include "common/log.h"
+#include "common/thread_util.h"
 #include "plugins/host/internal/info_check.h"
 #include "plugins/host/internal/loader.h"
 #include "plugins/host/internal/plugin_buffer.h"
+#include "plugins/host/internal/private_dir.h"
 #include "plugins/host/internal/worker_process.h"
 
 namespace achilles::plugins {
@@ -185,7 +187,7 @@ absl::StatusOr<v1::PluginResponse> LoadedPlugin::CallInProcess(
   // request: a call abandoned at its deadline never touches freed memory or
   // unmapped code.
   std::shared_ptr<const LoadedPlugin> self = shared_from_this();
-  std::thread worker([state, self, request = request_bytes]() {
+  auto call = [state, self, request = request_bytes]() {
     const ach_type_plugin_info* info = self->info_;
     uint8_t* out = nullptr;
     size_t out_size = 0;
@@ -209,8 +211,11 @@ absl::StatusOr<v1::PluginResponse> LoadedPlugin::CallInProcess(
     state->rc = rc;
     state->done = true;
     if (state->abandoned) self->stuck_calls_.fetch_sub(1);
-  });
-  worker.detach();
+  };
+  // A refused thread is RESOURCE_EXHAUSTED for this call, not an abort.
+  auto worker = StartThread(absl::StrCat("plugin ", id), std::move(call));
+  if (!worker.ok()) return worker.status();
+  worker->detach();
   {
     absl::MutexLock lock(&state->mu);
     if (!state->mu.AwaitWithTimeout(absl::Condition(&state->done), timeout)) {
@@ -243,14 +248,12 @@ absl::StatusOr<std::unique_ptr<PluginHost>> PluginHost::Create(
   std::unique_ptr<PluginHost> host(new PluginHost(std::move(options)));
   host->worker_uid_ = uid;
   host->worker_gid_ = gid;
-  std::string tmpl =
-      (fs::temp_directory_path(ec) / "achilles-plugins-XXXXXX").string();
-  if (mkdtemp(tmpl.data()) == nullptr) {
-    return absl::InternalError(absl::StrCat(
-        "cannot create a private plugin directory: ", std::strerror(errno)));
-  }
-  host->private_dir_ = tmpl;
-  host->ShareWithWorkers(tmpl, 0750);
+  auto private_dir =
+      plugins_internal::CreatePrivateDir(fs::temp_directory_path(ec));
+  if (!private_dir.ok()) return private_dir.status();
+  host->private_dir_ = private_dir->path;
+  host->private_dir_lock_ = private_dir->lock_fd;
+  host->ShareWithWorkers(host->private_dir_, 0750);
   {
     absl::MutexLock lock(&host->mu_);
     host->current_ = std::make_shared<PluginSet>();
@@ -270,6 +273,7 @@ PluginHost::~PluginHost() {
   // Copies are already mapped where still in use; unlinking is safe.
   std::error_code ec;
   fs::remove_all(private_dir_, ec);
+  if (private_dir_lock_ >= 0) close(private_dir_lock_);
 }
 
 std::shared_ptr<const PluginSet> PluginHost::Current() const {

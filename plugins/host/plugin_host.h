@@ -191,7 +191,8 @@ class PluginHost {
   void ShareWithWorkers(const std::string& path, mode_t mode) const;
 
   const HostOptions options_;
-  std::string private_dir_;  // Where content-addressed copies live.
+  std::string private_dir_;    // Where content-addressed copies live.
+  int private_dir_lock_ = -1;  // Held while the host lives (private_dir.h).
   // Who workers (and trial loads) run as; -1 = the server's own user.
   int64_t worker_uid_ = -1;
   int64_t worker_gid_ = -1;

@@ -39,6 +39,7 @@ struct Backend {
   plugins::PluginHost* host = nullptr;
   engine::Engine* engine = nullptr;
   security::Gate* gate = nullptr;
+  const security::ServerSecret* secret = nullptr;  // Seals page tokens.
   // Interactive Evaluate calls in flight; caseload workers yield to them.
   std::atomic<int> interactive_in_flight{0};
 };
@@ -49,6 +50,19 @@ grpc::Status ToGrpc(const absl::Status& status);
 // this server does not know: such bytes would otherwise be stored verbatim
 // and bypass every size and content check.
 absl::Status RejectUnknownFields(const google::protobuf::Message& request);
+
+// Page tokens handed to clients carry the store's position and an HMAC
+// under the server secret over that position and `scope`: everything the
+// next page depends on (method, clinic, patient, time range, filters). A
+// token cannot be forged, edited, or replayed against another query.
+// SealPageToken("") is "" (no next page).
+std::string SealPageToken(const security::ServerSecret& secret,
+                          const std::string& scope, const std::string& inner);
+// The position inside `token` ("" for an empty token), or INVALID_ARGUMENT
+// naming page_token when this server did not hand it out for `scope`.
+absl::StatusOr<std::string> OpenPageToken(const security::ServerSecret& secret,
+                                          const std::string& scope,
+                                          const std::string& token);
 
 // The first step of every call: the method's policy and the admitted
 // caller, or why the call is refused.
@@ -187,9 +201,10 @@ class PolicyServiceImpl final
 class CaseloadServiceImpl final
     : public achilles::v1::CaseloadService::CallbackService {
  public:
-  // `workers` = 0: one per core.
-  CaseloadServiceImpl(Backend* backend, int workers)
-      : b_(backend), workers_(workers) {}
+  // `workers` = 0: one per core. At most `max_runs` ReEvaluate streams run
+  // at once; more are refused with RESOURCE_EXHAUSTED.
+  CaseloadServiceImpl(Backend* backend, int workers, int max_runs)
+      : b_(backend), workers_(workers), max_runs_(max_runs) {}
   grpc::ServerWriteReactor<achilles::v1::ReEvaluateEvent>* ReEvaluate(
       grpc::CallbackServerContext* ctx,
       const achilles::v1::ReEvaluateRequest* req) override;
@@ -201,6 +216,8 @@ class CaseloadServiceImpl final
  private:
   Backend* b_;
   int workers_;
+  const int max_runs_;
+  std::atomic<int> runs_{0};  // ReEvaluate streams not yet done.
 };
 
 class StoreServiceImpl final

@@ -24,13 +24,12 @@ grpc::ServerUnaryReactor* DecisionServiceImpl::Evaluate(
         engine::EvaluateOptions options;
         options.dry_run = req->dry_run();
         if (req->has_as_of()) {
-          const int64_t as_of = ToMicros(req->as_of());
-          if (as_of > NowMicros() + validation::kClockSkewMicros) {
-            return absl::InvalidArgumentError(
-                "as_of: is in the future; evaluations look at what has "
-                "happened");
+          if (auto st = validation::ValidatePastTimestamp("as_of", req->as_of(),
+                                                          NowMicros());
+              !st.ok()) {
+            return st;
           }
-          options.as_of_us = as_of;
+          options.as_of_us = ToMicros(req->as_of());
         }
         auto ev = b_->engine->Evaluate(*clinic, req->patient_id(), options);
         if (!ev.ok()) return ev.status();

@@ -1,5 +1,7 @@
+#include <tuple>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "common/time_util.h"
 #include "services/api/api.h"
 #include "services/validation/validation.h"
@@ -121,18 +123,35 @@ grpc::ServerUnaryReactor* PatientServiceImpl::ListEvents(
         if (req->page_size() < 0 || req->page_size() > 1000) {
           return absl::InvalidArgumentError("page_size: must be 0-1000");
         }
+        for (const auto& [field, ts, set] :
+             {std::tuple<const char*, const google::protobuf::Timestamp*, bool>{
+                  "from", &req->from(), req->has_from()},
+              {"to", &req->to(), req->has_to()}}) {
+          if (!set) continue;
+          if (auto st = validation::ValidateTimestamp(field, *ts); !st.ok()) {
+            return st;
+          }
+        }
         const int64_t from =
             req->has_from() ? ToMicros(req->from()) : INT64_MIN / 2;
         const int64_t to = req->has_to() ? ToMicros(req->to()) : INT64_MAX / 2;
         if (from > to) {
           return absl::InvalidArgumentError("from: is after to");
         }
-        auto page = b_->store->ListEvents(*clinic, req->patient_id(), from, to,
-                                          PageSize(req->page_size(), 100),
-                                          req->page_token());
+        // A token continues exactly this query: it must not move `from`.
+        const std::string scope = absl::StrCat(
+            "ListEvents", absl::string_view("\0", 1), *clinic,
+            absl::string_view("\0", 1), req->patient_id(),
+            absl::string_view("\0", 1), from, absl::string_view("\0", 1), to);
+        auto position = OpenPageToken(*b_->secret, scope, req->page_token());
+        if (!position.ok()) return position.status();
+        auto page =
+            b_->store->ListEvents(*clinic, req->patient_id(), from, to,
+                                  PageSize(req->page_size(), 100), *position);
         if (!page.ok()) return page.status();
         for (auto& e : page->events) *resp->add_events() = std::move(e);
-        resp->set_next_page_token(page->next_page_token);
+        resp->set_next_page_token(
+            SealPageToken(*b_->secret, scope, page->next_page_token));
         return absl::OkStatus();
       });
 }
@@ -147,11 +166,16 @@ grpc::ServerUnaryReactor* PatientServiceImpl::ListPatients(
         if (req->page_size() < 0 || req->page_size() > 1000) {
           return absl::InvalidArgumentError("page_size: must be 0-1000");
         }
+        const std::string scope =
+            absl::StrCat("ListPatients", absl::string_view("\0", 1), *clinic);
+        auto position = OpenPageToken(*b_->secret, scope, req->page_token());
+        if (!position.ok()) return position.status();
         auto page = b_->store->ListPatients(
-            *clinic, PageSize(req->page_size(), 100), req->page_token());
+            *clinic, PageSize(req->page_size(), 100), *position);
         if (!page.ok()) return page.status();
         for (auto& p : page->patients) *resp->add_patients() = std::move(p);
-        resp->set_next_page_token(page->next_page_token);
+        resp->set_next_page_token(
+            SealPageToken(*b_->secret, scope, page->next_page_token));
         return absl::OkStatus();
       });
 }

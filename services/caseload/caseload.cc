@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/thread_util.h"
 #include "common/time_util.h"
 #include "services/validation/validation.h"
 
@@ -86,12 +87,10 @@ absl::Status Validate(const ReEvaluateRequest& req) {
     return absl::InvalidArgumentError(
         "scope: set at most one of patient_ids, events_since, plugin_id");
   }
-  for (int i = 0; i < req.patient_ids_size(); ++i) {
-    if (auto st = validation::ValidateId(absl::StrCat("patient_ids[", i, "]"),
-                                         req.patient_ids(i));
-        !st.ok()) {
-      return st;
-    }
+  if (auto st = validation::ValidateIdList("patient_ids", req.patient_ids(),
+                                           validation::kMaxPatientIds);
+      !st.ok()) {
+    return st;
   }
   if (req.has_policy_override()) {
     if (!req.dry_run()) {
@@ -103,9 +102,19 @@ absl::Status Validate(const ReEvaluateRequest& req) {
       return st;
     }
   }
-  if (req.has_as_of() &&
-      ToMicros(req.as_of()) > NowMicros() + validation::kClockSkewMicros) {
-    return absl::InvalidArgumentError("as_of: is in the future");
+  if (req.has_as_of()) {
+    if (auto st = validation::ValidatePastTimestamp("as_of", req.as_of(),
+                                                    NowMicros());
+        !st.ok()) {
+      return st;
+    }
+  }
+  if (req.has_events_since()) {
+    if (auto st =
+            validation::ValidateTimestamp("events_since", req.events_since());
+        !st.ok()) {
+      return st;
+    }
   }
   return absl::OkStatus();
 }
@@ -295,21 +304,35 @@ absl::Status RunReEvaluation(const Deps& deps, const std::string& clinic,
   std::atomic<bool> stop{false};
   auto stopping = [&] { return cancelled.load() || stop.load(); };
   BoundedQueue queue;
-  std::thread producer([&] {
+  std::vector<std::thread> threads;  // Producer, workers, reporter.
+  // When the system refuses a thread: stop those already started and fail
+  // the run with RESOURCE_EXHAUSTED (resumable like a cancelled one).
+  auto give_up = [&](const absl::Status& refused) {
+    stop = true;
+    queue.Close();
+    for (auto& t : threads) t.join();
+    return absl::ResourceExhaustedError(absl::StrCat(
+        refused.message(),
+        req.dry_run()
+            ? ""
+            : absl::StrCat("; resume later with resume_run_id=", run_id)));
+  };
+  auto producer = StartThread("the caseload scope reader", [&] {
     for_each([&](const std::string& id) {
       return queue.Push(id, cancelled) ? absl::OkStatus()
                                        : absl::CancelledError("stopped");
     }).IgnoreError();
     queue.Close();
   });
+  if (!producer.ok()) return give_up(producer.status());
+  threads.push_back(*std::move(producer));
 
   const int workers =
       deps.workers > 0
           ? deps.workers
           : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  std::vector<std::thread> pool;
   for (int w = 0; w < workers; ++w) {
-    pool.emplace_back([&] {
+    auto worker = StartThread("a caseload worker", [&] {
       while (auto id = queue.Pop(cancelled)) {
         if (stopping()) break;
         if (resumed && deps.store->GetPatientRecord(clinic, *id, marker).ok()) {
@@ -378,6 +401,8 @@ absl::Status RunReEvaluation(const Deps& deps, const std::string& clinic,
         }
       }
     });
+    if (!worker.ok()) return give_up(worker.status());
+    threads.push_back(*std::move(worker));
   }
 
   const absl::Time start = absl::Now();
@@ -395,7 +420,7 @@ absl::Status RunReEvaluation(const Deps& deps, const std::string& clinic,
   };
   // Report progress four times a second until the workers finish.
   std::atomic<bool> workers_done{false};
-  std::thread reporter([&] {
+  auto reporter = StartThread("caseload progress", [&] {
     while (!workers_done.load()) {
       for (int i = 0; i < 25 && !workers_done.load(); ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -405,14 +430,16 @@ absl::Status RunReEvaluation(const Deps& deps, const std::string& clinic,
       }
     }
   });
-  for (auto& t : pool) t.join();
+  if (!reporter.ok()) return give_up(reporter.status());
+  // threads[0] is the producer, then the workers.
+  for (size_t i = 1; i < threads.size(); ++i) threads[i].join();
   workers_done = true;
-  reporter.join();
+  reporter->join();
   if (stopping()) {
     // Unblock the producer if it is waiting for room.
     queue.Close();
   }
-  producer.join();
+  threads[0].join();
 
   if (stopping()) {
     return absl::CancelledError(absl::StrCat(

@@ -7,6 +7,9 @@
 namespace achilles::security {
 namespace {
 
+// How long a call waits for its audit entry to be synced.
+constexpr auto kMaxWait = std::chrono::seconds(2);
+
 // The fields an entry's link covers, in a fixed order: everything but the
 // hashes themselves.
 std::string Canonical(const v1::AuditRecord& r) {
@@ -64,10 +67,16 @@ absl::Status AuditLog::Append(v1::AuditRecord record) {
   const uint64_t seq = record.seq();
   pending_.emplace_back(seq, record.SerializeAsString());
   wake_writer_.notify_one();
-  wake_callers_.wait(lock, [&] { return durable_seq_ >= seq || stop_; });
-  if (durable_seq_ >= seq) return absl::OkStatus();
-  return write_error_.ok() ? absl::UnavailableError("the audit log closed")
-                           : write_error_;
+  // Bounded: with the disk full the entry stays queued (and is written, in
+  // order, when space returns), but the call fails now instead of hanging.
+  const bool durable = wake_callers_.wait_for(lock, kMaxWait, [&] {
+    return durable_seq_ >= seq || stop_;
+  }) && durable_seq_ >= seq;
+  if (durable) return absl::OkStatus();
+  if (stop_) return absl::UnavailableError("the audit log closed");
+  return absl::UnavailableError(
+      absl::StrCat("the audit entry is not yet on disk",
+                   write_error_.ok() ? "" : ": ", write_error_.message()));
 }
 
 void AuditLog::WriterLoop() {

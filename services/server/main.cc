@@ -4,6 +4,9 @@
 // Signals: one thread waits for them. SIGHUP only asks the reload thread
 // for a plugin rescan, so a reload stuck in plugin code never keeps SIGTERM
 // or SIGINT from shutting the server down.
+#include <sys/stat.h>
+
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -75,6 +78,19 @@ ABSL_FLAG(std::string, bootstrap_token_file, "",
           "exist (default: <data_dir>/operator.token)");
 ABSL_FLAG(double, clinic_rate_limit, 1000,
           "requests per second per clinic (burst twice that); 0 = unlimited");
+ABSL_FLAG(int, max_connections, 1000,
+          "client connections at once; fewer if RLIMIT_NOFILE leaves fewer "
+          "after the store's and plugin workers' shares (further connections "
+          "are closed at once)");
+ABSL_FLAG(int, store_max_open_files, 512,
+          "RocksDB table files kept open (at most half the descriptors left "
+          "after the server's and plugin workers' shares)");
+ABSL_FLAG(int, max_caseload_runs, 2,
+          "concurrent CaseloadService.ReEvaluate runs; more are refused with "
+          "RESOURCE_EXHAUSTED");
+ABSL_FLAG(int, shutdown_drain_ms, 2000,
+          "after SIGTERM/SIGINT, keep serving this long with health "
+          "NOT_SERVING before closing the port (a second signal ends it)");
 
 namespace {
 
@@ -87,6 +103,27 @@ void ApplySecurityFlags(achilles::server::ServerOptions* o) {
   o->bootstrap_token_file = absl::GetFlag(FLAGS_bootstrap_token_file);
   o->clinic_requests_per_second = absl::GetFlag(FLAGS_clinic_rate_limit);
   o->clinic_burst = 2 * o->clinic_requests_per_second;
+}
+
+// Connections, descriptors, caseload runs and the drain (docs/OPERATIONS.md).
+// False, after saying why, for a value out of range.
+bool ApplyResourceFlags(achilles::server::ServerOptions* o) {
+  const int connections = absl::GetFlag(FLAGS_max_connections);
+  const int files = absl::GetFlag(FLAGS_store_max_open_files);
+  const int runs = absl::GetFlag(FLAGS_max_caseload_runs);
+  const int drain_ms = absl::GetFlag(FLAGS_shutdown_drain_ms);
+  if (connections < 1 || files < 32 || runs < 1 || drain_ms < 0) {
+    std::fprintf(stderr,
+                 "--max_connections and --max_caseload_runs: at least 1; "
+                 "--store_max_open_files: at least 32; --shutdown_drain_ms: "
+                 "not negative\n");
+    return false;
+  }
+  o->max_connections = connections;
+  o->store_max_open_files = files;
+  o->max_caseload_runs = runs;
+  o->shutdown_drain = absl::Milliseconds(drain_ms);
+  return true;
 }
 
 }  // namespace
@@ -264,24 +301,42 @@ class ReloadThread {
 };
 
 // Waits for signals until SIGTERM or SIGINT, then shuts the server down.
+// The first SIGTERM/SIGINT starts the shutdown (drain first) on its own
+// thread, so that a second one can end the drain; SIGHUP only asks the
+// reload thread for a rescan, so a stuck reload never delays shutdown.
 void HandleSignals(const sigset_t& signals, server::Server* srv,
                    ReloadThread* reloads) {
-  for (;;) {
-    int sig = 0;
-    if (sigwait(&signals, &sig) != 0) continue;
+  std::thread stopper;
+  std::atomic<bool> stopped{false};
+  while (!stopped.load()) {
+    const timespec tick{0, 200 * 1000 * 1000};
+    const int sig = sigtimedwait(&signals, nullptr, &tick);
+    if (sig < 0) continue;  // Tick or EINTR: look at `stopped` again.
     if (sig == SIGHUP) {
       reloads->Request();
       continue;
     }
-    Log(LogLevel::kInfo, "received ", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    srv->Shutdown();
-    return;
+    const char* name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
+    if (stopper.joinable()) {
+      Log(LogLevel::kInfo, "received ", name, " again: ending the drain");
+      srv->EndDrain();
+      continue;
+    }
+    Log(LogLevel::kInfo, "received ", name);
+    stopper = std::thread([&] {
+      srv->Shutdown();
+      stopped = true;
+    });
   }
+  stopper.join();
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Everything the server writes (store, backups, tokens, logs) is for its
+  // own user only, whatever umask it was started with.
+  umask(077);
   absl::SetProgramUsageMessage(
       "achilles-cds decision-support server.\n"
       "  achilles-server --data_dir=./data --plugin_dir=./plugins");
@@ -308,6 +363,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   ApplySecurityFlags(&options);
+  if (!ApplyResourceFlags(&options)) return 2;
   WarnIfInProcess(options);
   auto server = server::Server::Start(options);
   if (!server.ok()) {

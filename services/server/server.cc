@@ -8,14 +8,19 @@
 #include <grpcpp/security/tls_credentials_options.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "common/log.h"
 #include "common/time_util.h"
+#include "services/server/internal/fd_budget.h"
 
 namespace achilles::server {
 
@@ -38,6 +43,9 @@ struct Server::Impl {
   std::unique_ptr<grpc::Server> grpc_server;
   absl::Mutex mu;
   bool shut_down ABSL_GUARDED_BY(mu) = false;
+  absl::Duration drain;
+  std::atomic<bool> drain_ended{false};  // Notify drain_over only once.
+  absl::Notification drain_over;
   absl::Notification done;
 };
 
@@ -146,6 +154,48 @@ absl::StatusOr<std::string> Bootstrap(security::CredentialStore* credentials,
   return path;
 }
 
+// Plugin workers each hold a socket: per plugin file up to
+// max(2, cores) workers (the host's default), twice over for the moment a
+// reload runs the old and the new set side by side.
+int PluginWorkerFds(const ServerOptions& o) {
+  if (o.plugin_dir.empty() ||
+      o.plugin_isolation != plugins::Isolation::kProcess) {
+    return 0;
+  }
+  int files = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(o.plugin_dir, ec)) {
+    if (e.path().extension() == ".so") ++files;
+  }
+  const int per_plugin =
+      std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
+  return 2 * files * per_plugin;
+}
+
+absl::StatusOr<server_internal::FdBudget> PlanDescriptors(
+    const ServerOptions& o) {
+  const server_internal::FdLimit limit = server_internal::RaiseFdLimit();
+  auto budget = server_internal::PlanFdBudget(
+      static_cast<int64_t>(std::min<uint64_t>(limit.soft, INT32_MAX)),
+      PluginWorkerFds(o), o.store_max_open_files, o.max_connections);
+  if (!budget.ok()) return budget.status();
+  Log(LogLevel::kInfo, "file descriptors: limit ", limit.soft,
+      limit.soft != limit.soft_before
+          ? absl::StrCat(" (raised from ", limit.soft_before, ")")
+          : std::string(),
+      ", hard ", limit.hard, "; ", server_internal::kFixedFds,
+      " kept for the server, ", budget->plugin_fds, " for plugin workers, ",
+      budget->store_files, " for store files, up to ", budget->connections,
+      " for client connections");
+  if (budget->connections < o.max_connections) {
+    Log(LogLevel::kWarning, "only ", budget->connections,
+        " client connections fit in RLIMIT_NOFILE ", limit.soft,
+        " (--max_connections=", o.max_connections,
+        "); raise LimitNOFILE to allow more");
+  }
+  return budget;
+}
+
 void ApplyLimits(const ServerOptions& o, grpc::ServerBuilder* builder) {
   builder->SetMaxReceiveMessageSize(o.max_message_bytes);
   builder->SetMaxSendMessageSize(o.max_message_bytes);
@@ -165,12 +215,16 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   std::unique_ptr<Server> server(new Server());
   server->impl_ = std::make_unique<Impl>();
   Impl& impl = *server->impl_;
+  impl.drain = options.shutdown_drain;
+  auto fds = PlanDescriptors(options);
+  if (!fds.ok()) return fds.status();
 
   storage::StoreOptions store_options;
   store_options.path = options.data_dir;
   store_options.sync_writes = options.sync_writes;
   store_options.block_cache_bytes = options.store_cache_mb << 20;
   store_options.memtable_budget_bytes = options.store_memtable_mb << 20;
+  store_options.max_open_files = fds->store_files;
   auto store = storage::OpenRocksDbStore(store_options);
   if (!store.ok()) return store.status();
   impl.store = *std::move(store);
@@ -239,13 +293,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   server->backend_.host = impl.host.get();
   server->backend_.engine = impl.engine.get();
   server->backend_.gate = impl.gate.get();
+  server->backend_.secret = impl.secret.get();
   api::Backend* b = &server->backend_;
   impl.patients = std::make_unique<api::PatientServiceImpl>(b);
   impl.decisions = std::make_unique<api::DecisionServiceImpl>(b);
   impl.plugins = std::make_unique<api::PluginServiceImpl>(b);
   impl.policies = std::make_unique<api::PolicyServiceImpl>(b);
-  impl.caseload =
-      std::make_unique<api::CaseloadServiceImpl>(b, options.caseload_workers);
+  impl.caseload = std::make_unique<api::CaseloadServiceImpl>(
+      b, options.caseload_workers, options.max_caseload_runs);
   impl.store_service =
       std::make_unique<api::StoreServiceImpl>(b, options.backup_dir);
   impl.credential_service = std::make_unique<api::CredentialServiceImpl>(b);
@@ -270,6 +325,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       interceptors;
   interceptors.push_back(api::MakeDecodeErrorInterceptorFactory());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  server_internal::GuardConnections(*fds);
   impl.grpc_server = builder.BuildAndStart();
   if (impl.grpc_server == nullptr || port == 0) {
     return absl::UnavailableError(
@@ -295,7 +351,16 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   return server;
 }
 
-Server::~Server() { Shutdown(absl::Seconds(5)); }
+Server::~Server() {
+  EndDrain();
+  Shutdown(absl::Seconds(5));
+}
+
+void Server::EndDrain() {
+  if (impl_ != nullptr && !impl_->drain_ended.exchange(true)) {
+    impl_->drain_over.Notify();
+  }
+}
 
 void Server::Wait() { impl_->done.WaitForNotification(); }
 
@@ -314,8 +379,16 @@ void Server::Shutdown(absl::Duration grace) {
     impl_->done.Notify();
     return;
   }
-  Log(LogLevel::kInfo, "shutting down: finishing in-flight calls");
   impl_->grpc_server->GetHealthCheckService()->SetServingStatus(false);
+  if (impl_->drain > absl::ZeroDuration()) {
+    // Still listening: a load balancer's next health check (on a new
+    // connection, too) sees NOT_SERVING instead of a refused connection,
+    // and calls that arrive meanwhile are served.
+    Log(LogLevel::kInfo, "shutting down: health is NOT_SERVING; serving for ",
+        absl::FormatDuration(impl_->drain), " more before closing the port");
+    impl_->drain_over.WaitForNotificationWithTimeout(impl_->drain);
+  }
+  Log(LogLevel::kInfo, "shutting down: finishing in-flight calls");
   impl_->grpc_server->Shutdown(
       std::chrono::system_clock::now() +
       std::chrono::microseconds(absl::ToInt64Microseconds(grace)));

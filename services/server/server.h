@@ -7,10 +7,18 @@
 // (no credentials stored) an operator token is written to
 // bootstrap_token_file (mode 0600) so the operator can issue the others.
 //
-// Shutdown order: report NOT_SERVING to health checks, stop accepting calls
-// and let in-flight calls finish (bounded by a deadline), then flush and
-// close the store. Used by main.cc and, in process, by the tests.
-// Thread-safety: Shutdown() may be called from any thread, once.
+// Resource bounds: the file-descriptor limit is raised to its hard limit
+// and split between connections, the store and plugin workers
+// (internal/fd_budget.h); concurrent caseload runs are bounded; a request
+// that needs a thread the system refuses fails with RESOURCE_EXHAUSTED.
+//
+// Shutdown order: report NOT_SERVING to health checks and keep serving, new
+// connections included, for the drain period (so load balancers move away
+// before the port closes); then stop accepting calls and let in-flight
+// calls finish (bounded by a deadline); then flush and close the store.
+// Used by main.cc and, in process, by the tests.
+// Thread-safety: Shutdown() may be called from any thread, once; EndDrain()
+// from any thread, any time.
 #ifndef ACHILLES_SERVICES_SERVER_SERVER_H_
 #define ACHILLES_SERVICES_SERVER_SERVER_H_
 
@@ -64,6 +72,15 @@ struct ServerOptions {
   int max_message_bytes = 4 << 20;  // Both ways: what default clients take.
   int max_concurrent_streams = 64;  // Per connection.
   int max_connection_idle_seconds = 300;
+  // Client connections at once; fewer when RLIMIT_NOFILE leaves fewer
+  // after the store's and plugins' shares (docs/OPERATIONS.md).
+  int max_connections = 1000;
+  // RocksDB's open table files; at most half the descriptors left over.
+  int store_max_open_files = 512;
+  // Concurrent CaseloadService.ReEvaluate streams; more are refused.
+  int max_caseload_runs = 2;
+  // How long Shutdown() keeps serving with health NOT_SERVING.
+  absl::Duration shutdown_drain = absl::Seconds(2);
 };
 
 class Server {
@@ -78,7 +95,11 @@ class Server {
   int port() const { return port_; }
   // Blocks until Shutdown() has completed.
   void Wait();
+  // Drains (options.shutdown_drain), then stops; in-flight calls get up to
+  // `grace` after the drain.
   void Shutdown(absl::Duration grace = absl::Seconds(10));
+  // Ends the drain now (a second SIGTERM), or skips it if not begun.
+  void EndDrain();
   absl::StatusOr<plugins::ReloadResult> ReloadPlugins();
   api::Backend* backend() { return &backend_; }
   // Where the first operator token was written ("" when credentials

@@ -133,12 +133,28 @@ absl::Status ValidatePatient(const v1::Patient& p) {
   return absl::OkStatus();
 }
 
-namespace {
+absl::Status ValidateIdList(
+    absl::string_view field,
+    const google::protobuf::RepeatedPtrField<std::string>& ids, int max) {
+  if (ids.size() > max) {
+    return Bad(std::string(field),
+               absl::StrCat(ids.size(), " ids; at most ", max));
+  }
+  absl::flat_hash_map<absl::string_view, int> first;  // id -> index
+  for (int i = 0; i < ids.size(); ++i) {
+    const std::string at = absl::StrCat(field, "[", i, "]");
+    ACH_RETURN_IF_ERROR(ValidateId(at, ids[i]));
+    auto [it, inserted] = first.try_emplace(ids[i], i);
+    if (!inserted) {
+      return Bad(at, absl::StrCat("'", ids[i], "' repeats ", field, "[",
+                                  it->second, "]"));
+    }
+  }
+  return absl::OkStatus();
+}
 
-// 1900-01-01 .. 2200-01-01: protects the key encoding and catches
-// seconds-vs-milliseconds mix-ups.
-absl::Status PlausibleDate(const std::string& field,
-                           const google::protobuf::Timestamp& ts) {
+absl::Status ValidateTimestamp(const std::string& field,
+                               const google::protobuf::Timestamp& ts) {
   if (ts.nanos() < 0 || ts.nanos() > 999999999) {
     return Bad(field, "nanos outside 0-999999999");
   }
@@ -148,14 +164,24 @@ absl::Status PlausibleDate(const std::string& field,
   return absl::OkStatus();
 }
 
-}  // namespace
+absl::Status ValidatePastTimestamp(const std::string& field,
+                                   const google::protobuf::Timestamp& ts,
+                                   int64_t now_us) {
+  ACH_RETURN_IF_ERROR(ValidateTimestamp(field, ts));
+  if (ToMicros(ts) > now_us + kClockSkewMicros) {
+    return Bad(field,
+               absl::StrCat("is in the future (", FormatMicros(ToMicros(ts)),
+                            "); only what has happened can be used"));
+  }
+  return absl::OkStatus();
+}
 
 absl::Status ValidateEvent(const std::string& f, const Event& e,
                            int64_t now_us) {
   ACH_RETURN_IF_ERROR(ValidateId(f + ".event_id", e.event_id()));
   if (!e.has_occurred_at()) return Bad(f + ".occurred_at", "is required");
   const auto& ts = e.occurred_at();
-  ACH_RETURN_IF_ERROR(PlausibleDate(f + ".occurred_at", ts));
+  ACH_RETURN_IF_ERROR(ValidateTimestamp(f + ".occurred_at", ts));
   if (ToMicros(ts) > now_us + kClockSkewMicros) {
     return Bad(f + ".occurred_at",
                absl::StrCat("is in the future (", FormatMicros(ToMicros(ts)),
@@ -194,7 +220,7 @@ absl::Status ValidateEvent(const std::string& f, const Event& e,
       const auto& r = e.run_session();
       const std::string g = f + ".run_session";
       ACH_RETURN_IF_ERROR(
-          Range(g + ".duration_minutes", r.duration_minutes(), 0, 600));
+          Range(g + ".duration_minutes", r.duration_minutes(), 1, 600));
       ACH_RETURN_IF_ERROR(Range(g + ".distance_km", r.distance_km(), 0, 200));
       ACH_RETURN_IF_ERROR(Range(g + ".jog_seconds", r.jog_seconds(), 0, 7200));
       ACH_RETURN_IF_ERROR(
@@ -312,8 +338,8 @@ absl::Status ValidateEvent(const std::string& f, const Event& e,
                                 e.training_goal().target_weekly_distance_km(),
                                 0, 500));
       if (e.training_goal().has_race_date()) {
-        ACH_RETURN_IF_ERROR(PlausibleDate(f + ".training_goal.race_date",
-                                          e.training_goal().race_date()));
+        ACH_RETURN_IF_ERROR(ValidateTimestamp(f + ".training_goal.race_date",
+                                              e.training_goal().race_date()));
       }
       break;
   }

@@ -14,6 +14,8 @@
 #include "absl/strings/string_view.h"
 #include "achilles/v1/events.pb.h"
 #include "achilles/v1/policy.pb.h"
+#include "google/protobuf/repeated_ptr_field.h"
+#include "google/protobuf/timestamp.pb.h"
 
 namespace achilles::validation {
 
@@ -23,8 +25,26 @@ inline constexpr int kMaxBatch = 500;
 // the EHR and this server.
 inline constexpr int64_t kClockSkewMicros = int64_t{5} * 60 * 1000000;
 
+// Most patient ids one ReEvaluate request may name.
+inline constexpr int kMaxPatientIds = 10000;
+
 // 1-64 chars of [A-Za-z0-9._:-].
 absl::Status ValidateId(absl::string_view field, absl::string_view id);
+// At most `max` ids, each valid, none twice (the message names both
+// indexes, e.g. "patient_ids[7]: 'p1' repeats patient_ids[2]").
+absl::Status ValidateIdList(
+    absl::string_view field,
+    const google::protobuf::RepeatedPtrField<std::string>& ids, int max);
+// Every timestamp a request carries goes through here: nanos 0-999999999
+// and a date from 1900-01-01 to 2200-01-01. That keeps the conversion to
+// microseconds and the store's key encoding far from overflow, and catches
+// seconds-vs-milliseconds mix-ups.
+absl::Status ValidateTimestamp(const std::string& field,
+                               const google::protobuf::Timestamp& ts);
+// ValidateTimestamp, and no later than now_us plus kClockSkewMicros.
+absl::Status ValidatePastTimestamp(const std::string& field,
+                                   const google::protobuf::Timestamp& ts,
+                                   int64_t now_us);
 absl::Status ValidatePatient(const achilles::v1::Patient& patient);
 // `field` prefixes the messages, e.g. "events[3]".
 absl::Status ValidateEvent(const std::string& field,

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "absl/strings/escaping.h"
 #include "tests/common/events.h"
 #include "tests/integration/test_server.h"
 
@@ -456,6 +457,170 @@ TEST(StoreServiceTest, CheckpointIsOffByDefaultAndACopyOpens) {
   auto copy = storage::OpenRocksDbStore(so);
   ASSERT_TRUE(copy.ok()) << copy.status();
   EXPECT_EQ(*(*copy)->CountEvents("default", "p"), 1);
+}
+
+TEST_F(ApiTest, RunDurationIsOneTo600Minutes) {
+  for (int minutes : {0, -5, 601}) {
+    v1::Event run = RunEvent("r" + std::to_string(minutes + 10), Day(1), 2);
+    run.mutable_run_session()->set_duration_minutes(minutes);
+    ExpectInvalid(s_.Append("p1", {run}),
+                  "events[0].run_session.duration_minutes");
+  }
+  for (int minutes : {1, 600}) {
+    v1::Event run = RunEvent("ok" + std::to_string(minutes), Day(1), 2);
+    run.mutable_run_session()->set_duration_minutes(minutes);
+    EXPECT_TRUE(s_.Append("p1", {run}).ok()) << minutes;
+  }
+  EXPECT_EQ(Count("p1"), 2);
+}
+
+// Every timestamp a request carries is a plausible date with valid nanos;
+// year 1 and negative nanos used to pass, and far-off seconds overflowed
+// the conversion to microseconds silently.
+TEST_F(ApiTest, RequestTimestampsMustBePlausibleDates) {
+  google::protobuf::Timestamp year1;
+  year1.set_seconds(-62135596800);  // 0001-01-01.
+  google::protobuf::Timestamp negative_nanos = FromMicros(Day(1));
+  negative_nanos.set_nanos(-1);
+  google::protobuf::Timestamp overflow;
+  overflow.set_seconds(int64_t{1} << 62);
+
+  for (const auto& bad : {year1, negative_nanos, overflow}) {
+    v1::EvaluateRequest eval;
+    v1::EvaluateResponse eval_resp;
+    eval.set_patient_id("p1");
+    *eval.mutable_as_of() = bad;
+    ExpectInvalid(s_.decisions->Evaluate(s_.Ctx().get(), eval, &eval_resp),
+                  "as_of");
+
+    v1::ListEventsRequest list;
+    v1::ListEventsResponse list_resp;
+    list.set_patient_id("p1");
+    *list.mutable_from() = bad;
+    ExpectInvalid(s_.patients->ListEvents(s_.Ctx().get(), list, &list_resp),
+                  "from");
+    list.clear_from();
+    *list.mutable_to() = bad;
+    ExpectInvalid(s_.patients->ListEvents(s_.Ctx().get(), list, &list_resp),
+                  "to");
+
+    auto event = Note("n", Day(1));
+    *event.mutable_occurred_at() = bad;
+    ExpectInvalid(s_.Append("p1", {event}), "events[0].occurred_at");
+
+    for (bool since : {false, true}) {
+      v1::ReEvaluateRequest run;
+      *(since ? run.mutable_events_since() : run.mutable_as_of()) = bad;
+      run.set_dry_run(true);
+      auto ctx = s_.Ctx();
+      auto reader = s_.caseload->ReEvaluate(ctx.get(), run);
+      v1::ReEvaluateEvent e;
+      while (reader->Read(&e)) {
+      }
+      ExpectInvalid(reader->Finish(), since ? "events_since" : "as_of");
+    }
+  }
+  // Nothing was evaluated or stored.
+  v1::GetPatientRequest get;
+  v1::GetPatientResponse got;
+  get.set_patient_id("p1");
+  ASSERT_TRUE(s_.patients->GetPatient(s_.Ctx().get(), get, &got).ok());
+  EXPECT_EQ(got.event_count(), 0);
+}
+
+// A page token continues the query that produced it, and nothing else: a
+// made-up one (any 8 bytes of base64 used to be taken as a position, and
+// to override `from`) or one from another query is refused.
+TEST_F(ApiTest, PageTokensCannotBeForgedOrReused) {
+  ASSERT_TRUE(s_.AddPatient("p2").ok());
+  std::vector<v1::Event> events;
+  for (int i = 0; i < 20; ++i) {
+    events.push_back(Note("e" + std::to_string(i), Day(i)));
+  }
+  ASSERT_TRUE(s_.Append("p1", events).ok());
+  ASSERT_TRUE(s_.Append("p2", events).ok());
+  v1::ListEventsRequest req;
+  req.set_patient_id("p1");
+  *req.mutable_from() = FromMicros(Day(10));
+  req.set_page_size(3);
+  v1::ListEventsResponse first;
+  ASSERT_TRUE(s_.patients->ListEvents(s_.Ctx().get(), req, &first).ok());
+  ASSERT_FALSE(first.next_page_token().empty());
+  const std::string token = first.next_page_token();
+
+  // A forged position: 8 bytes (a time) that would start before `from`.
+  std::string forged;
+  absl::WebSafeBase64Escape(std::string(8, '\0'), &forged);
+  v1::ListEventsResponse resp;
+  req.set_page_token(forged);
+  ExpectInvalid(s_.patients->ListEvents(s_.Ctx().get(), req, &resp),
+                "page_token");
+  // A real token with its position edited.
+  std::string edited = token;
+  edited[0] = edited[0] == 'A' ? 'B' : 'A';
+  req.set_page_token(edited);
+  ExpectInvalid(s_.patients->ListEvents(s_.Ctx().get(), req, &resp),
+                "page_token");
+  // The real token with another `from`, or for another patient.
+  req.set_page_token(token);
+  *req.mutable_from() = FromMicros(Day(0));
+  ExpectInvalid(s_.patients->ListEvents(s_.Ctx().get(), req, &resp),
+                "page_token");
+  *req.mutable_from() = FromMicros(Day(10));
+  req.set_patient_id("p2");
+  ExpectInvalid(s_.patients->ListEvents(s_.Ctx().get(), req, &resp),
+                "page_token");
+  // Unchanged, it pages on from where the first page ended.
+  req.set_patient_id("p1");
+  ASSERT_TRUE(s_.patients->ListEvents(s_.Ctx().get(), req, &resp).ok());
+  ASSERT_EQ(resp.events_size(), 3);
+  EXPECT_EQ(resp.events(0).event_id(), "e13");
+
+  // Patient and worklist pages are sealed the same way.
+  v1::ListPatientsRequest patients;
+  v1::ListPatientsResponse patients_resp;
+  std::string forged_patient;
+  absl::WebSafeBase64Escape(std::string("default\0p", 9), &forged_patient);
+  patients.set_page_token(forged_patient);
+  ExpectInvalid(
+      s_.patients->ListPatients(s_.Ctx().get(), patients, &patients_resp),
+      "page_token");
+  patients.clear_page_token();
+  patients.set_page_size(1);
+  ASSERT_TRUE(
+      s_.patients->ListPatients(s_.Ctx().get(), patients, &patients_resp).ok());
+  patients.set_page_token(patients_resp.next_page_token());
+  ASSERT_TRUE(
+      s_.patients->ListPatients(s_.Ctx().get(), patients, &patients_resp).ok());
+  ASSERT_EQ(patients_resp.patients_size(), 1);
+  EXPECT_EQ(patients_resp.patients(0).patient_id(), "p2");
+  // Another clinic cannot use this clinic's token.
+  EXPECT_EQ(
+      s_.patients
+          ->ListPatients(s_.Ctx("clinic-b").get(), patients, &patients_resp)
+          .error_code(),
+      grpc::StatusCode::INVALID_ARGUMENT);
+
+  v1::WorklistRequest worklist;
+  v1::WorklistResponse worklist_resp;
+  worklist.set_page_token("1");
+  ExpectInvalid(s_.caseload->Worklist(s_.Ctx().get(), worklist, &worklist_resp),
+                "page_token");
+}
+
+// Two x-clinic-id headers could make two parts of the stack read different
+// clinics; the call is refused before anything runs.
+TEST_F(ApiTest, DuplicateClinicHeaderIsRefused) {
+  auto ctx = s_.Ctx("default");
+  ctx->AddMetadata("x-clinic-id", "default");
+  v1::GetPatientRequest get;
+  v1::GetPatientResponse got;
+  get.set_patient_id("p1");
+  ExpectInvalid(s_.patients->GetPatient(ctx.get(), get, &got), "x-clinic-id");
+  auto other = s_.Ctx("default");
+  other->AddMetadata("x-clinic-id", "clinic-b");
+  EXPECT_NE(s_.patients->GetPatient(other.get(), get, &got).error_code(),
+            grpc::StatusCode::OK);
 }
 
 TEST_F(ApiTest, HealthCheckServes) {

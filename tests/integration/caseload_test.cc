@@ -324,5 +324,85 @@ TEST(CaseloadTest, ScopesAndValidation) {
   EXPECT_EQ(other.summary.total(), 0);
 }
 
+TEST(CaseloadTest, PatientIdsAreCappedAndNeverRepeated) {
+  TestServer s(false);
+  Seed(s, 3, 1);
+  v1::ReEvaluateRequest repeated = AsOf(Day(5));
+  repeated.set_dry_run(true);
+  for (const char* id : {"p0000", "p0001", "p0000"}) {
+    repeated.add_patient_ids(id);
+  }
+  auto out = RunStream(s, repeated);
+  EXPECT_EQ(out.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(out.status.error_message().find("patient_ids[2]"),
+            std::string::npos)
+      << out.status.error_message();
+  EXPECT_NE(out.status.error_message().find("patient_ids[0]"),
+            std::string::npos)
+      << out.status.error_message();
+
+  v1::ReEvaluateRequest too_many = AsOf(Day(5));
+  too_many.set_dry_run(true);
+  for (int i = 0; i <= validation::kMaxPatientIds; ++i) {
+    too_many.add_patient_ids(absl::StrFormat("x%05d", i));
+  }
+  out = RunStream(s, too_many);
+  EXPECT_EQ(out.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(out.status.error_message().find("patient_ids"), std::string::npos)
+      << out.status.error_message();
+}
+
+// A client that opens ReEvaluate streams and stops reading keeps each run
+// (a snapshot and several threads) alive: beyond --max_caseload_runs the
+// next stream is refused, and a slot comes back when a stream ends.
+TEST(CaseloadTest, ConcurrentRunsAreBoundedAndTheExtraOneIsRefused) {
+  TestServer s(false, [](server::ServerOptions& o) {
+    o.sync_writes = false;              // Seeding speed only.
+    ASSERT_EQ(o.max_caseload_runs, 2);  // The default is what is tested.
+  });
+  // Enough deltas to fill the stream's flow-control window, so a run whose
+  // client does not read cannot finish.
+  Seed(s, 800, 1);
+  struct Stalled {
+    std::unique_ptr<grpc::ClientContext> ctx;
+    std::unique_ptr<grpc::ClientReader<v1::ReEvaluateEvent>> reader;
+  };
+  std::vector<Stalled> stalled;
+  for (int i = 0; i < 2; ++i) {
+    Stalled st;
+    st.ctx = s.Ctx();
+    st.reader = s.caseload->ReEvaluate(st.ctx.get(), AsOf(Day(5)));
+    v1::ReEvaluateEvent first;
+    ASSERT_TRUE(st.reader->Read(&first)) << "run " << i << " did not start";
+    stalled.push_back(std::move(st));
+  }
+  auto refused = RunStream(s, AsOf(Day(5)));
+  EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(refused.status.error_message().find("max_caseload_runs"),
+            std::string::npos)
+      << refused.status.error_message();
+
+  // Ending one stream gives its slot back.
+  stalled[0].ctx->TryCancel();
+  v1::ReEvaluateEvent ignored;
+  while (stalled[0].reader->Read(&ignored)) {
+  }
+  stalled[0].reader->Finish();
+  RunOutput after;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    after = RunStream(s, AsOf(Day(5)));
+    if (after.status.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(after.status.ok()) << after.status.error_message();
+  EXPECT_EQ(after.summary.total(), 800);
+  stalled[1].ctx->TryCancel();
+  while (stalled[1].reader->Read(&ignored)) {
+  }
+  stalled[1].reader->Finish();
+}
+
 }  // namespace
 }  // namespace achilles::testing

@@ -43,6 +43,8 @@ class TestServer {
     options_.plugin_dir = dir_.Sub("plugins");
     // Tests seed thousands of calls; the rate limit has tests of its own.
     options_.clinic_requests_per_second = 0;
+    // Restart() should not wait out a drain nobody is watching.
+    options_.shutdown_drain = absl::ZeroDuration();
     if (tweak) tweak(options_);
     Start();
   }

@@ -141,5 +141,68 @@ TEST(ValidationTest, TypedObservationsAreChecked) {
   EXPECT_FALSE(ValidateEvent("events[0]", finding, Day(1)).ok());
 }
 
+TEST(ValidationTest, TimestampsArePlausibleDates) {
+  google::protobuf::Timestamp ts;
+  ts.set_seconds(-2208988800);  // 1900-01-01, the first day allowed.
+  EXPECT_TRUE(ValidateTimestamp("as_of", ts).ok());
+  ts.set_seconds(7258118400);  // 2200-01-01, the last.
+  EXPECT_TRUE(ValidateTimestamp("as_of", ts).ok());
+  ts.set_seconds(7258118401);
+  EXPECT_FALSE(ValidateTimestamp("as_of", ts).ok());
+  ts.set_seconds(-62135596800);  // Year 1.
+  absl::Status st = ValidateTimestamp("as_of", ts);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("as_of"), std::string::npos) << st;
+  ts.set_seconds(1767571200);
+  for (int nanos : {-1, 1000000000}) {
+    ts.set_nanos(nanos);
+    EXPECT_FALSE(ValidateTimestamp("as_of", ts).ok()) << nanos;
+  }
+  ts.set_nanos(999999999);
+  EXPECT_TRUE(ValidateTimestamp("as_of", ts).ok());
+
+  const int64_t now = Day(10);
+  EXPECT_TRUE(ValidatePastTimestamp("as_of", FromMicros(now), now).ok());
+  EXPECT_TRUE(
+      ValidatePastTimestamp("as_of", FromMicros(now + kClockSkewMicros), now)
+          .ok());
+  EXPECT_FALSE(ValidatePastTimestamp(
+                   "as_of", FromMicros(now + kClockSkewMicros + 1), now)
+                   .ok());
+}
+
+TEST(ValidationTest, IdListsAreBoundedAndHaveNoRepeats) {
+  google::protobuf::RepeatedPtrField<std::string> ids;
+  for (const char* id : {"a", "b", "c"}) *ids.Add() = id;
+  EXPECT_TRUE(ValidateIdList("patient_ids", ids, 3).ok());
+  EXPECT_FALSE(ValidateIdList("patient_ids", ids, 2).ok());
+  *ids.Add() = "b";
+  absl::Status st = ValidateIdList("patient_ids", ids, 10);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("patient_ids[3]: 'b' repeats patient_ids[1]"),
+            std::string::npos)
+      << st;
+  *ids.Mutable(3) = "bad id";
+  EXPECT_NE(
+      ValidateIdList("patient_ids", ids, 10).message().find("patient_ids[3]"),
+      std::string::npos);
+}
+
+TEST(ValidationTest, RunDurationIsOneTo600Minutes) {
+  for (int minutes : {0, 601}) {
+    v1::Event run = MakeEvent("r", Day(0));
+    run.mutable_run_session()->set_duration_minutes(minutes);
+    absl::Status st = ValidateEvent("events[0]", run, Day(1));
+    EXPECT_NE(st.message().find("events[0].run_session.duration_minutes"),
+              std::string::npos)
+        << minutes << ": " << st;
+  }
+  for (int minutes : {1, 600}) {
+    v1::Event run = MakeEvent("r", Day(0));
+    run.mutable_run_session()->set_duration_minutes(minutes);
+    EXPECT_TRUE(ValidateEvent("events[0]", run, Day(1)).ok()) << minutes;
+  }
+}
+
 }  // namespace
 }  // namespace achilles::validation
