@@ -47,6 +47,16 @@ struct Server::Impl {
   std::atomic<bool> drain_ended{false};  // Notify drain_over only once.
   absl::Notification drain_over;
   absl::Notification done;
+
+  // Start's steps, in order; each fills its members or says why not.
+  absl::Status OpenStore(const ServerOptions& options, int max_open_files);
+  absl::Status OpenPlugins(const ServerOptions& options);
+  absl::Status OpenSecurity(const ServerOptions& options);
+  void MakeServices(const ServerOptions& options, api::Backend* backend);
+  absl::StatusOr<int> Listen(
+      const ServerOptions& options,
+      const std::shared_ptr<grpc::ServerCredentials>& transport,
+      const server_internal::FdBudget& fds);
 };
 
 namespace {
@@ -210,25 +220,21 @@ void ApplyLimits(const ServerOptions& o, grpc::ServerBuilder* builder) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Server>> Server::Start(
-    const ServerOptions& options) {
-  std::unique_ptr<Server> server(new Server());
-  server->impl_ = std::make_unique<Impl>();
-  Impl& impl = *server->impl_;
-  impl.drain = options.shutdown_drain;
-  auto fds = PlanDescriptors(options);
-  if (!fds.ok()) return fds.status();
-
+absl::Status Server::Impl::OpenStore(const ServerOptions& options,
+                                     int max_open_files) {
   storage::StoreOptions store_options;
   store_options.path = options.data_dir;
   store_options.sync_writes = options.sync_writes;
   store_options.block_cache_bytes = options.store_cache_mb << 20;
   store_options.memtable_budget_bytes = options.store_memtable_mb << 20;
-  store_options.max_open_files = fds->store_files;
-  auto store = storage::OpenRocksDbStore(store_options);
-  if (!store.ok()) return store.status();
-  impl.store = *std::move(store);
+  store_options.max_open_files = max_open_files;
+  auto opened = storage::OpenRocksDbStore(store_options);
+  if (!opened.ok()) return opened.status();
+  store = *std::move(opened);
+  return absl::OkStatus();
+}
 
+absl::Status Server::Impl::OpenPlugins(const ServerOptions& options) {
   plugins::HostOptions host_options;
   host_options.plugin_dir = options.plugin_dir;
   host_options.call_timeout = options.plugin_timeout;
@@ -257,93 +263,115 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
         ": in-process plugins load without a trial load in a worker");
     host_options.worker_binary.clear();
   }
-  auto host = plugins::PluginHost::Create(host_options);
-  if (!host.ok()) return host.status();
-  impl.host = *std::move(host);
+  auto created = plugins::PluginHost::Create(host_options);
+  if (!created.ok()) return created.status();
+  host = *std::move(created);
   if (options.plugin_dir.empty()) {
     Log(LogLevel::kWarning,
         "no plugin directory: only the built-in safety screen will run");
   }
-  impl.engine =
-      std::make_unique<engine::Engine>(impl.store.get(), impl.host.get());
+  engine = std::make_unique<engine::Engine>(store.get(), host.get());
+  return absl::OkStatus();
+}
 
-  auto secret =
+absl::Status Server::Impl::OpenSecurity(const ServerOptions& options) {
+  auto loaded =
       security::ServerSecret::LoadOrCreate(options.data_dir + "/server.secret");
-  if (!secret.ok()) return secret.status();
-  impl.secret = std::make_unique<security::ServerSecret>(*std::move(secret));
-  auto credentials = security::CredentialStore::Open(impl.store.get());
-  if (!credentials.ok()) return credentials.status();
-  impl.credentials = *std::move(credentials);
-  auto audit = security::AuditLog::Open(impl.store.get(), impl.secret.get());
-  if (!audit.ok()) return audit.status();
-  impl.audit = *std::move(audit);
+  if (!loaded.ok()) return loaded.status();
+  secret = std::make_unique<security::ServerSecret>(*std::move(loaded));
+  auto opened = security::CredentialStore::Open(store.get());
+  if (!opened.ok()) return opened.status();
+  credentials = *std::move(opened);
+  auto log = security::AuditLog::Open(store.get(), secret.get());
+  if (!log.ok()) return log.status();
+  audit = *std::move(log);
   security::GateOptions gate_options;
   gate_options.clinic_requests_per_second = options.clinic_requests_per_second;
   gate_options.clinic_burst = options.clinic_burst;
-  impl.gate =
-      std::make_unique<security::Gate>(impl.credentials.get(), impl.audit.get(),
-                                       impl.secret.get(), gate_options);
-  auto bootstrap = Bootstrap(impl.credentials.get(), options);
-  if (!bootstrap.ok()) return bootstrap.status();
-  server->bootstrap_path_ = *bootstrap;
-  auto transport = Transport(options);
-  if (!transport.ok()) return transport.status();
+  gate = std::make_unique<security::Gate>(credentials.get(), audit.get(),
+                                          secret.get(), gate_options);
+  return absl::OkStatus();
+}
 
-  server->backend_.store = impl.store.get();
-  server->backend_.host = impl.host.get();
-  server->backend_.engine = impl.engine.get();
-  server->backend_.gate = impl.gate.get();
-  server->backend_.secret = impl.secret.get();
-  api::Backend* b = &server->backend_;
-  impl.patients = std::make_unique<api::PatientServiceImpl>(b);
-  impl.decisions = std::make_unique<api::DecisionServiceImpl>(b);
-  impl.plugins = std::make_unique<api::PluginServiceImpl>(b);
-  impl.policies = std::make_unique<api::PolicyServiceImpl>(b);
-  impl.caseload = std::make_unique<api::CaseloadServiceImpl>(
+void Server::Impl::MakeServices(const ServerOptions& options, api::Backend* b) {
+  b->store = store.get();
+  b->host = host.get();
+  b->engine = engine.get();
+  b->gate = gate.get();
+  b->secret = secret.get();
+  patients = std::make_unique<api::PatientServiceImpl>(b);
+  decisions = std::make_unique<api::DecisionServiceImpl>(b);
+  plugins = std::make_unique<api::PluginServiceImpl>(b);
+  policies = std::make_unique<api::PolicyServiceImpl>(b);
+  caseload = std::make_unique<api::CaseloadServiceImpl>(
       b, options.caseload_workers, options.max_caseload_runs);
-  impl.store_service =
+  store_service =
       std::make_unique<api::StoreServiceImpl>(b, options.backup_dir);
-  impl.credential_service = std::make_unique<api::CredentialServiceImpl>(b);
-  impl.audit_service = std::make_unique<api::AuditServiceImpl>(b);
+  credential_service = std::make_unique<api::CredentialServiceImpl>(b);
+  audit_service = std::make_unique<api::AuditServiceImpl>(b);
+}
 
+absl::StatusOr<int> Server::Impl::Listen(
+    const ServerOptions& options,
+    const std::shared_ptr<grpc::ServerCredentials>& transport,
+    const server_internal::FdBudget& fds) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(options.listen_address, *transport, &port);
-  builder.RegisterService(impl.patients.get());
-  builder.RegisterService(impl.decisions.get());
-  builder.RegisterService(impl.plugins.get());
-  builder.RegisterService(impl.policies.get());
-  builder.RegisterService(impl.caseload.get());
-  builder.RegisterService(impl.store_service.get());
-  builder.RegisterService(impl.credential_service.get());
-  builder.RegisterService(impl.audit_service.get());
+  builder.AddListeningPort(options.listen_address, transport, &port);
+  for (grpc::Service* service : std::initializer_list<grpc::Service*>{
+           patients.get(), decisions.get(), plugins.get(), policies.get(),
+           caseload.get(), store_service.get(), credential_service.get(),
+           audit_service.get()}) {
+    builder.RegisterService(service);
+  }
   ApplyLimits(options, &builder);
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
   interceptors.push_back(api::MakeDecodeErrorInterceptorFactory());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
-  server_internal::GuardConnections(*fds);
-  impl.grpc_server = builder.BuildAndStart();
-  if (impl.grpc_server == nullptr || port == 0) {
+  server_internal::GuardConnections(fds);
+  grpc_server = builder.BuildAndStart();
+  if (grpc_server == nullptr || port == 0) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options.listen_address,
                      " (address in use or not valid?)"));
   }
-  server->port_ = port;
-  impl.grpc_server->GetHealthCheckService()->SetServingStatus(true);
+  grpc_server->GetHealthCheckService()->SetServingStatus(true);
+  return port;
+}
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(
+    const ServerOptions& options) {
+  std::unique_ptr<Server> server(new Server());
+  server->impl_ = std::make_unique<Impl>();
+  Impl& impl = *server->impl_;
+  impl.drain = options.shutdown_drain;
+  auto fds = PlanDescriptors(options);
+  if (!fds.ok()) return fds.status();
+  if (auto st = impl.OpenStore(options, fds->store_files); !st.ok()) return st;
+  if (auto st = impl.OpenPlugins(options); !st.ok()) return st;
+  if (auto st = impl.OpenSecurity(options); !st.ok()) return st;
+  auto bootstrap = Bootstrap(impl.credentials.get(), options);
+  if (!bootstrap.ok()) return bootstrap.status();
+  server->bootstrap_path_ = *bootstrap;
+  auto transport = Transport(options);
+  if (!transport.ok()) return transport.status();
+  impl.MakeServices(options, &server->backend_);
+  auto port = impl.Listen(options, *transport, *fds);
+  if (!port.ok()) return port.status();
+  server->port_ = *port;
   Log(LogLevel::kInfo, "achilles-server ", ACHILLES_VERSION, " listening on ",
-      options.listen_address, " (port ", port, ", ",
+      options.listen_address, " (port ", *port, ", ",
       options.tls_cert_file.empty()        ? "plaintext"
       : options.tls_client_ca_file.empty() ? "TLS"
                                            : "mutual TLS",
       "), data dir ", options.data_dir);
   if (!server->bootstrap_path_.empty()) {
     Log(LogLevel::kWarning,
-        "no credentials yet: an operator token was "
-        "written to ",
+        "no credentials yet: an operator token was written to ",
         server->bootstrap_path_,
         "; use it to issue tokens (achillesctl token issue), then keep it "
         "safe or revoke it");
