@@ -28,6 +28,11 @@
 #include "storage/internal/key_encoding.h"
 #include "storage/timeline_store.h"
 
+#if defined(__SANITIZE_THREAD__)
+extern "C" void __tsan_ignore_thread_begin();
+extern "C" void __tsan_ignore_thread_end();
+#endif
+
 namespace achilles::storage {
 namespace {
 
@@ -78,6 +83,29 @@ class RocksSnapshot : public Snapshot {
   const rocksdb::Snapshot* snap_;
 };
 
+// ThreadSanitizer build only: while it lives, this thread's memory accesses
+// are not checked. In a group commit RocksDB has the thread that leads the
+// group copy the other writers' batches into one log record; the batches
+// are handed over through RocksDB's own atomics, which TSan cannot see in
+// the uninstrumented library, but it does see the copies (std::string
+// appends inside libstdc++). Those reports name no RocksDB frame a
+// suppression could match (TSan records only frames of instrumented code),
+// so each write call runs in this scope instead: everything it touches is
+// RocksDB's own memory or a batch or key handed to it. Our code before and
+// after the call is still checked, and locks taken inside still count.
+class UncheckedByTsan {
+ public:
+#if defined(__SANITIZE_THREAD__)
+  UncheckedByTsan() { __tsan_ignore_thread_begin(); }
+  ~UncheckedByTsan() { __tsan_ignore_thread_end(); }
+#else
+  UncheckedByTsan() {}
+  ~UncheckedByTsan() {}
+#endif
+  UncheckedByTsan(const UncheckedByTsan&) = delete;
+  UncheckedByTsan& operator=(const UncheckedByTsan&) = delete;
+};
+
 std::string Serialize(const google::protobuf::Message& m) {
   std::string out;
   m.SerializeToString(&out);
@@ -122,7 +150,7 @@ class RocksDbTimelineStore final : public TimelineStore {
     *patient.mutable_updated_at() = now;
     rocksdb::WriteBatch batch;
     batch.Put(cfs_[kPatients], key, Serialize(patient));
-    if (auto st = FromRocks(db_->Write(sync_, &batch), "write patient");
+    if (auto st = FromRocks(DbWrite(sync_, &batch), "write patient");
         !st.ok()) {
       return st;
     }
@@ -164,7 +192,7 @@ class RocksDbTimelineStore final : public TimelineStore {
     for (Cf cf : {kEvents, kEventIds, kEvaluations, kFeedback, kRecords}) {
       batch.DeleteRange(cfs_[cf], prefix, end);
     }
-    if (auto st = FromRocks(db_->Write(sync_, &batch), "erase patient");
+    if (auto st = FromRocks(DbWrite(sync_, &batch), "erase patient");
         !st.ok()) {
       return st;
     }
@@ -285,7 +313,7 @@ class RocksDbTimelineStore final : public TimelineStore {
       ++result.appended;
     }
     if (result.appended > 0) {
-      if (auto st = FromRocks(db_->Write(sync_, &batch), "append events");
+      if (auto st = FromRocks(DbWrite(sync_, &batch), "append events");
           !st.ok()) {
         return st;
       }
@@ -410,7 +438,7 @@ class RocksDbTimelineStore final : public TimelineStore {
     rocksdb::WriteBatch batch;
     if (!s.ok()) batch.Put(cfs_[kEvaluations], key, value);
     batch.Put(cfs_[kLatestEval], pkey, evaluation.evaluation_id());
-    return FromRocks(db_->Write(sync_, &batch), "store evaluation");
+    return FromRocks(DbWrite(sync_, &batch), "store evaluation");
   }
 
   absl::StatusOr<Evaluation> GetEvaluation(
@@ -454,7 +482,7 @@ class RocksDbTimelineStore final : public TimelineStore {
     rocksdb::WriteBatch batch;
     batch.Put(cfs_[kPolicies], ki::PolicyKey(clinic, policy.version()),
               Serialize(policy));
-    return FromRocks(db_->Write(sync_, &batch), "store policy");
+    return FromRocks(DbWrite(sync_, &batch), "store policy");
   }
 
   absl::StatusOr<ClinicPolicy> GetPolicy(const std::string& clinic,
@@ -504,7 +532,7 @@ class RocksDbTimelineStore final : public TimelineStore {
     const std::string id = absl::BytesToHexString(key.substr(key.size() - 16));
     rocksdb::WriteBatch batch;
     batch.Put(cfs_[kFeedback], key, record);
-    if (auto st = FromRocks(db_->Write(sync_, &batch), "store feedback");
+    if (auto st = FromRocks(DbWrite(sync_, &batch), "store feedback");
         !st.ok()) {
       return st;
     }
@@ -522,9 +550,8 @@ class RocksDbTimelineStore final : public TimelineStore {
     absl::MutexLock lock(&StripeFor(pkey));
     if (auto st = RequirePatient(pkey, patient_id); !st.ok()) return st;
     return FromRocks(
-        db_->Put(durable ? sync_ : nosync_, cfs_[kRecords],
-                 absl::StrCat(ki::PatientPrefix(clinic, patient_id), key),
-                 value),
+        DbPut(durable ? sync_ : nosync_, cfs_[kRecords],
+              absl::StrCat(ki::PatientPrefix(clinic, patient_id), key), value),
         "store patient record");
   }
 
@@ -544,10 +571,9 @@ class RocksDbTimelineStore final : public TimelineStore {
 
   absl::Status PutRecord(const std::string& clinic, const std::string& key,
                          const std::string& value) override {
-    return FromRocks(
-        db_->Put(sync_, cfs_[kRecords],
-                 absl::StrCat(ki::ClinicPrefix(clinic), key), value),
-        "store record");
+    return FromRocks(DbPut(sync_, cfs_[kRecords],
+                           absl::StrCat(ki::ClinicPrefix(clinic), key), value),
+                     "store record");
   }
 
   absl::StatusOr<std::string> GetRecord(const std::string& clinic,
@@ -565,7 +591,7 @@ class RocksDbTimelineStore final : public TimelineStore {
 
   absl::Status PutServerRecord(const std::string& key,
                                const std::string& value) override {
-    return FromRocks(db_->Put(sync_, cfs_[kRecords], ServerKey(key), value),
+    return FromRocks(DbPut(sync_, cfs_[kRecords], ServerKey(key), value),
                      "store server record");
   }
 
@@ -593,7 +619,7 @@ class RocksDbTimelineStore final : public TimelineStore {
     for (const auto& [seq, value] : entries) {
       batch.Put(cfs_[kAudit], AuditKey(seq), value);
     }
-    return FromRocks(db_->Write(sync_, &batch), "append audit");
+    return FromRocks(DbWrite(sync_, &batch), "append audit");
   }
 
   absl::StatusOr<std::vector<std::pair<uint64_t, std::string>>> ReadAudit(
@@ -702,6 +728,20 @@ class RocksDbTimelineStore final : public TimelineStore {
     std::string key;
     ki::AppendBigEndian64(&key, seq);
     return key;
+  }
+
+  // Every write goes through one of these two (see UncheckedByTsan).
+  rocksdb::Status DbWrite(const rocksdb::WriteOptions& options,
+                          rocksdb::WriteBatch* batch) {
+    UncheckedByTsan unchecked;
+    return db_->Write(options, batch);
+  }
+  rocksdb::Status DbPut(const rocksdb::WriteOptions& options,
+                        rocksdb::ColumnFamilyHandle* cf,
+                        const rocksdb::Slice& key,
+                        const rocksdb::Slice& value) {
+    UncheckedByTsan unchecked;
+    return db_->Put(options, cf, key, value);
   }
 
   absl::Mutex& StripeFor(const std::string& key) {
