@@ -2,15 +2,15 @@
 # One command from a fresh Debian machine to a passing test suite: installs
 # the dependencies, builds once, and runs every test with ctest; then the
 # assurance suites (README.md, "Assurance"): the whole suite again under
-# ASan+UBSan (deploy/test-sanitizers.sh asan), and each fuzz target for
-# $FUZZ_SECONDS (default 30; fuzz/run.sh).
-#   TEST_SUITES="normal asan fuzz" (the default) picks the suites, e.g.
-#   TEST_SUITES=normal ./deploy/test.sh for the quick run only. "tsan" adds
-#   the ThreadSanitizer suite, not yet part of CI (README.md, "Assurance").
+# ASan+UBSan and under ThreadSanitizer (deploy/test-sanitizers.sh asan,
+# tsan), and each fuzz target for $FUZZ_SECONDS (default 30; fuzz/run.sh).
+#   TEST_SUITES="normal asan tsan fuzz" (the default) picks the suites, e.g.
+#   TEST_SUITES=normal ./deploy/test.sh for the quick run only. About
+#   20 min on CI's 2 cores (README.md, "Assurance").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SUITES="${TEST_SUITES:-normal asan fuzz}"
+SUITES="${TEST_SUITES:-normal asan tsan fuzz}"
 want() { [[ " $SUITES " == *" $1 "* ]]; }
 
 ./deploy/setup.sh

@@ -63,9 +63,21 @@ const char* __ubsan_default_options() {
 #if defined(ACH_SANITIZER_TSAN)
 // halt_on_error=1: a race in a server process that a test later SIGKILLs
 // would otherwise only be printed, never fail anything.
-const char* __tsan_default_options() {
-  return "halt_on_error=1:second_deadlock_stack=1:"
-         "suppressions=" ACH_SANITIZER_DIR "/tsan.supp";
+// history_size=4 (512K accesses per thread, default 128K): gRPC's call
+// objects live across many accesses, and a report whose earlier access can
+// no longer be restored cannot be matched by the suppressions that name
+// gRPC's frames.
+// handle_segv=0 in the plugin worker, as for ASan above: it must die by the
+// signal a crashing plugin raises, not exit 66 with a TSan "SEGV" report.
+// Races in the worker are still reported.
+__attribute__((no_sanitize("address", "thread", "undefined"))) const char*
+__tsan_default_options() {
+  return IsPluginWorker() ? "halt_on_error=1:second_deadlock_stack=1:"
+                            "history_size=4:handle_segv=0:"
+                            "suppressions=" ACH_SANITIZER_DIR "/tsan.supp"
+                          : "halt_on_error=1:second_deadlock_stack=1:"
+                            "history_size=4:suppressions=" ACH_SANITIZER_DIR
+                            "/tsan.supp";
 }
 #endif
 

@@ -69,6 +69,15 @@ Fn NextFn(const char* rest) {
 // acquires before it returns (so the waiter's stack can be reused). Built
 // with Condition's plain-function constructor, so Abseil reads it in its
 // own (uninstrumented) code.
+//
+// Abseil evaluates a condition with the mutex held, but after our wrappers
+// have already told TSan the mutex was released (Await releases before it
+// calls the library, which first evaluates the condition on the waiting
+// thread; Unlock releases before the library evaluates the waiters'
+// conditions on the unlocking thread). So the evaluation also releases the
+// mutex once done: the next thread to lock it really does come after the
+// evaluation, and without this its writes to the data the condition read
+// were reported as races with that read.
 class AcquiringCondition {
  public:
   AcquiringCondition(const absl::Condition& inner, absl::Mutex* mu)
@@ -84,6 +93,7 @@ class AcquiringCondition {
     auto* self = static_cast<AcquiringCondition*>(arg);
     __tsan_acquire(self->mu_);
     const bool r = self->inner_->Eval();
+    __tsan_release(self->mu_);
     __tsan_release(arg);
     return r;
   }
