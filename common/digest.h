@@ -16,6 +16,28 @@ namespace achilles {
 // Lower-case hex SHA-256 of `data`.
 std::string Sha256Hex(absl::string_view data);
 
+// SHA-256 fed in pieces: one pass over bytes already at hand instead of
+// concatenating them first. Copying forks the state (hash a common prefix
+// once, finish two ways). Not thread-safe; one per thread.
+class Sha256Stream {
+ public:
+  Sha256Stream();
+  ~Sha256Stream();
+  Sha256Stream(const Sha256Stream& other);
+  Sha256Stream& operator=(const Sha256Stream&) = delete;
+
+  void Update(absl::string_view data);
+  // `data` preceded by its length, so that pieces cannot run into each
+  // other ("ab"+"c" and "a"+"bc" hash differently).
+  void UpdateFramed(absl::string_view data);
+  // Lower-case hex digest of everything fed so far; the stream can go on.
+  std::string HexDigest() const;
+
+ private:
+  struct Ctx;
+  Ctx* ctx_;
+};
+
 // Lower-case hex SHA-256 of a file's bytes; NOT_FOUND or INTERNAL naming the
 // path when it cannot be read.
 absl::StatusOr<std::string> Sha256FileHex(const std::string& path);

@@ -2,6 +2,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "services/api/api.h"
 #include "services/validation/validation.h"
 
@@ -45,7 +46,7 @@ grpc::ServerUnaryReactor* PluginServiceImpl::ListPlugins(
     grpc::CallbackServerContext* ctx, const v1::ListPluginsRequest* req,
     v1::ListPluginsResponse* resp) {
   return Serve(ctx, b_, "achilles.v1.PluginService/ListPlugins", *req, "",
-               [&](const security::Caller& caller) -> absl::Status {
+               [=](const security::Caller& caller) -> absl::Status {
                  const std::string* clinic = &caller.clinic;
                  auto policy = PolicyFor(*b_->engine, *clinic);
                  if (!policy.ok()) return policy.status();
@@ -59,7 +60,7 @@ grpc::ServerUnaryReactor* PluginServiceImpl::ReloadPlugins(
     grpc::CallbackServerContext* ctx, const v1::ReloadPluginsRequest* req,
     v1::ReloadPluginsResponse* resp) {
   return Serve(ctx, b_, "achilles.v1.PluginService/ReloadPlugins", *req, "",
-               [&](const security::Caller& caller) -> absl::Status {
+               [=](const security::Caller& caller) -> absl::Status {
                  const std::string* clinic = &caller.clinic;
                  auto result = b_->host->Reload();
                  if (!result.ok()) return result.status();
@@ -93,18 +94,15 @@ grpc::ServerUnaryReactor* PluginServiceImpl::SetEnabled(
       ctx, b_,
       enabled ? "achilles.v1.PluginService/EnablePlugin"
               : "achilles.v1.PluginService/DisablePlugin",
-      *req, "", [&](const security::Caller& caller) -> absl::Status {
+      *req, "", [=](const security::Caller& caller) -> absl::Status {
         const std::string* clinic = &caller.clinic;
         if (req->plugin_id().empty() || req->plugin_id().size() > 64) {
           return absl::InvalidArgumentError(
               "plugin_id: is required (1-64 chars)");
         }
         // The policy (and so every evaluation) embeds changed_by: bound it.
-        if (auto st = validation::ValidatePolicyAuthor("changed_by",
-                                                       req->changed_by());
-            !st.ok()) {
-          return st;
-        }
+        ACH_RETURN_IF_ERROR(
+            validation::ValidatePolicyAuthor("changed_by", req->changed_by()));
         const auto set = b_->host->Current();
         if (std::none_of(set->plugins.begin(), set->plugins.end(),
                          [&](const auto& p) {
@@ -130,7 +128,7 @@ grpc::ServerUnaryReactor* PluginServiceImpl::SetEnabled(
               absl::StrCat(enabled ? "enable plugin " : "disable plugin ",
                            req->plugin_id()));
           engine::NormalizePolicy(&*policy);
-          absl::Status st = b_->store->PutPolicy(*clinic, *policy, expected);
+          absl::Status st = b_->engine->SetPolicy(*clinic, *policy, expected);
           if (absl::IsFailedPrecondition(st)) continue;
           if (!st.ok()) return st;
           *resp->mutable_policy() = *policy;
@@ -144,7 +142,7 @@ grpc::ServerUnaryReactor* PolicyServiceImpl::GetPolicy(
     grpc::CallbackServerContext* ctx, const v1::GetPolicyRequest* req,
     v1::GetPolicyResponse* resp) {
   return Serve(ctx, b_, "achilles.v1.PolicyService/GetPolicy", *req, "",
-               [&](const security::Caller& caller) -> absl::Status {
+               [=](const security::Caller& caller) -> absl::Status {
                  const std::string* clinic = &caller.clinic;
                  if (req->version() < 0) {
                    return absl::InvalidArgumentError("version: must be >= 0");
@@ -168,25 +166,20 @@ grpc::ServerUnaryReactor* PolicyServiceImpl::SetPolicy(
     v1::SetPolicyResponse* resp) {
   return Serve(
       ctx, b_, "achilles.v1.PolicyService/SetPolicy", *req, "",
-      [&](const security::Caller& caller) -> absl::Status {
+      [=](const security::Caller& caller) -> absl::Status {
         const std::string* clinic = &caller.clinic;
         if (!req->has_policy()) {
           return absl::InvalidArgumentError("policy: is required");
         }
-        if (auto st = validation::ValidatePolicy(req->policy()); !st.ok()) {
-          return st;
-        }
+        ACH_RETURN_IF_ERROR(validation::ValidatePolicy(req->policy()));
         if (req->has_expected_version() && req->expected_version() < 0) {
           return absl::InvalidArgumentError("expected_version: must be >= 0");
         }
         v1::ClinicPolicy policy = req->policy();
         engine::NormalizePolicy(&policy);
-        if (auto st = b_->store->PutPolicy(
-                *clinic, policy,
-                req->has_expected_version() ? req->expected_version() : -1);
-            !st.ok()) {
-          return st;
-        }
+        ACH_RETURN_IF_ERROR(b_->engine->SetPolicy(
+            *clinic, policy,
+            req->has_expected_version() ? req->expected_version() : -1));
         *resp->mutable_policy() = policy;
         return absl::OkStatus();
       });
@@ -197,14 +190,12 @@ grpc::ServerUnaryReactor* StoreServiceImpl::Checkpoint(
     v1::CheckpointResponse* resp) {
   return Serve(
       ctx, b_, "achilles.v1.StoreService/Checkpoint", *req, "",
-      [&](const security::Caller&) -> absl::Status {
+      [=](const security::Caller&) -> absl::Status {
         if (backup_dir_.empty()) {
           return absl::FailedPreconditionError(
               "backups are off: start the server with --backup_dir=DIR");
         }
-        if (auto st = validation::ValidateId("name", req->name()); !st.ok()) {
-          return st;
-        }
+        ACH_RETURN_IF_ERROR(validation::ValidateId("name", req->name()));
         if (req->name().find_first_not_of('.') == std::string::npos) {
           return absl::InvalidArgumentError(
               "name: '.' and '..' name directories, not backups");
@@ -216,7 +207,7 @@ grpc::ServerUnaryReactor* StoreServiceImpl::Checkpoint(
               "name: a backup '", req->name(), "' already exists"));
         }
         std::filesystem::create_directories(backup_dir_, ec);
-        if (auto st = b_->store->Checkpoint(path); !st.ok()) return st;
+        ACH_RETURN_IF_ERROR(b_->store->Checkpoint(path));
         resp->set_path(path);
         return absl::OkStatus();
       });

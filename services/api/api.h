@@ -8,8 +8,10 @@
 // (INVALID_ARGUMENT naming the field) and map absl::Status codes one to one
 // onto gRPC codes.
 //
-// The services use gRPC's callback API; handlers run on gRPC's thread pool
-// and complete inline. They hold no state of their own beyond the shared
+// The services use gRPC's callback API. gRPC's few callback threads only
+// admit calls; the work (store, plugins) runs on the Backend's executor,
+// bounded, so many calls are in flight at once (services/api/serve.h has
+// the mechanics). Handlers hold no state of their own beyond the shared
 // Backend, so they are safe under any concurrency the store and engine are.
 #ifndef ACHILLES_SERVICES_API_API_H_
 #define ACHILLES_SERVICES_API_API_H_
@@ -26,6 +28,7 @@
 #include "achilles/v1/decision_service.grpc.pb.h"
 #include "achilles/v1/patient_service.grpc.pb.h"
 #include "achilles/v1/security_service.grpc.pb.h"
+#include "common/executor.h"
 #include "plugins/host/plugin_host.h"
 #include "services/engine/engine.h"
 #include "services/security/security.h"
@@ -40,6 +43,8 @@ struct Backend {
   engine::Engine* engine = nullptr;
   security::Gate* gate = nullptr;
   const security::ServerSecret* secret = nullptr;  // Seals page tokens.
+  // Runs handlers' blocking work (Serve); null runs it inline.
+  Executor* executor = nullptr;
   // Interactive Evaluate calls in flight; caseload workers yield to them.
   std::atomic<int> interactive_in_flight{0};
 };
@@ -75,25 +80,30 @@ absl::Status FinishCall(grpc::CallbackServerContext* ctx, Backend* b,
                         const absl::StatusOr<security::Caller>& caller,
                         const std::string& patient_id, absl::Status outcome);
 
-// Admits the caller for `method` (full name, "achilles.v1.X/Y"), runs
-// `fn(caller)` returning absl::Status, audits the call naming `patient_id`
-// (empty when the call names none) and finishes it.
+// Admits the caller for `method` (full name, "achilles.v1.X/Y") and refuses
+// requests with unknown fields, both on gRPC's thread; then runs
+// `fn(caller)` returning absl::Status on the backend's executor, audits the
+// call naming `patient_id` (empty when the call names none) and finishes it
+// from there. When the executor's queue is full the call is refused with
+// RESOURCE_EXHAUSTED at once, and a call whose client has gone (cancelled,
+// deadline passed) while queued is finished without running `fn`.
+//
+// `fn` runs after the handler has returned: it must capture by value (the
+// request, response and context pointers stay valid until the call is
+// finished), never by reference to the handler's locals.
 template <typename Fn>
 grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* ctx, Backend* b,
                                 const char* method,
                                 const google::protobuf::Message& request,
-                                const std::string& patient_id, Fn&& fn) {
-  absl::StatusOr<security::Caller> caller = AdmitCall(ctx, b, method);
-  absl::Status outcome = caller.status();
-  if (caller.ok()) {
-    outcome = RejectUnknownFields(request);
-    if (outcome.ok()) outcome = fn(*caller);
-  }
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  reactor->Finish(
-      ToGrpc(FinishCall(ctx, b, method, caller, patient_id, outcome)));
-  return reactor;
-}
+                                const std::string& patient_id, Fn&& fn);
+
+// Serve for work that never blocks (no store, no plugin, no disk): runs
+// `fn` inline on gRPC's thread.
+template <typename Fn>
+grpc::ServerUnaryReactor* ServeInline(grpc::CallbackServerContext* ctx,
+                                      Backend* b, const char* method,
+                                      const google::protobuf::Message& request,
+                                      const std::string& patient_id, Fn&& fn);
 
 class PatientServiceImpl final
     : public achilles::v1::PatientService::CallbackService {
@@ -285,5 +295,7 @@ void FillPluginInfos(
     google::protobuf::RepeatedPtrField<achilles::v1::PluginInfo>* out);
 
 }  // namespace achilles::api
+
+#include "services/api/serve.h"  // IWYU pragma: export
 
 #endif  // ACHILLES_SERVICES_API_API_H_

@@ -188,7 +188,7 @@ grpc::ServerUnaryReactor* CaseloadServiceImpl::Worklist(
     v1::WorklistResponse* resp) {
   return Serve(
       ctx, b_, "achilles.v1.CaseloadService/Worklist", *req, "",
-      [&](const security::Caller& caller) -> absl::Status {
+      [=](const security::Caller& caller) -> absl::Status {
         const std::string* clinic = &caller.clinic;
         const std::string scope =
             absl::StrCat("Worklist", absl::string_view("\0", 1), *clinic,

@@ -2,6 +2,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "common/time_util.h"
 #include "services/api/api.h"
 #include "services/validation/validation.h"
@@ -11,24 +12,19 @@ namespace achilles::api {
 grpc::ServerUnaryReactor* DecisionServiceImpl::Evaluate(
     grpc::CallbackServerContext* ctx, const v1::EvaluateRequest* req,
     v1::EvaluateResponse* resp) {
-  b_->interactive_in_flight.fetch_add(1);
-  absl::Cleanup done = [this] { b_->interactive_in_flight.fetch_sub(1); };
   return Serve(
       ctx, b_, "achilles.v1.DecisionService/Evaluate", *req, req->patient_id(),
-      [&](const security::Caller& caller) -> absl::Status {
+      [=](const security::Caller& caller) -> absl::Status {
+        b_->interactive_in_flight.fetch_add(1);
+        absl::Cleanup done = [this] { b_->interactive_in_flight.fetch_sub(1); };
         const std::string* clinic = &caller.clinic;
-        if (auto st = validation::ValidateId("patient_id", req->patient_id());
-            !st.ok()) {
-          return st;
-        }
+        ACH_RETURN_IF_ERROR(
+            validation::ValidateId("patient_id", req->patient_id()));
         engine::EvaluateOptions options;
         options.dry_run = req->dry_run();
         if (req->has_as_of()) {
-          if (auto st = validation::ValidatePastTimestamp("as_of", req->as_of(),
-                                                          NowMicros());
-              !st.ok()) {
-            return st;
-          }
+          ACH_RETURN_IF_ERROR(validation::ValidatePastTimestamp(
+              "as_of", req->as_of(), NowMicros()));
           options.as_of_us = ToMicros(req->as_of());
         }
         auto ev = b_->engine->Evaluate(*clinic, req->patient_id(), options);
@@ -41,25 +37,20 @@ grpc::ServerUnaryReactor* DecisionServiceImpl::Evaluate(
 grpc::ServerUnaryReactor* DecisionServiceImpl::GetEvaluation(
     grpc::CallbackServerContext* ctx, const v1::GetEvaluationRequest* req,
     v1::GetEvaluationResponse* resp) {
-  return Serve(
-      ctx, b_, "achilles.v1.DecisionService/GetEvaluation", *req,
-      req->patient_id(), [&](const security::Caller& caller) -> absl::Status {
-        const std::string* clinic = &caller.clinic;
-        if (auto st = validation::ValidateId("patient_id", req->patient_id());
-            !st.ok()) {
-          return st;
-        }
-        if (auto st =
-                validation::ValidateId("evaluation_id", req->evaluation_id());
-            !st.ok()) {
-          return st;
-        }
-        auto ev = b_->store->GetEvaluation(*clinic, req->patient_id(),
-                                           req->evaluation_id());
-        if (!ev.ok()) return ev.status();
-        *resp->mutable_evaluation() = *std::move(ev);
-        return absl::OkStatus();
-      });
+  return Serve(ctx, b_, "achilles.v1.DecisionService/GetEvaluation", *req,
+               req->patient_id(),
+               [=](const security::Caller& caller) -> absl::Status {
+                 const std::string* clinic = &caller.clinic;
+                 ACH_RETURN_IF_ERROR(
+                     validation::ValidateId("patient_id", req->patient_id()));
+                 ACH_RETURN_IF_ERROR(validation::ValidateId(
+                     "evaluation_id", req->evaluation_id()));
+                 auto ev = b_->store->GetEvaluation(*clinic, req->patient_id(),
+                                                    req->evaluation_id());
+                 if (!ev.ok()) return ev.status();
+                 *resp->mutable_evaluation() = *std::move(ev);
+                 return absl::OkStatus();
+               });
 }
 
 grpc::ServerUnaryReactor* DecisionServiceImpl::RecordFeedback(
@@ -67,13 +58,12 @@ grpc::ServerUnaryReactor* DecisionServiceImpl::RecordFeedback(
     v1::RecordFeedbackResponse* resp) {
   return Serve(
       ctx, b_, "achilles.v1.DecisionService/RecordFeedback", *req,
-      req->patient_id(), [&](const security::Caller& caller) -> absl::Status {
+      req->patient_id(), [=](const security::Caller& caller) -> absl::Status {
         const std::string* clinic = &caller.clinic;
         for (auto [field, value] : {std::pair<const char*, const std::string*>{
                                         "patient_id", &req->patient_id()},
                                     {"evaluation_id", &req->evaluation_id()}}) {
-          if (auto st = validation::ValidateId(field, *value); !st.ok())
-            return st;
+          ACH_RETURN_IF_ERROR(validation::ValidateId(field, *value));
         }
         if (req->recommendation_id().empty() ||
             req->recommendation_id().size() > 256) {
@@ -120,11 +110,11 @@ grpc::ServerUnaryReactor* DecisionServiceImpl::RecordFeedback(
 grpc::ServerUnaryReactor* DecisionServiceImpl::Ping(
     grpc::CallbackServerContext* ctx, const v1::PingRequest* req,
     v1::PingResponse* resp) {
-  return Serve(ctx, b_, "achilles.v1.DecisionService/Ping", *req, "",
-               [&](const security::Caller&) -> absl::Status {
-                 resp->set_server_version(ACHILLES_VERSION);
-                 return absl::OkStatus();
-               });
+  return ServeInline(ctx, b_, "achilles.v1.DecisionService/Ping", *req, "",
+                     [=](const security::Caller&) -> absl::Status {
+                       resp->set_server_version(ACHILLES_VERSION);
+                       return absl::OkStatus();
+                     });
 }
 
 }  // namespace achilles::api

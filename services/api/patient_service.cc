@@ -2,6 +2,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "common/time_util.h"
 #include "services/api/api.h"
 #include "services/validation/validation.h"
@@ -19,24 +20,22 @@ int PageSize(int requested, int default_size) {
 grpc::ServerUnaryReactor* PatientServiceImpl::UpsertPatient(
     grpc::CallbackServerContext* ctx, const v1::UpsertPatientRequest* req,
     v1::UpsertPatientResponse* resp) {
-  return Serve(ctx, b_, "achilles.v1.PatientService/UpsertPatient", *req,
-               req->patient().patient_id(),
-               [&](const security::Caller& caller) -> absl::Status {
-                 const std::string* clinic = &caller.clinic;
-                 if (!req->has_patient()) {
-                   return absl::InvalidArgumentError("patient: is required");
-                 }
-                 if (auto st = validation::ValidatePatient(req->patient());
-                     !st.ok()) {
-                   return st;
-                 }
-                 v1::Patient patient = req->patient();
-                 auto created = b_->store->UpsertPatient(*clinic, patient);
-                 if (!created.ok()) return created.status();
-                 *resp->mutable_patient() = patient;
-                 resp->set_created(*created);
-                 return absl::OkStatus();
-               });
+  return Serve(
+      ctx, b_, "achilles.v1.PatientService/UpsertPatient", *req,
+      req->patient().patient_id(),
+      [=](const security::Caller& caller) -> absl::Status {
+        const std::string* clinic = &caller.clinic;
+        if (!req->has_patient()) {
+          return absl::InvalidArgumentError("patient: is required");
+        }
+        ACH_RETURN_IF_ERROR(validation::ValidatePatient(req->patient()));
+        v1::Patient patient = req->patient();
+        auto created = b_->store->UpsertPatient(*clinic, patient);
+        if (!created.ok()) return created.status();
+        *resp->mutable_patient() = patient;
+        resp->set_created(*created);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* PatientServiceImpl::GetPatient(
@@ -44,12 +43,10 @@ grpc::ServerUnaryReactor* PatientServiceImpl::GetPatient(
     v1::GetPatientResponse* resp) {
   return Serve(
       ctx, b_, "achilles.v1.PatientService/GetPatient", *req, req->patient_id(),
-      [&](const security::Caller& caller) -> absl::Status {
+      [=](const security::Caller& caller) -> absl::Status {
         const std::string* clinic = &caller.clinic;
-        if (auto st = validation::ValidateId("patient_id", req->patient_id());
-            !st.ok()) {
-          return st;
-        }
+        ACH_RETURN_IF_ERROR(
+            validation::ValidateId("patient_id", req->patient_id()));
         auto patient = b_->store->GetPatient(*clinic, req->patient_id());
         if (!patient.ok()) return patient.status();
         auto count = b_->store->CountEvents(*clinic, req->patient_id());
@@ -65,12 +62,10 @@ grpc::ServerUnaryReactor* PatientServiceImpl::DeletePatient(
     v1::DeletePatientResponse* resp) {
   return Serve(
       ctx, b_, "achilles.v1.PatientService/DeletePatient", *req,
-      req->patient_id(), [&](const security::Caller& caller) -> absl::Status {
+      req->patient_id(), [=](const security::Caller& caller) -> absl::Status {
         const std::string* clinic = &caller.clinic;
-        if (auto st = validation::ValidateId("patient_id", req->patient_id());
-            !st.ok()) {
-          return st;
-        }
+        ACH_RETURN_IF_ERROR(
+            validation::ValidateId("patient_id", req->patient_id()));
         auto result = b_->store->DeletePatient(*clinic, req->patient_id());
         if (!result.ok()) return result.status();
         resp->set_events_deleted(result->events_deleted);
@@ -84,20 +79,16 @@ grpc::ServerUnaryReactor* PatientServiceImpl::AppendEvents(
     v1::AppendEventsResponse* resp) {
   return Serve(
       ctx, b_, "achilles.v1.PatientService/AppendEvents", *req,
-      req->patient_id(), [&](const security::Caller& caller) -> absl::Status {
+      req->patient_id(), [=](const security::Caller& caller) -> absl::Status {
         const std::string* clinic = &caller.clinic;
-        if (auto st = validation::ValidateId("patient_id", req->patient_id());
-            !st.ok()) {
-          return st;
-        }
+        ACH_RETURN_IF_ERROR(
+            validation::ValidateId("patient_id", req->patient_id()));
         std::vector<v1::Event> events(req->events().begin(),
                                       req->events().end());
         // Validate the whole batch before touching the store: a bad event
         // rejects the batch and nothing is written.
-        if (auto st = validation::ValidateEventBatch(events, NowMicros());
-            !st.ok()) {
-          return st;
-        }
+        ACH_RETURN_IF_ERROR(
+            validation::ValidateEventBatch(events, NowMicros()));
         auto result =
             b_->store->AppendEvents(*clinic, req->patient_id(), events);
         if (!result.ok()) return result.status();
@@ -114,12 +105,10 @@ grpc::ServerUnaryReactor* PatientServiceImpl::ListEvents(
     v1::ListEventsResponse* resp) {
   return Serve(
       ctx, b_, "achilles.v1.PatientService/ListEvents", *req, req->patient_id(),
-      [&](const security::Caller& caller) -> absl::Status {
+      [=](const security::Caller& caller) -> absl::Status {
         const std::string* clinic = &caller.clinic;
-        if (auto st = validation::ValidateId("patient_id", req->patient_id());
-            !st.ok()) {
-          return st;
-        }
+        ACH_RETURN_IF_ERROR(
+            validation::ValidateId("patient_id", req->patient_id()));
         if (req->page_size() < 0 || req->page_size() > 1000) {
           return absl::InvalidArgumentError("page_size: must be 0-1000");
         }
@@ -128,9 +117,7 @@ grpc::ServerUnaryReactor* PatientServiceImpl::ListEvents(
                   "from", &req->from(), req->has_from()},
               {"to", &req->to(), req->has_to()}}) {
           if (!set) continue;
-          if (auto st = validation::ValidateTimestamp(field, *ts); !st.ok()) {
-            return st;
-          }
+          ACH_RETURN_IF_ERROR(validation::ValidateTimestamp(field, *ts));
         }
         const int64_t from =
             req->has_from() ? ToMicros(req->from()) : INT64_MIN / 2;
@@ -161,7 +148,7 @@ grpc::ServerUnaryReactor* PatientServiceImpl::ListPatients(
     v1::ListPatientsResponse* resp) {
   return Serve(
       ctx, b_, "achilles.v1.PatientService/ListPatients", *req, "",
-      [&](const security::Caller& caller) -> absl::Status {
+      [=](const security::Caller& caller) -> absl::Status {
         const std::string* clinic = &caller.clinic;
         if (req->page_size() < 0 || req->page_size() > 1000) {
           return absl::InvalidArgumentError("page_size: must be 0-1000");

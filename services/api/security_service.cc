@@ -1,6 +1,7 @@
 // Credentials and the audit trail over gRPC: operator only (see the method
 // table in services/security).
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "common/time_util.h"
 #include "services/api/api.h"
 #include "services/validation/validation.h"
@@ -11,7 +12,7 @@ grpc::ServerUnaryReactor* CredentialServiceImpl::IssueToken(
     grpc::CallbackServerContext* ctx, const v1::IssueTokenRequest* req,
     v1::IssueTokenResponse* resp) {
   return Serve(ctx, b_, "achilles.v1.CredentialService/IssueToken", *req, "",
-               [&](const security::Caller& caller) -> absl::Status {
+               [=](const security::Caller& caller) -> absl::Status {
                  auto issued = b_->gate->credentials()->Issue(
                      *req, caller.subject, NowMicros());
                  if (!issued.ok()) return issued.status();
@@ -24,7 +25,7 @@ grpc::ServerUnaryReactor* CredentialServiceImpl::RevokeToken(
     grpc::CallbackServerContext* ctx, const v1::RevokeTokenRequest* req,
     v1::RevokeTokenResponse* resp) {
   return Serve(ctx, b_, "achilles.v1.CredentialService/RevokeToken", *req, "",
-               [&](const security::Caller&) -> absl::Status {
+               [=](const security::Caller&) -> absl::Status {
                  auto revoked = b_->gate->credentials()->Revoke(
                      req->credential_id(), NowMicros());
                  if (!revoked.ok()) return revoked.status();
@@ -37,7 +38,7 @@ grpc::ServerUnaryReactor* CredentialServiceImpl::ListTokens(
     grpc::CallbackServerContext* ctx, const v1::ListTokensRequest* req,
     v1::ListTokensResponse* resp) {
   return Serve(ctx, b_, "achilles.v1.CredentialService/ListTokens", *req, "",
-               [&](const security::Caller&) -> absl::Status {
+               [=](const security::Caller&) -> absl::Status {
                  for (auto& c : b_->gate->credentials()->List()) {
                    *resp->add_credentials() = std::move(c);
                  }
@@ -48,38 +49,36 @@ grpc::ServerUnaryReactor* CredentialServiceImpl::ListTokens(
 grpc::ServerUnaryReactor* AuditServiceImpl::ListAudit(
     grpc::CallbackServerContext* ctx, const v1::ListAuditRequest* req,
     v1::ListAuditResponse* resp) {
-  return Serve(
-      ctx, b_, "achilles.v1.AuditService/ListAudit", *req, "",
-      [&](const security::Caller&) -> absl::Status {
-        if (req->limit() < 0 || req->limit() > 1000) {
-          return absl::InvalidArgumentError("limit: must be 0-1000");
-        }
-        std::string pseudonym;
-        if (!req->patient_id().empty()) {
-          for (auto [field, value] :
-               {std::pair<const char*, const std::string*>{"patient_id",
-                                                           &req->patient_id()},
-                {"clinic_id", &req->clinic_id()}}) {
-            if (auto st = validation::ValidateId(field, *value); !st.ok()) {
-              return st;
-            }
-          }
-          pseudonym = b_->gate->secret()->Pseudonym(req->clinic_id(),
-                                                    req->patient_id());
-        }
-        auto page = b_->gate->audit()->List(
-            req->from_seq(), req->limit() == 0 ? 100 : req->limit(), pseudonym);
-        if (!page.ok()) return page.status();
-        *resp = *std::move(page);
-        return absl::OkStatus();
-      });
+  return Serve(ctx, b_, "achilles.v1.AuditService/ListAudit", *req, "",
+               [=](const security::Caller&) -> absl::Status {
+                 if (req->limit() < 0 || req->limit() > 1000) {
+                   return absl::InvalidArgumentError("limit: must be 0-1000");
+                 }
+                 std::string pseudonym;
+                 if (!req->patient_id().empty()) {
+                   for (auto [field, value] :
+                        {std::pair<const char*, const std::string*>{
+                             "patient_id", &req->patient_id()},
+                         {"clinic_id", &req->clinic_id()}}) {
+                     ACH_RETURN_IF_ERROR(validation::ValidateId(field, *value));
+                   }
+                   pseudonym = b_->gate->secret()->Pseudonym(req->clinic_id(),
+                                                             req->patient_id());
+                 }
+                 auto page = b_->gate->audit()->List(
+                     req->from_seq(), req->limit() == 0 ? 100 : req->limit(),
+                     pseudonym);
+                 if (!page.ok()) return page.status();
+                 *resp = *std::move(page);
+                 return absl::OkStatus();
+               });
 }
 
 grpc::ServerUnaryReactor* AuditServiceImpl::VerifyAudit(
     grpc::CallbackServerContext* ctx, const v1::VerifyAuditRequest* req,
     v1::VerifyAuditResponse* resp) {
   return Serve(ctx, b_, "achilles.v1.AuditService/VerifyAudit", *req, "",
-               [&](const security::Caller&) -> absl::Status {
+               [=](const security::Caller&) -> absl::Status {
                  auto result = b_->gate->audit()->Verify();
                  if (!result.ok()) return result.status();
                  *resp = *std::move(result);

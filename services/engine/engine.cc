@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "achilles/recommend.h"
 #include "common/digest.h"
+#include "common/status_macros.h"
 #include "common/time_util.h"
 #include "services/engine/confidence.h"
 #include "services/engine/features.h"
@@ -137,14 +138,24 @@ Evaluation Header(const TimelineInput& in) {
   return ev;
 }
 
-// Fingerprint input: everything the result depends on (plugins are added
-// as they run).
-std::string FingerprintStart(const TimelineInput& in) {
-  std::string fp =
-      absl::StrCat(kEngineVersion, "\n", in.clinic_id, "\n", in.patient_id,
-                   "\n", in.as_of_us, "\n", Deterministic(*in.policy), "\n");
-  for (const auto& e : *in.timeline) {
-    absl::StrAppend(&fp, Sha256Hex(Deterministic(e)), "\n");
+// Fingerprint: one streaming hash over everything the result depends on
+// (the plugins are added as they run), each piece length-framed. Events
+// are hashed as stored when their bytes are at hand.
+Sha256Stream FingerprintStart(const TimelineInput& in) {
+  Sha256Stream fp;
+  for (absl::string_view piece :
+       {absl::string_view(kEngineVersion), absl::string_view(in.clinic_id),
+        absl::string_view(in.patient_id)}) {
+    fp.UpdateFramed(piece);
+  }
+  fp.UpdateFramed(absl::StrCat(in.as_of_us));
+  fp.UpdateFramed(Deterministic(*in.policy));
+  for (size_t i = 0; i < in.timeline->size(); ++i) {
+    if (in.event_bytes != nullptr) {
+      fp.UpdateFramed((*in.event_bytes)[i]);
+    } else {
+      fp.UpdateFramed(Deterministic((*in.timeline)[i]));
+    }
   }
   return fp;
 }
@@ -225,7 +236,8 @@ Evaluation EvaluateTimeline(const TimelineInput& in,
                             const plugins::PluginSet& plugin_set,
                             absl::Duration plugin_timeout) {
   Evaluation ev = Header(in);
-  std::string fp_input = FingerprintStart(in);
+  Sha256Stream fp = FingerprintStart(in);
+  std::string fp_input;  // The plugins' part.
   v1::Features features =
       ComputeFeatures(*in.timeline, in.as_of_us, *in.policy);
   ScreenResult screen =
@@ -238,24 +250,48 @@ Evaluation EvaluateTimeline(const TimelineInput& in,
   FilterAndRank(in.as_of_us, &g, &ev);
   *ev.mutable_features() = std::move(features);
   AssessConfidence(&ev);
-  ev.set_input_fingerprint(Sha256Hex(fp_input));
+  fp.UpdateFramed(fp_input);
+  ev.set_input_fingerprint(fp.HexDigest());
   // The id names the content as well as the inputs: a plugin that fails on
   // one run and answers on the next gives two evaluations, two ids, and
   // neither overwrites the other.
-  ev.set_evaluation_id(
-      Sha256Hex(absl::StrCat(fp_input, Deterministic(ev))).substr(0, 32));
+  fp.UpdateFramed(Deterministic(ev));
+  ev.set_evaluation_id(fp.HexDigest().substr(0, 32));
   return ev;
 }
 
 absl::StatusOr<v1::ClinicPolicy> Engine::CurrentPolicy(
     const std::string& clinic) {
-  auto stored = store_->GetPolicy(clinic, 0);
-  if (stored.ok()) {
-    NormalizePolicy(&*stored);
-    return *stored;
+  uint64_t generation;
+  {
+    absl::MutexLock lock(&policy_mu_);
+    auto it = policies_.find(clinic);
+    if (it != policies_.end()) return *it->second;
+    generation = policy_generation_;
   }
-  if (absl::IsNotFound(stored.status())) return DefaultPolicy();
-  return stored.status();
+  auto stored = store_->GetPolicy(clinic, 0);
+  if (absl::IsNotFound(stored.status())) stored = DefaultPolicy();
+  if (!stored.ok()) return stored.status();
+  NormalizePolicy(&*stored);
+  auto shared = std::make_shared<const v1::ClinicPolicy>(*stored);
+  absl::MutexLock lock(&policy_mu_);
+  if (generation == policy_generation_) {
+    if (policies_.size() >= kMaxCachedPolicies) policies_.clear();
+    policies_[clinic] = std::move(shared);
+  }
+  return stored;
+}
+
+absl::Status Engine::SetPolicy(const std::string& clinic,
+                               v1::ClinicPolicy& policy,
+                               int64_t expected_version) {
+  absl::Status st = store_->PutPolicy(clinic, policy, expected_version);
+  // Invalidate even on failure: a write that failed part way (disk) may
+  // still have landed, and the next read asks the store.
+  absl::MutexLock lock(&policy_mu_);
+  ++policy_generation_;
+  policies_.erase(clinic);
+  return st;
 }
 
 absl::StatusOr<Evaluation> Engine::Evaluate(const std::string& clinic,
@@ -282,7 +318,7 @@ absl::StatusOr<Evaluation> Engine::Evaluate(const std::string& clinic,
   Evaluation ev = EvaluateTimeline(input, *set, host_->options().call_timeout);
   // Dry runs are audited with the call that asked for them (the API layer).
   if (!options.dry_run) {
-    if (auto st = store_->PutEvaluation(ev); !st.ok()) return st;
+    ACH_RETURN_IF_ERROR(store_->PutEvaluation(ev));
   }
   return ev;
 }

@@ -20,7 +20,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "achilles/v1/evaluation.pb.h"
 #include "achilles/v1/events.pb.h"
@@ -78,15 +80,36 @@ class Engine {
       const EvaluateOptions& options);
 
   // The clinic's current policy, or DefaultPolicy() when none is stored.
+  // Served from a cache that SetPolicy keeps current: every policy change
+  // must go through SetPolicy, never to the store directly.
   absl::StatusOr<achilles::v1::ClinicPolicy> CurrentPolicy(
       const std::string& clinic);
+
+  // Stores `policy` as the clinic's next version (TimelineStore::PutPolicy:
+  // version and changed_at are set; FAILED_PRECONDITION when
+  // `expected_version` >= 0 is not the current version) and makes every
+  // later CurrentPolicy see it.
+  absl::Status SetPolicy(const std::string& clinic,
+                         achilles::v1::ClinicPolicy& policy,
+                         int64_t expected_version);
 
   storage::TimelineStore* store() { return store_; }
   plugins::PluginHost* host() { return host_; }
 
  private:
+  // Clinics whose policy is cached at most; more clears the cache (a server
+  // serves a handful of clinics; this only bounds memory).
+  static constexpr size_t kMaxCachedPolicies = 4096;
+
   storage::TimelineStore* store_;
   plugins::PluginHost* host_;
+  absl::Mutex policy_mu_;
+  absl::flat_hash_map<std::string,
+                      std::shared_ptr<const achilles::v1::ClinicPolicy>>
+      policies_ ABSL_GUARDED_BY(policy_mu_);
+  // Bumped by every SetPolicy: a read that started before a change does
+  // not put its older answer into the cache.
+  uint64_t policy_generation_ ABSL_GUARDED_BY(policy_mu_) = 0;
 };
 
 }  // namespace achilles::engine

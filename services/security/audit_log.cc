@@ -1,6 +1,7 @@
 // The audit trail: one writer thread takes every pending entry, writes them
 // in one synced batch (group commit), and wakes the callers waiting on them.
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "common/time_util.h"
 #include "services/security/security.h"
 
@@ -93,9 +94,19 @@ void AuditLog::WriterLoop() {
       durable_seq_ = batch.back().first;
       write_error_ = absl::OkStatus();
     } else {
+      write_error_ = st;
+      if (stop_) {
+        // Closing with the store still refusing: retrying forever would
+        // hang shutdown. Every caller of these entries has already been
+        // told they are not on disk (UNAVAILABLE), so nothing acknowledged
+        // is lost; the count goes to the operator's log.
+        Log(LogLevel::kError, "audit log closing: ", batch.size(),
+            " entries could not be written: ", st.ToString());
+        wake_callers_.notify_all();
+        return;
+      }
       // The entries stay in order for the next attempt; callers keep
       // waiting for them (or get the error when the log closes).
-      write_error_ = st;
       pending_.insert(pending_.begin(), batch.begin(), batch.end());
       lock.unlock();
       std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -88,6 +88,12 @@ ABSL_FLAG(int, store_max_open_files, 512,
 ABSL_FLAG(int, max_caseload_runs, 2,
           "concurrent CaseloadService.ReEvaluate runs; more are refused with "
           "RESOURCE_EXHAUSTED");
+ABSL_FLAG(int, request_threads, 0,
+          "threads that run requests' store and plugin work; 0 = 4 per core "
+          "(16 to 128)");
+ABSL_FLAG(int, request_queue, 1024,
+          "requests that may wait for a request thread; more are refused "
+          "with RESOURCE_EXHAUSTED");
 ABSL_FLAG(int, shutdown_drain_ms, 2000,
           "after SIGTERM/SIGINT, keep serving this long with health "
           "NOT_SERVING before closing the port (a second signal ends it)");
@@ -112,13 +118,19 @@ bool ApplyResourceFlags(achilles::server::ServerOptions* o) {
   const int files = absl::GetFlag(FLAGS_store_max_open_files);
   const int runs = absl::GetFlag(FLAGS_max_caseload_runs);
   const int drain_ms = absl::GetFlag(FLAGS_shutdown_drain_ms);
-  if (connections < 1 || files < 32 || runs < 1 || drain_ms < 0) {
+  const int threads = absl::GetFlag(FLAGS_request_threads);
+  const int queue = absl::GetFlag(FLAGS_request_queue);
+  if (connections < 1 || files < 32 || runs < 1 || drain_ms < 0 ||
+      threads < 0 || threads > 1024 || queue < 1) {
     std::fprintf(stderr,
-                 "--max_connections and --max_caseload_runs: at least 1; "
-                 "--store_max_open_files: at least 32; --shutdown_drain_ms: "
-                 "not negative\n");
+                 "--max_connections, --max_caseload_runs and --request_queue: "
+                 "at least 1; --store_max_open_files: at least 32; "
+                 "--shutdown_drain_ms: not negative; --request_threads: 0 "
+                 "(automatic) to 1024\n");
     return false;
   }
+  o->request_threads = threads;
+  o->request_queue = queue;
   o->max_connections = connections;
   o->store_max_open_files = files;
   o->max_caseload_runs = runs;

@@ -18,7 +18,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "common/executor.h"
 #include "common/log.h"
+#include "common/status_macros.h"
 #include "common/time_util.h"
 #include "services/server/internal/fd_budget.h"
 
@@ -47,12 +49,15 @@ struct Server::Impl {
   std::atomic<bool> drain_ended{false};  // Notify drain_over only once.
   absl::Notification drain_over;
   absl::Notification done;
+  // Last, so it is destroyed first: its tasks use everything above.
+  std::unique_ptr<Executor> executor;
 
   // Start's steps, in order; each fills its members or says why not.
   absl::Status OpenStore(const ServerOptions& options, int max_open_files);
   absl::Status OpenPlugins(const ServerOptions& options);
   absl::Status OpenSecurity(const ServerOptions& options);
-  void MakeServices(const ServerOptions& options, api::Backend* backend);
+  absl::Status MakeServices(const ServerOptions& options,
+                            api::Backend* backend);
   absl::StatusOr<int> Listen(
       const ServerOptions& options,
       const std::shared_ptr<grpc::ServerCredentials>& transport,
@@ -111,7 +116,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Transport(
         {"--tls_key_file", &o.tls_key_file},
         {"--tls_client_ca_file", &o.tls_client_ca_file}}) {
     if (path->empty()) continue;
-    if (auto st = Readable(flag, *path); !st.ok()) return st;
+    ACH_RETURN_IF_ERROR(Readable(flag, *path));
   }
   auto provider =
       std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
@@ -293,7 +298,23 @@ absl::Status Server::Impl::OpenSecurity(const ServerOptions& options) {
   return absl::OkStatus();
 }
 
-void Server::Impl::MakeServices(const ServerOptions& options, api::Backend* b) {
+// Handlers mostly wait (on fsync, on plugin workers), so the pool is
+// several times the core count; the default keeps RocksDB's group commit
+// fed without letting thousands of threads contend.
+int RequestThreads(const ServerOptions& o) {
+  if (o.request_threads > 0) return o.request_threads;
+  const int cores =
+      std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  return std::clamp(4 * cores, 16, 128);
+}
+
+absl::Status Server::Impl::MakeServices(const ServerOptions& options,
+                                        api::Backend* b) {
+  auto started = Executor::Start({"request handling", RequestThreads(options),
+                                  static_cast<size_t>(options.request_queue)});
+  if (!started.ok()) return started.status();
+  executor = *std::move(started);
+  b->executor = executor.get();
   b->store = store.get();
   b->host = host.get();
   b->engine = engine.get();
@@ -309,6 +330,7 @@ void Server::Impl::MakeServices(const ServerOptions& options, api::Backend* b) {
       std::make_unique<api::StoreServiceImpl>(b, options.backup_dir);
   credential_service = std::make_unique<api::CredentialServiceImpl>(b);
   audit_service = std::make_unique<api::AuditServiceImpl>(b);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<int> Server::Impl::Listen(
@@ -351,15 +373,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   impl.drain = options.shutdown_drain;
   auto fds = PlanDescriptors(options);
   if (!fds.ok()) return fds.status();
-  if (auto st = impl.OpenStore(options, fds->store_files); !st.ok()) return st;
-  if (auto st = impl.OpenPlugins(options); !st.ok()) return st;
-  if (auto st = impl.OpenSecurity(options); !st.ok()) return st;
+  ACH_RETURN_IF_ERROR(impl.OpenStore(options, fds->store_files));
+  ACH_RETURN_IF_ERROR(impl.OpenPlugins(options));
+  ACH_RETURN_IF_ERROR(impl.OpenSecurity(options));
   auto bootstrap = Bootstrap(impl.credentials.get(), options);
   if (!bootstrap.ok()) return bootstrap.status();
   server->bootstrap_path_ = *bootstrap;
   auto transport = Transport(options);
   if (!transport.ok()) return transport.status();
-  impl.MakeServices(options, &server->backend_);
+  ACH_RETURN_IF_ERROR(impl.MakeServices(options, &server->backend_));
   auto port = impl.Listen(options, *transport, *fds);
   if (!port.ok()) return port.status();
   server->port_ = *port;
@@ -421,6 +443,7 @@ void Server::Shutdown(absl::Duration grace) {
       std::chrono::system_clock::now() +
       std::chrono::microseconds(absl::ToInt64Microseconds(grace)));
   impl_->grpc_server->Wait();
+  impl_->executor->Shutdown();  // Every call has finished: nothing queued.
   if (auto st = impl_->store->Flush(); !st.ok()) {
     Log(LogLevel::kError, "flush on shutdown failed: ", st.ToString());
   }

@@ -77,6 +77,10 @@ struct ServerOptions {
   int max_connections = 1000;
   // RocksDB's open table files; at most half the descriptors left over.
   int store_max_open_files = 512;
+  // Threads that run requests' blocking work (0 = 4 per core, 16-128), and
+  // how many requests may wait for one; beyond that RESOURCE_EXHAUSTED.
+  int request_threads = 0;
+  int request_queue = 1024;
   // Concurrent CaseloadService.ReEvaluate streams; more are refused.
   int max_caseload_runs = 2;
   // How long Shutdown() keeps serving with health NOT_SERVING.

@@ -4,6 +4,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "common/time_util.h"
 
 namespace achilles::validation {
@@ -39,12 +40,6 @@ absl::Status Text(const std::string& field, const std::string& s,
 }
 
 constexpr int kMaxDisabledPlugins = 64;
-
-#define ACH_RETURN_IF_ERROR(expr) \
-  do {                            \
-    absl::Status _st = (expr);    \
-    if (!_st.ok()) return _st;    \
-  } while (0)
 
 absl::Status CheckResponse(const std::string& f, const LoadResponse& r) {
   if (r.has_pain_during()) {

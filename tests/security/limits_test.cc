@@ -8,6 +8,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
+#include <vector>
 
 #include "achilles/v1/admin_service.grpc.pb.h"
 #include "google/protobuf/unknown_field_set.h"
@@ -215,6 +217,48 @@ TEST(LimitsTest, ClinicRateLimitAnswersResourceExhausted) {
   EXPECT_GE(limited, 14);
   // Another clinic has its own budget.
   EXPECT_TRUE(s.patients->ListPatients(s.Ctx("b").get(), req, &resp).ok());
+}
+
+// Blocking work runs on a bounded pool. With one thread and a queue of one,
+// a call stuck in a plugin holds the thread, one more waits, and the rest
+// are refused at once with RESOURCE_EXHAUSTED instead of piling up; Ping,
+// which does no blocking work, is still answered; and once the stuck call
+// ends every call is served again.
+TEST(LimitsTest, AFullRequestQueueRefusesAtOnceAndRecovers) {
+  TestServer s(false, [](server::ServerOptions& o) {
+    std::filesystem::copy_file(std::string(TEST_PLUGIN_DIR) + "/hanging.so",
+                               o.plugin_dir + "/hanging.so");
+    o.plugin_timeout = absl::Milliseconds(1500);
+    o.request_threads = 1;
+    o.request_queue = 1;
+  });
+  ASSERT_TRUE(s.AddPatient("p").ok());
+  constexpr int kCalls = 6;
+  std::vector<grpc::Status> results(kCalls);
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kCalls; ++i) {
+    callers.emplace_back([&s, &results, i] {
+      v1::Evaluation ev;
+      results[i] = s.Evaluate("p", &ev, NowMicros());
+    });
+  }
+  v1::PingResponse pong;
+  EXPECT_TRUE(s.decisions->Ping(s.Ctx().get(), v1::PingRequest(), &pong).ok());
+  for (auto& t : callers) t.join();
+  int ok = 0, busy = 0;
+  for (const auto& st : results) {
+    if (st.ok()) ++ok;
+    if (st.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+      ++busy;
+      EXPECT_NE(st.error_message().find("server busy"), std::string::npos)
+          << st.error_message();
+    }
+  }
+  EXPECT_GE(ok, 1);
+  EXPECT_GE(busy, 1);
+  EXPECT_EQ(ok + busy, kCalls);
+  v1::Evaluation after;
+  EXPECT_TRUE(s.Evaluate("p", &after, NowMicros()).ok());
 }
 
 }  // namespace

@@ -223,12 +223,15 @@ TEST_F(StoreTest, FeedbackRacingErasureLeavesNothing) {
     std::atomic<bool> erased{false};
     std::thread writer([&] {
       for (int i = 0; i < 1000; ++i) {
+        // Read before the call: a call that began after the erasure
+        // returned must fail (one that began before may still land first).
+        const bool began_after_erasure = erased.load();
         auto id = store_->PutFeedback("c", p, "ev1", "record");
         if (!id.ok()) {
           EXPECT_TRUE(absl::IsNotFound(id.status())) << id.status();
           return;
         }
-        if (erased.load()) {
+        if (began_after_erasure) {
           ADD_FAILURE() << "feedback stored after the erasure returned";
           return;
         }
