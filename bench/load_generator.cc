@@ -1,312 +1,270 @@
-// Load generator for achilles-server. Drives a server with concurrent gRPC
-// clients and reports throughput and latency for Ping (baseline),
-// AppendEvents and Evaluate on 100- and 1000-event timelines, each as a
-// ratio to Ping measured in the same run.
+// achilles-load: load benchmark for achilles-server. In one run it reports
+// the raw synced-RocksDB-write anchor, then, against a real server process
+// for each plugin isolation mode: Ping (the baseline), AppendEvents (one
+// event per call) and Evaluate on timelines of 10, 100, 1,000 and 5,000
+// events, each client on its own patients, with req/s, p50/p99 latency and
+// server CPU per request (the server's and its plugin workers'), each also
+// as a ratio to Ping; and Evaluate(1000) paced at half its measured rate.
+// See bench/README.md for what each figure means.
 //
-//   achilles-load --clients=8 --seconds=3              # starts its own server
-//   achilles-load --target=127.0.0.1:50051             # an already running one
+//   achilles-load                                   # ~75 s; spawns servers
+//   achilles-load --repeat=3 --json=load.json       # ranges over 3 runs
+//   achilles-load --seconds=1 --repeat=1            # quick look
+//   achilles-load --target=127.0.0.1:50051 --token_file=ehr.token
+//       [--server_pid=PID]                          # a running server
+//   python3 bench/compare.py old.json new.json      # two commits
 //
-// Requests go to loopback only; every phase is bounded in time.
-#include <grpcpp/grpcpp.h>
+// Requests go to loopback or --target only; every phase is bounded in time
+// (--seconds, plus at most one call's --rpc_deadline_ms).
+#include <unistd.h>
 
-#include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
-#include <functional>
-#include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "achilles/v1/decision_service.grpc.pb.h"
-#include "achilles/v1/patient_service.grpc.pb.h"
-#include "common/time_util.h"
-#include "services/server/server.h"
+#include "absl/strings/str_split.h"
+#include "bench/figures.h"
+#include "bench/json_writer.h"
+#include "bench/load_report.h"
+#include "bench/load_set.h"
+#include "bench/machine_facts.h"
+#include "bench/raw_rocksdb.h"
+#include "bench/server_process.h"
 
+ABSL_FLAG(int, clients, 8, "concurrent client threads, one channel each");
+ABSL_FLAG(double, seconds, 3.0, "measured duration of each phase");
+ABSL_FLAG(double, warmup_seconds, 0.5, "unmeasured load before each phase");
+ABSL_FLAG(int, repeat, 1, "run the whole set this many times (ranges)");
+ABSL_FLAG(std::string, sizes, "10,100,1000,5000",
+          "timeline lengths (events) to evaluate");
+ABSL_FLAG(int, patients_per_client, 4,
+          "each client's own patients per timeline length");
+ABSL_FLAG(int, paced_size, 1000, "timeline length of the paced phase");
+ABSL_FLAG(double, paced_fraction, 0.5,
+          "paced phase rate, as a fraction of that length's measured req/s");
+ABSL_FLAG(std::string, modes, "inprocess,process",
+          "plugin isolation modes to start a server with");
+ABSL_FLAG(std::string, target, "",
+          "an already running server (then --modes is ignored)");
 ABSL_FLAG(std::string, token_file, "",
           "with --target: file holding a token with the ehr role");
-ABSL_FLAG(std::string, target, "",
-          "server address; empty starts an in-process server on a temp dir");
-ABSL_FLAG(std::string, plugin_dir, "",
-          "plugins for the in-process server (default: build/plugins.d)");
-ABSL_FLAG(int, clients, 8, "concurrent client threads");
-ABSL_FLAG(double, seconds, 3.0, "duration of each phase");
-ABSL_FLAG(bool, sync_writes, true, "in-process server: fsync every write");
-ABSL_FLAG(bool, compare_isolation, true,
-          "also run the Evaluate phases with --plugin_isolation=process and "
-          "report the overhead");
+ABSL_FLAG(int, server_pid, 0,
+          "with --target: the server's pid, to report its CPU per request");
+ABSL_FLAG(std::string, server_binary, SERVER_BINARY, "achilles-server");
+ABSL_FLAG(std::string, plugin_dir, BUNDLED_PLUGIN_DIR, "plugins to load");
+ABSL_FLAG(std::string, plugin_worker, WORKER_BINARY, "achilles-plugin-worker");
+ABSL_FLAG(bool, sync_writes, true,
+          "spawned servers fsync every write, as in production");
+ABSL_FLAG(std::string, scratch_dir, "",
+          "where server data and the raw RocksDB go (default $TMPDIR or "
+          "/tmp); with --target, put it on the server's filesystem");
+ABSL_FLAG(std::string, raw_threads, "1,8", "raw RocksDB writer threads");
+ABSL_FLAG(int, raw_value_bytes, 256, "raw RocksDB value size");
+ABSL_FLAG(int, rpc_deadline_ms, 10000, "deadline of every call");
+ABSL_FLAG(std::string, json, "", "also write every figure to this file");
 
 namespace {
 
-namespace v1 = achilles::v1;
-using Clock = std::chrono::steady_clock;
+namespace bench = ::achilles::bench;
 
-struct Result {
-  std::string name;
-  double rps = 0;
-  double p50_us = 0;
-  double p99_us = 0;
-  long errors = 0;
-};
-
-// Runs `call(thread, i)` from every client thread for the phase duration.
-Result RunPhase(const std::string& name,
-                const std::function<bool(int, long)>& call) {
-  const int clients = absl::GetFlag(FLAGS_clients);
-  const auto duration =
-      std::chrono::duration<double>(absl::GetFlag(FLAGS_seconds));
-  std::vector<std::vector<double>> lat(clients);
-  std::atomic<long> errors{0};
-  std::vector<std::thread> threads;
-  const auto start = Clock::now();
-  const auto end =
-      start + std::chrono::duration_cast<Clock::duration>(duration);
-  for (int t = 0; t < clients; ++t) {
-    threads.emplace_back([&, t] {
-      for (long i = 0; Clock::now() < end; ++i) {
-        const auto t0 = Clock::now();
-        if (!call(t, i)) ++errors;
-        lat[t].push_back(
-            std::chrono::duration<double, std::micro>(Clock::now() - t0)
-                .count());
-      }
-    });
+std::vector<int> IntList(const std::string& text) {
+  std::vector<int> out;
+  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+    int v = 0;
+    if (!absl::SimpleAtoi(part, &v) || v <= 0) {
+      std::fprintf(stderr, "'%s' is not a list of positive numbers\n",
+                   text.c_str());
+      std::exit(2);
+    }
+    out.push_back(v);
   }
-  for (auto& th : threads) th.join();
-  const double elapsed =
-      std::chrono::duration<double>(Clock::now() - start).count();
-  std::vector<double> all;
-  for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
-  std::sort(all.begin(), all.end());
-  Result r;
-  r.name = name;
-  r.errors = errors;
-  r.rps = all.size() / elapsed;
-  if (!all.empty()) {
-    r.p50_us = all[all.size() / 2];
-    r.p99_us = all[std::min(all.size() - 1, all.size() * 99 / 100)];
-  }
-  return r;
+  return out;
 }
 
-v1::Event BenchEvent(const std::string& id, int64_t at, int i) {
-  v1::Event e;
-  e.set_event_id(id);
-  *e.mutable_occurred_at() = achilles::FromMicros(at);
-  switch (i % 4) {
-    case 0: {
-      auto* r = e.mutable_run_session();
-      r->set_duration_minutes(30);
-      r->set_distance_km(5);
-      r->mutable_response()->set_pain_during(i % 5);
-      r->mutable_response()->set_settle_time_hours(12);
-      r->mutable_response()->set_morning_vs_baseline(v1::COMPARISON_SAME);
-      break;
-    }
-    case 1: {
-      auto* x = e.mutable_exercise_session();
-      x->set_programme(v1::PROGRAMME_HEAVY_SLOW_RESISTANCE);
-      x->set_programme_week(1 + (i / 12) % 12);
-      x->set_sets(3);
-      x->set_reps(12);
-      x->mutable_response()->set_pain_after(2);
-      break;
-    }
-    case 2:
-      e.mutable_pain_report()->set_activity(v1::ACTIVITY_WALKING);
-      e.mutable_pain_report()->mutable_response()->set_pain_during(2);
-      break;
-    default:
-      e.mutable_morning_stiffness()->set_vs_baseline(v1::COMPARISON_SAME);
+bench::LoadConfig ConfigFromFlags() {
+  bench::LoadConfig c;
+  c.clients = absl::GetFlag(FLAGS_clients);
+  c.seconds = absl::GetFlag(FLAGS_seconds);
+  c.warmup_seconds = absl::GetFlag(FLAGS_warmup_seconds);
+  c.sizes = IntList(absl::GetFlag(FLAGS_sizes));
+  c.patients_per_client = absl::GetFlag(FLAGS_patients_per_client);
+  c.paced_size = absl::GetFlag(FLAGS_paced_size);
+  c.paced_fraction = absl::GetFlag(FLAGS_paced_fraction);
+  c.rpc_deadline =
+      std::chrono::milliseconds(absl::GetFlag(FLAGS_rpc_deadline_ms));
+  if (c.clients < 1 || c.seconds <= 0 || c.patients_per_client < 1 ||
+      c.paced_fraction <= 0 || absl::GetFlag(FLAGS_repeat) < 1) {
+    std::fprintf(stderr,
+                 "--clients, --seconds, --patients_per_client, "
+                 "--paced_fraction and --repeat must be positive\n");
+    std::exit(2);
   }
-  return e;
+  return c;
 }
 
-struct Suite {
-  std::vector<Result> results;
-  std::string target;
-  bool in_process = false;
-};
+std::string MakeScratchDir() {
+  std::string root = absl::GetFlag(FLAGS_scratch_dir);
+  if (root.empty()) root = std::filesystem::temp_directory_path().string();
+  std::string dir = root + "/achilles-load-XXXXXX";
+  if (mkdtemp(dir.data()) == nullptr) {
+    std::fprintf(stderr, "cannot create a directory in %s\n", root.c_str());
+    std::exit(2);
+  }
+  return dir;
+}
 
-// Starts an in-process server (unless --target), loads fixtures and runs
-// the phases. `evaluate_only` skips Ping and AppendEvents.
-Suite RunSuite(achilles::plugins::Isolation isolation, bool evaluate_only) {
-  Suite suite;
-  std::string target = absl::GetFlag(FLAGS_target);
-  std::unique_ptr<achilles::server::Server> server;
-  std::string tmp;
+std::map<int, bench::RawWriteResult> RunRawAnchor(const std::string& scratch,
+                                                  double seconds) {
+  std::map<int, bench::RawWriteResult> out;
+  for (int threads : IntList(absl::GetFlag(FLAGS_raw_threads))) {
+    bench::RawWriteOptions o{absl::StrCat(scratch, "/raw-", threads), threads,
+                             seconds, absl::GetFlag(FLAGS_raw_value_bytes)};
+    out[threads] = bench::RunRawSyncedWrites(o);
+    std::fprintf(stderr, "  raw RocksDB synced writes x%d: %.0f writes/s %s\n",
+                 threads, out[threads].writes_per_s,
+                 out[threads].error.c_str());
+  }
+  return out;
+}
+
+// Patient ids unique to this process and run, for a shared --target.
+std::string RunPrefix(int run) {
+  return absl::StrCat("load", std::time(nullptr), "p", getpid(), "r", run);
+}
+
+absl::StatusOr<std::vector<bench::NamedPhase>> RunSpawned(
+    const std::string& mode, const std::string& scratch, int run,
+    const bench::LoadConfig& config) {
+  bench::ServerConfig sc;
+  sc.binary = absl::GetFlag(FLAGS_server_binary);
+  sc.work_dir = absl::StrCat(scratch, "/run", run, "-", mode);
+  sc.plugin_dir = absl::GetFlag(FLAGS_plugin_dir);
+  sc.plugin_worker = absl::GetFlag(FLAGS_plugin_worker);
+  sc.plugin_isolation = mode;
+  sc.sync_writes = absl::GetFlag(FLAGS_sync_writes);
+  auto server = bench::ServerProcess::Start(sc);
+  if (!server.ok()) return server.status();
+  auto token = bench::IssueToken((*server)->target(), (*server)->data_dir(),
+                                 "bench", achilles::v1::ROLE_EHR);
+  if (!token.ok()) return token.status();
+  bench::LoadTarget target{(*server)->target(), *token, (*server)->pid(),
+                           RunPrefix(run)};
+  auto phases =
+      bench::RunLoadSet(target, config, absl::StrCat("run ", run, " ", mode));
+  (*server)->Stop();
+  std::error_code ec;
+  std::filesystem::remove_all(sc.work_dir, ec);
+  return phases;
+}
+
+absl::StatusOr<std::vector<bench::NamedPhase>> RunAgainstTarget(
+    int run, const bench::LoadConfig& config) {
+  std::ifstream in(absl::GetFlag(FLAGS_token_file));
   std::string token;
-  if (!absl::GetFlag(FLAGS_token_file).empty()) {
-    std::ifstream in(absl::GetFlag(FLAGS_token_file));
-    in >> token;
-  }
-  if (target.empty()) {
-    tmp = (std::filesystem::temp_directory_path() / "achilles-load-XXXXXX");
-    if (mkdtemp(tmp.data()) == nullptr) std::exit(2);
-    achilles::server::ServerOptions options;
-    options.listen_address = "127.0.0.1:0";
-    options.data_dir = tmp + "/data";
-    options.plugin_dir = absl::GetFlag(FLAGS_plugin_dir).empty()
-                             ? std::string(BUNDLED_PLUGIN_DIR)
-                             : absl::GetFlag(FLAGS_plugin_dir);
-    options.sync_writes = absl::GetFlag(FLAGS_sync_writes);
-    options.plugin_isolation = isolation;
-    options.plugin_worker = WORKER_BINARY;
-    // The benchmark measures the server, not its per-clinic rate limit.
-    options.clinic_requests_per_second = 0;
-    auto s = achilles::server::Server::Start(options);
-    if (!s.ok()) {
-      std::fprintf(stderr, "%s\n", s.status().ToString().c_str());
-      std::exit(1);
+  in >> token;
+  bench::LoadTarget target{absl::GetFlag(FLAGS_target), token,
+                           absl::GetFlag(FLAGS_server_pid), RunPrefix(run)};
+  return bench::RunLoadSet(target, config, absl::StrCat("run ", run));
+}
+
+// One repeat of the whole set; an error when a server cannot be measured
+// at all (failed calls in a phase are figures, not errors here).
+absl::StatusOr<bench::LoadRun> RunOnce(int run, const std::string& scratch,
+                                       const bench::LoadConfig& config) {
+  bench::LoadRun out;
+  out.raw = RunRawAnchor(scratch, config.seconds);
+  std::vector<std::string> modes =
+      absl::StrSplit(absl::GetFlag(FLAGS_modes), ',', absl::SkipEmpty());
+  if (!absl::GetFlag(FLAGS_target).empty()) modes = {"target"};
+  for (const auto& mode : modes) {
+    auto phases = mode == "target" ? RunAgainstTarget(run, config)
+                                   : RunSpawned(mode, scratch, run, config);
+    if (!phases.ok()) {
+      return absl::Status(phases.status().code(),
+                          absl::StrCat(mode, ": ", phases.status().message()));
     }
-    server = *std::move(s);
-    v1::IssueTokenRequest issue;
-    issue.set_subject("achilles-load");
-    issue.set_clinic_id("default");
-    issue.add_roles(v1::ROLE_EHR);
-    auto issued = server->backend()->gate->credentials()->Issue(
-        issue, "achilles-load", achilles::NowMicros());
-    if (!issued.ok()) std::exit(1);
-    token = issued->token();
-    target = absl::StrCat("127.0.0.1:", server->port());
-    suite.in_process = true;
+    out.modes.emplace_back(mode, *std::move(phases));
   }
-  suite.target = target;
-  const int clients = absl::GetFlag(FLAGS_clients);
-  // One channel per client thread, as separate EHR connections would be.
-  std::vector<std::unique_ptr<v1::PatientService::Stub>> patients;
-  std::vector<std::unique_ptr<v1::DecisionService::Stub>> decisions;
-  for (int t = 0; t < clients; ++t) {
-    grpc::ChannelArguments args;
-    args.SetInt("bench_channel", t);  // Distinct channels, not shared.
-    auto ch = grpc::CreateCustomChannel(
-        target, grpc::InsecureChannelCredentials(), args);
-    patients.push_back(v1::PatientService::NewStub(ch));
-    decisions.push_back(v1::DecisionService::NewStub(ch));
-  }
-  auto deadline = [&token](grpc::ClientContext* c) {
-    c->AddMetadata("authorization", "Bearer " + token);
-    c->set_deadline(std::chrono::system_clock::now() +
-                    std::chrono::seconds(30));
-  };
+  return out;
+}
 
-  // Fixtures: two patients with 100 and 1000 events, plus one per client
-  // for appends.
-  const int64_t now = achilles::NowMicros();
-  for (auto [id, n] :
-       {std::pair<std::string, int>{"bench-100", 100}, {"bench-1000", 1000}}) {
-    grpc::ClientContext c;
-    deadline(&c);
-    v1::UpsertPatientRequest up;
-    v1::UpsertPatientResponse ur;
-    up.mutable_patient()->set_patient_id(id);
-    patients[0]->UpsertPatient(&c, up, &ur);
-    for (int start = 0; start < n; start += 500) {
-      v1::AppendEventsRequest req;
-      req.set_patient_id(id);
-      for (int i = start; i < std::min(n, start + 500); ++i) {
-        // Spread over the last n days, oldest first.
-        *req.add_events() =
-            BenchEvent(absl::StrCat("e", i),
-                       now - (n - i) * achilles::kMicrosPerDay / 2, i);
-      }
-      grpc::ClientContext ac;
-      deadline(&ac);
-      v1::AppendEventsResponse ar;
-      auto st = patients[0]->AppendEvents(&ac, req, &ar);
-      if (!st.ok()) {
-        std::fprintf(stderr, "fixture append failed: %s\n",
-                     st.error_message().c_str());
-        std::exit(1);
-      }
-    }
-  }
-  for (int t = 0; t < clients; ++t) {
-    grpc::ClientContext c;
-    deadline(&c);
-    v1::UpsertPatientRequest up;
-    v1::UpsertPatientResponse ur;
-    up.mutable_patient()->set_patient_id(absl::StrCat("append-", t));
-    patients[t]->UpsertPatient(&c, up, &ur);
-  }
+void WriteConfig(bench::JsonWriter* j, const bench::LoadConfig& c) {
+  j->BeginObject();
+  j->Field("clients", c.clients);
+  j->Field("seconds", c.seconds);
+  j->Field("warmup_seconds", c.warmup_seconds);
+  j->Field("repeat", absl::GetFlag(FLAGS_repeat));
+  j->Key("sizes");
+  j->BeginArray();
+  for (int size : c.sizes) j->Number(size);
+  j->EndArray();
+  j->Field("patients_per_client", c.patients_per_client);
+  j->Field("paced_size", c.paced_size);
+  j->Field("paced_fraction", c.paced_fraction);
+  j->Field("modes", absl::GetFlag(FLAGS_target).empty()
+                        ? absl::GetFlag(FLAGS_modes)
+                        : std::string("target"));
+  j->Field("target", absl::GetFlag(FLAGS_target));
+  j->Key("sync_writes");
+  j->Bool(absl::GetFlag(FLAGS_sync_writes));
+  j->Field("raw_threads", absl::GetFlag(FLAGS_raw_threads));
+  j->Field("raw_value_bytes", absl::GetFlag(FLAGS_raw_value_bytes));
+  j->Field("rpc_deadline_ms", absl::GetFlag(FLAGS_rpc_deadline_ms));
+  j->EndObject();
+}
 
-  std::vector<Result>& results = suite.results;
-  if (!evaluate_only) {
-    results.push_back(RunPhase("Ping", [&](int t, long) {
-      grpc::ClientContext c;
-      deadline(&c);
-      v1::PingRequest req;
-      v1::PingResponse resp;
-      return decisions[t]->Ping(&c, req, &resp).ok();
-    }));
-    results.push_back(RunPhase("AppendEvents (1 event)", [&](int t, long i) {
-      grpc::ClientContext c;
-      deadline(&c);
-      v1::AppendEventsRequest req;
-      req.set_patient_id(absl::StrCat("append-", t));
-      *req.add_events() =
-          BenchEvent(absl::StrCat("a", i), now - 1000, static_cast<int>(i));
-      v1::AppendEventsResponse resp;
-      return patients[t]->AppendEvents(&c, req, &resp).ok();
-    }));
-  }
-  for (const char* id : {"bench-100", "bench-1000"}) {
-    results.push_back(RunPhase(
-        absl::StrCat("Evaluate (", id + 6, " events)"), [&, id](int t, long) {
-          grpc::ClientContext c;
-          deadline(&c);
-          v1::EvaluateRequest req;
-          req.set_patient_id(id);
-          v1::EvaluateResponse resp;
-          return decisions[t]->Evaluate(&c, req, &resp).ok();
-        }));
-  }
-
-  if (server) {
-    server->Shutdown();
-    server.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(tmp, ec);
-  }
-  return suite;
+bool WriteJsonReport(const std::string& path, const bench::MachineFacts& facts,
+                     const bench::LoadConfig& config,
+                     const bench::Figures& figures) {
+  bench::JsonWriter j;
+  j.BeginObject();
+  j.Field("benchmark", "achilles-load");
+  j.Key("machine");
+  bench::WriteMachineFacts(&j, facts);
+  j.Key("config");
+  WriteConfig(&j, config);
+  j.Key("groups");
+  figures.WriteJson(&j);
+  j.EndObject();
+  return bench::WriteTextFile(path, j.text());
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  const Suite base = RunSuite(achilles::plugins::Isolation::kInProcess, false);
-  const Result& ping = base.results[0];
-  std::printf("achilles-load: %d clients, %.1f s per phase, target %s%s\n",
-              absl::GetFlag(FLAGS_clients), absl::GetFlag(FLAGS_seconds),
-              base.target.c_str(), base.in_process ? " (in-process)" : "");
-  std::printf("%-34s %10s %10s %10s %9s %9s %7s\n", "call", "req/s", "p50 us",
-              "p99 us", "rps/Ping", "p50/Ping", "errors");
-  auto print = [&](const std::string& prefix, const Result& r) {
-    std::printf("%-34s %10.0f %10.0f %10.0f %9.3f %9.1f %7ld\n",
-                (prefix + r.name).c_str(), r.rps, r.p50_us, r.p99_us,
-                r.rps / ping.rps, r.p50_us / ping.p50_us, r.errors);
-  };
-  for (const auto& r : base.results) print("", r);
-  if (absl::GetFlag(FLAGS_compare_isolation) && base.in_process) {
-    const Suite iso = RunSuite(achilles::plugins::Isolation::kProcess, true);
-    for (const auto& r : iso.results) print("isolated ", r);
-    std::printf(
-        "\nplugin isolation overhead (process vs in-process, same run):\n");
-    for (const auto& r : iso.results) {
-      for (const auto& b : base.results) {
-        if (b.name != r.name) continue;
-        std::printf("  %-26s throughput x%.3f   p50 x%.2f   p99 x%.2f\n",
-                    r.name.c_str(), r.rps / b.rps, r.p50_us / b.p50_us,
-                    r.p99_us / b.p99_us);
-      }
-    }
+  const bench::LoadConfig config = ConfigFromFlags();
+  const std::string scratch = MakeScratchDir();
+  const bench::MachineFacts facts = bench::CollectMachineFacts(scratch);
+  std::printf(
+      "achilles-load: %d clients, %.1f s per phase, %d run(s); %d cores, %s; "
+      "load average at start %s; source %s\n",
+      config.clients, config.seconds, absl::GetFlag(FLAGS_repeat), facts.nproc,
+      facts.filesystem.c_str(), facts.loadavg.c_str(), facts.source.c_str());
+  std::fflush(stdout);
+  bench::Figures figures;
+  const int runs = absl::GetFlag(FLAGS_repeat);
+  absl::Status failed;
+  for (int run = 1; run <= runs && failed.ok(); ++run) {
+    auto one = RunOnce(run, scratch, config);
+    if (one.ok()) bench::RecordLoadRun(*one, &figures);
+    failed = one.status();
   }
+  std::error_code ec;
+  std::filesystem::remove_all(scratch, ec);
+  if (!failed.ok()) {
+    std::fprintf(stderr, "achilles-load: %s\n", failed.ToString().c_str());
+    return 1;
+  }
+  bench::PrintLoadReport(figures, runs);
+  const std::string json = absl::GetFlag(FLAGS_json);
+  if (!json.empty() && !WriteJsonReport(json, facts, config, figures)) return 1;
   return 0;
 }
