@@ -4,7 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "services/api/api.h"
-#include "services/validation/validation.h"
+#include "services/validation/requests.h"
 
 namespace achilles::api {
 
@@ -96,13 +96,7 @@ grpc::ServerUnaryReactor* PluginServiceImpl::SetEnabled(
               : "achilles.v1.PluginService/DisablePlugin",
       *req, "", [=](const security::Caller& caller) -> absl::Status {
         const std::string* clinic = &caller.clinic;
-        if (req->plugin_id().empty() || req->plugin_id().size() > 64) {
-          return absl::InvalidArgumentError(
-              "plugin_id: is required (1-64 chars)");
-        }
-        // The policy (and so every evaluation) embeds changed_by: bound it.
-        ACH_RETURN_IF_ERROR(
-            validation::ValidatePolicyAuthor("changed_by", req->changed_by()));
+        ACH_RETURN_IF_ERROR(validation::ValidateRequest(*req));
         const auto set = b_->host->Current();
         if (std::none_of(set->plugins.begin(), set->plugins.end(),
                          [&](const auto& p) {
@@ -144,9 +138,7 @@ grpc::ServerUnaryReactor* PolicyServiceImpl::GetPolicy(
   return Serve(ctx, b_, "achilles.v1.PolicyService/GetPolicy", *req, "",
                [=](const security::Caller& caller) -> absl::Status {
                  const std::string* clinic = &caller.clinic;
-                 if (req->version() < 0) {
-                   return absl::InvalidArgumentError("version: must be >= 0");
-                 }
+                 ACH_RETURN_IF_ERROR(validation::ValidateRequest(*req));
                  if (req->version() == 0) {
                    auto policy = b_->engine->CurrentPolicy(*clinic);
                    if (!policy.ok()) return policy.status();
@@ -168,13 +160,7 @@ grpc::ServerUnaryReactor* PolicyServiceImpl::SetPolicy(
       ctx, b_, "achilles.v1.PolicyService/SetPolicy", *req, "",
       [=](const security::Caller& caller) -> absl::Status {
         const std::string* clinic = &caller.clinic;
-        if (!req->has_policy()) {
-          return absl::InvalidArgumentError("policy: is required");
-        }
-        ACH_RETURN_IF_ERROR(validation::ValidatePolicy(req->policy()));
-        if (req->has_expected_version() && req->expected_version() < 0) {
-          return absl::InvalidArgumentError("expected_version: must be >= 0");
-        }
+        ACH_RETURN_IF_ERROR(validation::ValidateRequest(*req));
         v1::ClinicPolicy policy = req->policy();
         engine::NormalizePolicy(&policy);
         ACH_RETURN_IF_ERROR(b_->engine->SetPolicy(
@@ -195,11 +181,7 @@ grpc::ServerUnaryReactor* StoreServiceImpl::Checkpoint(
           return absl::FailedPreconditionError(
               "backups are off: start the server with --backup_dir=DIR");
         }
-        ACH_RETURN_IF_ERROR(validation::ValidateId("name", req->name()));
-        if (req->name().find_first_not_of('.') == std::string::npos) {
-          return absl::InvalidArgumentError(
-              "name: '.' and '..' name directories, not backups");
-        }
+        ACH_RETURN_IF_ERROR(validation::ValidateRequest(*req));
         const std::string path = absl::StrCat(backup_dir_, "/", req->name());
         std::error_code ec;
         if (std::filesystem::exists(path, ec)) {

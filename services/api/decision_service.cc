@@ -5,7 +5,7 @@
 #include "common/status_macros.h"
 #include "common/time_util.h"
 #include "services/api/api.h"
-#include "services/validation/validation.h"
+#include "services/validation/requests.h"
 
 namespace achilles::api {
 
@@ -18,15 +18,10 @@ grpc::ServerUnaryReactor* DecisionServiceImpl::Evaluate(
         b_->interactive_in_flight.fetch_add(1);
         absl::Cleanup done = [this] { b_->interactive_in_flight.fetch_sub(1); };
         const std::string* clinic = &caller.clinic;
-        ACH_RETURN_IF_ERROR(
-            validation::ValidateId("patient_id", req->patient_id()));
+        ACH_RETURN_IF_ERROR(validation::ValidateRequest(*req, NowMicros()));
         engine::EvaluateOptions options;
         options.dry_run = req->dry_run();
-        if (req->has_as_of()) {
-          ACH_RETURN_IF_ERROR(validation::ValidatePastTimestamp(
-              "as_of", req->as_of(), NowMicros()));
-          options.as_of_us = ToMicros(req->as_of());
-        }
+        if (req->has_as_of()) options.as_of_us = ToMicros(req->as_of());
         auto ev = b_->engine->Evaluate(*clinic, req->patient_id(), options);
         if (!ev.ok()) return ev.status();
         *resp->mutable_evaluation() = *std::move(ev);
@@ -41,10 +36,7 @@ grpc::ServerUnaryReactor* DecisionServiceImpl::GetEvaluation(
                req->patient_id(),
                [=](const security::Caller& caller) -> absl::Status {
                  const std::string* clinic = &caller.clinic;
-                 ACH_RETURN_IF_ERROR(
-                     validation::ValidateId("patient_id", req->patient_id()));
-                 ACH_RETURN_IF_ERROR(validation::ValidateId(
-                     "evaluation_id", req->evaluation_id()));
+                 ACH_RETURN_IF_ERROR(validation::ValidateRequest(*req));
                  auto ev = b_->store->GetEvaluation(*clinic, req->patient_id(),
                                                     req->evaluation_id());
                  if (!ev.ok()) return ev.status();
@@ -56,55 +48,29 @@ grpc::ServerUnaryReactor* DecisionServiceImpl::GetEvaluation(
 grpc::ServerUnaryReactor* DecisionServiceImpl::RecordFeedback(
     grpc::CallbackServerContext* ctx, const v1::RecordFeedbackRequest* req,
     v1::RecordFeedbackResponse* resp) {
-  return Serve(
-      ctx, b_, "achilles.v1.DecisionService/RecordFeedback", *req,
-      req->patient_id(), [=](const security::Caller& caller) -> absl::Status {
-        const std::string* clinic = &caller.clinic;
-        for (auto [field, value] : {std::pair<const char*, const std::string*>{
-                                        "patient_id", &req->patient_id()},
-                                    {"evaluation_id", &req->evaluation_id()}}) {
-          ACH_RETURN_IF_ERROR(validation::ValidateId(field, *value));
-        }
-        if (req->recommendation_id().empty() ||
-            req->recommendation_id().size() > 256) {
-          return absl::InvalidArgumentError(
-              "recommendation_id: is required (at most 256 bytes)");
-        }
-        if (req->decision() == v1::FEEDBACK_DECISION_UNSPECIFIED ||
-            !v1::FeedbackDecision_IsValid(req->decision())) {
-          return absl::InvalidArgumentError(
-              "decision: must be ACCEPTED or OVERRIDDEN");
-        }
-        if (req->decision() == v1::FEEDBACK_DECISION_OVERRIDDEN &&
-            req->reason().empty()) {
-          return absl::InvalidArgumentError(
-              "reason: is required when overriding a recommendation");
-        }
-        if (req->reason().size() > 2048) {
-          return absl::InvalidArgumentError("reason: longer than 2048 bytes");
-        }
-        if (req->clinician().empty() || req->clinician().size() > 128) {
-          return absl::InvalidArgumentError(
-              "clinician: is required (1-128 bytes)");
-        }
-        auto ev = b_->store->GetEvaluation(*clinic, req->patient_id(),
-                                           req->evaluation_id());
-        if (!ev.ok()) return ev.status();
-        const auto& recs = ev->recommendations();
-        if (std::none_of(recs.begin(), recs.end(), [&](const auto& r) {
-              return r.id() == req->recommendation_id();
-            })) {
-          return absl::NotFoundError(
-              absl::StrCat("recommendation_id: '", req->recommendation_id(),
-                           "' is not in evaluation ", req->evaluation_id()));
-        }
-        auto id = b_->store->PutFeedback(*clinic, req->patient_id(),
-                                         req->evaluation_id(),
-                                         req->SerializeAsString());
-        if (!id.ok()) return id.status();
-        resp->set_feedback_id(*id);
-        return absl::OkStatus();
-      });
+  return Serve(ctx, b_, "achilles.v1.DecisionService/RecordFeedback", *req,
+               req->patient_id(),
+               [=](const security::Caller& caller) -> absl::Status {
+                 const std::string* clinic = &caller.clinic;
+                 ACH_RETURN_IF_ERROR(validation::ValidateRequest(*req));
+                 auto ev = b_->store->GetEvaluation(*clinic, req->patient_id(),
+                                                    req->evaluation_id());
+                 if (!ev.ok()) return ev.status();
+                 const auto& recs = ev->recommendations();
+                 if (std::none_of(recs.begin(), recs.end(), [&](const auto& r) {
+                       return r.id() == req->recommendation_id();
+                     })) {
+                   return absl::NotFoundError(absl::StrCat(
+                       "recommendation_id: '", req->recommendation_id(),
+                       "' is not in evaluation ", req->evaluation_id()));
+                 }
+                 auto id = b_->store->PutFeedback(*clinic, req->patient_id(),
+                                                  req->evaluation_id(),
+                                                  req->SerializeAsString());
+                 if (!id.ok()) return id.status();
+                 resp->set_feedback_id(*id);
+                 return absl::OkStatus();
+               });
 }
 
 grpc::ServerUnaryReactor* DecisionServiceImpl::Ping(

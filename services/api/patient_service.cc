@@ -5,7 +5,7 @@
 #include "common/status_macros.h"
 #include "common/time_util.h"
 #include "services/api/api.h"
-#include "services/validation/validation.h"
+#include "services/validation/requests.h"
 
 namespace achilles::api {
 namespace {
@@ -20,22 +20,18 @@ int PageSize(int requested, int default_size) {
 grpc::ServerUnaryReactor* PatientServiceImpl::UpsertPatient(
     grpc::CallbackServerContext* ctx, const v1::UpsertPatientRequest* req,
     v1::UpsertPatientResponse* resp) {
-  return Serve(
-      ctx, b_, "achilles.v1.PatientService/UpsertPatient", *req,
-      req->patient().patient_id(),
-      [=](const security::Caller& caller) -> absl::Status {
-        const std::string* clinic = &caller.clinic;
-        if (!req->has_patient()) {
-          return absl::InvalidArgumentError("patient: is required");
-        }
-        ACH_RETURN_IF_ERROR(validation::ValidatePatient(req->patient()));
-        v1::Patient patient = req->patient();
-        auto created = b_->store->UpsertPatient(*clinic, patient);
-        if (!created.ok()) return created.status();
-        *resp->mutable_patient() = patient;
-        resp->set_created(*created);
-        return absl::OkStatus();
-      });
+  return Serve(ctx, b_, "achilles.v1.PatientService/UpsertPatient", *req,
+               req->patient().patient_id(),
+               [=](const security::Caller& caller) -> absl::Status {
+                 const std::string* clinic = &caller.clinic;
+                 ACH_RETURN_IF_ERROR(validation::ValidateRequest(*req));
+                 v1::Patient patient = req->patient();
+                 auto created = b_->store->UpsertPatient(*clinic, patient);
+                 if (!created.ok()) return created.status();
+                 *resp->mutable_patient() = patient;
+                 resp->set_created(*created);
+                 return absl::OkStatus();
+               });
 }
 
 grpc::ServerUnaryReactor* PatientServiceImpl::GetPatient(
@@ -45,8 +41,7 @@ grpc::ServerUnaryReactor* PatientServiceImpl::GetPatient(
       ctx, b_, "achilles.v1.PatientService/GetPatient", *req, req->patient_id(),
       [=](const security::Caller& caller) -> absl::Status {
         const std::string* clinic = &caller.clinic;
-        ACH_RETURN_IF_ERROR(
-            validation::ValidateId("patient_id", req->patient_id()));
+        ACH_RETURN_IF_ERROR(validation::ValidateRequest(*req));
         auto patient = b_->store->GetPatient(*clinic, req->patient_id());
         if (!patient.ok()) return patient.status();
         auto count = b_->store->CountEvents(*clinic, req->patient_id());
@@ -64,8 +59,7 @@ grpc::ServerUnaryReactor* PatientServiceImpl::DeletePatient(
       ctx, b_, "achilles.v1.PatientService/DeletePatient", *req,
       req->patient_id(), [=](const security::Caller& caller) -> absl::Status {
         const std::string* clinic = &caller.clinic;
-        ACH_RETURN_IF_ERROR(
-            validation::ValidateId("patient_id", req->patient_id()));
+        ACH_RETURN_IF_ERROR(validation::ValidateRequest(*req));
         auto result = b_->store->DeletePatient(*clinic, req->patient_id());
         if (!result.ok()) return result.status();
         resp->set_events_deleted(result->events_deleted);
@@ -81,14 +75,9 @@ grpc::ServerUnaryReactor* PatientServiceImpl::AppendEvents(
       ctx, b_, "achilles.v1.PatientService/AppendEvents", *req,
       req->patient_id(), [=](const security::Caller& caller) -> absl::Status {
         const std::string* clinic = &caller.clinic;
-        ACH_RETURN_IF_ERROR(
-            validation::ValidateId("patient_id", req->patient_id()));
+        ACH_RETURN_IF_ERROR(validation::ValidateRequest(*req, NowMicros()));
         std::vector<v1::Event> events(req->events().begin(),
                                       req->events().end());
-        // Validate the whole batch before touching the store: a bad event
-        // rejects the batch and nothing is written.
-        ACH_RETURN_IF_ERROR(
-            validation::ValidateEventBatch(events, NowMicros()));
         auto result =
             b_->store->AppendEvents(*clinic, req->patient_id(), events);
         if (!result.ok()) return result.status();
@@ -107,24 +96,10 @@ grpc::ServerUnaryReactor* PatientServiceImpl::ListEvents(
       ctx, b_, "achilles.v1.PatientService/ListEvents", *req, req->patient_id(),
       [=](const security::Caller& caller) -> absl::Status {
         const std::string* clinic = &caller.clinic;
-        ACH_RETURN_IF_ERROR(
-            validation::ValidateId("patient_id", req->patient_id()));
-        if (req->page_size() < 0 || req->page_size() > 1000) {
-          return absl::InvalidArgumentError("page_size: must be 0-1000");
-        }
-        for (const auto& [field, ts, set] :
-             {std::tuple<const char*, const google::protobuf::Timestamp*, bool>{
-                  "from", &req->from(), req->has_from()},
-              {"to", &req->to(), req->has_to()}}) {
-          if (!set) continue;
-          ACH_RETURN_IF_ERROR(validation::ValidateTimestamp(field, *ts));
-        }
+        ACH_RETURN_IF_ERROR(validation::ValidateRequest(*req));
         const int64_t from =
             req->has_from() ? ToMicros(req->from()) : INT64_MIN / 2;
         const int64_t to = req->has_to() ? ToMicros(req->to()) : INT64_MAX / 2;
-        if (from > to) {
-          return absl::InvalidArgumentError("from: is after to");
-        }
         // A token continues exactly this query: it must not move `from`.
         const std::string scope = absl::StrCat(
             "ListEvents", absl::string_view("\0", 1), *clinic,
@@ -146,25 +121,24 @@ grpc::ServerUnaryReactor* PatientServiceImpl::ListEvents(
 grpc::ServerUnaryReactor* PatientServiceImpl::ListPatients(
     grpc::CallbackServerContext* ctx, const v1::ListPatientsRequest* req,
     v1::ListPatientsResponse* resp) {
-  return Serve(
-      ctx, b_, "achilles.v1.PatientService/ListPatients", *req, "",
-      [=](const security::Caller& caller) -> absl::Status {
-        const std::string* clinic = &caller.clinic;
-        if (req->page_size() < 0 || req->page_size() > 1000) {
-          return absl::InvalidArgumentError("page_size: must be 0-1000");
-        }
-        const std::string scope =
-            absl::StrCat("ListPatients", absl::string_view("\0", 1), *clinic);
-        auto position = OpenPageToken(*b_->secret, scope, req->page_token());
-        if (!position.ok()) return position.status();
-        auto page = b_->store->ListPatients(
-            *clinic, PageSize(req->page_size(), 100), *position);
-        if (!page.ok()) return page.status();
-        for (auto& p : page->patients) *resp->add_patients() = std::move(p);
-        resp->set_next_page_token(
-            SealPageToken(*b_->secret, scope, page->next_page_token));
-        return absl::OkStatus();
-      });
+  return Serve(ctx, b_, "achilles.v1.PatientService/ListPatients", *req, "",
+               [=](const security::Caller& caller) -> absl::Status {
+                 const std::string* clinic = &caller.clinic;
+                 ACH_RETURN_IF_ERROR(validation::ValidateRequest(*req));
+                 const std::string scope = absl::StrCat(
+                     "ListPatients", absl::string_view("\0", 1), *clinic);
+                 auto position =
+                     OpenPageToken(*b_->secret, scope, req->page_token());
+                 if (!position.ok()) return position.status();
+                 auto page = b_->store->ListPatients(
+                     *clinic, PageSize(req->page_size(), 100), *position);
+                 if (!page.ok()) return page.status();
+                 for (auto& p : page->patients)
+                   *resp->add_patients() = std::move(p);
+                 resp->set_next_page_token(
+                     SealPageToken(*b_->secret, scope, page->next_page_token));
+                 return absl::OkStatus();
+               });
 }
 
 }  // namespace achilles::api

@@ -4,7 +4,7 @@
 #include "common/status_macros.h"
 #include "common/time_util.h"
 #include "services/api/api.h"
-#include "services/validation/validation.h"
+#include "services/validation/requests.h"
 
 namespace achilles::api {
 
@@ -51,17 +51,9 @@ grpc::ServerUnaryReactor* AuditServiceImpl::ListAudit(
     v1::ListAuditResponse* resp) {
   return Serve(ctx, b_, "achilles.v1.AuditService/ListAudit", *req, "",
                [=](const security::Caller&) -> absl::Status {
-                 if (req->limit() < 0 || req->limit() > 1000) {
-                   return absl::InvalidArgumentError("limit: must be 0-1000");
-                 }
+                 ACH_RETURN_IF_ERROR(validation::ValidateRequest(*req));
                  std::string pseudonym;
                  if (!req->patient_id().empty()) {
-                   for (auto [field, value] :
-                        {std::pair<const char*, const std::string*>{
-                             "patient_id", &req->patient_id()},
-                         {"clinic_id", &req->clinic_id()}}) {
-                     ACH_RETURN_IF_ERROR(validation::ValidateId(field, *value));
-                   }
                    pseudonym = b_->gate->secret()->Pseudonym(req->clinic_id(),
                                                              req->patient_id());
                  }

@@ -341,17 +341,21 @@ absl::Status ValidateEvent(const std::string& f, const Event& e,
   return absl::OkStatus();
 }
 
-absl::Status ValidateEventBatch(const std::vector<Event>& events,
-                                int64_t now_us) {
+namespace {
+
+// Either container of events: the harness holds a vector, a request a
+// RepeatedPtrField.
+template <typename Events>
+absl::Status CheckEventBatch(const Events& events, int64_t now_us) {
   if (events.empty()) {
     return absl::InvalidArgumentError("events: at least one event is required");
   }
-  if (events.size() > static_cast<size_t>(kMaxBatch)) {
+  if (static_cast<int64_t>(events.size()) > kMaxBatch) {
     return absl::InvalidArgumentError(
         absl::StrCat("events: ", events.size(),
                      " events exceed the batch limit of ", kMaxBatch));
   }
-  for (size_t i = 0; i < events.size(); ++i) {
+  for (int i = 0; i < static_cast<int>(events.size()); ++i) {
     ACH_RETURN_IF_ERROR(
         ValidateEvent(absl::StrCat("events[", i, "]"), events[i], now_us));
   }
@@ -370,6 +374,18 @@ absl::Status ValidateEventBatch(const std::vector<Event>& events,
     }
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateEventBatch(const std::vector<Event>& events,
+                                int64_t now_us) {
+  return CheckEventBatch(events, now_us);
+}
+
+absl::Status ValidateEventBatch(
+    const google::protobuf::RepeatedPtrField<Event>& events, int64_t now_us) {
+  return CheckEventBatch(events, now_us);
 }
 
 absl::Status ValidatePolicy(const v1::ClinicPolicy& p) {

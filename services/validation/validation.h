@@ -57,6 +57,9 @@ absl::Status ValidateEvent(const std::string& field,
 // exactly the scenarios the server would.
 absl::Status ValidateEventBatch(const std::vector<achilles::v1::Event>& events,
                                 int64_t now_us);
+absl::Status ValidateEventBatch(
+    const google::protobuf::RepeatedPtrField<achilles::v1::Event>& events,
+    int64_t now_us);
 absl::Status ValidatePolicy(const achilles::v1::ClinicPolicy& policy);
 // Who changed a policy: at most 128 bytes of UTF-8 without control
 // characters (the policy, and so every evaluation, embeds it).

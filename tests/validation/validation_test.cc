@@ -64,34 +64,37 @@ TEST(ValidationTest, EventMessagesNameTheField) {
 
 TEST(ValidationTest, EventBatchChecksSizeEachEventAndRepeatedIds) {
   using ::achilles::testing::Note;
+  using Batch = std::vector<v1::Event>;
   const int64_t now = Day(30);
-  EXPECT_EQ(ValidateEventBatch({}, now).message(),
+  EXPECT_EQ(ValidateEventBatch(Batch{}, now).message(),
             "events: at least one event is required");
   std::vector<v1::Event> big(kMaxBatch + 1, Note("n", Day(1)));
   EXPECT_EQ(ValidateEventBatch(big, now).message(),
             "events: 501 events exceed the batch limit of 500");
-  EXPECT_EQ(
-      ValidateEventBatch({Note("ok", Day(1)), RunEvent("r", Day(1), 11)}, now)
-          .message(),
-      "events[1].run_session.response.pain_during: 11 is outside 0-10");
+  EXPECT_EQ(ValidateEventBatch(
+                Batch{Note("ok", Day(1)), RunEvent("r", Day(1), 11)}, now)
+                .message(),
+            "events[1].run_session.response.pain_during: 11 is outside 0-10");
   // A retried event inside one batch is harmless; a changed one is not.
-  EXPECT_TRUE(
-      ValidateEventBatch({Note("e", Day(1), "a"), Note("e", Day(1), "a")}, now)
-          .ok());
+  EXPECT_TRUE(ValidateEventBatch(
+                  Batch{Note("e", Day(1), "a"), Note("e", Day(1), "a")}, now)
+                  .ok());
   auto st = ValidateEventBatch(
-      {Note("e", Day(1), "a"), Note("x", Day(2)), Note("e", Day(1), "b")}, now);
+      Batch{Note("e", Day(1), "a"), Note("x", Day(2)), Note("e", Day(1), "b")},
+      now);
   EXPECT_TRUE(absl::IsInvalidArgument(st));
   EXPECT_EQ(st.message(),
             "events: event_id 'e' appears twice in the batch with different "
             "content");
   // Each event is checked before any id is compared, as before the check
   // moved here from the store.
-  EXPECT_NE(ValidateEventBatch({Note("e", Day(1), "a"), Note("e", Day(1), "b"),
-                                RunEvent("r", Day(1), 11)},
-                               now)
-                .message()
-                .find("events[2]"),
-            std::string::npos);
+  EXPECT_NE(
+      ValidateEventBatch(Batch{Note("e", Day(1), "a"), Note("e", Day(1), "b"),
+                               RunEvent("r", Day(1), 11)},
+                         now)
+          .message()
+          .find("events[2]"),
+      std::string::npos);
 }
 
 TEST(ValidationTest, PolicyRanges) {
