@@ -256,7 +256,10 @@ class PluginHost {
                                             PluginRecord* record);
   std::shared_ptr<const LoadedPlugin> LoadFile(const std::string& path,
                                                PluginRecord* record);
-  // The reason `canon` (read into `bytes`) may not load; OK when it may.
+  // Whether `path` may load: inside the directory, a regular file, not
+  // world-writable, on the allowlist. Reads it into `bytes` and its digest
+  // into record->sha256; FAILED_PRECONDITION with the reason when it may
+  // not.
   absl::Status Admit(const std::string& path, std::string* bytes,
                      PluginRecord* record) const;
   // Writes `bytes` to the private content-addressed path; returns it.

@@ -17,7 +17,8 @@ absl::StatusOr<std::unique_ptr<PluginLibrary>> PluginLibrary::Open(
                                           ? OpenLibraryHere(path)
                                           : OpenLibrary(path, name, timeout);
   if (!lib.ok()) return lib.status();
-  // Owned from here on, so a refused plugin is closed like any other.
+  // Owned from here on, so a refused plugin is closed (in the server) like
+  // any other.
   std::unique_ptr<PluginLibrary> library(
       new PluginLibrary(lib->handle, lib->info, opener, name));
   if (absl::Status st = CheckInfo(lib->info, manifest); !st.ok()) return st;
