@@ -339,7 +339,7 @@ absl::StatusOr<std::shared_ptr<pi::PluginRunner>> PluginHost::OpenInProcess(
       options_.load_timeout, manifest);
   if (!library.ok()) return library.status();
   return std::make_shared<pi::InProcessRunner>(*std::move(library),
-                                               manifest->id, CallsPerPlugin());
+                                               CallsPerPlugin());
 }
 
 absl::StatusOr<std::vector<std::string>> PluginHost::ListFiles() const {

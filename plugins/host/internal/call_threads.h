@@ -32,7 +32,8 @@ class CallThreads {
   // (ReleaseStuckThread): the thread then ends.
   using Task = std::function<bool()>;
 
-  // `name` says whose threads these are, in messages.
+  // `name` says what the threads are for, in messages ("cannot start a
+  // thread for <name>: ...").
   CallThreads(std::string name, int max_threads);
   ~CallThreads();
   CallThreads(const CallThreads&) = delete;

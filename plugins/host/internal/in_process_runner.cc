@@ -47,9 +47,10 @@ class InProcessRunner::Call final : public PendingCall {
 };
 
 InProcessRunner::InProcessRunner(std::unique_ptr<PluginLibrary> library,
-                                 std::string name, int max_threads)
-    : library_(std::move(library)),
-      threads_(absl::StrCat("plugin ", name), max_threads) {}
+                                 int max_threads)
+    // Messages get the plugin's name in front ("plugin x cannot start a
+    // thread for its calls: ...").
+    : library_(std::move(library)), threads_("its calls", max_threads) {}
 
 absl::StatusOr<std::unique_ptr<PendingCall>> InProcessRunner::Start(
     std::shared_ptr<const std::string> request, const CallDeadline& deadline) {

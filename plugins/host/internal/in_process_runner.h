@@ -28,8 +28,7 @@ class InProcessRunner final
       public std::enable_shared_from_this<InProcessRunner> {
  public:
   // At most `max_threads` calls run at once; more wait for a thread.
-  InProcessRunner(std::unique_ptr<PluginLibrary> library, std::string name,
-                  int max_threads);
+  InProcessRunner(std::unique_ptr<PluginLibrary> library, int max_threads);
 
   absl::StatusOr<std::unique_ptr<PendingCall>> Start(
       std::shared_ptr<const std::string> request,
