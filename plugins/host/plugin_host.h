@@ -11,11 +11,21 @@
 // ABI version and manifest are checked before first use; a plugin failing any
 // check is rejected with a reason naming the file, and never called.
 //
-// Calling: Call() runs the plugin on a separate thread with a deadline and
-// turns every failure (error code, malformed bytes, missing rationale,
-// timeout, a response size larger than its buffer when that runs into
-// unmapped memory) into a Status. A call that exceeds its deadline leaves
-// the plugin quarantined until that call returns.
+// Calling: PluginSet::CallAll() hands every call of a batch over first and
+// then collects the answers, so the plugins of one evaluation run at the
+// same time; LoadedPlugin::Call() is a batch of one. Every call has its own
+// deadline, and every failure (error code, malformed bytes, missing
+// rationale, timeout, a worker that crashed, a response size larger than
+// its buffer when that runs into unmapped memory) becomes that call's
+// Status. In-process calls run on a few reused threads per plugin (at most
+// HostOptions::workers_per_plugin at once, never one per call). A call past
+// its deadline returns DEADLINE_EXCEEDED and leaves the plugin quarantined
+// (UNAVAILABLE) until that call returns; its thread is abandoned to it and
+// replaced. Isolated calls go to idle workers (one frame each way); a
+// worker past its deadline is killed.
+//
+// Events: a plugin receives only the timeline events whose kind its
+// manifest declares (EventKindFilter); see plugin_abi.h.
 //
 // Trust: in-process (kInProcess) plugins are trusted code. They share the
 // server's memory, privileges and loader lock: a crash, _exit(), a lie
@@ -33,7 +43,9 @@
 //
 // Hot reload: Current() hands out an immutable PluginSet; Reload() builds a
 // new one and swaps it in. Holders of the old set (in-flight evaluations)
-// keep its libraries loaded until they let go.
+// keep its libraries loaded until they let go; a call abandoned at its
+// deadline holds its plugin's library itself, so it never runs unmapped
+// code.
 //
 // Thread-safety: all methods are safe to call concurrently.
 #ifndef ACHILLES_PLUGINS_HOST_PLUGIN_HOST_H_
@@ -41,21 +53,23 @@
 
 #include <sys/types.h>
 
-#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "achilles/plugin_abi.h"
+#include "achilles/v1/events.pb.h"
 #include "achilles/v1/plugin.pb.h"
 
 namespace achilles::plugins_internal {
-class WorkerPool;
-struct Manifest;
+class PendingCall;
+class PluginRunner;
 struct WorkerConfig;
 }  // namespace achilles::plugins_internal
 
@@ -73,13 +87,15 @@ enum class Isolation {
 struct HostOptions {
   std::string plugin_dir;
   Isolation isolation = Isolation::kInProcess;
-  // kProcess: the worker executable, its address-space limit and how many
-  // workers each plugin may have at once. kInProcess: when set, each plugin
-  // is first loaded in a throw-away worker, and one whose constructors
-  // crash or hang there is rejected before it is loaded into the server.
+  // kProcess: the worker executable and its address-space limit.
+  // kInProcess: when set, each plugin is first loaded in a throw-away
+  // worker, and one whose constructors crash or hang there is rejected
+  // before it is loaded into the server.
   std::string worker_binary;
   size_t worker_memory_limit_bytes = size_t{1} << 30;
-  int workers_per_plugin = 0;  // 0 = one per core (at least 2).
+  // How many calls of one plugin run at once: worker processes (kProcess)
+  // or call threads (kInProcess). 0 = one per core (at least 2).
+  int workers_per_plugin = 0;
   // CPU seconds one worker may use over its life (RLIMIT_CPU; 0 = none). A
   // worker past it is killed, which fails its call like a crash; one that
   // has used half is retired after its call, so a call that needs less
@@ -97,47 +113,64 @@ struct HostOptions {
   std::vector<std::string> allowed_sha256;
 };
 
-// What ListPlugins shows for one file.
-struct PluginRecord {
+// What a plugin says about itself (its ach_type_plugin_info), once checked.
+// The one shape of plugin metadata: the in-process loader and the worker's
+// hello both produce it.
+struct PluginManifest {
   std::string id;
   std::string version;
   std::string display_name;
-  std::string abi_version;
+  std::string abi_version;  // "major.minor" the plugin was built against.
   std::vector<std::string> protocols;
-  std::vector<std::string> event_kinds;
+  std::vector<std::string> event_kinds;  // As declared.
+};
+
+// What ListPlugins shows for one file: its manifest (of a rejected file
+// only the ABI version, when it was read) and what the host found.
+struct PluginRecord : PluginManifest {
   std::string file;  // Absolute path in the plugin directory.
   std::string sha256;
   bool loaded = false;
   std::string reason;  // Why it was rejected.
 };
 
-// One loaded library. Unloaded (dlclose) when the last holder lets go.
-class LoadedPlugin : public std::enable_shared_from_this<LoadedPlugin> {
+// Which events of a timeline a plugin receives: those whose kind (the field
+// of achilles.v1.Event's `kind` oneof) its manifest declares. Every event
+// when the declaration is empty or "*", and for plugins built against ABI
+// 1.0, which were never held to their declaration. A value type.
+class EventKindFilter {
  public:
-  ~LoadedPlugin();
-  bool isolated() const { return pool_ != nullptr; }
-  const PluginRecord& record() const { return record_; }
+  static EventKindFilter All() { return EventKindFilter(~uint64_t{0}); }
+  // From declared kind names. INVALID_ARGUMENT naming the first name that is
+  // not an Event kind.
+  static absl::StatusOr<EventKindFilter> FromNames(
+      const std::vector<std::string>& kinds);
+  // The filter a checked manifest asks for.
+  static EventKindFilter For(const PluginManifest& manifest);
 
-  // Runs the plugin on `request` within `timeout`. Errors:
-  // DEADLINE_EXCEEDED, UNAVAILABLE (quarantined after an earlier timeout),
-  // INTERNAL (error code from the plugin, unparseable or invalid response).
-  absl::StatusOr<achilles::v1::PluginResponse> Call(
-      const std::string& request_bytes, absl::Duration timeout) const;
+  bool Takes(const achilles::v1::Event& event) const {
+    return (bits_ & Bit(event)) != 0;
+  }
+  // Bit k stands for the kind whose field number is k (bit 0: no kind set,
+  // bit 63: every kind numbered 63 or more). Two filters take the same
+  // events of a timeline iff their bits agree on the timeline's kinds.
+  uint64_t bits() const { return bits_; }
+  static uint64_t Bit(const achilles::v1::Event& event);
 
  private:
-  friend class PluginHost;
-  LoadedPlugin() = default;
-  absl::StatusOr<achilles::v1::PluginResponse> CallInProcess(
-      const std::string& request_bytes, absl::Duration timeout) const;
-  // Turns a plugin's rc, error text and bytes into a checked response.
-  absl::StatusOr<achilles::v1::PluginResponse> Finish(
-      int rc, const std::string& error, const std::string& bytes) const;
-  std::unique_ptr<plugins_internal::WorkerPool> pool_;
-  void* handle_ = nullptr;
-  const ach_type_plugin_info* info_ = nullptr;
-  PluginRecord record_;
-  std::string loaded_path_;
-  mutable std::atomic<int> stuck_calls_{0};
+  explicit EventKindFilter(uint64_t bits) : bits_(bits) {}
+  uint64_t bits_;
+};
+
+class LoadedPlugin;
+
+// One call of a batch: the plugin (an index into PluginSet::plugins) and
+// the serialized PluginRequest. The bytes are shared, not copied: several
+// calls may hold the same request, and an in-process call abandoned at its
+// deadline keeps reading them after CallAll has returned.
+struct PluginCall {
+  size_t plugin = 0;
+  std::shared_ptr<const std::string> request;
 };
 
 // An immutable, consistent set of plugins: what one evaluation runs against.
@@ -146,6 +179,49 @@ struct PluginSet {
   std::vector<std::shared_ptr<const LoadedPlugin>> plugins;
   // Every file seen, loaded or rejected, ordered by file name.
   std::vector<PluginRecord> records;
+
+  // Runs every call at once: each is handed to its plugin (a call thread,
+  // or a worker process that is sent its request) before any answer is
+  // awaited, each with its own deadline `timeout` from now. Returns one
+  // result per call, in order, each as LoadedPlugin::Call describes;
+  // INVALID_ARGUMENT for a call naming no plugin of this set.
+  std::vector<absl::StatusOr<achilles::v1::PluginResponse>> CallAll(
+      const std::vector<PluginCall>& calls, absl::Duration timeout) const;
+};
+
+// One loaded library. Unloaded (dlclose) when the last holder lets go.
+class LoadedPlugin {
+ public:
+  ~LoadedPlugin();
+  bool isolated() const { return isolated_; }
+  const PluginRecord& record() const { return record_; }
+  const EventKindFilter& event_filter() const { return event_filter_; }
+
+  // Runs the plugin on `request_bytes` within `timeout`. Errors:
+  // DEADLINE_EXCEEDED, UNAVAILABLE (in-process: quarantined after an
+  // earlier timeout), RESOURCE_EXHAUSTED (no thread could be started for
+  // it), INTERNAL (error code from the plugin, unparseable or invalid
+  // response, a worker that crashed). Messages name the plugin.
+  absl::StatusOr<achilles::v1::PluginResponse> Call(
+      const std::string& request_bytes, absl::Duration timeout) const;
+
+ private:
+  friend class PluginHost;
+  friend struct PluginSet;
+  LoadedPlugin() = default;
+  std::string Named(absl::string_view what) const;
+  // Waits for a call handed over to this plugin and checks its answer.
+  absl::StatusOr<achilles::v1::PluginResponse> Await(
+      absl::StatusOr<std::unique_ptr<plugins_internal::PendingCall>>* started)
+      const;
+  // Turns a plugin's rc, error text and bytes into a checked response.
+  absl::StatusOr<achilles::v1::PluginResponse> Finish(
+      int rc, absl::string_view error, absl::string_view bytes) const;
+
+  std::shared_ptr<plugins_internal::PluginRunner> runner_;
+  bool isolated_ = false;
+  PluginRecord record_;
+  EventKindFilter event_filter_ = EventKindFilter::All();
 };
 
 struct ReloadResult {
@@ -171,21 +247,37 @@ class PluginHost {
 
  private:
   explicit PluginHost(HostOptions options) : options_(std::move(options)) {}
+  // The plugin files in the directory, sorted; INTERNAL when unlistable.
+  absl::StatusOr<std::vector<std::string>> ListFiles() const;
+  // `file`'s plugin from `old` when its bytes are unchanged, else loaded
+  // afresh; fills `record` either way.
+  std::shared_ptr<const LoadedPlugin> Reuse(const PluginSet& old,
+                                            const std::string& file,
+                                            PluginRecord* record);
   std::shared_ptr<const LoadedPlugin> LoadFile(const std::string& path,
                                                PluginRecord* record);
+  // Whether `path` may load: inside the directory, a regular file, not
+  // world-writable, on the allowlist. Reads it into `bytes` and its digest
+  // into record->sha256; FAILED_PRECONDITION with the reason when it may
+  // not.
+  absl::Status Admit(const std::string& path, std::string* bytes,
+                     PluginRecord* record) const;
   // Writes `bytes` to the private content-addressed path; returns it.
   absl::StatusOr<std::string> PrivateCopy(const std::string& bytes,
                                           const std::string& sha256) const;
-  // Starts the first worker, or dlopens; both fill `m` from the checked
-  // manifest and return the reason on refusal.
-  absl::Status StartWorkers(LoadedPlugin* plugin, PluginRecord* record,
-                            plugins_internal::Manifest* m) const;
-  absl::Status OpenInProcess(LoadedPlugin* plugin, PluginRecord* record,
-                             plugins_internal::Manifest* m) const;
+  // Starts the first worker, or dlopens; both fill `manifest` (its
+  // abi_version even on refusal) and return the reason on refusal.
+  absl::StatusOr<std::shared_ptr<plugins_internal::PluginRunner>> StartWorkers(
+      const std::string& copy, const std::string& file,
+      PluginManifest* manifest) const;
+  absl::StatusOr<std::shared_ptr<plugins_internal::PluginRunner>> OpenInProcess(
+      const std::string& copy, const std::string& file,
+      PluginManifest* manifest) const;
   // Loads `copy` in a throw-away worker first: UNAVAILABLE when it crashes
   // or hangs there.
   absl::Status TrialLoad(const std::string& copy) const;
   plugins_internal::WorkerConfig WorkerConfigFor(const std::string& copy) const;
+  int CallsPerPlugin() const;
 
   // Makes a private copy readable by the workers' user, when there is one.
   void ShareWithWorkers(const std::string& path, mode_t mode) const;

@@ -16,7 +16,6 @@
 // Talks frames (plugins/host/internal/frame_io.h) on the socket it was
 // given as stdin: first a WorkerHello, then one WorkerReply per
 // PluginRequest, until the server closes the socket.
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -33,11 +32,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
-#include "achilles/plugin_abi.h"
 #include "achilles/v1/plugin.pb.h"
+#include "plugins/host/internal/byte_buffer.h"
 #include "plugins/host/internal/frame_io.h"
-#include "plugins/host/internal/info_check.h"
-#include "plugins/host/internal/plugin_buffer.h"
+#include "plugins/host/internal/plugin_library.h"
 #include "plugins/host/internal/sandbox.h"
 
 namespace {
@@ -71,17 +69,6 @@ void ResetSignals() {
   signal(SIGXCPU, SIG_DFL);
 }
 
-std::string DlopenFailure(const std::string& path) {
-  const char* err = dlerror();
-  std::string reason =
-      absl::StrCat("dlopen failed: ", err != nullptr ? err : "unknown");
-  if (access(path.c_str(), R_OK) != 0) {
-    absl::StrAppend(&reason, " (the plugin user, uid ", getuid(),
-                    ", cannot read the server's private copy)");
-  }
-  return reason;
-}
-
 // Enters the plugin's directory while still the server's user and returns
 // the path to load relative to it: the plugin user then needs to search
 // only that directory, not every one above it (TMPDIR may be private).
@@ -93,65 +80,25 @@ std::string EnterPluginDirectory(const std::string& path) {
   return "./" + path.substr(slash + 1);
 }
 
-// Loads the plugin and checks its info; fills the hello either way.
-const ach_type_plugin_info* LoadPlugin(const std::string& path,
-                                       achilles::v1::WorkerHello* hello) {
-  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (handle == nullptr) {
-    hello->set_reason(DlopenFailure(path));
-    return nullptr;
-  }
-  void* sym = dlsym(handle, ACH_ENTRY_SYMBOL);
-  if (sym == nullptr) {
-    hello->set_reason(std::string("does not export the entry symbol ") +
-                      ACH_ENTRY_SYMBOL + " (use ACH_EXPORT_PLUGIN)");
-    return nullptr;
-  }
-  const ach_type_plugin_info* info =
-      reinterpret_cast<ach_type_on_get_info>(sym)();
-  pi::Manifest m;
-  absl::Status st = pi::CheckInfo(info, &m);
-  hello->set_abi_version(m.abi_version);
-  if (!st.ok()) {
-    hello->set_reason(std::string(st.message()));
-    return nullptr;
-  }
-  hello->set_ok(true);
-  hello->set_plugin_id(m.id);
-  hello->set_version(m.version);
-  hello->set_display_name(m.display_name);
-  for (const auto& p : m.protocols) hello->add_protocols(p);
-  for (const auto& k : m.event_kinds) hello->add_event_kinds(k);
-  return info;
-}
-
-// Runs one request. The response is copied without trusting the size the
-// plugin claims, so a lie is an error reply rather than a read past its
-// buffer.
-achilles::v1::WorkerReply Evaluate(const ach_type_plugin_info* info,
-                                   const std::string& request) {
+// Answers requests until the server closes the socket. The buffers live
+// as long as the loop: a call allocates only for a message larger than any
+// before it.
+int Serve(int fd, const pi::PluginLibrary& plugin) {
+  pi::ByteBuffer request;
+  pi::PluginReply answer;
   achilles::v1::WorkerReply reply;
-  uint8_t* out = nullptr;
-  size_t out_size = 0;
-  char error[ACH_MAX_ERROR_LEN] = {0};
-  const ach_type_rc rc =
-      info->on_evaluate(reinterpret_cast<const uint8_t*>(request.data()),
-                        request.size(), &out, &out_size, error, sizeof error);
-  error[sizeof error - 1] = '\0';
-  reply.set_rc(rc);
-  reply.set_error(error);
-  if (out != nullptr) {
-    std::string bytes;
-    absl::Status st = pi::CopyPluginBuffer(out, out_size, &bytes);
-    info->on_free(out);
-    if (!st.ok()) {
-      reply.set_rc(ACH_RC_PLUGIN_ERROR);
-      reply.set_error(std::string(st.message()));
-    } else {
-      reply.set_response(std::move(bytes));
+  std::string frame;
+  for (;;) {
+    if (!pi::ReadFrame(fd, absl::InfiniteFuture(), &request).ok()) {
+      return 0;  // The server closed the connection.
     }
+    plugin.Evaluate(request.view(), &answer);
+    reply.set_rc(answer.rc);
+    reply.set_error(answer.error);
+    reply.set_response(answer.response.data(), answer.response.size());
+    reply.SerializeToString(&frame);
+    if (!pi::WriteFrame(fd, frame).ok()) return 0;
   }
-  return reply;
 }
 
 }  // namespace
@@ -176,7 +123,7 @@ int main(int argc, char** argv) {
   dup2(devnull, 0);
   dup2(2, 1);
   ResetSignals();
-  const std::string plugin = EnterPluginDirectory(argv[1]);
+  const std::string path = EnterPluginDirectory(argv[1]);
 
   achilles::v1::WorkerHello hello;
   pi::SandboxConfig sandbox;
@@ -191,18 +138,16 @@ int main(int argc, char** argv) {
   }
   // Started after the sandbox, so it shares it (see sandbox.h).
   WatchServer(server);
-  const ach_type_plugin_info* info = LoadPlugin(plugin, &hello);
-  if (info != nullptr && !report.skipped.empty()) {
+  achilles::plugins::PluginManifest manifest;
+  auto plugin =
+      pi::PluginLibrary::Open(path, path, pi::PluginLibrary::Opener::kHere,
+                              absl::InfiniteDuration(), &manifest);
+  hello = pi::HelloFor(plugin.status(), manifest);
+  if (plugin.ok() && !report.skipped.empty()) {
     hello.set_reason(
         absl::StrCat("sandbox notes: ", absl::StrJoin(report.skipped, "; ")));
   }
   const int sent = SendHello(fd, hello);
-  if (sent != 0 || info == nullptr) return sent;
-
-  for (;;) {
-    auto request = pi::ReadFrame(fd, absl::InfiniteFuture());
-    if (!request.ok()) return 0;  // The server closed the connection.
-    const achilles::v1::WorkerReply reply = Evaluate(info, *request);
-    if (!pi::WriteFrame(fd, reply.SerializeAsString()).ok()) return 0;
-  }
+  if (sent != 0 || !plugin.ok()) return sent;
+  return Serve(fd, **plugin);
 }

@@ -10,6 +10,7 @@
 #include "common/time_util.h"
 #include "services/engine/confidence.h"
 #include "services/engine/features.h"
+#include "services/engine/internal/plugin_calls.h"
 #include "services/engine/internal/timeline_view.h"
 #include "services/engine/ranking.h"
 #include "services/engine/rules/rules.h"
@@ -30,12 +31,6 @@ std::string Deterministic(const google::protobuf::Message& m) {
   return out;
 }
 
-bool Disabled(const v1::ClinicPolicy& policy, const std::string& id) {
-  return std::find(policy.disabled_plugins().begin(),
-                   policy.disabled_plugins().end(),
-                   id) != policy.disabled_plugins().end();
-}
-
 Recommendation DataRequest(const std::string& gap) {
   sdk::Recommend r("");
   r.Info(v1::CATEGORY_DATA_REQUEST)
@@ -52,30 +47,6 @@ Recommendation DataRequest(const std::string& gap) {
   out->set_plugin_version(ACHILLES_VERSION);
   out->set_provenance(v1::PROVENANCE_ENGINE_RULE);
   return std::move(*out);
-}
-
-// The engine, not the plugin, says who produced advice: whatever a plugin
-// put in these fields is overwritten.
-void StampPluginAnswer(const plugins::PluginRecord& rec,
-                       v1::PluginResponse* response,
-                       std::vector<Recommendation>* recs,
-                       std::vector<v1::Contraindication>* contraindications,
-                       std::vector<std::string>* gaps) {
-  for (auto& c : *response->mutable_candidates()) {
-    c.set_id(absl::StrCat(rec.id, "/", c.id()));
-    c.set_plugin_id(rec.id);
-    c.set_plugin_version(rec.version);
-    c.set_provenance(v1::PROVENANCE_PLUGIN);
-    c.set_rank(0);
-    recs->push_back(std::move(c));
-  }
-  for (auto& c : *response->mutable_contraindications()) {
-    c.set_id(absl::StrCat(rec.id, "/", c.id()));
-    c.set_raised_by(rec.id);
-    c.set_provenance(v1::PROVENANCE_PLUGIN);
-    contraindications->push_back(std::move(c));
-  }
-  for (auto& g : *response->mutable_data_gaps()) gaps->push_back(g);
 }
 
 // Whole days from each observation to as_of, so a clinician sees how old
@@ -160,47 +131,6 @@ Sha256Stream FingerprintStart(const TimelineInput& in) {
   return fp;
 }
 
-std::string PluginRequestBytes(const TimelineInput& in,
-                               const v1::Features& features) {
-  v1::PluginRequest request;
-  request.set_clinic_id(in.clinic_id);
-  request.set_patient_id(in.patient_id);
-  *request.mutable_as_of() = FromMicros(in.as_of_us);
-  for (const auto& e : *in.timeline) *request.add_timeline() = e;
-  *request.mutable_features() = features;
-  *request.mutable_policy() = *in.policy;
-  return Deterministic(request);
-}
-
-void RunPlugins(const plugins::PluginSet& plugin_set,
-                const v1::ClinicPolicy& policy,
-                const std::string& request_bytes, absl::Duration timeout,
-                Evaluation* ev, std::string* fp, Gathered* out) {
-  for (const auto& plugin : plugin_set.plugins) {
-    const auto& rec = plugin->record();
-    auto* run = ev->add_plugins();
-    run->set_plugin_id(rec.id);
-    run->set_plugin_version(rec.version);
-    run->set_sha256(rec.sha256);
-    absl::StrAppend(fp, rec.id, "@", rec.version, "#", rec.sha256);
-    if (Disabled(policy, rec.id)) {
-      run->set_status(v1::PLUGIN_RUN_STATUS_DISABLED);
-      absl::StrAppend(fp, ":off\n");
-      continue;
-    }
-    absl::StrAppend(fp, ":on\n");
-    auto response = plugin->Call(request_bytes, timeout);
-    if (!response.ok()) {
-      run->set_status(v1::PLUGIN_RUN_STATUS_FAILED);
-      run->set_error(std::string(response.status().message()));
-      continue;
-    }
-    run->set_status(v1::PLUGIN_RUN_STATUS_OK);
-    StampPluginAnswer(rec, &*response, &out->recs, &out->contraindications,
-                      &out->gaps);
-  }
-}
-
 // Gaps: deduplicated, in a stable order, each also a data request.
 void AddDataRequests(bool empty_timeline, Evaluation* ev, Gathered* g) {
   std::sort(g->gaps.begin(), g->gaps.end());
@@ -244,8 +174,9 @@ Evaluation EvaluateTimeline(const TimelineInput& in,
       RunBuiltInRules(*in.timeline, in.as_of_us, *in.policy, &features);
   Gathered g{std::move(screen.recommendations),
              std::move(screen.contraindications), std::move(screen.data_gaps)};
-  RunPlugins(plugin_set, *in.policy, PluginRequestBytes(in, features),
-             plugin_timeout, &ev, &fp_input, &g);
+  engine_internal::RunPlugins(plugin_set, in, features, plugin_timeout, &ev,
+                              &fp_input,
+                              {&g.recs, &g.contraindications, &g.gaps});
   AddDataRequests(in.timeline->empty(), &ev, &g);
   FilterAndRank(in.as_of_us, &g, &ev);
   *ev.mutable_features() = std::move(features);

@@ -16,6 +16,9 @@ TEST(AbiHeaderTest, HeaderDigestMatchesItsVersion) {
   const std::map<std::pair<int, int>, std::string> kReleased = {
       {{1, 0},
        "c221e9cb50c02587ec6ef44d06a8f44869fb304c3d2fbd4e5cd3430888bcb928"},
+      // 1.1: event_kinds filters the request's timeline.
+      {{1, 1},
+       "fadcc8db01b3133439a6e9ca04957510747ea9cf7cce738b51cebd3d165102ac"},
   };
   auto digest = achilles::Sha256FileHex(ABI_HEADER_PATH);
   ASSERT_TRUE(digest.ok()) << digest.status();

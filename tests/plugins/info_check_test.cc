@@ -17,21 +17,24 @@ ach_type_rc NoEvaluate(const uint8_t*, size_t, uint8_t**, size_t*, char*,
 }
 void NoFree(uint8_t*) {}
 
-absl::Status CheckId(const char* id) {
+absl::Status Check(const char* id, const char* event_kinds,
+                   uint32_t abi_minor = ACH_ABI_VERSION_MINOR) {
   const ach_type_plugin_info info = {sizeof(ach_type_plugin_info),
                                      ACH_ABI_VERSION_MAJOR,
-                                     ACH_ABI_VERSION_MINOR,
+                                     abi_minor,
                                      0,
                                      id,
                                      "1.0.0",
                                      "Info check test",
                                      "test",
-                                     "note",
+                                     event_kinds,
                                      &NoEvaluate,
                                      &NoFree};
-  Manifest m;
+  plugins::PluginManifest m;
   return CheckInfo(&info, &m);
 }
+
+absl::Status CheckId(const char* id) { return Check(id, "note"); }
 
 TEST(InfoCheckTest, RefusesIdsReservedForTheEngine) {
   for (const char* id : {"safety", "engine", "data", "achilles",
@@ -50,6 +53,23 @@ TEST(InfoCheckTest, AcceptsIdsThatOnlyResembleReservedOnes) {
                          "my_achilles", "achille", "good"}) {
     EXPECT_TRUE(CheckId(id).ok()) << id << ": " << CheckId(id);
   }
+}
+
+TEST(InfoCheckTest, RefusesEventKindsThatDoNotExist) {
+  const absl::Status st = Check("good", "note, run_sessions");
+  EXPECT_TRUE(absl::IsFailedPrecondition(st)) << st;
+  EXPECT_NE(st.message().find("manifest: event kind 'run_sessions'"),
+            std::string::npos)
+      << st;
+  EXPECT_TRUE(Check("good", "note, run_session").ok());
+  EXPECT_TRUE(Check("good", "*").ok());
+  EXPECT_TRUE(Check("good", "").ok());
+  EXPECT_TRUE(Check("good", nullptr).ok());
+}
+
+TEST(InfoCheckTest, Abi10EventKindsAreNotChecked) {
+  // Never filtered by, so never refused for.
+  EXPECT_TRUE(Check("good", "run_sessions", /*abi_minor=*/0).ok());
 }
 
 }  // namespace

@@ -171,6 +171,63 @@ TEST_F(IsolationTest, RefusalsAndLoadCrashesAreNamed) {
   EXPECT_NE(why["raw_no_entry.so"].find("entry symbol"), std::string::npos);
 }
 
+std::string Observed(const v1::PluginResponse& response,
+                     const std::string& label) {
+  for (const auto& c : response.candidates()) {
+    for (const auto& o : c.rationale().observed()) {
+      if (o.label() == label) return o.value();
+    }
+  }
+  return "";
+}
+
+TEST_F(IsolationTest, CallAllRunsTheWorkersAtOnce) {
+  Install(TEST_PLUGIN_DIR, "sleepy_a");
+  Install(TEST_PLUGIN_DIR, "sleepy_b");
+  auto host = Host(Isolation::kProcess);
+  const auto set = host->Current();
+  ASSERT_EQ(set->plugins.size(), 2u);
+  v1::PluginRequest req;
+  req.set_patient_id("300");  // Milliseconds each sleeps.
+  auto request = std::make_shared<const std::string>(req.SerializeAsString());
+  auto results = set->CallAll({{0, request}, {1, request}}, absl::Seconds(5));
+  ASSERT_TRUE(results[0].ok()) << results[0].status();
+  ASSERT_TRUE(results[1].ok()) << results[1].status();
+  // CLOCK_MONOTONIC is one clock for both workers: each started before the
+  // other ended, so neither waited for the other.
+  EXPECT_LT(std::stoll(Observed(*results[0], "start_ns")),
+            std::stoll(Observed(*results[1], "end_ns")));
+  EXPECT_LT(std::stoll(Observed(*results[1], "start_ns")),
+            std::stoll(Observed(*results[0], "end_ns")));
+}
+
+TEST_F(IsolationTest, ABatchKeepsEachFailureToItsOwnCall) {
+  Install(TEST_PLUGIN_DIR, "crashing");
+  Install(TEST_PLUGIN_DIR, "good");
+  Install(TEST_PLUGIN_DIR, "hanging");
+  Install(TEST_PLUGIN_DIR, "raw_lying_size");
+  auto host = Host(Isolation::kProcess);
+  const auto set = host->Current();
+  ASSERT_EQ(set->plugins.size(), 4u);  // crashing, good, hanging, raw_plugin
+  auto request = std::make_shared<const std::string>(Request());
+  const absl::Time start = absl::Now();
+  auto r =
+      set->CallAll({{0, request}, {1, request}, {2, request}, {3, request}},
+                   absl::Milliseconds(500));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+  EXPECT_NE(r[0].status().message().find("signal 11"), std::string::npos)
+      << r[0].status();
+  EXPECT_TRUE(r[1].ok()) << r[1].status();
+  EXPECT_TRUE(absl::IsDeadlineExceeded(r[2].status())) << r[2].status();
+  EXPECT_NE(r[3].status().message().find("are readable"), std::string::npos)
+      << r[3].status();
+  // Every worker that failed was replaced: the next batch runs again.
+  r = set->CallAll({{1, request}, {0, request}}, absl::Seconds(5));
+  EXPECT_TRUE(r[0].ok()) << r[0].status();
+  EXPECT_NE(r[1].status().message().find("crashed"), std::string::npos)
+      << r[1].status();
+}
+
 TEST_F(IsolationTest, ReservedIdsAreRefusedByTheWorkerToo) {
   Install(TEST_PLUGIN_DIR, "reserved_safety");
   Install(TEST_PLUGIN_DIR, "good");

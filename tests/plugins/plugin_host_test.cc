@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "services/engine/engine.h"
@@ -35,11 +36,13 @@ class PluginHostTest : public ::testing::Test {
   }
 
   std::unique_ptr<PluginHost> Host(absl::Duration timeout = absl::Seconds(2),
-                                   std::vector<std::string> allow = {}) {
+                                   std::vector<std::string> allow = {},
+                                   int calls_per_plugin = 0) {
     HostOptions options;
     options.plugin_dir = dir_.path();
     options.call_timeout = timeout;
     options.allowed_sha256 = std::move(allow);
+    options.workers_per_plugin = calls_per_plugin;
     auto host = PluginHost::Create(options);
     EXPECT_TRUE(host.ok()) << host.status();
     return host.ok() ? *std::move(host) : nullptr;
@@ -63,8 +66,36 @@ class PluginHostTest : public ::testing::Test {
     return req.SerializeAsString();
   }
 
+  // A request the sleepy plugins sleep `ms` for.
+  static std::string Sleep(int ms) {
+    v1::PluginRequest req;
+    req.set_patient_id(std::to_string(ms));
+    return req.SerializeAsString();
+  }
+
   TempDir dir_;
 };
+
+// Threads of this process right now.
+int Threads() {
+  int n = 0;
+  for (const auto& entry : fs::directory_iterator("/proc/self/task")) {
+    (void)entry;
+    ++n;
+  }
+  return n;
+}
+
+// The value a response observed under `label` ("" when none).
+std::string Observed(const v1::PluginResponse& response,
+                     const std::string& label) {
+  for (const auto& c : response.candidates()) {
+    for (const auto& o : c.rationale().observed()) {
+      if (o.label() == label) return o.value();
+    }
+  }
+  return "";
+}
 
 TEST_F(PluginHostTest, LoadsTheBundledPlugins) {
   HostOptions options;
@@ -74,7 +105,7 @@ TEST_F(PluginHostTest, LoadsTheBundledPlugins) {
   std::vector<std::string> ids;
   for (const auto& p : (*host)->Current()->plugins) {
     ids.push_back(p->record().id);
-    EXPECT_EQ(p->record().abi_version, "1.0");
+    EXPECT_EQ(p->record().abi_version, "1.1");
     EXPECT_EQ(p->record().sha256.size(), 64u);
   }
   EXPECT_EQ(ids, (std::vector<std::string>{"insertional_flat", "isometric",
@@ -95,7 +126,7 @@ TEST_F(PluginHostTest, RejectsEachBadPluginWithAReason) {
 }
 TEST_F(PluginHostTest, RejectsOtherAbiMajor) {
   const std::string why = RejectionOf("raw_abi_major");
-  EXPECT_NE(why.find("ABI 2.0"), std::string::npos) << why;
+  EXPECT_NE(why.find("built for ABI 2."), std::string::npos) << why;
   EXPECT_NE(why.find("major"), std::string::npos) << why;
 }
 TEST_F(PluginHostTest, RejectsNewerAbiMinor) {
@@ -384,6 +415,145 @@ TEST_F(PluginHostTest, PluginCannotClaimSafetyScreenProvenance) {
   EXPECT_EQ(held.id(), "impostor/keep_running");
   EXPECT_EQ(held.plugin_id(), "impostor");
   EXPECT_EQ(held.provenance(), v1::PROVENANCE_PLUGIN);
+}
+
+TEST_F(PluginHostTest, InProcessCallsReuseAFewThreads) {
+  Install("sleepy_a");
+  auto host = Host(absl::Seconds(5), {}, /*calls_per_plugin=*/2);
+  const auto set = host->Current();
+  ASSERT_EQ(set->plugins.size(), 1u);
+  const LoadedPlugin& plugin = *set->plugins[0];
+  ASSERT_TRUE(plugin.Call(Sleep(0), absl::Seconds(5)).ok());
+  const int before = Threads();
+  // One caller after another, then four at once: never a thread per call,
+  // and never more than two for this plugin.
+  std::set<std::string> tids;
+  for (int i = 0; i < 1000; ++i) {
+    auto r = plugin.Call(Sleep(0), absl::Seconds(5));
+    ASSERT_TRUE(r.ok()) << r.status();
+    tids.insert(Observed(*r, "tid"));
+  }
+  EXPECT_LE(tids.size(), 2u);
+  absl::Mutex mu;
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 4; ++t) {
+    callers.emplace_back([&] {
+      for (int i = 0; i < 100; ++i) {
+        auto r = plugin.Call(Sleep(0), absl::Seconds(5));
+        absl::MutexLock lock(&mu);
+        EXPECT_TRUE(r.ok()) << r.status();
+        if (r.ok()) tids.insert(Observed(*r, "tid"));
+      }
+    });
+  }
+  for (auto& c : callers) c.join();
+  EXPECT_LE(tids.size(), 2u);
+  EXPECT_LE(Threads(), before + 1);  // At most the second call thread.
+}
+
+TEST_F(PluginHostTest, AStuckCallQuarantinesItsPluginUntilItReturns) {
+  Install("sleepy_a");
+  auto host = Host(absl::Seconds(5), {}, /*calls_per_plugin=*/1);
+  const auto set = host->Current();
+  const LoadedPlugin& plugin = *set->plugins[0];
+  ASSERT_TRUE(plugin.Call(Sleep(0), absl::Seconds(5)).ok());
+  const int before = Threads();
+  auto late = plugin.Call(Sleep(1500), absl::Milliseconds(100));
+  EXPECT_TRUE(absl::IsDeadlineExceeded(late.status())) << late.status();
+  EXPECT_NE(late.status().message().find("plugin sleepy_a did not answer"),
+            std::string::npos)
+      << late.status();
+  auto refused = plugin.Call(Sleep(0), absl::Seconds(5));
+  EXPECT_TRUE(absl::IsUnavailable(refused.status())) << refused.status();
+  // Its only thread is stuck: a replacement answers once the stuck call
+  // has returned, and the stuck thread then ends.
+  absl::StatusOr<v1::PluginResponse> again = refused;
+  for (int i = 0; i < 100 && !again.ok(); ++i) {
+    absl::SleepFor(absl::Milliseconds(100));
+    again = plugin.Call(Sleep(0), absl::Seconds(5));
+  }
+  EXPECT_TRUE(again.ok()) << again.status();
+  for (int i = 0; i < 50 && Threads() > before; ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(Threads(), before);
+}
+
+TEST_F(PluginHostTest, CallAllAnswersEachCallInOrder) {
+  Install("good");
+  Install("throwing");
+  Install("sleepy_a");
+  auto host = Host();
+  const auto set = host->Current();
+  ASSERT_EQ(set->plugins.size(), 3u);  // good, sleepy_a, throwing
+  auto request = std::make_shared<const std::string>(Sleep(0));
+  auto results = set->CallAll(
+      {{2, request}, {0, request}, {7, request}, {1, request}, {0, request}},
+      absl::Seconds(2));
+  ASSERT_EQ(results.size(), 5u);
+  EXPECT_NE(results[0].status().message().find("boom"), std::string::npos)
+      << results[0].status();
+  EXPECT_TRUE(results[1].ok()) << results[1].status();
+  EXPECT_TRUE(absl::IsInvalidArgument(results[2].status()))
+      << results[2].status();
+  EXPECT_TRUE(results[3].ok()) << results[3].status();
+  EXPECT_TRUE(results[4].ok()) << results[4].status();
+  EXPECT_TRUE(set->CallAll({}, absl::Seconds(1)).empty());
+}
+
+TEST_F(PluginHostTest, CallAllRunsInProcessPluginsAtOnce) {
+  Install("sleepy_a");
+  Install("sleepy_b");
+  auto host = Host();
+  const auto set = host->Current();
+  ASSERT_EQ(set->plugins.size(), 2u);
+  auto request = std::make_shared<const std::string>(Sleep(300));
+  auto results = set->CallAll({{0, request}, {1, request}}, absl::Seconds(5));
+  ASSERT_TRUE(results[0].ok() && results[1].ok());
+  // Both ran during the same stretch of time: neither waited for the other.
+  EXPECT_LT(std::stoll(Observed(*results[0], "start_ns")),
+            std::stoll(Observed(*results[1], "end_ns")));
+  EXPECT_LT(std::stoll(Observed(*results[1], "start_ns")),
+            std::stoll(Observed(*results[0], "end_ns")));
+}
+
+TEST_F(PluginHostTest, AnUnknownEventKindIsRefused) {
+  const std::string why = RejectionOf("bad_kind");
+  EXPECT_NE(why.find("event kind 'run_sessions' is not one of"),
+            std::string::npos)
+      << why;
+}
+
+TEST_F(PluginHostTest, EachPluginGetsTheEventFilterItDeclared) {
+  for (const char* p : {"good", "good_all", "good_runs", "good_abi10"}) {
+    Install(p);
+  }
+  auto host = Host();
+  std::map<std::string, const LoadedPlugin*> by_id;
+  for (const auto& p : host->Current()->plugins) {
+    by_id[p->record().id] = p.get();
+  }
+  ASSERT_EQ(by_id.size(), 4u);
+  const v1::Event note =
+      achilles::testing::Note("n", achilles::testing::Day(0));
+  const v1::Event run =
+      achilles::testing::RunEvent("r", achilles::testing::Day(0), 2);
+  v1::Event bare = achilles::testing::MakeEvent("b", achilles::testing::Day(0));
+  const auto takes = [&](const std::string& id, const v1::Event& e) {
+    return by_id[id]->event_filter().Takes(e);
+  };
+  EXPECT_TRUE(takes("good", note));
+  EXPECT_FALSE(takes("good", run));
+  EXPECT_TRUE(takes("good_runs", run));
+  EXPECT_FALSE(takes("good_runs", bare));
+  EXPECT_TRUE(takes("good_all", bare));
+  // Built against ABI 1.0, which never filtered: everything, whatever it
+  // declared ("note").
+  EXPECT_EQ(by_id["good_abi10"]->record().abi_version, "1.0");
+  EXPECT_EQ(by_id["good_abi10"]->record().event_kinds,
+            std::vector<std::string>{"note"});
+  EXPECT_TRUE(takes("good_abi10", run));
+  EXPECT_TRUE(takes("good_abi10", bare));
 }
 
 std::string SummaryFrom(const LoadedPlugin& p, const std::string& request) {

@@ -64,7 +64,8 @@ absl::Status Refuse(std::string why) {
 
 }  // namespace
 
-absl::Status CheckInfo(const ach_type_plugin_info* info, Manifest* out) {
+absl::Status CheckInfo(const ach_type_plugin_info* info,
+                       plugins::PluginManifest* out) {
   if (info == nullptr) return Refuse("entry symbol returned no info struct");
   out->abi_version = absl::StrCat(info->abi_major, ".", info->abi_minor);
   if (info->abi_major != ACH_ABI_VERSION_MAJOR) {
@@ -112,6 +113,14 @@ absl::Status CheckInfo(const ach_type_plugin_info* info, Manifest* out) {
     return Refuse("manifest: event_kinds longer than 512 chars");
   }
   out->event_kinds = SplitList(info->event_kinds);
+  // From ABI 1.1 a plugin receives only the kinds it names: a misspelt one
+  // would silently starve it of those events. 1.0 plugins get every event.
+  if (info->abi_minor >= 1) {
+    auto filter = plugins::EventKindFilter::FromNames(out->event_kinds);
+    if (!filter.ok()) {
+      return Refuse(absl::StrCat("manifest: ", filter.status().message()));
+    }
+  }
   if (info->on_evaluate == nullptr || info->on_free == nullptr) {
     return Refuse("manifest: on_evaluate and on_free must both be set");
   }

@@ -1,6 +1,7 @@
 #include "plugins/host/internal/loader.h"
 
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <deque>
@@ -109,28 +110,6 @@ struct LoadState {
   absl::StatusOr<OpenedLibrary> result ABSL_GUARDED_BY(mu);
 };
 
-// Runs on the loader thread: dlerror() is per thread.
-absl::StatusOr<OpenedLibrary> Open(const std::string& path) {
-  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (handle == nullptr) {
-    const char* err = dlerror();
-    return absl::InvalidArgumentError(
-        absl::StrCat("dlopen failed: ", err ? err : "unknown"));
-  }
-  dlerror();
-  void* sym = dlsym(handle, ACH_ENTRY_SYMBOL);
-  if (sym == nullptr) {
-    dlclose(handle);
-    return absl::InvalidArgumentError(
-        absl::StrCat("does not export the entry symbol ", ACH_ENTRY_SYMBOL,
-                     " (use ACH_EXPORT_PLUGIN)"));
-  }
-  OpenedLibrary lib;
-  lib.handle = handle;
-  lib.info = reinterpret_cast<ach_type_on_get_info>(sym)();
-  return lib;
-}
-
 void RunLoad(const std::string& path, const std::string& name,
              LoadState* state) {
   {
@@ -138,7 +117,7 @@ void RunLoad(const std::string& path, const std::string& name,
     if (state->abandoned) return;  // Its caller gave up while it queued.
     state->started = true;
   }
-  absl::StatusOr<OpenedLibrary> result = Open(path);
+  absl::StatusOr<OpenedLibrary> result = OpenLibraryHere(path);
   {
     absl::MutexLock lock(&state->mu);
     if (!state->abandoned) {
@@ -154,6 +133,32 @@ void RunLoad(const std::string& path, const std::string& name,
 }
 
 }  // namespace
+
+absl::StatusOr<OpenedLibrary> OpenLibraryHere(const std::string& path) {
+  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    const char* err = dlerror();  // Per thread: read where dlopen ran.
+    std::string reason =
+        absl::StrCat("dlopen failed: ", err != nullptr ? err : "unknown");
+    if (access(path.c_str(), R_OK) != 0) {
+      // Workers running as the plugin user read the server's copy.
+      absl::StrAppend(&reason, " (uid ", getuid(), " cannot read ", path, ")");
+    }
+    return absl::InvalidArgumentError(reason);
+  }
+  dlerror();
+  void* sym = dlsym(handle, ACH_ENTRY_SYMBOL);
+  if (sym == nullptr) {
+    dlclose(handle);
+    return absl::InvalidArgumentError(
+        absl::StrCat("does not export the entry symbol ", ACH_ENTRY_SYMBOL,
+                     " (use ACH_EXPORT_PLUGIN)"));
+  }
+  OpenedLibrary lib;
+  lib.handle = handle;
+  lib.info = reinterpret_cast<ach_type_on_get_info>(sym)();
+  return lib;
+}
 
 absl::StatusOr<OpenedLibrary> OpenLibrary(const std::string& path,
                                           const std::string& name,

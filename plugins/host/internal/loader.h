@@ -27,7 +27,13 @@ struct OpenedLibrary {
 };
 
 // dlopen(path, RTLD_NOW | RTLD_LOCAL), then looks up and calls the entry
-// symbol, all on the loader thread, waiting at most `timeout`.
+// symbol, on the calling thread: what the loader thread runs, and what
+// achilles-plugin-worker (one plugin, one thread) runs itself.
+// INVALID_ARGUMENT when dlopen fails (with dlerror(), and a note when this
+// process's user cannot read `path`) or there is no entry symbol.
+absl::StatusOr<OpenedLibrary> OpenLibraryHere(const std::string& path);
+
+// OpenLibraryHere on the loader thread, waiting at most `timeout`.
 // DEADLINE_EXCEEDED: the plugin's code did not return in time (the library,
 // should it ever return, is closed by the loader). UNAVAILABLE: the loader
 // is still stuck in an earlier plugin's code, so nothing can load until it

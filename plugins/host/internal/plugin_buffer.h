@@ -5,9 +5,9 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <string>
 
 #include "absl/status/status.h"
+#include "plugins/host/internal/byte_buffer.h"
 
 namespace achilles::plugins_internal {
 
@@ -22,7 +22,7 @@ inline constexpr size_t kMaxPluginResponse = 16 << 20;
 // catch: a size that overruns the buffer into other readable memory of the
 // process; those bytes are copied (and then, almost always, fail to parse).
 absl::Status CopyPluginBuffer(const uint8_t* data, size_t size,
-                              std::string* out);
+                              ByteBuffer* out);
 
 }  // namespace achilles::plugins_internal
 

@@ -62,36 +62,45 @@ absl::StatusOr<std::unique_ptr<WorkerProcess>> WorkerProcess::Start(
   w->pid_ = pid;
   w->fd_ = fds[0];
   w->cpu_seconds_ = config.cpu_seconds;
-  auto frame = ReadFrame(w->fd_, absl::Now() + config.start_timeout);
-  if (!frame.ok()) {
-    const std::string how = w->Reap(true);
+  if (!ReadFrame(w->fd_, absl::Now() + config.start_timeout, &w->frame_).ok()) {
+    const std::string how = w->Reap(absl::InfinitePast());
     return absl::UnavailableError(
         absl::StrCat("plugin worker did not start (", how, ")"));
   }
-  if (!hello->ParseFromString(*frame)) {
-    w->Reap(true);
+  if (!hello->ParseFromArray(w->frame_.data(),
+                             static_cast<int>(w->frame_.size()))) {
+    w->Reap(absl::InfinitePast());
     return absl::InternalError("plugin worker sent a malformed hello");
   }
   return w;
 }
 
 WorkerProcess::~WorkerProcess() {
-  if (pid_ > 0) Reap(true);
+  if (pid_ > 0) Reap(absl::InfinitePast());
 }
 
-std::string WorkerProcess::Reap(bool kill_first) {
+std::string WorkerProcess::Reap(absl::Time kill_at) {
   if (fd_ >= 0) {
     close(fd_);
     fd_ = -1;
   }
   if (pid_ <= 0) return "not running";
-  if (kill_first) kill(pid_, SIGKILL);
   int status = 0;
   rusage usage{};
-  while (wait4(pid_, &status, 0, &usage) < 0 && errno == EINTR) {
+  bool killed = false;
+  for (;;) {
+    // A worker that closed its end but lives on (a plugin closing the
+    // socket, then hanging) is killed at the deadline, not waited for.
+    if (!killed && absl::Now() >= kill_at) {
+      kill(pid_, SIGKILL);
+      killed = true;
+    }
+    const pid_t r = wait4(pid_, &status, killed ? 0 : WNOHANG, &usage);
+    if (r == pid_ || (r < 0 && errno != EINTR)) break;
+    if (r == 0) absl::SleepFor(absl::Milliseconds(1));
   }
   pid_ = -1;
-  return HowItEnded(status, usage, kill_first);
+  return HowItEnded(status, usage, killed);
 }
 
 std::string WorkerProcess::HowItEnded(int status, const rusage& usage,
@@ -140,31 +149,74 @@ bool WorkerProcess::EndedWhileIdle(std::string* how) {
   return true;
 }
 
-absl::StatusOr<v1::WorkerReply> WorkerProcess::Call(const std::string& request,
-                                                    absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  absl::Status st = WriteFrame(fd_, request);
-  absl::StatusOr<std::string> frame =
-      st.ok() ? ReadFrame(fd_, deadline) : absl::StatusOr<std::string>(st);
-  if (!frame.ok()) {
-    if (absl::IsDeadlineExceeded(frame.status())) {
-      Reap(true);
-      return absl::DeadlineExceededError(
-          absl::StrCat("did not answer within ", absl::FormatDuration(timeout),
-                       "; its worker process was killed"));
-    }
-    // The worker died mid-call: find out how, without killing first so a
-    // crash reports its own signal.
-    const std::string how = Reap(false);
-    return absl::InternalError(absl::StrCat("worker process crashed: ", how));
-  }
-  v1::WorkerReply reply;
-  if (!reply.ParseFromString(*frame)) {
-    Reap(true);
+absl::Status WorkerProcess::Send(absl::string_view request) {
+  return WriteFrame(fd_, request);
+}
+
+absl::Status WorkerProcess::Receive(const absl::Status& sent,
+                                    const CallDeadline& deadline,
+                                    v1::WorkerReply* reply) {
+  absl::Status st = sent.ok() ? ReadFrame(fd_, deadline.at, &frame_) : sent;
+  if (!st.ok()) return Fail(st, deadline);
+  if (!reply->ParseFromArray(frame_.data(), static_cast<int>(frame_.size()))) {
+    Reap(absl::InfinitePast());
     return absl::InternalError("worker sent a malformed reply");
   }
-  return reply;
+  return absl::OkStatus();
 }
+
+absl::Status WorkerProcess::Fail(const absl::Status& io,
+                                 const CallDeadline& deadline) {
+  if (absl::IsDeadlineExceeded(io)) {
+    Reap(absl::InfinitePast());
+    return absl::DeadlineExceededError(absl::StrCat(
+        "did not answer within ", absl::FormatDuration(deadline.timeout),
+        "; its worker process was killed"));
+  }
+  if (!absl::IsUnavailable(io)) {  // A frame no worker of ours writes.
+    Reap(absl::InfinitePast());
+    return absl::InternalError(
+        absl::StrCat("worker sent a malformed reply (", io.message(), ")"));
+  }
+  // The worker hung up mid-call: find out how, without killing first so a
+  // crash reports its own signal.
+  const std::string how = Reap(deadline.at);
+  return absl::InternalError(absl::StrCat("worker process crashed: ", how));
+}
+
+// A request sent to a worker whose reply is still to be read.
+class WorkerPool::Call final : public PendingCall {
+ public:
+  Call(std::shared_ptr<WorkerPool> pool, std::unique_ptr<WorkerProcess> worker,
+       absl::Status sent, const CallDeadline& deadline)
+      : pool_(std::move(pool)),
+        worker_(std::move(worker)),
+        sent_(std::move(sent)),
+        deadline_(deadline) {}
+  ~Call() override {
+    // Never waited for: its reply may still come, so the worker goes.
+    if (worker_ != nullptr) {
+      worker_.reset();
+      pool_->Release(nullptr);
+    }
+  }
+
+  absl::Status Wait() override {
+    absl::Status st = worker_->Receive(sent_, deadline_, &reply_);
+    pool_->Release(std::move(worker_));
+    return st;
+  }
+  int rc() const override { return reply_.rc(); }
+  absl::string_view error() const override { return reply_.error(); }
+  absl::string_view response() const override { return reply_.response(); }
+
+ private:
+  std::shared_ptr<WorkerPool> pool_;
+  std::unique_ptr<WorkerProcess> worker_;
+  const absl::Status sent_;
+  const CallDeadline deadline_;
+  v1::WorkerReply reply_;
+};
 
 WorkerPool::~WorkerPool() {
   absl::MutexLock lock(&mu_);
@@ -191,10 +243,21 @@ std::unique_ptr<WorkerProcess> WorkerPool::TakeIdle() {
   return nullptr;
 }
 
-absl::StatusOr<v1::WorkerReply> WorkerPool::Call(const std::string& request,
-                                                 absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  std::unique_ptr<WorkerProcess> worker;
+absl::StatusOr<std::unique_ptr<PendingCall>> WorkerPool::Start(
+    std::shared_ptr<const std::string> request, const CallDeadline& deadline) {
+  // Refused before a worker is taken: no frame can carry it.
+  if (request->size() > kMaxFrame) {
+    return absl::InternalError("request larger than 64 MiB");
+  }
+  auto worker = Acquire(deadline.at);
+  if (!worker.ok()) return worker.status();
+  absl::Status sent = (*worker)->Send(*request);
+  return std::make_unique<Call>(shared_from_this(), *std::move(worker),
+                                std::move(sent), deadline);
+}
+
+absl::StatusOr<std::unique_ptr<WorkerProcess>> WorkerPool::Acquire(
+    absl::Time deadline) {
   {
     absl::MutexLock lock(&mu_);
     auto available = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -204,27 +267,23 @@ absl::StatusOr<v1::WorkerReply> WorkerPool::Call(const std::string& request,
       return absl::DeadlineExceededError(
           "no worker process became free before the deadline");
     }
-    worker = TakeIdle();
-    if (worker == nullptr) {
-      ++live_;  // Reserve the slot; the start happens outside the lock.
-    }
+    if (auto worker = TakeIdle(); worker != nullptr) return worker;
+    ++live_;  // Reserve the place; the start happens outside the lock.
   }
-  if (worker == nullptr) {
-    v1::WorkerHello hello;
-    auto started = WorkerProcess::Start(config_, &hello);
-    if (!started.ok() || !hello.ok()) {
-      absl::MutexLock lock(&mu_);
-      --live_;
-      return started.ok() ? absl::InternalError(absl::StrCat(
-                                "worker refused the plugin: ", hello.reason()))
-                          : started.status();
-    }
-    worker = *std::move(started);
-  }
-  auto reply = worker->Call(request, deadline - absl::Now());
+  v1::WorkerHello hello;
+  auto started = WorkerProcess::Start(config_, &hello);
+  if (started.ok() && hello.ok()) return started;
+  absl::MutexLock lock(&mu_);
+  --live_;
+  return started.ok() ? absl::InternalError(absl::StrCat(
+                            "worker refused the plugin: ", hello.reason()))
+                      : started.status();
+}
+
+void WorkerPool::Release(std::unique_ptr<WorkerProcess> worker) {
   // CPU time adds up over a worker's life: retire it at half its limit, so
   // any call that needs less than half never meets the limit.
-  if (worker->alive() && config_.cpu_seconds > 0 &&
+  if (worker != nullptr && worker->alive() && config_.cpu_seconds > 0 &&
       worker->CpuUsed() * 2 >= absl::Seconds(config_.cpu_seconds)) {
     worker.reset();
   }
@@ -234,7 +293,6 @@ absl::StatusOr<v1::WorkerReply> WorkerPool::Call(const std::string& request,
   } else {
     --live_;
   }
-  return reply;
 }
 
 }  // namespace achilles::plugins_internal

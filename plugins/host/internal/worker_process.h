@@ -1,6 +1,9 @@
 // Isolated plugin workers: a small pool of achilles-plugin-worker processes
-// per plugin. A call that crashes its worker or overruns its deadline kills
-// that process; the next call starts a fresh one. A worker that used up its
+// per plugin, which is that plugin's runner (plugin_runner.h): a call is a
+// request frame sent to an idle worker and its reply read later, so a batch
+// sends every request before it reads any reply. A call that crashes its
+// worker or overruns its deadline kills that process; the next call starts
+// a fresh one. A worker that used up its
 // CPU time limit is a crash like any other; one that has used half of it is
 // retired after its call, and one that died while idle is replaced before
 // a call is given to it. Internal to plugins/host.
@@ -15,9 +18,12 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "achilles/v1/plugin.pb.h"
+#include "plugins/host/internal/byte_buffer.h"
+#include "plugins/host/internal/plugin_runner.h"
 
 namespace achilles::plugins_internal {
 
@@ -42,9 +48,14 @@ class WorkerProcess {
       const WorkerConfig& config, achilles::v1::WorkerHello* hello);
   ~WorkerProcess();
 
-  // One request/reply. On any error the process is killed and unusable.
-  absl::StatusOr<achilles::v1::WorkerReply> Call(const std::string& request,
-                                                 absl::Duration timeout);
+  // A request/reply in two halves, so several workers can compute at once.
+  // Send writes the request frame; Receive reads the reply into `reply`.
+  // Errors (from either half: pass Send's status to Receive) kill the
+  // process, which is then unusable: DEADLINE_EXCEEDED past `deadline`,
+  // INTERNAL for a crash (naming the signal) or a malformed reply.
+  absl::Status Send(absl::string_view request);
+  absl::Status Receive(const absl::Status& sent, const CallDeadline& deadline,
+                       achilles::v1::WorkerReply* reply);
   bool alive() const { return pid_ > 0; }
   // CPU time the running worker has used so far (zero once it is gone).
   absl::Duration CpuUsed() const;
@@ -55,8 +66,11 @@ class WorkerProcess {
 
  private:
   WorkerProcess() = default;
-  // Kills (if running) and reaps the process; returns how it ended.
-  std::string Reap(bool kill_first);
+  // Ends the call that failed with `io` and says why, as Receive does.
+  absl::Status Fail(const absl::Status& io, const CallDeadline& deadline);
+  // Reaps the process, killing it first at `kill_at` if it has not ended
+  // by then (absl::InfinitePast(): at once); returns how it ended.
+  std::string Reap(absl::Time kill_at);
   // Describes a reaped worker's end.
   std::string HowItEnded(int status, const rusage& usage,
                          bool killed_by_us) const;
@@ -64,22 +78,35 @@ class WorkerProcess {
   pid_t pid_ = -1;
   int fd_ = -1;
   int cpu_seconds_ = 0;
+  ByteBuffer frame_;  // Replies land here, reused from call to call.
 };
 
-class WorkerPool {
+// The worker processes of one plugin, as the plugin's runner.
+class WorkerPool final : public PluginRunner,
+                         public std::enable_shared_from_this<WorkerPool> {
  public:
   explicit WorkerPool(WorkerConfig config) : config_(std::move(config)) {}
-  ~WorkerPool();
+  ~WorkerPool() override;
 
   // Adds an already started worker (the one that said hello at load).
   void Adopt(std::unique_ptr<WorkerProcess> worker);
-  absl::StatusOr<achilles::v1::WorkerReply> Call(const std::string& request,
-                                                 absl::Duration timeout);
+  // Takes an idle worker (or starts one, waiting for a free place until the
+  // deadline) and sends it the request.
+  absl::StatusOr<std::unique_ptr<PendingCall>> Start(
+      std::shared_ptr<const std::string> request,
+      const CallDeadline& deadline) override;
 
  private:
+  class Call;
+  // An idle worker, or a new one; DEADLINE_EXCEEDED when every place stays
+  // taken until `deadline`.
+  absl::StatusOr<std::unique_ptr<WorkerProcess>> Acquire(absl::Time deadline);
   // Pops an idle worker that is still running, reaping any that are not;
   // nullptr when none is left.
   std::unique_ptr<WorkerProcess> TakeIdle() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Back from a call: idle again, or gone (dead, or retired), freeing its
+  // place. nullptr: a worker that was killed.
+  void Release(std::unique_ptr<WorkerProcess> worker);
 
   const WorkerConfig config_;
   absl::Mutex mu_;

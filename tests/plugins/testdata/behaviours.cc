@@ -4,10 +4,12 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -20,6 +22,27 @@
 #include "achilles/plugin_sdk.h"
 
 namespace {
+
+#if BEHAVIOUR == 13
+int64_t MonotonicNanos() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+
+// Sleeps for the request's patient_id in milliseconds, and says on which
+// thread and from when to when (CLOCK_MONOTONIC is one clock for every
+// process, so workers' times compare).
+void Sleepy(const achilles::v1::PluginRequest& req,
+            achilles::sdk::Recommend* r) {
+  const int64_t start = MonotonicNanos();
+  const int ms = req.patient_id().empty() ? 0 : std::stoi(req.patient_id());
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  r->Observe("tid", std::to_string(syscall(SYS_gettid)));
+  r->Observe("start_ns", std::to_string(start));
+  r->Observe("end_ns", std::to_string(MonotonicNanos()));
+}
+#endif
 
 #if BEHAVIOUR == 10
 // The sandbox probe: does what the request's clinic_id names, with its
@@ -171,6 +194,8 @@ class Misbehave : public achilles::sdk::Plugin {
         .Source("TEST");
 #if BEHAVIOUR == 10
     Probe(req, &ok);
+#elif BEHAVIOUR == 13
+    Sleepy(req, &ok);
 #endif
     ok.AddTo(resp);
     return achilles::sdk::Result::Ok();

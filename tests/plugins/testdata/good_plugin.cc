@@ -1,5 +1,7 @@
-// A minimal valid plugin for host tests. GOOD_ID and GOOD_VERSION are set by
-// the build so one source yields several distinct libraries.
+// A minimal valid plugin for host tests. GOOD_ID, GOOD_VERSION,
+// GOOD_EVENT_KINDS and GOOD_ABI_MINOR are set by the build so one source
+// yields several distinct libraries. Its advice observes how many events
+// the request held.
 #include "achilles/plugin_sdk.h"
 
 #ifndef GOOD_ID
@@ -7,6 +9,14 @@
 #endif
 #ifndef GOOD_VERSION
 #define GOOD_VERSION "1.0.0"
+#endif
+#ifndef GOOD_EVENT_KINDS
+#define GOOD_EVENT_KINDS "note"
+#endif
+// Built as if against an older ABI minor (the struct is the same).
+#ifdef GOOD_ABI_MINOR
+#undef ACH_ABI_VERSION_MINOR
+#define ACH_ABI_VERSION_MINOR GOOD_ABI_MINOR
 #endif
 
 namespace {
@@ -28,4 +38,4 @@ class Good : public achilles::sdk::Plugin {
 }  // namespace
 
 ACH_EXPORT_PLUGIN(Good, GOOD_ID, GOOD_VERSION, "Good test plugin", "test",
-                  "note")
+                  GOOD_EVENT_KINDS)

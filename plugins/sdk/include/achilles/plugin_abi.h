@@ -36,7 +36,7 @@ extern "C" {
 #endif
 
 #define ACH_ABI_VERSION_MAJOR 1
-#define ACH_ABI_VERSION_MINOR 0
+#define ACH_ABI_VERSION_MINOR 1
 #define ACH_ABI_VERSION_PATCH 0
 
 /* Name of the one exported entry symbol. */
@@ -100,7 +100,11 @@ typedef struct ach_type_plugin_info {
   const char* display_name;
   /* Comma-separated protocol names, e.g. "hsr,eccentric". */
   const char* protocols;
-  /* Comma-separated event kinds the plugin reads, e.g. "run_session". */
+  /* Comma-separated event kinds the plugin reads, e.g. "run_session": field
+   * names of achilles.v1.Event's `kind` oneof. Since ABI 1.1 the request's
+   * timeline holds only events of these kinds, and the host refuses a
+   * plugin naming anything else; NULL, "" or "*" receives every event. A
+   * plugin built against ABI 1.0 receives every event whatever it lists. */
   const char* event_kinds;
   ach_type_on_evaluate on_evaluate;
   ach_type_on_free on_free;

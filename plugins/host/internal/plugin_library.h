@@ -1,0 +1,82 @@
+// The one seam to a plugin's shared object, for the host (in-process
+// plugins) and achilles-plugin-worker alike: open the library and check its
+// info struct; call on_evaluate, copy the response out without trusting the
+// size the plugin claims, and hand the buffer back to on_free. Also the
+// worker's hello, which carries what opening found to the host. Internal to
+// plugins/host.
+//
+// Thread-safety: Evaluate may run on several threads at once (the ABI
+// allows it).
+#ifndef ACHILLES_PLUGINS_HOST_INTERNAL_PLUGIN_LIBRARY_H_
+#define ACHILLES_PLUGINS_HOST_INTERNAL_PLUGIN_LIBRARY_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "achilles/plugin_abi.h"
+#include "achilles/v1/plugin.pb.h"
+#include "plugins/host/internal/byte_buffer.h"
+#include "plugins/host/plugin_host.h"
+
+namespace achilles::plugins_internal {
+
+// What one on_evaluate call gave back.
+struct PluginReply {
+  int rc = ACH_RC_OK;   // ach_type_rc.
+  std::string error;    // The plugin's reason when rc is not ACH_RC_OK.
+  ByteBuffer response;  // The serialized PluginResponse, copied out.
+};
+
+class PluginLibrary {
+ public:
+  enum class Opener {
+    // dlopen on the calling thread, never closed: the worker, where the
+    // plugin lives as long as the process.
+    kHere,
+    // dlopen on the loader thread within the timeout, dlclose queued there
+    // by the destructor (loader.h): the server.
+    kLoaderThread,
+  };
+
+  // Opens `path` (named `name` in messages) and checks its info struct.
+  // FAILED_PRECONDITION: refused by the check (info_check.h);
+  // INVALID_ARGUMENT: dlopen failed or no entry symbol; with
+  // kLoaderThread also loader.h's DEADLINE_EXCEEDED and UNAVAILABLE.
+  // Fills `manifest` as far as it got, its abi_version even on refusal.
+  static absl::StatusOr<std::unique_ptr<PluginLibrary>> Open(
+      const std::string& path, const std::string& name, Opener opener,
+      absl::Duration timeout, plugins::PluginManifest* manifest);
+  ~PluginLibrary();
+  PluginLibrary(const PluginLibrary&) = delete;
+  PluginLibrary& operator=(const PluginLibrary&) = delete;
+
+  // Runs on_evaluate on `request` and fills `out` (reusing its buffer). A
+  // claimed size that cannot be read (plugin_buffer.h) becomes
+  // ACH_RC_PLUGIN_ERROR with the reason; the plugin's buffer is freed
+  // either way.
+  void Evaluate(absl::string_view request, PluginReply* out) const;
+
+ private:
+  PluginLibrary(void* handle, const ach_type_plugin_info* info, Opener opener,
+                std::string name)
+      : handle_(handle), info_(info), opener_(opener), name_(std::move(name)) {}
+  void* handle_;
+  const ach_type_plugin_info* info_;
+  Opener opener_;
+  std::string name_;
+};
+
+// The worker's hello for what Open gave: the manifest when `opened` is OK,
+// the reason (and the ABI version) otherwise.
+achilles::v1::WorkerHello HelloFor(const absl::Status& opened,
+                                   const plugins::PluginManifest& manifest);
+// The manifest an ok hello carries.
+plugins::PluginManifest ManifestOf(const achilles::v1::WorkerHello& hello);
+
+}  // namespace achilles::plugins_internal
+
+#endif  // ACHILLES_PLUGINS_HOST_INTERNAL_PLUGIN_LIBRARY_H_
