@@ -791,21 +791,22 @@ class RocksDbTimelineStore final : public storage_internal::ReopenableStore {
     std::string value = Serialize(evaluation);
     // The record of advice shown is never rewritten: an id names its
     // content, so the same id with other bytes is refused.
-    std::string stored;
-    rocksdb::Status s;
+    absl::StatusOr<std::string> stored;
     if (auto it = staged->find(key); it != staged->end()) {
       stored = it->second;
     } else {
-      s = db_->Get(rocksdb::ReadOptions(), cfs_[kEvaluations], key, &stored);
-      if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "read evaluation");
+      stored = ReadValue(kEvaluations, key, nullptr, "evaluation",
+                         [] { return std::string(); });
+      if (!stored.ok() && !absl::IsNotFound(stored.status())) {
+        return stored.status();
+      }
     }
-    const bool exists = s.ok();
-    if (exists && stored != value) {
+    if (stored.ok() && *stored != value) {
       return absl::AlreadyExistsError(
           absl::StrCat("evaluation '", evaluation.evaluation_id(),
                        "' is stored with other content; not overwritten"));
     }
-    if (!exists) {
+    if (!stored.ok()) {
       batch->Put(cfs_[kEvaluations], key, value);
       staged->emplace(key, std::move(value));
     }

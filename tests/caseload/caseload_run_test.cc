@@ -30,7 +30,7 @@ struct Collected {
   absl::Mutex mu;
   std::string run_id;
   std::vector<std::vector<v1::PatientDelta>> batches ABSL_GUARDED_BY(mu);
-  int progress = 0;
+  std::atomic<int> progress{0};
   v1::RunSummary summary;
   bool has_summary = false;
 
