@@ -78,9 +78,14 @@ absl::StatusOr<caseload::RunOptions> ToRunOptions(
 class RunSlot {
  public:
   explicit RunSlot(std::atomic<int>* runs) : runs_(runs) {}
-  ~RunSlot() { runs_->fetch_sub(1); }
+  ~RunSlot() { Release(); }
   RunSlot(const RunSlot&) = delete;
   RunSlot& operator=(const RunSlot&) = delete;
+
+  void Release() {
+    if (runs_ != nullptr) runs_->fetch_sub(1);
+    runs_ = nullptr;
+  }
 
  private:
   std::atomic<int>* runs_;
@@ -90,8 +95,8 @@ class RunSlot {
 // hands events to Send(), which queues them (bounded, so a slow client slows
 // the run instead of growing memory) and keeps exactly one write in flight.
 // A client that cancels or disconnects stops the run promptly. The run slot
-// is held until the stream is done, so a client that stops reading keeps
-// counting against the bound.
+// is held until the last write has completed (or the client has gone), so
+// a client that stops reading keeps counting against the bound.
 class ReEvaluateReactor final
     : public grpc::ServerWriteReactor<v1::ReEvaluateEvent> {
  public:
@@ -222,6 +227,11 @@ class ReEvaluateReactor final
     if (!run_finished_ || finish_called_ || writing_) return;
     if (!queue_.empty() && !cancelled_) return;
     finish_called_ = true;
+    // Every write is done (or the client has gone): the run no longer
+    // counts against the bound. Given back before Finish, so it never
+    // touches the service after the client has its status (the server may
+    // be shutting down by then).
+    slot_.Release();
     // The audit entry carries the run's outcome; the context stays valid
     // until OnDone.
     Finish(ToGrpc(
@@ -233,7 +243,7 @@ class ReEvaluateReactor final
   const caseload::RunOptions options_;
   grpc::CallbackServerContext* ctx_;
   Backend* backend_;
-  RunSlot slot_;
+  RunSlot slot_ ABSL_GUARDED_BY(mu_);
   std::thread worker_;
   std::string run_id_;
   absl::Mutex mu_;

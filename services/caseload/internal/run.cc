@@ -180,8 +180,8 @@ void Run::Work() {
   absl::Time group_start;
   while (std::optional<std::string> id = queue_.Pop()) {
     if (Stopping()) break;
-    if (deps_.interactive != nullptr) deps_.interactive->AwaitQuiet(kMaxYield);
     if (AlreadyDone(*id)) continue;
+    if (deps_.interactive != nullptr) deps_.interactive->AwaitQuiet(kMaxYield);
     if (group.empty()) group_start = absl::Now();
     group.push_back(Evaluate(*id));
     if (group.size() >= group_size_ ||
