@@ -8,6 +8,7 @@
 #include <iostream>
 #include <map>
 #include <thread>
+#include <vector>
 
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
@@ -179,16 +180,21 @@ int Reevaluate(const std::shared_ptr<grpc::Channel>& channel, bool json) {
                     static_cast<long long>(p.total()), p.patients_per_second(),
                     p.eta_seconds());
       }
-    } else if (event.has_delta()) {
-      const auto& d = event.delta();
-      if (d.kind() == v1::DELTA_KIND_ESCALATED) {
-        if (escalated.size() < 50) {
-          escalated.push_back(d);
-        } else {
-          ++more_escalated;
+    } else if (event.has_delta() || event.has_delta_batch()) {
+      // Servers before delta_batch sent one delta per event.
+      std::vector<v1::PatientDelta> deltas(event.delta_batch().deltas().begin(),
+                                           event.delta_batch().deltas().end());
+      if (event.has_delta()) deltas.push_back(event.delta());
+      for (const auto& d : deltas) {
+        if (d.kind() == v1::DELTA_KIND_ESCALATED) {
+          if (escalated.size() < 50) {
+            escalated.push_back(d);
+          } else {
+            ++more_escalated;
+          }
+        } else if (d.kind() == v1::DELTA_KIND_FAILED && failed.size() < 20) {
+          failed.push_back(d);
         }
-      } else if (d.kind() == v1::DELTA_KIND_FAILED && failed.size() < 20) {
-        failed.push_back(d);
       }
     } else if (event.has_summary()) {
       summary = event.summary();

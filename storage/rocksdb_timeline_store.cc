@@ -9,6 +9,7 @@
 #include <rocksdb/write_batch.h>
 #include <rocksdb/write_buffer_manager.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -184,6 +185,52 @@ std::string Serialize(const google::protobuf::Message& m) {
   return out;
 }
 
+absl::string_view View(const rocksdb::Slice& s) {
+  return absl::string_view(s.data(), s.size());
+}
+
+// Parses bytes read from the store. DATA_LOSS naming `noun` when they do
+// not parse: the store wrote them, so this is corruption, not bad input.
+template <typename T>
+absl::StatusOr<T> ParseStored(absl::string_view bytes, absl::string_view noun) {
+  T parsed;
+  if (!parsed.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::DataLossError(
+        absl::StrCat("stored ", noun, " does not parse"));
+  }
+  return parsed;
+}
+
+// A scan visitor's answer for one entry: go on, or stop there (the scan
+// then returns OK). A visitor fails a scan by returning an error instead.
+enum class Scan { kNext, kStop };
+
+// Holds the lock stripes of several patients, each once and in address
+// (= index) order. Every other caller holds one stripe at a time, so two
+// groups, or a group and a single write, cannot deadlock.
+class StripeGroupLock {
+ public:
+  explicit StripeGroupLock(std::vector<absl::Mutex*> stripes)
+      : held_(std::move(stripes)) {
+    std::sort(held_.begin(), held_.end());
+    held_.erase(std::unique(held_.begin(), held_.end()), held_.end());
+    for (absl::Mutex* mu : held_) mu->Lock();
+  }
+  ~StripeGroupLock() {
+    for (auto it = held_.rbegin(); it != held_.rend(); ++it) (*it)->Unlock();
+  }
+  StripeGroupLock(const StripeGroupLock&) = delete;
+  StripeGroupLock& operator=(const StripeGroupLock&) = delete;
+
+ private:
+  std::vector<absl::Mutex*> held_;
+};
+
+// Evaluation key -> bytes already in the batch being built, so one group
+// cannot give one id two contents either.
+using StagedEvaluations = absl::flat_hash_map<std::string, std::string>;
+using Records = std::vector<std::pair<std::string, std::string>>;
+
 class RocksDbTimelineStore final : public storage_internal::ReopenableStore {
  public:
   RocksDbTimelineStore(std::unique_ptr<rocksdb::Env> env,
@@ -205,21 +252,12 @@ class RocksDbTimelineStore final : public storage_internal::ReopenableStore {
                                      Patient& patient) override {
     const std::string key = ki::PatientKey(clinic, patient.patient_id());
     absl::MutexLock lock(&StripeFor(key));
-    std::string existing;
-    rocksdb::Status s =
-        db_->Get(rocksdb::ReadOptions(), cfs_[kPatients], key, &existing);
-    bool created = s.IsNotFound();
-    if (!created && !s.ok()) return FromRocks(s, "read patient");
+    auto old = ReadParsed<Patient>(kPatients, key, nullptr, "patient record",
+                                   [] { return std::string(); });
+    const bool created = absl::IsNotFound(old.status());
+    if (!created && !old.ok()) return old.status();
     const auto now = FromMicros(NowMicros());
-    if (created) {
-      *patient.mutable_created_at() = now;
-    } else {
-      Patient old;
-      if (!old.ParseFromString(existing)) {
-        return absl::DataLossError("stored patient record does not parse");
-      }
-      *patient.mutable_created_at() = old.created_at();
-    }
+    *patient.mutable_created_at() = created ? now : old->created_at();
     *patient.mutable_updated_at() = now;
     rocksdb::WriteBatch batch;
     batch.Put(cfs_[kPatients], key, Serialize(patient));
@@ -232,19 +270,9 @@ class RocksDbTimelineStore final : public storage_internal::ReopenableStore {
   absl::StatusOr<Patient> GetPatient(const std::string& clinic,
                                      const std::string& patient_id,
                                      const Snapshot* snapshot) override {
-    std::string value;
-    rocksdb::Status s = db_->Get(ReadOpts(snapshot), cfs_[kPatients],
-                                 ki::PatientKey(clinic, patient_id), &value);
-    if (s.IsNotFound()) {
-      return absl::NotFoundError(
-          absl::StrCat("patient '", patient_id, "' not found"));
-    }
-    if (!s.ok()) return FromRocks(s, "read patient");
-    Patient p;
-    if (!p.ParseFromString(value)) {
-      return absl::DataLossError("stored patient record does not parse");
-    }
-    return p;
+    return ReadParsed<Patient>(kPatients, ki::PatientKey(clinic, patient_id),
+                               snapshot, "patient record",
+                               [&] { return PatientNotFound(patient_id); });
   }
 
   absl::StatusOr<DeleteResult> DeletePatient(
@@ -255,9 +283,13 @@ class RocksDbTimelineStore final : public storage_internal::ReopenableStore {
     if (!patient.ok()) return patient.status();
     const std::string prefix = ki::PatientPrefix(clinic, patient_id);
     const std::string end = ki::PrefixEnd(prefix);
+    auto events = CountPrefix(kEvents, prefix);
+    if (!events.ok()) return events.status();
+    auto evaluations = CountPrefix(kEvaluations, prefix);
+    if (!evaluations.ok()) return evaluations.status();
     DeleteResult result;
-    result.events_deleted = CountPrefix(kEvents, prefix);
-    result.evaluations_deleted = CountPrefix(kEvaluations, prefix);
+    result.events_deleted = *events;
+    result.evaluations_deleted = *evaluations;
     rocksdb::WriteBatch batch;
     batch.Delete(cfs_[kPatients], key);
     batch.Delete(cfs_[kLatestEval], key);
@@ -285,29 +317,21 @@ class RocksDbTimelineStore final : public storage_internal::ReopenableStore {
       }
       start = decoded;
     }
-    const std::string end = ki::PrefixEnd(prefix);
-    rocksdb::Slice upper(end);
-    rocksdb::ReadOptions ro = ReadOpts(snapshot);
-    ro.iterate_upper_bound = &upper;
-    std::unique_ptr<rocksdb::Iterator> it(
-        db_->NewIterator(ro, cfs_[kPatients]));
     PatientPage page;
-    for (it->Seek(start); it->Valid(); it->Next()) {
-      if (static_cast<int>(page.patients.size()) == page_size) {
-        std::string token;
-        absl::WebSafeBase64Escape(it->key().ToString(), &token);
-        page.next_page_token = token;
-        break;
-      }
-      Patient p;
-      if (!p.ParseFromArray(it->value().data(), it->value().size())) {
-        return absl::DataLossError("stored patient record does not parse");
-      }
-      page.patients.push_back(std::move(p));
-    }
-    if (auto st = FromRocks(it->status(), "list patients"); !st.ok()) {
-      return st;
-    }
+    auto st = ScanRange(
+        kPatients, start, ki::PrefixEnd(prefix), snapshot, "list patients",
+        [&](const rocksdb::Slice& key,
+            const rocksdb::Slice& value) -> absl::StatusOr<Scan> {
+          if (static_cast<int>(page.patients.size()) == page_size) {
+            absl::WebSafeBase64Escape(View(key), &page.next_page_token);
+            return Scan::kStop;
+          }
+          auto p = ParseStored<Patient>(View(value), "patient record");
+          if (!p.ok()) return p.status();
+          page.patients.push_back(*std::move(p));
+          return Scan::kNext;
+        });
+    if (!st.ok()) return st;
     return page;
   }
 
@@ -316,18 +340,14 @@ class RocksDbTimelineStore final : public storage_internal::ReopenableStore {
       const std::function<absl::Status(const std::string&)>& fn,
       const Snapshot* snapshot) override {
     const std::string prefix = ki::ClinicPrefix(clinic);
-    const std::string end = ki::PrefixEnd(prefix);
-    rocksdb::Slice upper(end);
-    rocksdb::ReadOptions ro = ReadOpts(snapshot);
-    ro.iterate_upper_bound = &upper;
-    std::unique_ptr<rocksdb::Iterator> it(
-        db_->NewIterator(ro, cfs_[kPatients]));
-    for (it->Seek(prefix); it->Valid(); it->Next()) {
-      absl::string_view k(it->key().data(), it->key().size());
-      k.remove_prefix(prefix.size());
-      if (auto st = fn(std::string(k)); !st.ok()) return st;
-    }
-    return FromRocks(it->status(), "scan patients");
+    return ScanPrefix(kPatients, prefix, snapshot, "scan patients",
+                      [&](const rocksdb::Slice& key,
+                          const rocksdb::Slice&) -> absl::StatusOr<Scan> {
+                        absl::Status st =
+                            fn(std::string(View(key).substr(prefix.size())));
+                        if (!st.ok()) return st;
+                        return Scan::kNext;
+                      });
   }
 
   absl::StatusOr<AppendResult> AppendEvents(
@@ -413,52 +433,61 @@ class RocksDbTimelineStore final : public storage_internal::ReopenableStore {
     }
     std::string end = prefix;
     ki::AppendTime(&end, to_us);
-    rocksdb::Slice upper(end);
-    rocksdb::ReadOptions ro;
-    ro.iterate_upper_bound = &upper;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cfs_[kEvents]));
     EventPage page;
-    for (it->Seek(start); it->Valid(); it->Next()) {
-      if (static_cast<int>(page.events.size()) == page_size) {
-        std::string token;
-        absl::WebSafeBase64Escape(it->key().ToString().substr(prefix.size()),
-                                  &token);
-        page.next_page_token = token;
-        break;
-      }
-      Event e;
-      if (!e.ParseFromArray(it->value().data(), it->value().size())) {
-        return absl::DataLossError("stored event does not parse");
-      }
-      page.events.push_back(std::move(e));
-    }
-    if (auto st = FromRocks(it->status(), "list events"); !st.ok()) return st;
+    auto st =
+        ScanRange(kEvents, start, end, nullptr, "list events",
+                  [&](const rocksdb::Slice& key,
+                      const rocksdb::Slice& value) -> absl::StatusOr<Scan> {
+                    if (static_cast<int>(page.events.size()) == page_size) {
+                      absl::WebSafeBase64Escape(View(key).substr(prefix.size()),
+                                                &page.next_page_token);
+                      return Scan::kStop;
+                    }
+                    auto e = ParseStored<Event>(View(value), "event");
+                    if (!e.ok()) return e.status();
+                    page.events.push_back(*std::move(e));
+                    return Scan::kNext;
+                  });
+    if (!st.ok()) return st;
     return page;
   }
 
   absl::StatusOr<std::vector<Event>> LoadTimeline(
       const std::string& clinic, const std::string& patient_id,
       int64_t as_of_us, const Snapshot* snapshot) override {
-    const std::string prefix = ki::PatientPrefix(clinic, patient_id);
-    std::string end = prefix;
-    // Events at exactly as_of are included: bound at as_of + 1 us.
-    ki::AppendTime(&end, as_of_us + 1);
-    rocksdb::Slice upper(end);
-    rocksdb::ReadOptions ro = ReadOpts(snapshot);
-    ro.iterate_upper_bound = &upper;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cfs_[kEvents]));
     std::vector<Event> events;
-    for (it->Seek(prefix); it->Valid(); it->Next()) {
-      Event e;
-      if (!e.ParseFromArray(it->value().data(), it->value().size())) {
-        return absl::DataLossError("stored event does not parse");
-      }
-      events.push_back(std::move(e));
-    }
-    if (auto st = FromRocks(it->status(), "load timeline"); !st.ok()) {
-      return st;
-    }
+    auto st =
+        ScanTimeline(clinic, patient_id, as_of_us, snapshot,
+                     [&](const rocksdb::Slice&,
+                         const rocksdb::Slice& value) -> absl::StatusOr<Scan> {
+                       auto e = ParseStored<Event>(View(value), "event");
+                       if (!e.ok()) return e.status();
+                       events.push_back(*std::move(e));
+                       return Scan::kNext;
+                     });
+    if (!st.ok()) return st;
     return events;
+  }
+
+  absl::StatusOr<StoredTimeline> LoadStoredTimeline(
+      const std::string& clinic, const std::string& patient_id,
+      int64_t as_of_us, const Snapshot* snapshot) override {
+    StoredTimeline timeline;
+    auto st =
+        ScanTimeline(clinic, patient_id, as_of_us, snapshot,
+                     [&](const rocksdb::Slice&,
+                         const rocksdb::Slice& value) -> absl::StatusOr<Scan> {
+                       // The one copy out of RocksDB's block; parsed from and
+                       // then moved.
+                       std::string bytes(value.data(), value.size());
+                       auto e = ParseStored<Event>(bytes, "event");
+                       if (!e.ok()) return e.status();
+                       timeline.events.push_back(*std::move(e));
+                       timeline.bytes.push_back(std::move(bytes));
+                       return Scan::kNext;
+                     });
+    if (!st.ok()) return st;
+    return timeline;
   }
 
   absl::StatusOr<int64_t> CountEvents(const std::string& clinic,
@@ -470,16 +499,13 @@ class RocksDbTimelineStore final : public storage_internal::ReopenableStore {
       const std::string& clinic, const std::string& patient_id,
       const Snapshot* snapshot) override {
     const std::string prefix = ki::PatientPrefix(clinic, patient_id);
-    const std::string end = ki::PrefixEnd(prefix);
-    rocksdb::ReadOptions ro = ReadOpts(snapshot);
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cfs_[kEvents]));
-    it->SeekForPrev(end);
-    if (it->Valid() && it->key().starts_with(prefix)) {
-      return std::optional<int64_t>(
-          ki::ReadTime(absl::string_view(it->key().data() + prefix.size(), 8)));
-    }
-    if (auto st = FromRocks(it->status(), "last event"); !st.ok()) return st;
-    return std::optional<int64_t>();
+    std::optional<int64_t> last;
+    auto found = VisitLast(kEvents, prefix, snapshot, "last event",
+                           [&](absl::string_view key, absl::string_view) {
+                             last = ki::ReadTime(key.substr(prefix.size(), 8));
+                           });
+    if (!found.ok()) return found.status();
+    return last;
   }
 
   // Written unsynced under the patient's lock (which orders it against an
@@ -494,6 +520,17 @@ class RocksDbTimelineStore final : public storage_internal::ReopenableStore {
     return evaluation_sync_.WaitDurable();
   }
 
+  // A caseload group: checked and written, synced, under every stripe of
+  // the group, so an erasure cannot slip between a patient's check and the
+  // batch. One fsync per group already; keeping it inside the locks keeps
+  // "error means nothing of the group is visible" simple.
+  absl::StatusOr<std::vector<absl::Status>> PutEvaluations(
+      absl::Span<const EvaluationWrite> writes) override {
+    std::vector<absl::Status> results;
+    if (auto st = WriteEvaluationGroup(writes, &results); !st.ok()) return st;
+    return results;
+  }
+
   absl::StatusOr<Evaluation> GetEvaluation(
       const std::string& clinic, const std::string& patient_id,
       const std::string& evaluation_id) override {
@@ -503,22 +540,20 @@ class RocksDbTimelineStore final : public storage_internal::ReopenableStore {
   absl::StatusOr<Evaluation> GetLatestEvaluation(
       const std::string& clinic, const std::string& patient_id,
       const Snapshot* snapshot) override {
-    std::string id;
-    rocksdb::Status s = db_->Get(ReadOpts(snapshot), cfs_[kLatestEval],
-                                 ki::PatientKey(clinic, patient_id), &id);
-    if (s.IsNotFound()) {
-      return absl::NotFoundError(
-          absl::StrCat("patient '", patient_id, "' has no evaluation"));
-    }
-    if (!s.ok()) return FromRocks(s, "read latest evaluation");
-    return ReadEvaluation(clinic, patient_id, id, snapshot);
+    auto id = ReadValue(kLatestEval, ki::PatientKey(clinic, patient_id),
+                        snapshot, "latest evaluation", [&] {
+                          return absl::StrCat("patient '", patient_id,
+                                              "' has no evaluation");
+                        });
+    if (!id.ok()) return id.status();
+    return ReadEvaluation(clinic, patient_id, *id, snapshot);
   }
 
   absl::Status PutPolicy(const std::string& clinic, ClinicPolicy& policy,
                          int64_t expected_version) override {
     absl::MutexLock lock(&StripeFor(ki::ClinicPrefix(clinic)));
     int64_t current = 0;
-    auto latest = GetPolicy(clinic, 0);
+    auto latest = GetPolicy(clinic, 0, nullptr);
     if (latest.ok()) {
       current = latest->version();
     } else if (!absl::IsNotFound(latest.status())) {
@@ -539,34 +574,23 @@ class RocksDbTimelineStore final : public storage_internal::ReopenableStore {
   }
 
   absl::StatusOr<ClinicPolicy> GetPolicy(const std::string& clinic,
-                                         int64_t version) override {
-    std::string value;
+                                         int64_t version,
+                                         const Snapshot* snapshot) override {
     if (version > 0) {
-      rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cfs_[kPolicies],
-                                   ki::PolicyKey(clinic, version), &value);
-      if (s.IsNotFound()) {
-        return absl::NotFoundError(
-            absl::StrCat("policy version ", version, " not found"));
-      }
-      if (!s.ok()) return FromRocks(s, "read policy");
-    } else {
-      const std::string prefix = ki::ClinicPrefix(clinic);
-      std::unique_ptr<rocksdb::Iterator> it(
-          db_->NewIterator(rocksdb::ReadOptions(), cfs_[kPolicies]));
-      it->SeekForPrev(ki::PrefixEnd(prefix));
-      if (!it->Valid() || !it->key().starts_with(prefix)) {
-        if (auto st = FromRocks(it->status(), "read policy"); !st.ok()) {
-          return st;
-        }
-        return absl::NotFoundError("clinic has no stored policy");
-      }
-      value = it->value().ToString();
+      return ReadParsed<ClinicPolicy>(
+          kPolicies, ki::PolicyKey(clinic, version), snapshot, "policy", [&] {
+            return absl::StrCat("policy version ", version, " not found");
+          });
     }
-    ClinicPolicy p;
-    if (!p.ParseFromString(value)) {
-      return absl::DataLossError("stored policy does not parse");
-    }
-    return p;
+    absl::StatusOr<ClinicPolicy> current =
+        absl::NotFoundError("clinic has no stored policy");
+    auto found =
+        VisitLast(kPolicies, ki::ClinicPrefix(clinic), snapshot, "read policy",
+                  [&](absl::string_view, absl::string_view value) {
+                    current = ParseStored<ClinicPolicy>(value, "policy");
+                  });
+    if (!found.ok()) return found.status();
+    return current;
   }
 
   absl::StatusOr<std::string> PutFeedback(const std::string& clinic,
@@ -610,15 +634,10 @@ class RocksDbTimelineStore final : public storage_internal::ReopenableStore {
   absl::StatusOr<std::string> GetPatientRecord(
       const std::string& clinic, const std::string& patient_id,
       const std::string& key, const Snapshot* snapshot) override {
-    std::string value;
-    rocksdb::Status s = db_->Get(
-        ReadOpts(snapshot), cfs_[kRecords],
-        absl::StrCat(ki::PatientPrefix(clinic, patient_id), key), &value);
-    if (s.IsNotFound()) {
-      return absl::NotFoundError(absl::StrCat("record '", key, "' not found"));
-    }
-    if (!s.ok()) return FromRocks(s, "read patient record");
-    return value;
+    return ReadValue(
+        kRecords, absl::StrCat(ki::PatientPrefix(clinic, patient_id), key),
+        snapshot, "patient record",
+        [&] { return absl::StrCat("record '", key, "' not found"); });
   }
 
   absl::Status PutRecord(const std::string& clinic, const std::string& key,
@@ -630,16 +649,11 @@ class RocksDbTimelineStore final : public storage_internal::ReopenableStore {
   }
 
   absl::StatusOr<std::string> GetRecord(const std::string& clinic,
-                                        const std::string& key) override {
-    std::string value;
-    rocksdb::Status s =
-        db_->Get(rocksdb::ReadOptions(), cfs_[kRecords],
-                 absl::StrCat(ki::ClinicPrefix(clinic), key), &value);
-    if (s.IsNotFound()) {
-      return absl::NotFoundError(absl::StrCat("record '", key, "' not found"));
-    }
-    if (!s.ok()) return FromRocks(s, "read record");
-    return value;
+                                        const std::string& key,
+                                        const Snapshot* snapshot) override {
+    return ReadValue(
+        kRecords, absl::StrCat(ki::ClinicPrefix(clinic), key), snapshot,
+        "record", [&] { return absl::StrCat("record '", key, "' not found"); });
   }
 
   absl::Status PutServerRecord(const std::string& key,
@@ -651,19 +665,17 @@ class RocksDbTimelineStore final : public storage_internal::ReopenableStore {
 
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
   ListServerRecords(const std::string& prefix) override {
-    const std::string start = ServerKey(prefix);
     const size_t skip = ServerKey("").size();
-    std::unique_ptr<rocksdb::Iterator> it(
-        db_->NewIterator(rocksdb::ReadOptions(), cfs_[kRecords]));
     std::vector<std::pair<std::string, std::string>> out;
-    for (it->Seek(start); it->Valid() && it->key().starts_with(start);
-         it->Next()) {
-      out.emplace_back(it->key().ToString().substr(skip),
-                       it->value().ToString());
-    }
-    if (auto st = FromRocks(it->status(), "list server records"); !st.ok()) {
-      return st;
-    }
+    auto st =
+        ScanPrefix(kRecords, ServerKey(prefix), nullptr, "list server records",
+                   [&](const rocksdb::Slice& key,
+                       const rocksdb::Slice& value) -> absl::StatusOr<Scan> {
+                     out.emplace_back(std::string(View(key).substr(skip)),
+                                      value.ToString());
+                     return Scan::kNext;
+                   });
+    if (!st.ok()) return st;
     return out;
   }
 
@@ -678,17 +690,17 @@ class RocksDbTimelineStore final : public storage_internal::ReopenableStore {
 
   absl::StatusOr<std::vector<std::pair<uint64_t, std::string>>> ReadAudit(
       uint64_t from_seq, int limit) override {
-    std::unique_ptr<rocksdb::Iterator> it(
-        db_->NewIterator(rocksdb::ReadOptions(), cfs_[kAudit]));
     std::vector<std::pair<uint64_t, std::string>> out;
-    for (it->Seek(AuditKey(from_seq));
-         it->Valid() && static_cast<int>(out.size()) < limit; it->Next()) {
-      if (it->key().size() != 8) continue;  // Entries of an older format.
-      out.emplace_back(ki::ReadBigEndian64(absl::string_view(it->key().data(),
-                                                             it->key().size())),
-                       it->value().ToString());
-    }
-    if (auto st = FromRocks(it->status(), "read audit"); !st.ok()) return st;
+    auto st = ScanRange(
+        kAudit, AuditKey(from_seq), "", nullptr, "read audit",
+        [&](const rocksdb::Slice& key,
+            const rocksdb::Slice& value) -> absl::StatusOr<Scan> {
+          if (static_cast<int>(out.size()) >= limit) return Scan::kStop;
+          if (key.size() != 8) return Scan::kNext;  // An older format.
+          out.emplace_back(ki::ReadBigEndian64(View(key)), value.ToString());
+          return Scan::kNext;
+        });
+    if (!st.ok()) return st;
     return out;
   }
 
@@ -741,30 +753,35 @@ class RocksDbTimelineStore final : public storage_internal::ReopenableStore {
   absl::Status WriteEvaluation(const Evaluation& evaluation) {
     const std::string pkey =
         ki::PatientKey(evaluation.clinic_id(), evaluation.patient_id());
-    const std::string key = absl::StrCat(
-        ki::PatientPrefix(evaluation.clinic_id(), evaluation.patient_id()),
-        evaluation.evaluation_id());
-    const std::string value = Serialize(evaluation);
     absl::MutexLock lock(&StripeFor(pkey));
-    // Refuse to store for a patient erased while the evaluation ran.
-    if (auto st = RequirePatient(pkey, evaluation.patient_id()); !st.ok()) {
+    rocksdb::WriteBatch batch;
+    StagedEvaluations staged;
+    if (auto st = StageEvaluation(evaluation, {}, &staged, &batch); !st.ok()) {
       return st;
     }
-    // The record of advice shown is never rewritten: an id names its
-    // content, so the same id with other bytes is refused.
-    std::string stored;
-    rocksdb::Status s =
-        db_->Get(rocksdb::ReadOptions(), cfs_[kEvaluations], key, &stored);
-    if (s.ok() && stored != value) {
-      return absl::AlreadyExistsError(
-          absl::StrCat("evaluation '", evaluation.evaluation_id(),
-                       "' is stored with other content; not overwritten"));
-    }
-    if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "read evaluation");
-    rocksdb::WriteBatch batch;
-    if (!s.ok()) batch.Put(cfs_[kEvaluations], key, value);
-    batch.Put(cfs_[kLatestEval], pkey, evaluation.evaluation_id());
     return Write(nosync_, &batch, "store evaluation");
+  }
+
+  // PutEvaluations' write: one status per write in `results`, or the
+  // batch's error.
+  absl::Status WriteEvaluationGroup(absl::Span<const EvaluationWrite> writes,
+                                    std::vector<absl::Status>* results) {
+    std::vector<absl::Mutex*> stripes;
+    stripes.reserve(writes.size());
+    for (const EvaluationWrite& w : writes) {
+      stripes.push_back(&StripeFor(
+          ki::PatientKey(w.evaluation.clinic_id(), w.evaluation.patient_id())));
+    }
+    StripeGroupLock lock(std::move(stripes));
+    results->reserve(writes.size());
+    rocksdb::WriteBatch batch;
+    StagedEvaluations staged;
+    for (const EvaluationWrite& w : writes) {
+      results->push_back(
+          StageEvaluation(w.evaluation, w.records, &staged, &batch));
+    }
+    if (batch.Count() == 0) return absl::OkStatus();
+    return Write(sync_, &batch, "store evaluations");
   }
 
   absl::Status SyncWal() {
@@ -783,17 +800,63 @@ class RocksDbTimelineStore final : public storage_internal::ReopenableStore {
     if (s.IsIOError()) write_failed_ = true;
   }
 
+  // Adds to `batch` what storing `evaluation` writes: the evaluation (unless
+  // stored already with the same bytes), the latest pointer and `records`.
+  // NOT_FOUND for an erased patient, ALREADY_EXISTS for an id stored (or
+  // staged) with other bytes; `batch` is then unchanged. Callers hold the
+  // patient's stripe until the batch is written.
+  absl::Status StageEvaluation(const Evaluation& evaluation,
+                               const Records& records,
+                               StagedEvaluations* staged,
+                               rocksdb::WriteBatch* batch) {
+    const std::string pkey =
+        ki::PatientKey(evaluation.clinic_id(), evaluation.patient_id());
+    // Refuse to store for a patient erased while the evaluation ran.
+    if (auto st = RequirePatient(pkey, evaluation.patient_id()); !st.ok()) {
+      return st;
+    }
+    const std::string prefix =
+        ki::PatientPrefix(evaluation.clinic_id(), evaluation.patient_id());
+    const std::string key = prefix + evaluation.evaluation_id();
+    std::string value = Serialize(evaluation);
+    // The record of advice shown is never rewritten: an id names its
+    // content, so the same id with other bytes is refused.
+    absl::StatusOr<std::string> stored;
+    if (auto it = staged->find(key); it != staged->end()) {
+      stored = it->second;
+    } else {
+      stored = ReadValue(kEvaluations, key, nullptr, "evaluation",
+                         [] { return std::string(); });
+      if (!stored.ok() && !absl::IsNotFound(stored.status())) {
+        return stored.status();
+      }
+    }
+    if (stored.ok() && *stored != value) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("evaluation '", evaluation.evaluation_id(),
+                       "' is stored with other content; not overwritten"));
+    }
+    if (!stored.ok()) {
+      batch->Put(cfs_[kEvaluations], key, value);
+      staged->emplace(key, std::move(value));
+    }
+    batch->Put(cfs_[kLatestEval], pkey, evaluation.evaluation_id());
+    for (const auto& [name, record] : records) {
+      batch->Put(cfs_[kRecords], prefix + name, record);
+    }
+    return absl::OkStatus();
+  }
+
   // NOT_FOUND unless the patient record exists. Callers hold its stripe.
   absl::Status RequirePatient(const std::string& pkey,
                               const std::string& patient_id) {
-    std::string unused;
-    rocksdb::Status s =
-        db_->Get(rocksdb::ReadOptions(), cfs_[kPatients], pkey, &unused);
-    if (s.IsNotFound()) {
-      return absl::NotFoundError(
-          absl::StrCat("patient '", patient_id, "' not found"));
-    }
-    return FromRocks(s, "read patient");
+    return ReadValue(kPatients, pkey, nullptr, "patient record",
+                     [&] { return PatientNotFound(patient_id); })
+        .status();
+  }
+
+  static std::string PatientNotFound(const std::string& patient_id) {
+    return absl::StrCat("patient '", patient_id, "' not found");
   }
 
   rocksdb::ReadOptions ReadOpts(const Snapshot* snapshot) const {
@@ -804,37 +867,112 @@ class RocksDbTimelineStore final : public storage_internal::ReopenableStore {
     return ro;
   }
 
+  // The value of `key` in `cf` as `snapshot` sees it (null = now).
+  // NOT_FOUND with the message `missing()` when absent; other failures name
+  // `noun`.
+  template <typename Missing>
+  absl::StatusOr<std::string> ReadValue(Cf cf, const std::string& key,
+                                        const Snapshot* snapshot,
+                                        absl::string_view noun,
+                                        Missing&& missing) {
+    std::string value;
+    rocksdb::Status s = db_->Get(ReadOpts(snapshot), cfs_[cf], key, &value);
+    if (s.IsNotFound()) return absl::NotFoundError(missing());
+    if (!s.ok()) return FromRocks(s, absl::StrCat("read ", noun));
+    return value;
+  }
+
+  // ReadValue, parsed as T (DATA_LOSS when it does not parse).
+  template <typename T, typename Missing>
+  absl::StatusOr<T> ReadParsed(Cf cf, const std::string& key,
+                               const Snapshot* snapshot, absl::string_view noun,
+                               Missing&& missing) {
+    auto value = ReadValue(cf, key, snapshot, noun, missing);
+    if (!value.ok()) return value.status();
+    return ParseStored<T>(*value, noun);
+  }
+
+  // Calls `visit(key, value)` for each entry of `cf` with start <= key < end
+  // (no upper bound when `end` is empty), in key order, as `snapshot` sees
+  // it. `visit` returns Scan::kNext, Scan::kStop, or an error, which ends the
+  // scan with that status. The slices are valid only during the call.
+  template <typename Visit>
+  absl::Status ScanRange(Cf cf, const std::string& start,
+                         const std::string& end, const Snapshot* snapshot,
+                         absl::string_view what, Visit&& visit) {
+    rocksdb::Slice upper(end);
+    rocksdb::ReadOptions ro = ReadOpts(snapshot);
+    if (!end.empty()) ro.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cfs_[cf]));
+    for (it->Seek(start); it->Valid(); it->Next()) {
+      absl::StatusOr<Scan> step = visit(it->key(), it->value());
+      if (!step.ok()) return step.status();
+      if (*step == Scan::kStop) break;
+    }
+    return FromRocks(it->status(), what);
+  }
+
+  // ScanRange over every key that starts with `prefix`.
+  template <typename Visit>
+  absl::Status ScanPrefix(Cf cf, const std::string& prefix,
+                          const Snapshot* snapshot, absl::string_view what,
+                          Visit&& visit) {
+    return ScanRange(cf, prefix, ki::PrefixEnd(prefix), snapshot, what,
+                     std::forward<Visit>(visit));
+  }
+
+  // The events of one patient with occurred_at <= as_of_us, in order.
+  template <typename Visit>
+  absl::Status ScanTimeline(const std::string& clinic,
+                            const std::string& patient_id, int64_t as_of_us,
+                            const Snapshot* snapshot, Visit&& visit) {
+    const std::string prefix = ki::PatientPrefix(clinic, patient_id);
+    std::string end = prefix;
+    // Events at exactly as_of are included: bound at as_of + 1 us.
+    ki::AppendTime(&end, as_of_us + 1);
+    return ScanRange(kEvents, prefix, end, snapshot, "load timeline",
+                     std::forward<Visit>(visit));
+  }
+
+  // Calls `visit(key, value)` on the last entry of `cf` whose key starts
+  // with `prefix`, as `snapshot` sees it; false when there is none.
+  template <typename Visit>
+  absl::StatusOr<bool> VisitLast(Cf cf, const std::string& prefix,
+                                 const Snapshot* snapshot,
+                                 absl::string_view what, Visit&& visit) {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(ReadOpts(snapshot), cfs_[cf]));
+    it->SeekForPrev(ki::PrefixEnd(prefix));
+    if (it->Valid() && it->key().starts_with(prefix)) {
+      visit(View(it->key()), View(it->value()));
+      return true;
+    }
+    if (auto st = FromRocks(it->status(), what); !st.ok()) return st;
+    return false;
+  }
+
   absl::StatusOr<Evaluation> ReadEvaluation(const std::string& clinic,
                                             const std::string& patient_id,
                                             const std::string& evaluation_id,
                                             const Snapshot* snapshot) {
-    std::string value;
-    rocksdb::Status s = db_->Get(
-        ReadOpts(snapshot), cfs_[kEvaluations],
+    return ReadParsed<Evaluation>(
+        kEvaluations,
         absl::StrCat(ki::PatientPrefix(clinic, patient_id), evaluation_id),
-        &value);
-    if (s.IsNotFound()) {
-      return absl::NotFoundError(absl::StrCat("evaluation '", evaluation_id,
-                                              "' not found for "
-                                              "patient '",
-                                              patient_id, "'"));
-    }
-    if (!s.ok()) return FromRocks(s, "read evaluation");
-    Evaluation e;
-    if (!e.ParseFromString(value)) {
-      return absl::DataLossError("stored evaluation does not parse");
-    }
-    return e;
+        snapshot, "evaluation", [&] {
+          return absl::StrCat("evaluation '", evaluation_id,
+                              "' not found for patient '", patient_id, "'");
+        });
   }
 
-  int64_t CountPrefix(Cf cf, const std::string& prefix) {
-    const std::string end = ki::PrefixEnd(prefix);
-    rocksdb::Slice upper(end);
-    rocksdb::ReadOptions ro;
-    ro.iterate_upper_bound = &upper;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cfs_[cf]));
+  absl::StatusOr<int64_t> CountPrefix(Cf cf, const std::string& prefix) {
     int64_t n = 0;
-    for (it->Seek(prefix); it->Valid(); it->Next()) ++n;
+    auto st = ScanPrefix(cf, prefix, nullptr, "count records",
+                         [&](const rocksdb::Slice&,
+                             const rocksdb::Slice&) -> absl::StatusOr<Scan> {
+                           ++n;
+                           return Scan::kNext;
+                         });
+    if (!st.ok()) return st;
     return n;
   }
 
@@ -872,14 +1010,16 @@ struct OpenContext {
   std::shared_ptr<rocksdb::FileSystem> fs;
 };
 
-absl::StatusOr<std::unique_ptr<storage_internal::ReopenableStore>> OpenOnce(
-    const OpenContext& ctx) {
+// The database's options; `env` receives the Env they point to when the
+// file system is not the default one.
+rocksdb::DBOptions DbOptions(const OpenContext& ctx,
+                             const std::shared_ptr<rocksdb::Cache>& cache,
+                             std::unique_ptr<rocksdb::Env>* env) {
   const StoreOptions& options = ctx.options;
   rocksdb::DBOptions db_options;
-  std::unique_ptr<rocksdb::Env> env;
   if (ctx.fs != rocksdb::FileSystem::Default()) {
-    env = rocksdb::NewCompositeEnv(ctx.fs);
-    db_options.env = env.get();
+    *env = rocksdb::NewCompositeEnv(ctx.fs);
+    db_options.env = env->get();
   }
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = options.create_if_missing;
@@ -895,10 +1035,14 @@ absl::StatusOr<std::unique_ptr<storage_internal::ReopenableStore>> OpenOnce(
   // column families share one block cache, and their memtables count
   // against one write-buffer budget (charged to that cache) instead of
   // each family growing its own.
-  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   db_options.write_buffer_manager =
       std::make_shared<rocksdb::WriteBufferManager>(
           options.memtable_budget_bytes, cache);
+  return db_options;
+}
+
+std::vector<rocksdb::ColumnFamilyDescriptor> ColumnFamilies(
+    const StoreOptions& options, const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
@@ -908,35 +1052,45 @@ absl::StatusOr<std::unique_ptr<storage_internal::ReopenableStore>> OpenOnce(
     cf.write_buffer_size = options.memtable_budget_bytes / 4;
     descriptors.emplace_back(name, cf);
   }
+  return descriptors;
+}
 
+// What a failed DB::Open means for the operator.
+absl::Status OpenError(const rocksdb::Status& s, const StoreOptions& options) {
+  const std::string msg = s.ToString();
+  if (s.IsIOError() && absl::StrContains(msg, "lock")) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "data dir ", options.path,
+        " is locked by another process (is a server already running on "
+        "it?): ",
+        msg));
+  }
+  if (s.IsCorruption()) {
+    return absl::DataLossError(absl::StrCat(
+        "data dir ", options.path, " is corrupt: ", msg,
+        ". Restore from a checkpoint; the server will not start on it."));
+  }
+  if (s.IsInvalidArgument() && !options.create_if_missing) {
+    return absl::NotFoundError(
+        absl::StrCat("no store at ", options.path, ": ", msg));
+  }
+  absl::Status st = FromRocks(s, absl::StrCat("open data dir ", options.path));
+  if (st.code() != absl::StatusCode::kInternal) return st;
+  return absl::InternalError(
+      absl::StrCat("cannot open data dir ", options.path, ": ", msg));
+}
+
+absl::StatusOr<std::unique_ptr<storage_internal::ReopenableStore>> OpenOnce(
+    const OpenContext& ctx) {
+  const StoreOptions& options = ctx.options;
+  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  std::unique_ptr<rocksdb::Env> env;
+  rocksdb::DBOptions db_options = DbOptions(ctx, cache, &env);
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s =
-      rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &raw);
-  if (!s.ok()) {
-    const std::string msg = s.ToString();
-    if (s.IsIOError() && absl::StrContains(msg, "lock")) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "data dir ", options.path,
-          " is locked by another process (is a server already running on "
-          "it?): ",
-          msg));
-    }
-    if (s.IsCorruption()) {
-      return absl::DataLossError(absl::StrCat(
-          "data dir ", options.path, " is corrupt: ", msg,
-          ". Restore from a checkpoint; the server will not start on it."));
-    }
-    if (s.IsInvalidArgument() && !options.create_if_missing) {
-      return absl::NotFoundError(
-          absl::StrCat("no store at ", options.path, ": ", msg));
-    }
-    absl::Status st =
-        FromRocks(s, absl::StrCat("open data dir ", options.path));
-    if (st.code() != absl::StatusCode::kInternal) return st;
-    return absl::InternalError(
-        absl::StrCat("cannot open data dir ", options.path, ": ", msg));
-  }
+  rocksdb::Status s = rocksdb::DB::Open(
+      db_options, options.path, ColumnFamilies(options, cache), &handles, &raw);
+  if (!s.ok()) return OpenError(s, options);
   return std::unique_ptr<storage_internal::ReopenableStore>(
       new RocksDbTimelineStore(std::move(env),
                                std::unique_ptr<rocksdb::DB>(raw),

@@ -13,7 +13,14 @@
 //    content fails the whole batch with ALREADY_EXISTS naming the id.
 //  - "Not found" is an ordinary NOT_FOUND status, never a crash.
 //  - Reads may pass a Snapshot to see one consistent point in time across
-//    many patients (caseload re-evaluation).
+//    many patients (caseload re-evaluation); every read a run makes, the
+//    clinic policy included, takes one.
+//  - PutEvaluations writes a group of patients' evaluations, latest
+//    pointers and records in one synced WriteBatch: all of the group that
+//    passed its checks is stored, or (on a write error) none of it. Each
+//    patient keeps PutEvaluation's guarantees: nothing is stored for an
+//    erased patient, and an evaluation id is never rewritten with other
+//    bytes.
 //  - Callers validate input first (services/validation, ValidateEventBatch
 //    for AppendEvents); the store assumes ids are 1-64 chars of
 //    [A-Za-z0-9._:-] and never contain NUL.
@@ -38,10 +45,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "achilles/v1/evaluation.pb.h"
 #include "achilles/v1/events.pb.h"
 #include "achilles/v1/policy.pb.h"
@@ -98,6 +107,23 @@ struct PatientPage {
   std::string next_page_token;
 };
 
+// One patient's timeline as LoadStoredTimeline returns it: the parsed
+// events and, at the same index, the bytes the store holds for each (what
+// the event serializes to), so a caller can pass them on without
+// serializing again.
+struct StoredTimeline {
+  std::vector<achilles::v1::Event> events;
+  std::vector<std::string> bytes;
+};
+
+// One patient's share of a PutEvaluations group: the evaluation, stored and
+// marked the patient's latest, and small per-patient records (key, value)
+// written with it, as PutPatientRecord would.
+struct EvaluationWrite {
+  achilles::v1::Evaluation evaluation;
+  std::vector<std::pair<std::string, std::string>> records;
+};
+
 // A point-in-time view of the whole store. Release by destroying it.
 class Snapshot {
  public:
@@ -141,6 +167,11 @@ class TimelineStore {
   virtual absl::StatusOr<std::vector<achilles::v1::Event>> LoadTimeline(
       const std::string& clinic, const std::string& patient_id,
       int64_t as_of_us, const Snapshot* snapshot = nullptr) = 0;
+  // LoadTimeline, with each event's stored bytes beside it. An empty
+  // timeline (or an unknown patient) gives empty vectors.
+  virtual absl::StatusOr<StoredTimeline> LoadStoredTimeline(
+      const std::string& clinic, const std::string& patient_id,
+      int64_t as_of_us, const Snapshot* snapshot = nullptr) = 0;
   virtual absl::StatusOr<int64_t> CountEvents(
       const std::string& clinic, const std::string& patient_id) = 0;
   // occurred_at of the newest event, or nullopt for an empty timeline.
@@ -148,9 +179,18 @@ class TimelineStore {
       const std::string& clinic, const std::string& patient_id,
       const Snapshot* snapshot = nullptr) = 0;
 
-  // Stores an evaluation and marks it the patient's latest.
+  // Stores an evaluation and marks it the patient's latest. NOT_FOUND when
+  // the patient does not exist (erased while the evaluation ran);
+  // ALREADY_EXISTS when its id is stored with other bytes.
   virtual absl::Status PutEvaluation(
       const achilles::v1::Evaluation& evaluation) = 0;
+  // A group of PutEvaluation calls plus their records, in one synced
+  // WriteBatch. Returns one status per write, in order: OK (stored),
+  // NOT_FOUND or ALREADY_EXISTS as PutEvaluation (nothing of that write
+  // stored, the rest of the group is). A failed write returns its error and
+  // stores nothing of the group.
+  virtual absl::StatusOr<std::vector<absl::Status>> PutEvaluations(
+      absl::Span<const EvaluationWrite> writes) = 0;
   virtual absl::StatusOr<achilles::v1::Evaluation> GetEvaluation(
       const std::string& clinic, const std::string& patient_id,
       const std::string& evaluation_id) = 0;
@@ -165,10 +205,11 @@ class TimelineStore {
   virtual absl::Status PutPolicy(const std::string& clinic,
                                  achilles::v1::ClinicPolicy& policy,
                                  int64_t expected_version) = 0;
-  // version 0 = current. NOT_FOUND when the clinic has no stored policy or
-  // no such version.
+  // version 0 = current (as of `snapshot` when given). NOT_FOUND when the
+  // clinic has no stored policy or no such version.
   virtual absl::StatusOr<achilles::v1::ClinicPolicy> GetPolicy(
-      const std::string& clinic, int64_t version) = 0;
+      const std::string& clinic, int64_t version,
+      const Snapshot* snapshot = nullptr) = 0;
 
   // Stores an opaque feedback record; returns its id.
   virtual absl::StatusOr<std::string> PutFeedback(
@@ -192,8 +233,10 @@ class TimelineStore {
   virtual absl::Status PutRecord(const std::string& clinic,
                                  const std::string& key,
                                  const std::string& value) = 0;
-  virtual absl::StatusOr<std::string> GetRecord(const std::string& clinic,
-                                                const std::string& key) = 0;
+  // NOT_FOUND when absent.
+  virtual absl::StatusOr<std::string> GetRecord(
+      const std::string& clinic, const std::string& key,
+      const Snapshot* snapshot = nullptr) = 0;
 
   // Server-wide records (credentials, server state), written synced. Keys
   // are opaque; ListServerRecords returns those starting with `prefix`, in

@@ -111,6 +111,14 @@ class ReopeningStore final : public TimelineStore {
       return s.LoadTimeline(clinic, patient_id, as_of_us, Inner(snapshot));
     });
   }
+  absl::StatusOr<storage::StoredTimeline> LoadStoredTimeline(
+      const std::string& clinic, const std::string& patient_id,
+      int64_t as_of_us, const Snapshot* snapshot) override {
+    return Call(kReads, [&](TimelineStore& s) {
+      return s.LoadStoredTimeline(clinic, patient_id, as_of_us,
+                                  Inner(snapshot));
+    });
+  }
   absl::StatusOr<int64_t> CountEvents(const std::string& clinic,
                                       const std::string& patient_id) override {
     return Call(kReads, [&](TimelineStore& s) {
@@ -127,6 +135,11 @@ class ReopeningStore final : public TimelineStore {
   absl::Status PutEvaluation(const v1::Evaluation& evaluation) override {
     return Call(kWrites,
                 [&](TimelineStore& s) { return s.PutEvaluation(evaluation); });
+  }
+  absl::StatusOr<std::vector<absl::Status>> PutEvaluations(
+      absl::Span<const storage::EvaluationWrite> writes) override {
+    return Call(kWrites,
+                [&](TimelineStore& s) { return s.PutEvaluations(writes); });
   }
   absl::StatusOr<v1::Evaluation> GetEvaluation(
       const std::string& clinic, const std::string& patient_id,
@@ -148,10 +161,12 @@ class ReopeningStore final : public TimelineStore {
       return s.PutPolicy(clinic, policy, expected_version);
     });
   }
-  absl::StatusOr<v1::ClinicPolicy> GetPolicy(const std::string& clinic,
-                                             int64_t version) override {
-    return Call(kReads,
-                [&](TimelineStore& s) { return s.GetPolicy(clinic, version); });
+  absl::StatusOr<v1::ClinicPolicy> GetPolicy(
+      const std::string& clinic, int64_t version,
+      const Snapshot* snapshot) override {
+    return Call(kReads, [&](TimelineStore& s) {
+      return s.GetPolicy(clinic, version, Inner(snapshot));
+    });
   }
   absl::StatusOr<std::string> PutFeedback(const std::string& clinic,
                                           const std::string& patient_id,
@@ -184,9 +199,11 @@ class ReopeningStore final : public TimelineStore {
     });
   }
   absl::StatusOr<std::string> GetRecord(const std::string& clinic,
-                                        const std::string& key) override {
-    return Call(kReads,
-                [&](TimelineStore& s) { return s.GetRecord(clinic, key); });
+                                        const std::string& key,
+                                        const Snapshot* snapshot) override {
+    return Call(kReads, [&](TimelineStore& s) {
+      return s.GetRecord(clinic, key, Inner(snapshot));
+    });
   }
   absl::Status PutServerRecord(const std::string& key,
                                const std::string& value) override {

@@ -20,11 +20,14 @@ struct RunOutput {
   grpc::Status status;
   std::string run_id;
   std::map<std::string, v1::PatientDelta> deltas;
+  int delta_messages = 0;
+  int repeated_deltas = 0;  // Patients reported more than once.
   v1::RunSummary summary;
   int progress_events = 0;
 };
 
-// Reads the whole stream; `after_first_delta` runs once, mid-stream.
+// Reads the whole stream; `after_first_delta` runs once, mid-stream, after
+// the first message carrying deltas.
 RunOutput RunStream(TestServer& s, const v1::ReEvaluateRequest& req,
                     const std::string& clinic = "",
                     const std::function<void(grpc::ClientContext&)>&
@@ -36,8 +39,13 @@ RunOutput RunStream(TestServer& s, const v1::ReEvaluateRequest& req,
   bool first = true;
   while (reader->Read(&e)) {
     out.run_id = e.run_id();
-    if (e.has_delta()) {
-      out.deltas[e.delta().patient_id()] = e.delta();
+    EXPECT_FALSE(e.has_delta()) << "this server sends delta batches";
+    if (e.has_delta_batch()) {
+      ++out.delta_messages;
+      for (const auto& d : e.delta_batch().deltas()) {
+        out.repeated_deltas += out.deltas.count(d.patient_id());
+        out.deltas[d.patient_id()] = d;
+      }
       if (first && after_first_delta) after_first_delta(*ctx);
       first = false;
     }
@@ -85,6 +93,9 @@ TEST(CaseloadTest, PolicyChangeEscalatesAndSummaryCounts) {
   EXPECT_EQ(first.summary.total(), 20);
   EXPECT_EQ(first.summary.new_count(), 20);
   EXPECT_EQ(first.deltas.size(), 20u);
+  // Several deltas per message, each patient once.
+  EXPECT_EQ(first.repeated_deltas, 0);
+  EXPECT_LT(first.delta_messages, 20);
 
   auto again = RunStream(s, AsOf(Day(10)));
   EXPECT_EQ(again.summary.unchanged(), 20);
@@ -204,6 +215,11 @@ TEST(CaseloadTest, CancelThenResumeSkipsFinishedPatients) {
   EXPECT_EQ(resumed.summary.skipped_resumed() +
                 static_cast<int64_t>(resumed.deltas.size()),
             300);
+  EXPECT_EQ(resumed.repeated_deltas, 0);
+  // The resumed run reports none of the patients the first one reported.
+  for (const auto& [id, d] : cancelled.deltas) {
+    EXPECT_EQ(resumed.deltas.count(id), 0u) << id;
+  }
   // Resume refuses other fields and unknown ids.
   resume.set_dry_run(true);
   EXPECT_EQ(RunStream(s, resume).status.error_code(),
@@ -360,8 +376,8 @@ TEST(CaseloadTest, ConcurrentRunsAreBoundedAndTheExtraOneIsRefused) {
     o.sync_writes = false;              // Seeding speed only.
     ASSERT_EQ(o.max_caseload_runs, 2);  // The default is what is tested.
   });
-  // Enough deltas to fill the stream's flow-control window, so a run whose
-  // client does not read cannot finish.
+  // Enough delta bytes (in batches) to fill the stream's flow-control
+  // window, so a stream whose client does not read cannot end.
   Seed(s, 800, 1);
   struct Stalled {
     std::unique_ptr<grpc::ClientContext> ctx;

@@ -331,5 +331,159 @@ TEST_F(StoreTest, ConcurrentRetriesOfOneEventStoreItOnce) {
   EXPECT_EQ(*store_->CountEvents("c", "p"), 1);
 }
 
+// Every prefix scan ends at its prefix: "a" never captures "ab", and a
+// server-record prefix never captures a longer one.
+TEST_F(StoreTest, ScansStopAtTheirPrefix) {
+  AddPatient("a", "p1");
+  AddPatient("a", "p2");
+  AddPatient("ab", "p0");
+  auto page = store_->ListPatients("a", 1, "");
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->patients.size(), 1u);
+  EXPECT_EQ(page->patients[0].patient_id(), "p1");
+  page = store_->ListPatients("a", 5, page->next_page_token);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->patients.size(), 1u);
+  EXPECT_EQ(page->patients[0].patient_id(), "p2");
+  EXPECT_TRUE(page->next_page_token.empty());
+  for (const char* key : {"tok/a", "tok/b", "tokx/c", "to"}) {
+    ASSERT_TRUE(store_->PutServerRecord(key, key).ok());
+  }
+  auto records = store_->ListServerRecords("tok/");
+  ASSERT_TRUE(records.ok());
+  ASSERT_EQ(records->size(), 2u);
+  EXPECT_EQ((*records)[0].first, "tok/a");
+  EXPECT_EQ((*records)[1].second, "tok/b");
+  EXPECT_EQ(store_->ListServerRecords("")->size(), 4u);
+}
+
+TEST_F(StoreTest, LoadStoredTimelineHandsOutTheBytesOfEachEvent) {
+  AddPatient("c", "p");
+  ASSERT_TRUE(store_
+                  ->AppendEvents("c", "p",
+                                 {Note("b", Day(2)), Note("a", Day(1)),
+                                  Note("late", Day(9))})
+                  .ok());
+  auto stored = store_->LoadStoredTimeline("c", "p", Day(5));
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  auto plain = store_->LoadTimeline("c", "p", Day(5));
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(Ids(stored->events), Ids(*plain));
+  EXPECT_EQ(Ids(stored->events), (std::vector<std::string>{"a", "b"}));
+  ASSERT_EQ(stored->bytes.size(), stored->events.size());
+  for (size_t i = 0; i < stored->events.size(); ++i) {
+    EXPECT_EQ(stored->bytes[i], stored->events[i].SerializeAsString()) << i;
+  }
+  auto none = store_->LoadStoredTimeline("c", "nobody", Day(5));
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->events.empty());
+  EXPECT_TRUE(none->bytes.empty());
+}
+
+TEST_F(StoreTest, PolicyAndRecordsReadThroughASnapshot) {
+  v1::ClinicPolicy policy;
+  ASSERT_TRUE(store_->PutPolicy("c", policy, -1).ok());
+  ASSERT_TRUE(store_->PutRecord("c", "run/x", "first").ok());
+  auto snapshot = store_->GetSnapshot();
+  ASSERT_TRUE(store_->PutPolicy("c", policy, -1).ok());
+  ASSERT_TRUE(store_->PutRecord("c", "run/x", "second").ok());
+  ASSERT_TRUE(store_->PutRecord("c", "run/y", "new").ok());
+  EXPECT_EQ(store_->GetPolicy("c", 0, snapshot.get())->version(), 1);
+  EXPECT_EQ(store_->GetPolicy("c", 0)->version(), 2);
+  EXPECT_TRUE(
+      absl::IsNotFound(store_->GetPolicy("c", 2, snapshot.get()).status()));
+  EXPECT_EQ(*store_->GetRecord("c", "run/x", snapshot.get()), "first");
+  EXPECT_EQ(*store_->GetRecord("c", "run/x"), "second");
+  EXPECT_TRUE(absl::IsNotFound(
+      store_->GetRecord("c", "run/y", snapshot.get()).status()));
+}
+
+v1::Evaluation Eval(const std::string& patient, const std::string& id,
+                    const std::string& content) {
+  v1::Evaluation ev;
+  ev.set_clinic_id("c");
+  ev.set_patient_id(patient);
+  ev.set_evaluation_id(id);
+  ev.add_data_gaps(content);
+  return ev;
+}
+
+EvaluationWrite Write(const v1::Evaluation& ev, const std::string& marker) {
+  EvaluationWrite w;
+  w.evaluation = ev;
+  w.records = {{"delta", "d-" + ev.evaluation_id()}, {marker, ""}};
+  return w;
+}
+
+TEST_F(StoreTest, PutEvaluationsStoresTheGroupWithItsRecords) {
+  AddPatient("c", "p1");
+  AddPatient("c", "p2");
+  std::vector<EvaluationWrite> group = {Write(Eval("p1", "e1", "x"), "run/r"),
+                                        Write(Eval("p2", "e2", "y"), "run/r")};
+  auto results = store_->PutEvaluations(group);
+  ASSERT_TRUE(results.ok()) << results.status();
+  ASSERT_EQ(results->size(), 2u);
+  EXPECT_TRUE((*results)[0].ok());
+  EXPECT_TRUE((*results)[1].ok());
+  EXPECT_EQ(store_->GetLatestEvaluation("c", "p1")->evaluation_id(), "e1");
+  EXPECT_EQ(store_->GetLatestEvaluation("c", "p2")->data_gaps(0), "y");
+  EXPECT_EQ(*store_->GetPatientRecord("c", "p2", "delta"), "d-e2");
+  EXPECT_TRUE(store_->GetPatientRecord("c", "p1", "run/r").ok());
+  // Storing the same bytes again is a harmless retry.
+  results = store_->PutEvaluations(group);
+  ASSERT_TRUE(results.ok());
+  EXPECT_TRUE((*results)[0].ok());
+  EXPECT_TRUE(store_->PutEvaluations({}).ok());
+}
+
+// A patient erased while the run evaluated them gets nothing stored, not
+// even keys that a later patient with the same id would inherit; the rest
+// of the group is stored.
+TEST_F(StoreTest, PutEvaluationsStoresNothingForAnErasedPatient) {
+  AddPatient("c", "p1");
+  AddPatient("c", "gone");
+  ASSERT_TRUE(store_->DeletePatient("c", "gone").ok());
+  auto results =
+      store_->PutEvaluations({Write(Eval("gone", "e0", "x"), "run/r"),
+                              Write(Eval("p1", "e1", "y"), "run/r")});
+  ASSERT_TRUE(results.ok()) << results.status();
+  EXPECT_TRUE(absl::IsNotFound((*results)[0])) << (*results)[0];
+  EXPECT_TRUE((*results)[1].ok());
+  EXPECT_TRUE(store_->GetPatientRecord("c", "p1", "run/r").ok());
+  AddPatient("c", "gone");
+  EXPECT_TRUE(
+      absl::IsNotFound(store_->GetLatestEvaluation("c", "gone").status()));
+  EXPECT_TRUE(
+      absl::IsNotFound(store_->GetEvaluation("c", "gone", "e0").status()));
+  EXPECT_TRUE(absl::IsNotFound(
+      store_->GetPatientRecord("c", "gone", "run/r").status()));
+  EXPECT_TRUE(absl::IsNotFound(
+      store_->GetPatientRecord("c", "gone", "delta").status()));
+}
+
+TEST_F(StoreTest, PutEvaluationsNeverRewritesAnEvaluationId) {
+  AddPatient("c", "p1");
+  AddPatient("c", "p2");
+  ASSERT_TRUE(store_->PutEvaluation(Eval("p1", "e1", "shown")).ok());
+  ASSERT_TRUE(store_->PutEvaluation(Eval("p1", "e2", "later")).ok());
+  auto results =
+      store_->PutEvaluations({Write(Eval("p1", "e1", "other"), "run/r"),
+                              Write(Eval("p2", "e3", "x"), "run/r"),
+                              // One id twice in a group, other bytes.
+                              Write(Eval("p2", "e3", "y"), "run/s")});
+  ASSERT_TRUE(results.ok()) << results.status();
+  EXPECT_TRUE(absl::IsAlreadyExists((*results)[0])) << (*results)[0];
+  EXPECT_TRUE((*results)[1].ok());
+  EXPECT_TRUE(absl::IsAlreadyExists((*results)[2])) << (*results)[2];
+  EXPECT_EQ(store_->GetEvaluation("c", "p1", "e1")->data_gaps(0), "shown");
+  // The refused write moved nothing: not the pointer, not its records.
+  EXPECT_EQ(store_->GetLatestEvaluation("c", "p1")->evaluation_id(), "e2");
+  EXPECT_TRUE(
+      absl::IsNotFound(store_->GetPatientRecord("c", "p1", "run/r").status()));
+  EXPECT_TRUE(
+      absl::IsNotFound(store_->GetPatientRecord("c", "p2", "run/s").status()));
+  EXPECT_EQ(store_->GetEvaluation("c", "p2", "e3")->data_gaps(0), "x");
+}
+
 }  // namespace
 }  // namespace achilles::storage

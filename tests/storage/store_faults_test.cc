@@ -44,6 +44,10 @@ class StoreFaultTest : public ::testing::Test {
       if (disk_full_.load() && (op == FileOp::kWrite || op == FileOp::kSync)) {
         return ENOSPC;
       }
+      if (op == FileOp::kWrite && writes_left_.load() >= 0 &&
+          writes_left_.fetch_sub(1) <= 0) {
+        return ENOSPC;
+      }
       if (no_descriptors_.load() && op == FileOp::kOpen) return EMFILE;
       return 0;
     };
@@ -71,6 +75,8 @@ class StoreFaultTest : public ::testing::Test {
   TempDir dir_;
   std::atomic<bool> disk_full_{false};
   std::atomic<bool> no_descriptors_{false};
+  // When >= 0: how many more file writes succeed before the disk is full.
+  std::atomic<int> writes_left_{-1};
   std::unique_ptr<TimelineStore> store_;
 };
 
@@ -116,6 +122,50 @@ TEST_F(StoreFaultTest, DiskFullDuringAFlushStopsWritesUntilSpaceReturns) {
   EXPECT_TRUE(store_->Flush().ok());
   Open();
   EXPECT_EQ(Stored(), (std::multiset<std::string>{"e1", "e2", "e3"}));
+}
+
+// A group of evaluations is one batch: whether the disk fills before it or
+// during it, after a reopen either all of the group's evaluations, pointers
+// and records are there or none is.
+TEST_F(StoreFaultTest, AGroupOfEvaluationsIsStoredWhollyOrNotAtAll) {
+  v1::Patient q;
+  q.set_patient_id("q");
+  ASSERT_TRUE(store_->UpsertPatient("c", q).ok());
+  std::vector<EvaluationWrite> group(2);
+  for (int i = 0; i < 2; ++i) {
+    v1::Evaluation& ev = group[i].evaluation;
+    ev.set_clinic_id("c");
+    ev.set_patient_id(i == 0 ? "p" : "q");
+    ev.set_evaluation_id(absl::StrCat("e", i));
+    group[i].records = {{"run/r", ""}};
+  }
+  auto stored = [&] {
+    int n = 0;
+    for (const char* id : {"p", "q"}) {
+      const bool ev = store_->GetLatestEvaluation("c", id).ok();
+      const bool marker = store_->GetPatientRecord("c", id, "run/r").ok();
+      EXPECT_EQ(ev, marker) << id;
+      n += ev;
+    }
+    return n;
+  };
+  disk_full_ = true;
+  auto results = store_->PutEvaluations(group);
+  EXPECT_EQ(results.status().code(), absl::StatusCode::kResourceExhausted)
+      << results.status();
+  disk_full_ = false;
+  Open();
+  EXPECT_EQ(stored(), 0);
+
+  // One file write gets through, then the disk is full: one write of the
+  // whole group, never one patient's share of it.
+  writes_left_ = 1;
+  results = store_->PutEvaluations(group);
+  writes_left_ = -1;
+  Open();
+  const int n = stored();
+  EXPECT_TRUE(n == 0 || n == 2) << n << " of 2 patients stored";
+  EXPECT_EQ(n == 2, results.ok()) << results.status();
 }
 
 // A new log file cannot be created (the listener had taken every
