@@ -30,23 +30,26 @@
 #include "achilles/v1/security_service.grpc.pb.h"
 #include "common/executor.h"
 #include "plugins/host/plugin_host.h"
+#include "services/caseload/caseload.h"
 #include "services/engine/engine.h"
 #include "services/security/security.h"
 #include "storage/timeline_store.h"
 
 namespace achilles::api {
 
-// What the services share. Not owned.
-struct Backend {
-  storage::TimelineStore* store = nullptr;
-  plugins::PluginHost* host = nullptr;
-  engine::Engine* engine = nullptr;
+// What the services share: the domain services a caseload run uses
+// (caseload::Deps: store, engine, plugin host, the interactive gate and the
+// run's sizes) plus the trust boundary and the request pool. One struct, so
+// a caseload run gets exactly what the handlers have (a copy of the Deps
+// part). Pointers are not owned.
+struct Backend : caseload::Deps {
   security::Gate* gate = nullptr;
   const security::ServerSecret* secret = nullptr;  // Seals page tokens.
   // Runs handlers' blocking work (Serve); null runs it inline.
   Executor* executor = nullptr;
-  // Interactive Evaluate calls in flight; caseload workers yield to them.
-  std::atomic<int> interactive_in_flight{0};
+  // Held by interactive Evaluate calls; caseload workers step aside while
+  // any is held (Deps::interactive points here).
+  caseload::InteractiveGate interactive_gate;
 };
 
 grpc::Status ToGrpc(const absl::Status& status);
@@ -213,8 +216,8 @@ class CaseloadServiceImpl final
  public:
   // `workers` = 0: one per core. At most `max_runs` ReEvaluate streams run
   // at once; more are refused with RESOURCE_EXHAUSTED.
-  CaseloadServiceImpl(Backend* backend, int workers, int max_runs)
-      : b_(backend), workers_(workers), max_runs_(max_runs) {}
+  CaseloadServiceImpl(Backend* backend, int max_runs)
+      : b_(backend), max_runs_(max_runs) {}
   grpc::ServerWriteReactor<achilles::v1::ReEvaluateEvent>* ReEvaluate(
       grpc::CallbackServerContext* ctx,
       const achilles::v1::ReEvaluateRequest* req) override;
@@ -225,7 +228,6 @@ class CaseloadServiceImpl final
 
  private:
   Backend* b_;
-  int workers_;
   const int max_runs_;
   std::atomic<int> runs_{0};  // ReEvaluate streams not yet done.
 };

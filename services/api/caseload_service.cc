@@ -291,16 +291,7 @@ grpc::ServerWriteReactor<v1::ReEvaluateEvent>* CaseloadServiceImpl::ReEvaluate(
             " caseload run(s) already in progress, the most this server "
             "allows (--max_caseload_runs); retry when one has finished"))));
   }
-  caseload::Deps deps;
-  deps.store = b_->store;
-  deps.engine = b_->engine;
-  deps.host = b_->host;
-  // TODO(caseload): pass the gate interactive Evaluate calls hold once
-  // Backend has one (it counts them in an atomic, which cannot wake a
-  // waiting worker); until then workers do not step aside.
-  deps.interactive = nullptr;
-  deps.workers = workers_;
-  auto* reactor = new ReEvaluateReactor(deps, *std::move(caller),
+  auto* reactor = new ReEvaluateReactor(*b_, *std::move(caller),
                                         *std::move(options), ctx, b_, &runs_);
   reactor->Start();
   return reactor;
@@ -320,11 +311,7 @@ grpc::ServerUnaryReactor* CaseloadServiceImpl::Worklist(
         if (!position.ok()) return position.status();
         v1::WorklistRequest inner = *req;
         inner.set_page_token(*position);
-        caseload::Deps deps;
-        deps.store = b_->store;
-        deps.engine = b_->engine;
-        deps.host = b_->host;
-        auto list = caseload::BuildWorklist(deps, *clinic, inner);
+        auto list = caseload::BuildWorklist(*b_, *clinic, inner);
         if (!list.ok()) return list.status();
         *resp = *std::move(list);
         resp->set_next_page_token(

@@ -1,6 +1,5 @@
 #include <algorithm>
 
-#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
@@ -15,8 +14,8 @@ grpc::ServerUnaryReactor* DecisionServiceImpl::Evaluate(
   return Serve(
       ctx, b_, "achilles.v1.DecisionService/Evaluate", *req, req->patient_id(),
       [=](const security::Caller& caller) -> absl::Status {
-        b_->interactive_in_flight.fetch_add(1);
-        absl::Cleanup done = [this] { b_->interactive_in_flight.fetch_sub(1); };
+        // Caseload workers step aside while this is held.
+        caseload::InteractiveGate::Pass in_flight(&b_->interactive_gate);
         const std::string* clinic = &caller.clinic;
         ACH_RETURN_IF_ERROR(validation::ValidateRequest(*req, NowMicros()));
         engine::EvaluateOptions options;

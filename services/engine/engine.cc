@@ -240,12 +240,15 @@ absl::StatusOr<Evaluation> Engine::Evaluate(const std::string& clinic,
     policy = *std::move(current);
   }
   const int64_t as_of = options.as_of_us.value_or(NowMicros());
+  // With the bytes as stored: plugin requests and the fingerprint are
+  // built from them instead of serializing every event again.
   auto timeline =
-      store_->LoadTimeline(clinic, patient_id, as_of, options.snapshot);
+      store_->LoadStoredTimeline(clinic, patient_id, as_of, options.snapshot);
   if (!timeline.ok()) return timeline.status();
   std::shared_ptr<const plugins::PluginSet> set =
       options.plugins != nullptr ? options.plugins : host_->Current();
-  TimelineInput input{clinic, patient_id, as_of, &*timeline, &policy};
+  TimelineInput input{clinic,  patient_id,      as_of, &timeline->events,
+                      &policy, &timeline->bytes};
   Evaluation ev = EvaluateTimeline(input, *set, host_->options().call_timeout);
   // Dry runs are audited with the call that asked for them (the API layer).
   if (!options.dry_run) {

@@ -315,6 +315,8 @@ absl::Status Server::Impl::MakeServices(const ServerOptions& options,
   if (!started.ok()) return started.status();
   executor = *std::move(started);
   b->executor = executor.get();
+  b->interactive = &b->interactive_gate;
+  b->workers = options.caseload_workers;
   b->store = store.get();
   b->host = host.get();
   b->engine = engine.get();
@@ -324,8 +326,8 @@ absl::Status Server::Impl::MakeServices(const ServerOptions& options,
   decisions = std::make_unique<api::DecisionServiceImpl>(b);
   plugins = std::make_unique<api::PluginServiceImpl>(b);
   policies = std::make_unique<api::PolicyServiceImpl>(b);
-  caseload = std::make_unique<api::CaseloadServiceImpl>(
-      b, options.caseload_workers, options.max_caseload_runs);
+  caseload =
+      std::make_unique<api::CaseloadServiceImpl>(b, options.max_caseload_runs);
   store_service =
       std::make_unique<api::StoreServiceImpl>(b, options.backup_dir);
   credential_service = std::make_unique<api::CredentialServiceImpl>(b);
