@@ -42,6 +42,8 @@ void Executor::Shutdown() {
     stopping_ = true;
     work_.SignalAll();
   }
+  // One caller joins; a concurrent or repeated call waits for it.
+  absl::MutexLock join_lock(&join_mu_);
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }

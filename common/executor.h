@@ -52,7 +52,9 @@ class Executor {
   // executor is shutting down.
   bool TrySubmit(absl::AnyInvocable<void() &&> task);
 
-  // Stops accepting, drains the queue, joins the threads. Idempotent.
+  // Stops accepting, drains the queue, joins the threads. Idempotent; not
+  // to be called from one of the executor's own tasks (it would join its
+  // own thread).
   void Shutdown();
 
   int threads() const { return static_cast<int>(threads_.size()); }
@@ -65,6 +67,7 @@ class Executor {
 
   const Options options_;
   std::vector<std::thread> threads_;
+  absl::Mutex join_mu_;  // Held while joining the threads.
   mutable absl::Mutex mu_;
   std::deque<absl::AnyInvocable<void() &&>> queue_ ABSL_GUARDED_BY(mu_);
   absl::CondVar work_;  // Signalled when a task is queued or on shutdown.

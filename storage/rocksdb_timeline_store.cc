@@ -511,9 +511,9 @@ class RocksDbTimelineStore final : public storage_internal::ReopenableStore {
   // Written unsynced under the patient's lock (which orders it against an
   // erasure), then made durable by a group sync after the lock is let go:
   // concurrent evaluations share one fsync and none holds the patient
-  // while it waits on the disk. The caller is answered only after the sync,
-  // so an evaluation a clinician saw is on disk; one lost to a crash before
-  // its sync was never answered (docs/OPERATIONS.md, "Durability").
+  // while it waits on the disk. The caller is answered only after the sync;
+  // until then another reader may already see the evaluation, and a crash
+  // in that window loses it (docs/OPERATIONS.md, "Durability").
   absl::Status PutEvaluation(const Evaluation& evaluation) override {
     if (auto st = WriteEvaluation(evaluation); !st.ok()) return st;
     if (!sync_.sync) return absl::OkStatus();

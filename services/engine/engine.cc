@@ -121,8 +121,12 @@ Sha256Stream FingerprintStart(const TimelineInput& in) {
   }
   fp.UpdateFramed(absl::StrCat(in.as_of_us));
   fp.UpdateFramed(Deterministic(*in.policy));
+  // Stored bytes only when they line up with the events (as the plugin
+  // request writer checks too).
+  const bool stored = in.event_bytes != nullptr &&
+                      in.event_bytes->size() == in.timeline->size();
   for (size_t i = 0; i < in.timeline->size(); ++i) {
-    if (in.event_bytes != nullptr) {
+    if (stored) {
       fp.UpdateFramed((*in.event_bytes)[i]);
     } else {
       fp.UpdateFramed(Deterministic((*in.timeline)[i]));

@@ -58,7 +58,7 @@ AuditLog::~AuditLog() {
   if (writer_.joinable()) writer_.join();
 }
 
-absl::Status AuditLog::Append(v1::AuditRecord record) {
+absl::Status AuditLog::Append(v1::AuditRecord record, bool wait) {
   std::unique_lock<std::mutex> lock(mu_);
   if (stop_) return absl::UnavailableError("the audit log is closed");
   record.set_seq(next_seq_++);
@@ -68,6 +68,7 @@ absl::Status AuditLog::Append(v1::AuditRecord record) {
   const uint64_t seq = record.seq();
   pending_.emplace_back(seq, record.SerializeAsString());
   wake_writer_.notify_one();
+  if (!wait) return absl::OkStatus();
   // Bounded: with the disk full the entry stays queued (and is written, in
   // order, when space returns), but the call fails now instead of hanging.
   const bool durable = wake_callers_.wait_for(lock, kMaxWait, [&] {

@@ -141,7 +141,14 @@ absl::Status Gate::Record(const grpc::ServerContextBase& ctx,
     r.set_patient_pseudonym(secret_->Pseudonym(caller->clinic, patient_id));
   }
   r.set_outcome(absl::StatusCodeToString(outcome.code()));
-  if (auto st = audit_->Append(std::move(r)); !st.ok()) {
+  // A call that succeeded waits until its entry is on disk before it is
+  // answered. A failed or refused call does not: it returned no data and
+  // changed nothing, and waiting would hold gRPC's few admission threads on
+  // an fsync (or the 2 s bound on a full disk) exactly when the server is
+  // flooded or saturated. Its entry is still written, in order, with the
+  // next group.
+  const bool wait = outcome.ok();
+  if (auto st = audit_->Append(std::move(r), wait); !st.ok()) {
     return absl::UnavailableError(
         absl::StrCat("the call could not be audited: ", st.message()));
   }

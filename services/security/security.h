@@ -131,10 +131,12 @@ class AuditLog {
       storage::TimelineStore* store, const ServerSecret* secret);
   ~AuditLog();
 
-  // Chains the record (fills seq, prev_hash, hash) and waits until it is
-  // synced with the group it was written in. An error means the entry may
-  // not be durable; callers fail the request rather than serve unaudited.
-  absl::Status Append(v1::AuditRecord record);
+  // Chains the record (fills seq, prev_hash, hash) and, when `wait`, waits
+  // until it is synced with the group it was written in. An error means
+  // the entry may not be durable; callers fail the request rather than
+  // serve unaudited. Without `wait` the entry is queued and written in
+  // order with the next group (the chain is the same either way).
+  absl::Status Append(v1::AuditRecord record, bool wait = true);
 
   absl::StatusOr<v1::ListAuditResponse> List(uint64_t from_seq, int limit,
                                              const std::string& pseudonym);

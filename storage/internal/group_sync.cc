@@ -4,6 +4,7 @@ namespace achilles::storage_internal {
 
 absl::Status GroupSync::WaitDurable() {
   absl::MutexLock lock(&mu_);
+  if (!failed_.ok()) return failed_;
   // A sync already running may have started before our write: only the
   // next one to start is sure to cover it.
   const uint64_t needed = started_ + 1;
@@ -20,12 +21,10 @@ absl::Status GroupSync::WaitDurable() {
     mu_.Lock();
     running_ = false;
     finished_count_ = mine;
-    last_ = std::move(st);
+    if (!st.ok() && failed_.ok()) failed_ = std::move(st);
     finished_.SignalAll();
   }
-  // A later sync covers every write an earlier one did, so the latest
-  // result answers for all waiters it includes.
-  return last_;
+  return failed_;
 }
 
 uint64_t GroupSync::syncs() const {

@@ -7,7 +7,11 @@
 //
 // Contract: WaitDurable returns OK only after a sync that started after the
 // call began has succeeded, so every write the caller finished before the
-// call is on disk; otherwise the error of the latest sync. Thread-safe.
+// call is on disk. A failed sync is sticky: it and every later call return
+// its error, because on Linux a failed fsync may drop the dirty pages, so
+// a later successful sync proves nothing about earlier writes. The store
+// recovers by reopening the database, which makes a new GroupSync.
+// Thread-safe.
 // Internal to storage.
 #ifndef ACHILLES_STORAGE_INTERNAL_GROUP_SYNC_H_
 #define ACHILLES_STORAGE_INTERNAL_GROUP_SYNC_H_
@@ -38,7 +42,7 @@ class GroupSync {
   uint64_t started_ ABSL_GUARDED_BY(mu_) = 0;         // Syncs begun.
   uint64_t finished_count_ ABSL_GUARDED_BY(mu_) = 0;  // Syncs ended.
   bool running_ ABSL_GUARDED_BY(mu_) = false;
-  absl::Status last_ ABSL_GUARDED_BY(mu_);  // Of the latest ended sync.
+  absl::Status failed_ ABSL_GUARDED_BY(mu_);  // The first failed sync.
 };
 
 }  // namespace achilles::storage_internal

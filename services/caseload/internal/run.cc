@@ -96,6 +96,7 @@ absl::Status Run::Execute() {
   ReadScope();
   JoinAll(&workers);
   if (!scope_error_.ok()) return scope_error_;
+  if (absl::Status st = StoreError(); !st.ok()) return st;
   if (Stopping()) return Cancelled();
   SendProgress(/*force=*/true);
   sink_.summary(Summary());
@@ -112,6 +113,20 @@ bool Run::Stopping() {
 void Run::Stop() {
   stop_ = true;
   queue_.Stop();  // Wakes the scope reader and every idle worker.
+}
+
+absl::Status Run::StoreError() {
+  absl::MutexLock lock(&store_error_mu_);
+  if (store_error_.ok()) return store_error_;
+  return absl::Status(
+      store_error_.code(),
+      absl::StrCat(
+          "run ", plan_.run_id, " stopped: the store refused a write (",
+          store_error_.message(), ")",
+          plan_.options.dry_run
+              ? ""
+              : absl::StrCat("; resume with resume_run_id=", plan_.run_id,
+                             " once it accepts writes")));
 }
 
 absl::Status Run::Cancelled() const {
@@ -273,6 +288,13 @@ void Run::Store(std::vector<PatientResult>* group) {
   }
   if (writes.empty()) return;
   auto results = deps_.store->PutEvaluations(writes);
+  if (!results.ok()) {
+    {
+      absl::MutexLock lock(&store_error_mu_);
+      if (store_error_.ok()) store_error_ = results.status();
+    }
+    Stop();
+  }
   for (size_t i = 0; i < owners.size(); ++i) {
     const absl::Status st = results.ok() ? (*results)[i] : results.status();
     if (st.ok()) continue;

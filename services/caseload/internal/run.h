@@ -50,6 +50,8 @@ class Run {
  private:
   bool Stopping();
   void Stop();
+  // OK, or why a group write stopped the run (with how to resume).
+  absl::Status StoreError();
   absl::Status Cancelled() const;
 
   // The scope reader (the calling thread).
@@ -83,7 +85,12 @@ class Run {
 
   WorkQueue queue_;
   std::atomic<bool> stop_{false};
-  absl::Status scope_error_;       // Written and read by the calling thread.
+  absl::Status scope_error_;  // Written and read by the calling thread.
+  // The first failed group write. It stops the run: the store cannot
+  // reopen after a disk or descriptor failure while the run holds its
+  // snapshot, so carrying on would keep every write on the server failing.
+  absl::Mutex store_error_mu_;
+  absl::Status store_error_ ABSL_GUARDED_BY(store_error_mu_);
   std::atomic<int64_t> found_{0};  // In scope, so far.
   std::atomic<int64_t> done_{0};   // Skipped or reported.
   std::atomic<int64_t> fresh_{0};  // Evaluated in this run.
