@@ -1,8 +1,9 @@
 #include "common/digest.h"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
 #include <cerrno>
@@ -27,7 +28,7 @@ const EVP_MD* Sha256Md() {
   return md;
 }
 
-std::string Hex(const unsigned char* out, unsigned int len) {
+std::string ToHex(const unsigned char* out, unsigned int len) {
   return absl::BytesToHexString(
       absl::string_view(reinterpret_cast<const char*>(out), len));
 }
@@ -38,7 +39,7 @@ std::string Sha256Hex(absl::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), out, &len, Sha256Md(), nullptr);
-  return Hex(out, len);
+  return ToHex(out, len);
 }
 
 struct Sha256Stream::Ctx {
@@ -71,7 +72,7 @@ std::string Sha256Stream::HexDigest() const {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex(copy.ctx_->md, out, &len);
-  return Hex(out, len);
+  return ToHex(out, len);
 }
 
 absl::StatusOr<std::string> Sha256FileHex(const std::string& path) {
@@ -89,13 +90,45 @@ absl::StatusOr<std::string> Sha256FileHex(const std::string& path) {
 }
 
 std::string HmacSha256Hex(absl::string_view key, absl::string_view data) {
+  return HmacSha256Key(key).Hex(data);
+}
+
+namespace {
+
+EVP_MAC* HmacMac() {
+  static EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  return mac;
+}
+
+}  // namespace
+
+// A MAC context initialised with the key and the digest: each Hex() call
+// duplicates it instead of looking everything up again.
+struct HmacSha256Key::Ctx {
+  EVP_MAC_CTX* mac = nullptr;
+  ~Ctx() { EVP_MAC_CTX_free(mac); }
+};
+
+HmacSha256Key::HmacSha256Key(absl::string_view key) {
+  auto ctx = std::make_shared<Ctx>();
+  ctx->mac = EVP_MAC_CTX_new(HmacMac());
+  char digest[] = "SHA256";
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
+                         OSSL_PARAM_construct_end()};
+  EVP_MAC_init(ctx->mac, reinterpret_cast<const unsigned char*>(key.data()),
+               key.size(), params);
+  ctx_ = std::move(ctx);
+}
+
+std::string HmacSha256Key::Hex(absl::string_view data) const {
+  EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(ctx_->mac);
+  EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()),
+                 data.size());
   unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(Sha256Md(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out,
-       &len);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(out), len));
+  size_t len = 0;
+  EVP_MAC_final(ctx, out, &len, sizeof(out));
+  EVP_MAC_CTX_free(ctx);
+  return ToHex(out, static_cast<unsigned int>(len));
 }
 
 absl::StatusOr<std::string> SecureRandomBytes(size_t n) {

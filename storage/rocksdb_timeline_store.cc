@@ -1026,6 +1026,10 @@ rocksdb::DBOptions DbOptions(const OpenContext& ctx,
   db_options.paranoid_checks = true;
   db_options.IncreaseParallelism(2);
   db_options.max_open_files = options.max_open_files;
+  // Writers waiting for a group commit block instead of spinning: on a
+  // small machine the spin took 4-10% of the server's CPU under load
+  // (bench/README.md) and competed with the work it was waiting for.
+  db_options.enable_write_thread_adaptive_yield = false;
   // Recovery from background errors is the store's (see ManualRecovery).
   db_options.max_bgerror_resume_count = 0;
   db_options.listeners.push_back(std::make_shared<ManualRecovery>());

@@ -137,7 +137,7 @@ absl::StatusOr<ServerSecret> ServerSecret::LoadOrCreate(
 }
 
 std::string ServerSecret::Hmac(const std::string& data) const {
-  return HmacSha256Hex(key_, data);
+  return hmac_.Hex(data);
 }
 
 std::string ServerSecret::Pseudonym(const std::string& clinic,

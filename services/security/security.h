@@ -36,6 +36,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "achilles/v1/security_service.pb.h"
+#include "common/digest.h"
 #include "services/security/roles.h"
 #include "storage/timeline_store.h"
 
@@ -89,8 +90,8 @@ class ServerSecret {
                         const std::string& patient_id) const;
 
  private:
-  explicit ServerSecret(std::string key) : key_(std::move(key)) {}
-  std::string key_;
+  explicit ServerSecret(std::string key) : hmac_(key) {}
+  HmacSha256Key hmac_;
 };
 
 class CredentialStore {

@@ -42,5 +42,17 @@ TEST(DigestTest, FramingSeparatesPieces) {
   EXPECT_NE(a.HexDigest(), b.HexDigest());
 }
 
+// RFC 4231, test case 2.
+TEST(DigestTest, HmacMatchesRfc4231) {
+  constexpr char kMac[] =
+      "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+  EXPECT_EQ(HmacSha256Hex("Jefe", "what do ya want for nothing?"), kMac);
+  const HmacSha256Key key("Jefe");
+  const HmacSha256Key copy = key;
+  EXPECT_EQ(key.Hex("what do ya want for nothing?"), kMac);
+  EXPECT_EQ(copy.Hex("what do ya want for nothing?"), kMac);
+  EXPECT_NE(key.Hex("what do ya want for something?"), kMac);
+}
+
 }  // namespace
 }  // namespace achilles
