@@ -40,8 +40,8 @@ ABSL_FLAG(std::string, port_file, "",
 ABSL_FLAG(std::string, plugin_isolation, "process",
           "process: each plugin runs in sandboxed achilles-plugin-worker "
           "processes, so even a crashing, leaking or hostile plugin cannot "
-          "take the server down or reach what it can (cost within run-to-run "
-          "noise, see bench/README.md); inprocess: plugins are dlopen'd into "
+          "take the server down or reach what it can (about 1.1-1.4x the CPU "
+          "per Evaluate, see bench/README.md); inprocess: plugins are dlopen'd into "
           "the server, for trusted plugins only (docs/SECURITY.md)");
 ABSL_FLAG(std::string, plugin_worker, "",
           "path of achilles-plugin-worker (default: next to this binary)");
