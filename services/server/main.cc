@@ -37,12 +37,13 @@ ABSL_FLAG(std::string, plugin_allowlist, "",
 ABSL_FLAG(std::string, port_file, "",
           "write the bound port to this file once serving (for scripts and "
           "tests using --listen=...:0)");
-ABSL_FLAG(std::string, plugin_isolation, "process",
-          "process: each plugin runs in sandboxed achilles-plugin-worker "
-          "processes, so even a crashing, leaking or hostile plugin cannot "
-          "take the server down or reach what it can (about 1.1-1.4x the CPU "
-          "per Evaluate, see bench/README.md); inprocess: plugins are dlopen'd into "
-          "the server, for trusted plugins only (docs/SECURITY.md)");
+ABSL_FLAG(
+    std::string, plugin_isolation, "process",
+    "process: each plugin runs in sandboxed achilles-plugin-worker "
+    "processes, so even a crashing, leaking or hostile plugin cannot "
+    "take the server down or reach what it can (about 1.1-1.4x the CPU "
+    "per Evaluate, see bench/README.md); inprocess: plugins are dlopen'd into "
+    "the server, for trusted plugins only (docs/SECURITY.md)");
 ABSL_FLAG(std::string, plugin_worker, "",
           "path of achilles-plugin-worker (default: next to this binary)");
 ABSL_FLAG(int, plugin_worker_memory_mb, 1024,
