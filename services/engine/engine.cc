@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "achilles/recommend.h"
 #include "common/digest.h"
+#include "common/proto_bytes.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
 #include "services/engine/confidence.h"
@@ -20,16 +21,6 @@ namespace {
 
 using ::achilles::v1::Evaluation;
 using ::achilles::v1::Recommendation;
-
-std::string Deterministic(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::io::StringOutputStream stream(&out);
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);
-  m.SerializeToCodedStream(&coded);
-  coded.Trim();
-  return out;
-}
 
 Recommendation DataRequest(const std::string& gap) {
   sdk::Recommend r("");
@@ -120,7 +111,7 @@ Sha256Stream FingerprintStart(const TimelineInput& in) {
     fp.UpdateFramed(piece);
   }
   fp.UpdateFramed(absl::StrCat(in.as_of_us));
-  fp.UpdateFramed(Deterministic(*in.policy));
+  fp.UpdateFramed(DeterministicBytes(*in.policy));
   // Stored bytes only when they line up with the events (as the plugin
   // request writer checks too).
   const bool stored = in.event_bytes != nullptr &&
@@ -129,7 +120,7 @@ Sha256Stream FingerprintStart(const TimelineInput& in) {
     if (stored) {
       fp.UpdateFramed((*in.event_bytes)[i]);
     } else {
-      fp.UpdateFramed(Deterministic((*in.timeline)[i]));
+      fp.UpdateFramed(DeterministicBytes((*in.timeline)[i]));
     }
   }
   return fp;
@@ -190,7 +181,7 @@ Evaluation EvaluateTimeline(const TimelineInput& in,
   // The id names the content as well as the inputs: a plugin that fails on
   // one run and answers on the next gives two evaluations, two ids, and
   // neither overwrites the other.
-  fp.UpdateFramed(Deterministic(ev));
+  fp.UpdateFramed(DeterministicBytes(ev));
   ev.set_evaluation_id(fp.HexDigest().substr(0, 32));
   return ev;
 }

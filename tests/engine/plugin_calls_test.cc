@@ -10,9 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "common/proto_bytes.h"
 #include "common/time_util.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "services/engine/features.h"
 #include "tests/common/events.h"
@@ -24,16 +23,6 @@ namespace {
 namespace fs = std::filesystem;
 using ::achilles::testing::Day;
 using ::google::protobuf::util::MessageDifferencer;
-
-std::string Deterministic(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::io::StringOutputStream stream(&out);
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);
-  m.SerializeToCodedStream(&coded);
-  coded.Trim();
-  return out;
-}
 
 class PluginCallsTest : public ::testing::Test {
  protected:
@@ -59,7 +48,7 @@ class PluginCallsTest : public ::testing::Test {
     for (const auto& e : *in.timeline) *request.add_timeline() = e;
     *request.mutable_features() = features_;
     *request.mutable_policy() = *in.policy;
-    return Deterministic(request);
+    return DeterministicBytes(request);
   }
 
   std::vector<v1::Event> timeline_;
@@ -70,7 +59,7 @@ class PluginCallsTest : public ::testing::Test {
 
 TEST_F(PluginCallsTest, StoredBytesGiveTheSerializedRequestByteForByte) {
   std::vector<std::string> stored;
-  for (const auto& e : timeline_) stored.push_back(Deterministic(e));
+  for (const auto& e : timeline_) stored.push_back(DeterministicBytes(e));
   TimelineInput with_bytes = in_;
   with_bytes.event_bytes = &stored;
   const auto all = plugins::EventKindFilter::All();
@@ -99,7 +88,7 @@ TEST_F(PluginCallsTest, OtherEncodingsOfTheStoredEventsParseTheSame) {
     id_only.set_event_id(e.event_id());
     v1::Event rest = e;
     rest.clear_event_id();
-    stored.push_back(Deterministic(rest) + Deterministic(id_only));
+    stored.push_back(DeterministicBytes(rest) + DeterministicBytes(id_only));
   }
   TimelineInput with_bytes = in_;
   with_bytes.event_bytes = &stored;

@@ -7,9 +7,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/proto_bytes.h"
 #include "common/time_util.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace achilles::engine::engine_internal {
 namespace {
@@ -18,16 +17,6 @@ namespace {
 constexpr int kTimelineField = 4;
 constexpr int kFeaturesField = 5;
 constexpr int kPolicyField = 6;
-
-std::string Deterministic(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::io::StringOutputStream stream(&out);
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);
-  m.SerializeToCodedStream(&coded);
-  coded.Trim();
-  return out;
-}
 
 void AppendVarint(uint64_t v, std::string* out) {
   while (v >= 0x80) {
@@ -92,7 +81,8 @@ PluginRequestWriter::PluginRequestWriter(const TimelineInput& in,
     : timeline_(*in.timeline), events_(in.event_bytes) {
   if (events_ == nullptr || events_->size() != timeline_.size()) {
     serialized_.reserve(timeline_.size());
-    for (const auto& e : timeline_) serialized_.push_back(Deterministic(e));
+    for (const auto& e : timeline_)
+      serialized_.push_back(DeterministicBytes(e));
     events_ = &serialized_;
   }
   // Fields 1-3 through the message itself, so proto3's rules for empty
@@ -101,9 +91,9 @@ PluginRequestWriter::PluginRequestWriter(const TimelineInput& in,
   head.set_clinic_id(in.clinic_id);
   head.set_patient_id(in.patient_id);
   *head.mutable_as_of() = FromMicros(in.as_of_us);
-  head_ = Deterministic(head);
-  AppendField(kFeaturesField, Deterministic(features), &tail_);
-  AppendField(kPolicyField, Deterministic(*in.policy), &tail_);
+  head_ = DeterministicBytes(head);
+  AppendField(kFeaturesField, DeterministicBytes(features), &tail_);
+  AppendField(kPolicyField, DeterministicBytes(*in.policy), &tail_);
 }
 
 std::string PluginRequestWriter::Build(
