@@ -117,8 +117,16 @@ void AuditLog::WriterLoop() {
   }
 }
 
+void AuditLog::AwaitWritten() {
+  std::unique_lock<std::mutex> lock(mu_);
+  const uint64_t appended = next_seq_ - 1;
+  wake_callers_.wait_for(lock, kMaxWait,
+                         [&] { return durable_seq_ >= appended || stop_; });
+}
+
 absl::StatusOr<v1::ListAuditResponse> AuditLog::List(
     uint64_t from_seq, int limit, const std::string& pseudonym) {
+  AwaitWritten();
   v1::ListAuditResponse out;
   uint64_t from = std::max<uint64_t>(from_seq, 1);
   // A filter may skip many entries: read pages until the limit is filled.
@@ -143,6 +151,7 @@ absl::StatusOr<v1::ListAuditResponse> AuditLog::List(
 }
 
 absl::StatusOr<v1::VerifyAuditResponse> AuditLog::Verify() {
+  AwaitWritten();
   v1::VerifyAuditResponse out;
   std::string prev;
   uint64_t expect = 1;

@@ -148,6 +148,10 @@ class AuditLog {
   AuditLog(storage::TimelineStore* store, const ServerSecret* secret)
       : store_(store), secret_(secret) {}
   void WriterLoop();
+  // Waits (at most the append bound) until every entry appended so far is
+  // written: entries of refused calls are queued without waiting, and a
+  // listing must include them.
+  void AwaitWritten();
   std::string Link(const std::string& prev, const v1::AuditRecord& r) const;
 
   storage::TimelineStore* store_;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -19,7 +20,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "services/caseload/caseload.h"
+#include "storage/timeline_store.h"
 #include "tests/common/events.h"
+#include "tests/common/temp_dir.h"
 #include "tests/integration/test_server.h"
 
 namespace achilles::testing {
@@ -363,6 +366,61 @@ TEST_F(CaseloadRunTest, ARunCompletesWhileInteractiveCallsNeverStop) {
       caseload::RunReEvaluation(deps, Options(), Sink(&out), not_cancelled_)
           .ok());
   EXPECT_EQ(out.summary.new_count(), 4);
+}
+
+// A group write the store refuses (a full disk) stops the run with the
+// store's error and how to resume. Before, the run carried on to the end:
+// the store cannot reopen while a run holds its snapshot, so every write
+// on the server kept failing until then. Once the run has ended, the store
+// accepts writes again.
+TEST_F(CaseloadRunTest, AStoreThatRefusesAGroupStopsTheRun) {
+  TempDir dir;
+  std::atomic<bool> disk_full{false};
+  storage::StoreOptions o;
+  o.path = dir.Sub("db");
+  o.block_cache_bytes = 8 << 20;
+  o.memtable_budget_bytes = 8 << 20;
+  o.fault_injector = [&disk_full](storage::FileOp op, const std::string&) {
+    const bool write =
+        op == storage::FileOp::kWrite || op == storage::FileOp::kSync;
+    return disk_full.load() && write ? ENOSPC : 0;
+  };
+  auto opened = storage::OpenRocksDbStore(o);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  std::unique_ptr<storage::TimelineStore> store = *std::move(opened);
+  constexpr int kPatients = 40;
+  for (int i = 0; i < kPatients; ++i) {
+    v1::Patient p;
+    p.set_patient_id(Id(i));
+    ASSERT_TRUE(store->UpsertPatient("default", p).ok());
+    ASSERT_TRUE(
+        store
+            ->AppendEvents("default", Id(i),
+                           {Finding("f", Day(0), v1::LOCATION_MIDPORTION),
+                            RunEvent("r1", Day(1), 5)})
+            .ok());
+  }
+  engine::Engine engine(store.get(), s_.server()->backend()->host);
+  caseload::Deps deps = Deps(1, 4);
+  deps.store = store.get();
+  deps.engine = &engine;
+  Collected out;
+  // The disk fills once the first group has been stored and reported.
+  auto st = caseload::RunReEvaluation(deps, Options(),
+                                      Sink(&out,
+                                           [&](int) {
+                                             disk_full = true;
+                                             return true;
+                                           }),
+                                      not_cancelled_);
+  EXPECT_TRUE(absl::IsResourceExhausted(st) || absl::IsUnavailable(st)) << st;
+  EXPECT_NE(st.message().find("resume_run_id="), absl::string_view::npos) << st;
+  EXPECT_FALSE(out.has_summary);
+  EXPECT_LT(out.Deltas(), kPatients);
+  disk_full = false;
+  v1::Patient after;
+  after.set_patient_id("after");
+  EXPECT_TRUE(store->UpsertPatient("default", after).ok());
 }
 
 }  // namespace
