@@ -5,9 +5,8 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "common/proto_bytes.h"
 #include "fuzz/fuzz_common.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "plugins/harness/scenario.h"
 #include "plugins/host/plugin_host.h"
 #include "services/engine/engine.h"
@@ -17,16 +16,6 @@
 
 namespace achilles::fuzz {
 namespace {
-
-std::string Deterministic(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::io::StringOutputStream stream(&out);
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);
-  m.SerializeToCodedStream(&coded);
-  coded.Trim();
-  return out;
-}
 
 void CheckEvaluation(const v1::Evaluation& ev) {
   for (const auto& r : ev.recommendations()) {
@@ -70,7 +59,7 @@ void RunScenarioPipeline(const v1::Scenario& s) {
   CheckEvaluation(first);
   const v1::Evaluation second =
       engine::EvaluateTimeline(input, no_plugins, absl::Seconds(1));
-  ACH_FUZZ_CHECK(Deterministic(first) == Deterministic(second),
+  ACH_FUZZ_CHECK(DeterministicBytes(first) == DeterministicBytes(second),
                  "same inputs gave different evaluations");
 }
 
