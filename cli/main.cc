@@ -27,6 +27,7 @@
 #include "achilles/v1/patient_service.grpc.pb.h"
 #include "cli/caseload_commands.h"
 #include "cli/connection.h"
+#include "cli/health_command.h"
 #include "cli/format.h"
 #include "cli/security_commands.h"
 #include "common/time_util.h"
@@ -93,6 +94,10 @@ Administration
   backup NAME                       online checkpoint into the server's --backup_dir
   policy set (--file=POLICY.json | --pain_model=M [--max_ok=N] [--strictly_below])
              [--reason=TEXT]
+
+Operations
+  health [SERVICE]                  exit 0 when the server is SERVING (no token
+                                    needed; for probes)
 
 Access (operator token)
   token issue --subject=WHO (--clinic=ID --roles=ehr,clinician,clinic-admin |
@@ -470,6 +475,7 @@ class Ctl {
                 << " (on the server)\n";
       return 0;
     }
+    if (cmd == "health") return achilles::cli::RunHealth(channel_, a);
     if (cmd == "caseload") {
       return achilles::cli::RunCaseload(channel_, a, json);
     }

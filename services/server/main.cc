@@ -11,7 +11,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -77,6 +79,10 @@ ABSL_FLAG(bool, insecure_plaintext, false,
 ABSL_FLAG(std::string, bootstrap_token_file, "",
           "where the first operator token is written when no credentials "
           "exist (default: <data_dir>/operator.token)");
+ABSL_FLAG(std::vector<std::string>, serve_clinics, {},
+          "one shard of a clinic chain: the comma-separated clinic ids it "
+          "serves; calls and tokens of any other clinic are refused "
+          "(empty = every clinic)");
 ABSL_FLAG(double, clinic_rate_limit, 1000,
           "requests per second per clinic (burst twice that); 0 = unlimited");
 ABSL_FLAG(int, max_connections, 1000,
@@ -110,6 +116,7 @@ void ApplySecurityFlags(achilles::server::ServerOptions* o) {
   o->bootstrap_token_file = absl::GetFlag(FLAGS_bootstrap_token_file);
   o->clinic_requests_per_second = absl::GetFlag(FLAGS_clinic_rate_limit);
   o->clinic_burst = 2 * o->clinic_requests_per_second;
+  o->serve_clinics = absl::GetFlag(FLAGS_serve_clinics);
 }
 
 // Connections, descriptors, caseload runs and the drain (docs/OPERATIONS.md).
