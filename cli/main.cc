@@ -113,6 +113,9 @@ Caseload
   caseload reevaluate [--dry_run [--pain_model=M [--max_ok=N] [--strictly_below]]]
                       [--patients=a,b | --since=TIME | --plugin=ID]
                       [--as_of=TIME] [--resume=RUN_ID]
+  caseload fanout CHAIN_FILE [--dry_run] [--fanout_parallel=4]
+                                    re-evaluate many clinics, each on its shard;
+                                    CHAIN_FILE: "CLINIC SERVER TOKEN_FILE" lines
   caseload worklist                 patients in triage order
   caseload seed-demo [--count=1000] [--events_per_patient=30]
                                     fill the clinic with a synthetic caseload

@@ -206,6 +206,21 @@ start_all 1
 write_patients 4 4
 expect 0 "pt-south-4" -- routed south patient list
 expect 0 "" -- routed valley caseload reevaluate
+# Every clinic's caseload at once, through the router, each on its shard.
+: > "$WORK/chain"
+for c in "${CLINICS[@]}"; do
+  echo "$c 127.0.0.1:$ROUTER_PORT $WORK/tok.$c.${HOME_SHARD[$c]}" >> "$WORK/chain"
+done
+expect 0 "total \(5 of 5\) +20 " -- "${CTL_BASE[@]}" caseload fanout "$WORK/chain"
+expect 0 "^south +4 " -- "${CTL_BASE[@]}" caseload fanout "$WORK/chain"
+# A clinic whose token is not valid on its shard fails alone.
+echo "east 127.0.0.1:$ROUTER_PORT $WORK/tok.east.0" >> "$WORK/chain"
+expect 1 "^east +FAILED UNAUTHENTICATED" -- \
+  "${CTL_BASE[@]}" caseload fanout "$WORK/chain"
+expect 1 "^total \\(5 of 6\\)" -- "${CTL_BASE[@]}" caseload fanout "$WORK/chain"
+echo "north only-two-fields" > "$WORK/bad-chain"
+expect 2 "bad-chain:1: want \"CLINIC SERVER TOKEN_FILE\"" -- \
+  "${CTL_BASE[@]}" caseload fanout "$WORK/bad-chain"
 expect 1 "FAILED_PRECONDITION: clinic 'east' is not served by this shard" -- \
   direct 0 --token_file="$WORK/tok.east.0" --clinic=east patient list
 expect 1 "FAILED_PRECONDITION: clinic 'south' is not served by this shard" -- \
