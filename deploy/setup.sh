@@ -10,7 +10,7 @@ PACKAGES=(
   libabsl-dev librocksdb-dev libssl-dev libseccomp-dev
   libgtest-dev libgmock-dev libbenchmark-dev clang-format
   clang libclang-rt-14-dev
-  haproxy openssl python3-yaml
+  haproxy openssl python3-yaml libsystemd-dev systemd
 )
 
 SUDO=""

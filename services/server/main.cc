@@ -18,10 +18,12 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "common/log.h"
 #include "plugins/host/plugin_host.h"
+#include "services/server/internal/service_manager.h"
 #include "services/server/server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
@@ -303,10 +305,12 @@ class ReloadThread {
         pending_ = false;
         running_ = true;
       }
+      server::NotifyReloading();
       auto r = server_->ReloadPlugins();
       if (!r.ok()) {
         Log(LogLevel::kError, "plugin reload failed: ", r.status().message());
       }
+      server::NotifyReady("serving");
       absl::MutexLock lock(&mu_);
       running_ = false;
     }
@@ -343,6 +347,7 @@ void HandleSignals(const sigset_t& signals, server::Server* srv,
       continue;
     }
     Log(LogLevel::kInfo, "received ", name);
+    server::NotifyStopping();
     stopper = std::thread([&] {
       srv->Shutdown();
       stopped = true;
@@ -398,6 +403,7 @@ int main(int argc, char** argv) {
   if (const std::string pf = absl::GetFlag(FLAGS_port_file); !pf.empty()) {
     WritePortFile(pf, (*server)->port());
   }
+  server::NotifyReady(absl::StrCat("serving on port ", (*server)->port()));
 
   ReloadThread reloads(server->get());
   std::thread waiter(HandleSignals, signals, server->get(), &reloads);
