@@ -9,11 +9,15 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "absl/time/clock.h"
 #include "plugins/host/plugin_host.h"
+#include "services/engine/engine.h"
+#include "tests/common/events.h"
 #include "tests/common/temp_dir.h"
 
 namespace achilles::plugins {
@@ -160,19 +164,41 @@ TEST_P(AbiCompatTest, BadRequestAndPluginErrorAreReportedApart) {
   Install("erroring");
   auto host = Host();
   const auto set = host->Current();
+  ASSERT_EQ(set->plugins.size(), 2u);  // Ordered by id: erroring, good.
   // Bytes that are no PluginRequest: the SDK answers ACH_RC_BAD_REQUEST.
-  auto bad = Find(*set, "good")->Call("\x0f\xff\xff", absl::Seconds(5));
-  EXPECT_TRUE(absl::IsInvalidArgument(bad.status())) << bad.status();
-  EXPECT_NE(bad.status().message().find(
+  auto garbage = std::make_shared<const std::string>("\x0f\xff\xff");
+  auto request = std::make_shared<const std::string>(Request());
+  const auto results =
+      set->CallAll({{1, garbage}, {0, request}}, absl::Seconds(5));
+  const absl::Status bad = results[0].status();
+  EXPECT_TRUE(absl::IsInvalidArgument(bad)) << bad;
+  EXPECT_NE(bad.message().find(
                 "plugin good rejected the request (ACH_RC_BAD_REQUEST): "),
             std::string::npos)
-      << bad.status();
-  auto failed = Find(*set, "erroring")->Call(Request(), absl::Seconds(5));
-  EXPECT_TRUE(absl::IsInternal(failed.status())) << failed.status();
-  EXPECT_NE(failed.status().message().find(
+      << bad;
+  const absl::Status failed = results[1].status();
+  EXPECT_TRUE(absl::IsInternal(failed)) << failed;
+  EXPECT_NE(failed.message().find(
                 "plugin erroring failed (ACH_RC_PLUGIN_ERROR): cannot compute"),
             std::string::npos)
-      << failed.status();
+      << failed;
+}
+
+TEST_P(AbiCompatTest, AFailureShowsInTheEvaluationsPluginEntry) {
+  Install("erroring");
+  auto host = Host();
+  std::vector<v1::Event> timeline = {
+      achilles::testing::Note("n", achilles::testing::Day(0))};
+  v1::ClinicPolicy policy = engine::DefaultPolicy();
+  engine::TimelineInput in{"c", "p", achilles::testing::Day(1), &timeline,
+                           &policy};
+  const v1::Evaluation ev =
+      engine::EvaluateTimeline(in, *host->Current(), absl::Seconds(5));
+  ASSERT_EQ(ev.plugins_size(), 1);
+  EXPECT_EQ(ev.plugins(0).status(), v1::PLUGIN_RUN_STATUS_FAILED);
+  EXPECT_NE(ev.plugins(0).error().find("failed (ACH_RC_PLUGIN_ERROR)"),
+            std::string::npos)
+      << ev.plugins(0).error();
 }
 
 INSTANTIATE_TEST_SUITE_P(BothModes, AbiCompatTest,
