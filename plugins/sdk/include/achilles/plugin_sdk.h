@@ -102,7 +102,9 @@ class Host {
 class Plugin {
  public:
   virtual ~Plugin() = default;
-  // Called once before any Evaluate, on the host's loader thread.
+  // Called once before any Evaluate (in the server on its loader thread, in
+  // an isolated worker on its main thread; plugin_abi.h "Lifecycle"). An
+  // error refuses the plugin with its message.
   virtual Result Init(const Host& host) { return Result::Ok(); }
   virtual Result Evaluate(const achilles::v1::PluginRequest& request,
                           achilles::v1::PluginResponse* response) = 0;
