@@ -50,6 +50,10 @@ cp -r "$SOURCE_DIR/plugins/template" "$WORK/renamed"
 sed -i 's/^set(PLUGIN_NAME posterior_chain)$/set(PLUGIN_NAME clinic_glute)/' \
   "$WORK/renamed/CMakeLists.txt"
 grep -q '^set(PLUGIN_NAME clinic_glute)$' "$WORK/renamed/CMakeLists.txt"
+# The package answers to either spelling.
+sed -i 's/find_package(AchillesPluginSDK /find_package(AchillesPluginSdk /' \
+  "$WORK/renamed/CMakeLists.txt"
+grep -q 'find_package(AchillesPluginSdk 0.1 REQUIRED)' "$WORK/renamed/CMakeLists.txt"
 cmake -S "$WORK/renamed" -B "$WORK/renamed/build" -G Ninja \
   -DCMAKE_PREFIX_PATH="$SDK" > "$WORK/configure-renamed.log"
 cmake --build "$WORK/renamed/build" > "$WORK/build-renamed.log"
