@@ -157,6 +157,14 @@ TEST(ProtocolFileTest, ShapeAndValueErrorsPointAtTheirKey) {
               StartsWith("demo.protocol.yaml:3:10: version must be"));
 }
 
+TEST(ProtocolFileTest, ATemplateLuaCannotCompileIsRefusedAtLoad) {
+  std::string holes;
+  for (int i = 0; i < 400; ++i) holes += "{1}";
+  EXPECT_THAT(
+      LoadError(Broken("\"Gained {int(gain)} points\"", "\"" + holes + "\"")),
+      StartsWith("demo.protocol.yaml:20:17: rules[0].recommend.summary: "));
+}
+
 TEST(ProtocolFileTest, EvaluatesIntoACompleteCandidate) {
   auto p = Protocol::Parse(kBase, "demo.protocol.yaml");
   ASSERT_TRUE(p.ok()) << p.status();

@@ -127,6 +127,7 @@ class Reader {
   bool MakeExpr(const YAML::Node& n, const std::string& where, Expr* out);
   bool MakeTemplate(const YAML::Node& n, const std::string& where,
                     Template* out);
+  bool FinishTemplate(std::string lua, Template* out);
   bool CheckHole(const Expr& text, size_t from, size_t to,
                  const std::string& where, std::string* lua);
   bool ReadMetadata(const YAML::Node& root);
@@ -303,9 +304,19 @@ bool Reader::MakeTemplate(const YAML::Node& n, const std::string& where,
     i = end;
   }
   absl::StrAppend(&lua, ", ", Quote(literal), ")");
+  return FinishTemplate(std::move(lua), out);
+}
+
+bool Reader::FinishTemplate(std::string lua, Template* out) {
   out->lua.source = std::move(lua);
-  out->lua.where = where;
+  out->lua.where = out->text.where;
   out->lua.lines = {out->text.Line(1)};
+  // The whole text call too: Lua bounds its arguments (about 250 holes).
+  if (absl::Status st = lua_->Compile(out->lua); !st.ok()) {
+    error_ = st;
+    return false;
+  }
+  lua_pop(lua_->state(), 1);
   return true;
 }
 
