@@ -103,6 +103,44 @@ TEST_P(ProtocolHostTest, ReloadPicksUpAChangedFile) {
   EXPECT_EQ(host->Current()->plugins[0]->record().version, "1.1.0");
 }
 
+// True when `s` is well-formed UTF-8 (it ends up in a proto3 string).
+bool WellFormedUtf8(const std::string& s) {
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = s[i];
+    const size_t n = c < 0x80         ? 1
+                     : (c >> 5) == 6  ? 2
+                     : (c >> 4) == 14 ? 3
+                     : (c >> 3) == 30 ? 4
+                                      : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
+TEST_P(ProtocolHostTest, LongErrorsAreCutOnACharacterBoundary) {
+  std::string text = Example();
+  const std::string from = "min_gain: 10";
+  std::string accents;
+  for (int i = 0; i < 400; ++i) accents += "\u00e9";  // 2 bytes each.
+  text.replace(text.find(from), from.size(),
+               "min_gain: \"error('" + accents + "')\"");
+  Install(text);
+  auto host = Host();
+  ASSERT_NE(host, nullptr);
+  ASSERT_EQ(host->Current()->plugins.size(), 1u)
+      << host->Current()->records[0].reason;
+  auto answer = host->Current()->plugins[0]->Call(Request(), absl::Seconds(5));
+  ASSERT_FALSE(answer.ok());
+  const std::string message(answer.status().message());
+  EXPECT_NE(message.find("\xc3\xa9"), std::string::npos) << message;
+  EXPECT_LT(message.size(), 512u + 100u);
+  EXPECT_TRUE(WellFormedUtf8(message)) << message;
+}
+
 TEST(ProtocolHostModesTest, WorkerAndInProcessGiveTheSameBytes) {
   TempDir dir;
   fs::copy_file(kVisa, dir.Sub("visa_a_review.protocol.yaml"));

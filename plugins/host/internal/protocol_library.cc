@@ -1,5 +1,6 @@
 #include "plugins/host/internal/protocol_library.h"
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -7,6 +8,21 @@
 #include "common/proto_bytes.h"
 
 namespace achilles::plugins_internal {
+
+namespace {
+
+// At most what a .so may report, cut on a UTF-8 character boundary: the
+// message reaches the evaluation's PluginRun.error, a proto3 string.
+std::string Truncated(absl::string_view message) {
+  size_t n = std::min(message.size(), size_t{ACH_MAX_ERROR_LEN - 1});
+  while (n > 0 && n < message.size() &&
+         (static_cast<unsigned char>(message[n]) & 0xC0) == 0x80) {
+    --n;
+  }
+  return std::string(message.substr(0, n));
+}
+
+}  // namespace
 
 bool IsProtocolFile(absl::string_view path) {
   return absl::EndsWith(path, protocol_file::kProtocolFileSuffix);
@@ -45,8 +61,7 @@ void ProtocolLibrary::Evaluate(absl::string_view request,
   auto response = protocol_->Evaluate(parsed);
   if (!response.ok()) {
     out->rc = ACH_RC_PLUGIN_ERROR;
-    out->error = std::string(
-        response.status().message().substr(0, ACH_MAX_ERROR_LEN - 1));
+    out->error = Truncated(response.status().message());
     return;
   }
   out->rc = ACH_RC_OK;
