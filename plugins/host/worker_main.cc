@@ -3,10 +3,11 @@
 // spins costs a worker, never the server, and can reach nothing the server
 // can.
 //
-//   achilles-plugin-worker PLUGIN.so MEMORY_LIMIT_BYTES CPU_SECONDS
+//   achilles-plugin-worker PLUGIN MEMORY_LIMIT_BYTES CPU_SECONDS
 //                          RUN_AS_UID RUN_AS_GID SERVER_PID LOG_LEVEL
-//   (started by the server only; -1 for the uid and gid = stay; LOG_LEVEL
-//   the server's, 0 debug .. 3 error)
+//   (started by the server only; -1 for the uid and gid = stay; PLUGIN is
+//   a .so or a NAME.protocol.yaml file; LOG_LEVEL the server's, 0 debug ..
+//   3 error)
 //
 // Before the plugin is loaded (so its constructors are confined too) the
 // worker sandboxes itself: see plugins/host/internal/sandbox.h. A required
@@ -46,6 +47,7 @@
 #include "plugins/host/internal/byte_buffer.h"
 #include "plugins/host/internal/frame_io.h"
 #include "plugins/host/internal/plugin_library.h"
+#include "plugins/host/internal/protocol_library.h"
 #include "plugins/host/internal/sandbox.h"
 
 namespace {
@@ -90,10 +92,21 @@ std::string EnterPluginDirectory(const std::string& path) {
   return "./" + path.substr(slash + 1);
 }
 
+// A protocol file or a shared object, told apart by name (the server's
+// private copy keeps the suffix).
+absl::StatusOr<std::unique_ptr<pi::PluginCode>> OpenPlugin(
+    const std::string& path, achilles::plugins::PluginManifest* manifest) {
+  if (pi::IsProtocolFile(path)) {
+    return pi::ProtocolLibrary::Open(path, path, manifest);
+  }
+  return pi::PluginLibrary::Open(path, path, pi::PluginLibrary::Opener::kHere,
+                                 absl::InfiniteDuration(), manifest);
+}
+
 // Answers requests until the server closes the socket. The buffers live
 // as long as the loop: a call allocates only for a message larger than any
 // before it.
-int Serve(int fd, const pi::PluginLibrary& plugin) {
+int Serve(int fd, const pi::PluginCode& plugin) {
   pi::ByteBuffer request;
   pi::PluginReply answer;
   achilles::internal::WorkerReply reply;
@@ -164,9 +177,7 @@ int main(int argc, char** argv) {
   // Started after the sandbox, so it shares it (see sandbox.h).
   WatchServer(server);
   achilles::plugins::PluginManifest manifest;
-  auto plugin =
-      pi::PluginLibrary::Open(path, path, pi::PluginLibrary::Opener::kHere,
-                              absl::InfiniteDuration(), &manifest);
+  auto plugin = OpenPlugin(path, &manifest);
   hello = pi::HelloFor(plugin.status(), manifest);
   if (plugin.ok() && !report.skipped.empty()) {
     hello.set_reason(

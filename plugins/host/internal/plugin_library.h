@@ -22,6 +22,7 @@
 #include "achilles/v1/plugin.pb.h"
 #include "plugins/host/internal/byte_buffer.h"
 #include "plugins/host/internal/plugin_lifecycle.h"
+#include "plugins/host/internal/plugin_code.h"
 #include "plugins/host/plugin_host.h"
 
 namespace achilles::plugins_internal {
@@ -33,7 +34,7 @@ struct PluginReply {
   ByteBuffer response;  // The serialized PluginResponse, copied out.
 };
 
-class PluginLibrary {
+class PluginLibrary final : public PluginCode {
  public:
   enum class Opener {
     // dlopen on the calling thread, never closed: the worker, where the
@@ -63,7 +64,7 @@ class PluginLibrary {
   // claimed size that cannot be read (plugin_buffer.h) becomes
   // ACH_RC_PLUGIN_ERROR with the reason; the plugin's buffer is freed
   // either way.
-  void Evaluate(absl::string_view request, PluginReply* out) const;
+  void Evaluate(absl::string_view request, PluginReply* out) const override;
 
  private:
   PluginLibrary(void* handle, Opener opener, std::string name)
