@@ -94,6 +94,13 @@ WorkerProcess::~WorkerProcess() {
   if (pid_ > 0) Reap(absl::Now() + kShutdownGrace);
 }
 
+void WorkerProcess::BeginShutdown() {
+  if (fd_ >= 0) {
+    close(fd_);
+    fd_ = -1;
+  }
+}
+
 std::string WorkerProcess::Reap(absl::Time kill_at) {
   if (fd_ >= 0) {
     close(fd_);
@@ -234,8 +241,14 @@ class WorkerPool::Call final : public PendingCall {
 };
 
 WorkerPool::~WorkerPool() {
-  absl::MutexLock lock(&mu_);
-  idle_.clear();
+  std::vector<std::unique_ptr<WorkerProcess>> idle;
+  {
+    absl::MutexLock lock(&mu_);
+    idle.swap(idle_);
+  }
+  // Every worker starts its shutdown before any is waited for, so a pool
+  // ends in one grace period, not one per worker.
+  for (auto& worker : idle) worker->BeginShutdown();
 }
 
 void WorkerPool::Adopt(std::unique_ptr<WorkerProcess> worker) {

@@ -53,6 +53,9 @@ class WorkerProcess {
       const WorkerConfig& config, achilles::internal::WorkerHello* hello);
   // Closes the socket; the worker ends within kShutdownGrace or is killed.
   ~WorkerProcess();
+  // Closes the socket only, so the worker starts its shutdown now; the
+  // destructor then waits for it. Lets a pool end all its workers at once.
+  void BeginShutdown();
 
   // A request/reply in two halves, so several workers can compute at once.
   // Send writes the request frame; Receive reads the reply into `reply`.
