@@ -10,6 +10,9 @@ PACKAGES=(
   libabsl-dev librocksdb-dev libssl-dev libseccomp-dev
   libgtest-dev libgmock-dev libbenchmark-dev clang-format
   clang libclang-rt-14-dev
+  # Operations: metrics endpoint (HTTP), JSON logs, config file, and
+  # promtool to check the metrics exposition and alert rules in the tests.
+  libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev prometheus
 )
 
 SUDO=""

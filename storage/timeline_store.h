@@ -124,6 +124,16 @@ struct EvaluationWrite {
   std::vector<std::pair<std::string, std::string>> records;
 };
 
+// Figures for monitoring (services/telemetry turns them into metrics).
+// Counters restart from zero when the store reopens after a failed write.
+struct StoreFigures {
+  uint64_t block_cache_hits = 0;
+  uint64_t block_cache_misses = 0;
+  uint64_t pending_compaction_bytes = 0;  // RocksDB's estimate, all families.
+  uint64_t live_data_bytes = 0;           // RocksDB's estimate, all families.
+  uint64_t sst_files_bytes = 0;
+};
+
 // A point-in-time view of the whole store. Release by destroying it.
 class Snapshot {
  public:
@@ -261,6 +271,8 @@ class TimelineStore {
   // Writes a consistent copy of the store to `dir` (hard links where
   // possible; `dir` made 0700). `dir` must not exist.
   virtual absl::Status Checkpoint(const std::string& dir) = 0;
+  // Zeros for a store that keeps none. Cheap: safe on every scrape.
+  virtual StoreFigures Figures() { return {}; }
 };
 
 // Opens (creating if asked, mode 0700) the RocksDB store at options.path.

@@ -210,10 +210,11 @@ class LoadedPlugin {
   friend struct PluginSet;
   LoadedPlugin() = default;
   std::string Named(absl::string_view what) const;
-  // Waits for a call handed over to this plugin and checks its answer.
+  // Waits for a call handed over to this plugin (at `started_nanos`, on
+  // the metrics' steady clock), checks its answer and records its figures.
   absl::StatusOr<achilles::v1::PluginResponse> Await(
-      absl::StatusOr<std::unique_ptr<plugins_internal::PendingCall>>* started)
-      const;
+      absl::StatusOr<std::unique_ptr<plugins_internal::PendingCall>>* started,
+      int64_t started_nanos) const;
   // Turns a plugin's rc, error text and bytes into a checked response.
   absl::StatusOr<achilles::v1::PluginResponse> Finish(
       int rc, absl::string_view error, absl::string_view bytes) const;

@@ -77,11 +77,14 @@ absl::StatusOr<std::string> OpenPageToken(const security::ServerSecret& secret,
 absl::StatusOr<security::Caller> AdmitCall(grpc::CallbackServerContext* ctx,
                                            Backend* b, const char* method);
 
-// The last step: the audit entry and the status to send.
+// The last step: the audit entry, the call's metrics and request log line
+// (services/telemetry), and the status to send. `started_nanos` is when the
+// call was admitted (metrics::NowNanos()).
 absl::Status FinishCall(grpc::CallbackServerContext* ctx, Backend* b,
                         const char* method,
                         const absl::StatusOr<security::Caller>& caller,
-                        const std::string& patient_id, absl::Status outcome);
+                        const std::string& patient_id, absl::Status outcome,
+                        int64_t started_nanos);
 
 // Admits the caller for `method` (full name, "achilles.v1.X/Y") and refuses
 // requests with unknown fields, both on gRPC's thread; then runs

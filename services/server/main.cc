@@ -30,6 +30,15 @@ ABSL_FLAG(std::string, plugin_dir, "",
           "plugins next to this binary, installed or in the build tree; "
           "'none' for the safety screen only)");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
+ABSL_FLAG(std::string, log_format, "text",
+          "text (one readable line per event) or json (one JSON object per "
+          "line, for log shippers); docs/OPERATIONS.md shows both");
+ABSL_FLAG(std::string, metrics_address, "",
+          "host:port to serve Prometheus metrics on (GET /metrics); empty = "
+          "off. Loopback only unless --metrics_allow_remote");
+ABSL_FLAG(bool, metrics_allow_remote, false,
+          "allow --metrics_address on a non-loopback address (the metrics are "
+          "plain HTTP; keep them on a private network)");
 ABSL_FLAG(int, plugin_timeout_ms, 2000, "deadline for one plugin call");
 ABSL_FLAG(std::string, plugin_allowlist, "",
           "comma-separated SHA-256 digests; when set, only these plugin files "
@@ -213,6 +222,8 @@ bool OptionsFromFlags(server::ServerOptions* options) {
   options->data_dir = absl::GetFlag(FLAGS_data_dir);
   options->sync_writes = absl::GetFlag(FLAGS_sync_writes);
   options->backup_dir = absl::GetFlag(FLAGS_backup_dir);
+  options->metrics_address = absl::GetFlag(FLAGS_metrics_address);
+  options->metrics_allow_remote = absl::GetFlag(FLAGS_metrics_allow_remote);
   if (absl::GetFlag(FLAGS_store_cache_mb) < 8 ||
       absl::GetFlag(FLAGS_store_memtable_mb) < 8) {
     std::fprintf(stderr,
@@ -368,6 +379,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   achilles::SetLogLevel(level);
+  achilles::LogFormat format;
+  if (!achilles::ParseLogFormat(absl::GetFlag(FLAGS_log_format), &format)) {
+    std::fprintf(stderr, "--log_format: '%s' is not text or json\n",
+                 absl::GetFlag(FLAGS_log_format).c_str());
+    return 2;
+  }
+  achilles::SetLogFormat(format);
   server::ServerOptions options;
   if (!OptionsFromFlags(&options)) return 2;
 

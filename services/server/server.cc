@@ -1,6 +1,5 @@
 #include "services/server/server.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -18,11 +17,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "achilles_build_info.h"
 #include "common/executor.h"
 #include "common/log.h"
+#include "common/net_address.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
 #include "services/server/internal/fd_budget.h"
+#include "services/telemetry/telemetry.h"
 
 namespace achilles::server {
 
@@ -43,6 +45,9 @@ struct Server::Impl {
   std::unique_ptr<api::CredentialServiceImpl> credential_service;
   std::unique_ptr<api::AuditServiceImpl> audit_service;
   std::unique_ptr<grpc::Server> grpc_server;
+  // Before the store goes: the store's collectors read it.
+  std::vector<metrics::CollectorHandle> collectors;
+  std::unique_ptr<telemetry::MetricsEndpoint> metrics_endpoint;
   absl::Mutex mu;
   bool shut_down ABSL_GUARDED_BY(mu) = false;
   absl::Duration drain;
@@ -58,6 +63,8 @@ struct Server::Impl {
   absl::Status OpenSecurity(const ServerOptions& options);
   absl::Status MakeServices(const ServerOptions& options,
                             api::Backend* backend);
+  absl::Status ServeMetrics(const ServerOptions& options);
+  void StopMetrics();
   absl::StatusOr<int> Listen(
       const ServerOptions& options,
       const std::shared_ptr<grpc::ServerCredentials>& transport,
@@ -65,23 +72,6 @@ struct Server::Impl {
 };
 
 namespace {
-
-// Loopback only: 127.0.0.0/8, ::1 and "localhost". Anything else (0.0.0.0,
-// a NIC address, a name) reaches other machines.
-bool IsLoopback(const std::string& address) {
-  std::string host = address.substr(0, address.rfind(':'));
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  if (host == "localhost") return true;
-  in_addr v4;
-  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) {
-    return (ntohl(v4.s_addr) >> 24) == 127;
-  }
-  in6_addr v6;
-  return inet_pton(AF_INET6, host.c_str(), &v6) == 1 &&
-         IN6_IS_ADDR_LOOPBACK(&v6);
-}
 
 absl::Status Readable(const std::string& flag, const std::string& path) {
   if (access(path.c_str(), R_OK) != 0) {
@@ -102,7 +92,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Transport(
       return absl::InvalidArgumentError(
           "--tls_client_ca_file needs --tls_cert_file and --tls_key_file");
     }
-    if (!IsLoopback(o.listen_address) && !o.insecure_plaintext) {
+    if (!IsLoopbackAddress(o.listen_address) && !o.insecure_plaintext) {
       return absl::FailedPreconditionError(absl::StrCat(
           "refusing to serve plaintext on ", o.listen_address,
           ", which is not loopback: give --tls_cert_file and --tls_key_file, "
@@ -335,6 +325,27 @@ absl::Status Server::Impl::MakeServices(const ServerOptions& options,
   return absl::OkStatus();
 }
 
+absl::Status Server::Impl::ServeMetrics(const ServerOptions& options) {
+  metrics::Registry* registry = &metrics::Registry::Default();
+  telemetry::RecordBuildInfo(ACHILLES_VERSION, ACHILLES_BUILD);
+  collectors = telemetry::AddProcessCollectors(registry);
+  for (auto& c :
+       telemetry::AddStoreCollectors(registry, store.get(), options.data_dir)) {
+    collectors.push_back(std::move(c));
+  }
+  if (options.metrics_address.empty()) return absl::OkStatus();
+  auto endpoint = telemetry::MetricsEndpoint::Start(
+      {options.metrics_address, options.metrics_allow_remote}, registry);
+  if (!endpoint.ok()) return endpoint.status();
+  metrics_endpoint = *std::move(endpoint);
+  return absl::OkStatus();
+}
+
+void Server::Impl::StopMetrics() {
+  metrics_endpoint.reset();
+  collectors.clear();
+}
+
 absl::StatusOr<int> Server::Impl::Listen(
     const ServerOptions& options,
     const std::shared_ptr<grpc::ServerCredentials>& transport,
@@ -384,6 +395,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   auto transport = Transport(options);
   if (!transport.ok()) return transport.status();
   ACH_RETURN_IF_ERROR(impl.MakeServices(options, &server->backend_));
+  ACH_RETURN_IF_ERROR(impl.ServeMetrics(options));
+  if (impl.metrics_endpoint != nullptr) {
+    server->metrics_port_ = impl.metrics_endpoint->port();
+    LogEvent(LogLevel::kInfo, "serving metrics",
+             {{"address", options.metrics_address},
+              {"port", server->metrics_port_},
+              {"path", "/metrics"}});
+  }
   auto port = impl.Listen(options, *transport, *fds);
   if (!port.ok()) return port.status();
   server->port_ = *port;
@@ -428,6 +447,7 @@ void Server::Shutdown(absl::Duration grace) {
     impl_->shut_down = true;
   }
   if (impl_->grpc_server == nullptr) {  // Start() failed part way.
+    impl_->StopMetrics();
     impl_->done.Notify();
     return;
   }
@@ -446,6 +466,7 @@ void Server::Shutdown(absl::Duration grace) {
       std::chrono::microseconds(absl::ToInt64Microseconds(grace)));
   impl_->grpc_server->Wait();
   impl_->executor->Shutdown();  // Every call has finished: nothing queued.
+  impl_->StopMetrics();
   if (auto st = impl_->store->Flush(); !st.ok()) {
     Log(LogLevel::kError, "flush on shutdown failed: ", st.ToString());
   }

@@ -83,6 +83,10 @@ struct ServerOptions {
   int request_queue = 1024;
   // Concurrent CaseloadService.ReEvaluate streams; more are refused.
   int max_caseload_runs = 2;
+  // Prometheus metrics over HTTP on their own port (host:port, port 0 picks
+  // one); empty = off. Loopback only unless metrics_allow_remote.
+  std::string metrics_address;
+  bool metrics_allow_remote = false;
   // How long Shutdown() keeps serving with health NOT_SERVING.
   absl::Duration shutdown_drain = absl::Seconds(2);
 };
@@ -97,6 +101,8 @@ class Server {
   ~Server();
 
   int port() const { return port_; }
+  // The metrics endpoint's port; 0 when metrics are off.
+  int metrics_port() const { return metrics_port_; }
   // Blocks until Shutdown() has completed.
   void Wait();
   // Drains (options.shutdown_drain), then stops; in-flight calls get up to
@@ -116,6 +122,7 @@ class Server {
   std::unique_ptr<Impl> impl_;
   api::Backend backend_;
   int port_ = 0;
+  int metrics_port_ = 0;
   std::string bootstrap_path_;
 };
 

@@ -238,6 +238,10 @@ class ReopeningStore final : public TimelineStore {
   absl::Status Checkpoint(const std::string& dir) override {
     return Call(kReads, [&](TimelineStore& s) { return s.Checkpoint(dir); });
   }
+  storage::StoreFigures Figures() override {
+    Hold hold(this);
+    return store_ == nullptr ? storage::StoreFigures{} : store_->Figures();
+  }
 
  private:
   friend class HeldSnapshot;

@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "common/log.h"
 #include "plugins/host/internal/frame_io.h"
+#include "plugins/host/internal/plugin_metrics.h"
 
 namespace achilles::plugins_internal {
 
@@ -196,6 +197,8 @@ class WorkerPool::Call final : public PendingCall {
   ~Call() override {
     // Never waited for: its reply may still come, so the worker goes.
     if (worker_ != nullptr) {
+      RecordWorkerRestart(pool_->plugin(), "abandoned",
+                          "its call was never collected");
       worker_.reset();
       pool_->Release(nullptr);
     }
@@ -203,6 +206,11 @@ class WorkerPool::Call final : public PendingCall {
 
   absl::Status Wait() override {
     absl::Status st = worker_->Receive(sent_, deadline_, &reply_);
+    if (!st.ok()) {  // Receive killed or reaped the worker.
+      RecordWorkerRestart(pool_->plugin(),
+                          absl::IsDeadlineExceeded(st) ? "timeout" : "crashed",
+                          st.message());
+    }
     pool_->Release(std::move(worker_));
     return st;
   }
@@ -237,8 +245,7 @@ std::unique_ptr<WorkerProcess> WorkerPool::TakeIdle() {
     if (!worker->EndedWhileIdle(&how)) return worker;
     --live_;
     // Not the next caller's fault: it gets a fresh worker instead.
-    Log(LogLevel::kWarning, "plugin worker for ", config_.plugin_path,
-        " ended while idle: ", how);
+    RecordWorkerRestart(plugin(), "ended_idle", how);
   }
   return nullptr;
 }
@@ -285,6 +292,7 @@ void WorkerPool::Release(std::unique_ptr<WorkerProcess> worker) {
   // any call that needs less than half never meets the limit.
   if (worker != nullptr && worker->alive() && config_.cpu_seconds > 0 &&
       worker->CpuUsed() * 2 >= absl::Seconds(config_.cpu_seconds)) {
+    RecordWorkerRestart(plugin(), "retired", "used half its CPU budget");
     worker.reset();
   }
   absl::MutexLock lock(&mu_);
