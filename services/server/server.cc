@@ -23,6 +23,7 @@
 #include "common/net_address.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
+#include "services/server/internal/data_format.h"
 #include "services/server/internal/fd_budget.h"
 #include "services/telemetry/telemetry.h"
 
@@ -386,7 +387,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   impl.drain = options.shutdown_drain;
   auto fds = PlanDescriptors(options);
   if (!fds.ok()) return fds.status();
+  // A newer format is refused before RocksDB touches the files.
+  auto format = server_internal::ReadDataFormat(options.data_dir);
+  if (!format.ok()) return format.status();
   ACH_RETURN_IF_ERROR(impl.OpenStore(options, fds->store_files));
+  ACH_RETURN_IF_ERROR(server_internal::MigrateDataFormat(
+      options.data_dir, *format, impl.store.get()));
   ACH_RETURN_IF_ERROR(impl.OpenPlugins(options));
   ACH_RETURN_IF_ERROR(impl.OpenSecurity(options));
   auto bootstrap = Bootstrap(impl.credentials.get(), options);
@@ -420,6 +426,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
         "safe or revoke it");
   }
   return server;
+}
+
+absl::Status Server::CheckOptions(const ServerOptions& options) {
+  if (auto transport = Transport(options); !transport.ok()) {
+    return transport.status();
+  }
+  if (!options.metrics_address.empty()) {
+    ACH_RETURN_IF_ERROR(telemetry::CheckEndpointOptions(
+        {options.metrics_address, options.metrics_allow_remote}));
+  }
+  return server_internal::ReadDataFormat(options.data_dir).status();
 }
 
 Server::~Server() {

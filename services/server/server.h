@@ -98,6 +98,11 @@ class Server {
   // bound.
   static absl::StatusOr<std::unique_ptr<Server>> Start(
       const ServerOptions& options);
+  // What Start would refuse before touching anything: the transport (TLS
+  // files readable, plaintext only on loopback unless allowed), the metrics
+  // address, and the data dir's format (a newer one is refused). Binds no
+  // port and opens no store. For --check_config.
+  static absl::Status CheckOptions(const ServerOptions& options);
   ~Server();
 
   int port() const { return port_; }

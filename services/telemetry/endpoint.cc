@@ -30,8 +30,7 @@ struct MetricsEndpoint::Impl {
   std::atomic<bool> ended{false};  // listen_after_bind returned.
 };
 
-absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
-    const EndpointOptions& options, metrics::Registry* registry) {
+absl::Status CheckEndpointOptions(const EndpointOptions& options) {
   const size_t colon = options.address.rfind(':');
   int port = -1;
   if (colon == std::string::npos ||
@@ -40,13 +39,22 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
     return absl::InvalidArgumentError(absl::StrCat(
         "--metrics_address: '", options.address, "' is not host:port"));
   }
-  std::string host = options.address.substr(0, colon);
   if (!IsLoopbackAddress(options.address) && !options.allow_remote) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "refusing to serve metrics on ", options.address,
+        "--metrics_address: refusing to serve metrics on ", options.address,
         ", which is not loopback: scrape through a local agent or proxy, or "
         "pass --metrics_allow_remote"));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
+    const EndpointOptions& options, metrics::Registry* registry) {
+  if (absl::Status st = CheckEndpointOptions(options); !st.ok()) return st;
+  const size_t colon = options.address.rfind(':');
+  int port = 0;
+  absl::SimpleAtoi(options.address.substr(colon + 1), &port);
+  std::string host = options.address.substr(0, colon);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   }

@@ -68,6 +68,9 @@ struct EndpointOptions {
   bool allow_remote = false;
 };
 
+// Start's checks of `options`, without binding: for --check_config.
+absl::Status CheckEndpointOptions(const EndpointOptions& options);
+
 class MetricsEndpoint {
  public:
   // Serves GET /metrics (the registry's exposition) and nothing else.
