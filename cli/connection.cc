@@ -57,10 +57,15 @@ std::string Token() {
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel() {
+std::string ServerTarget() {
   std::string target = absl::GetFlag(FLAGS_server);
   if (target.empty()) target = Env("ACHILLES_SERVER");
   if (target.empty()) target = "127.0.0.1:50051";
+  return target;
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel() {
+  const std::string target = ServerTarget();
   const std::string ca = absl::GetFlag(FLAGS_tls_ca_file);
   if (ca.empty()) {
     return grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
