@@ -25,6 +25,7 @@
 #include "achilles/v1/admin_service.grpc.pb.h"
 #include "achilles/v1/decision_service.grpc.pb.h"
 #include "achilles/v1/patient_service.grpc.pb.h"
+#include "cli/backup_commands.h"
 #include "cli/caseload_commands.h"
 #include "cli/commands.h"
 #include "cli/connection.h"
@@ -97,6 +98,11 @@ Decisions
 Administration
   plugins list | reload | enable PLUGIN | disable PLUGIN
   policy get [--version=N]
+  backup create [--keep=N]          incremental backup (server side, online)
+  backup list|verify --backup_dir=D [--backup_id=N]
+                                    on the server's host
+  backup restore --backup_dir=D --data_dir=NEW [--backup_id=N]
+                                    server stopped; re-applies erasures
   backup NAME                       online checkpoint into the server's --backup_dir
   policy set (--file=POLICY.json | --pain_model=M [--max_ok=N] [--strictly_below])
              [--reason=TEXT] [--changed_by=WHO]
@@ -447,6 +453,10 @@ class Ctl {
       if (json) return PrintJson(resp), 0;
       std::cout << "stored\n" << achilles::cli::FormatPolicy(resp.policy());
       return 0;
+    }
+    if (cmd == "backup" && (sub == "create" || sub == "list" ||
+                            sub == "verify" || sub == "restore")) {
+      return achilles::cli::RunBackup(channel_, a, json);
     }
     if (cmd == "backup" && need(2)) {
       v1::CheckpointRequest req;

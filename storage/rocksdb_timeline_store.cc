@@ -32,6 +32,7 @@
 #include "common/log.h"
 #include "common/metrics/metrics.h"
 #include "common/time_util.h"
+#include "storage/internal/backups.h"
 #include "storage/internal/fault_injection_fs.h"
 #include "storage/internal/group_sync.h"
 #include "storage/internal/info_log.h"
@@ -732,6 +733,11 @@ class RocksDbTimelineStore final : public storage_internal::ReopenableStore {
   }
 
   bool WriteFailed() const override { return write_failed_.load(); }
+
+  absl::StatusOr<BackupInfo> CreateBackup(const std::string& dir,
+                                          int keep) override {
+    return storage_internal::CreateBackupOf(db_.get(), dir, keep);
+  }
 
   StoreFigures Figures() override {
     StoreFigures f;

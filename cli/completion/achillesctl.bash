@@ -14,6 +14,9 @@ _achillesctl() {
   local words_now=""
   case "$cmd" in
     "") words_now="patient events evaluate evaluation feedback plugins policy backup token audit caseload" ;;
+    backup) [[ -z "$sub" ]] && words_now="create list verify restore"
+            [[ "$sub" == create ]] && words_now="--keep="
+            [[ "$sub" == list || "$sub" == verify || "$sub" == restore ]] && words_now="--backup_dir= --data_dir= --backup_id=" ;;
     patient) [[ -z "$sub" ]] && words_now="upsert get delete list" ;;
     events) [[ -z "$sub" ]] && words_now="append add list"
             [[ "$sub" == add ]] && words_now="--id= --at= --during= --after= --next_morning= --activity= --note="

@@ -80,6 +80,9 @@ ABSL_FLAG(std::string, plugin_user, "",
 ABSL_FLAG(std::string, backup_dir, "",
           "where StoreService.Checkpoint (achillesctl backup NAME) writes "
           "online backups; empty turns backups off");
+ABSL_FLAG(int, backup_keep, 7,
+          "incremental backups kept in <backup_dir>/incremental (achillesctl "
+          "backup create); older ones are deleted after each new one");
 ABSL_FLAG(int, store_cache_mb, 64,
           "RocksDB block cache shared by all column families");
 ABSL_FLAG(int, store_memtable_mb, 64,
@@ -233,6 +236,11 @@ bool OptionsFromFlags(server::ServerOptions* options) {
   options->data_dir = absl::GetFlag(FLAGS_data_dir);
   options->sync_writes = absl::GetFlag(FLAGS_sync_writes);
   options->backup_dir = absl::GetFlag(FLAGS_backup_dir);
+  options->backup_keep = absl::GetFlag(FLAGS_backup_keep);
+  if (options->backup_keep < 1 || options->backup_keep > 1000) {
+    std::fprintf(stderr, "--backup_keep: 1 to 1000\n");
+    return false;
+  }
   options->metrics_address = absl::GetFlag(FLAGS_metrics_address);
   options->metrics_allow_remote = absl::GetFlag(FLAGS_metrics_allow_remote);
   if (absl::GetFlag(FLAGS_store_cache_mb) < 8 ||

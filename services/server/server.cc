@@ -37,6 +37,7 @@ struct Server::Impl {
   std::unique_ptr<security::CredentialStore> credentials;
   std::unique_ptr<security::AuditLog> audit;
   std::unique_ptr<security::Gate> gate;
+  std::unique_ptr<backup::ErasureLog> erasures;
   std::unique_ptr<api::PatientServiceImpl> patients;
   std::unique_ptr<api::DecisionServiceImpl> decisions;
   std::unique_ptr<api::PluginServiceImpl> plugins;
@@ -313,14 +314,24 @@ absl::Status Server::Impl::MakeServices(const ServerOptions& options,
   b->engine = engine.get();
   b->gate = gate.get();
   b->secret = secret.get();
+  if (!options.backup_dir.empty()) {
+    // Beside the backups, outside them: what a restore needs to erase
+    // again the patients erased after the backup it restores.
+    auto log = backup::ErasureLog::Open(options.backup_dir);
+    if (!log.ok()) return log.status();
+    erasures = *std::move(log);
+    b->erasures = erasures.get();
+    ACH_RETURN_IF_ERROR(
+        backup::KeepSecretCopy(options.data_dir, options.backup_dir));
+  }
   patients = std::make_unique<api::PatientServiceImpl>(b);
   decisions = std::make_unique<api::DecisionServiceImpl>(b);
   plugins = std::make_unique<api::PluginServiceImpl>(b);
   policies = std::make_unique<api::PolicyServiceImpl>(b);
   caseload =
       std::make_unique<api::CaseloadServiceImpl>(b, options.max_caseload_runs);
-  store_service =
-      std::make_unique<api::StoreServiceImpl>(b, options.backup_dir);
+  store_service = std::make_unique<api::StoreServiceImpl>(b, options.backup_dir,
+                                                          options.backup_keep);
   credential_service = std::make_unique<api::CredentialServiceImpl>(b);
   audit_service = std::make_unique<api::AuditServiceImpl>(b);
   return absl::OkStatus();

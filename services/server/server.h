@@ -47,7 +47,9 @@ struct ServerOptions {
   int plugin_cpu_seconds = 10;
   std::string plugin_user;
   bool sync_writes = true;
-  std::string backup_dir;  // Empty = the Checkpoint RPC is off.
+  // Empty = backups (Checkpoint, Backup) and the erasure log are off.
+  std::string backup_dir;
+  int backup_keep = 7;  // Incremental backups kept (StoreService.Backup).
   // RocksDB memory budget: shared block cache and memtables.
   size_t store_cache_mb = 64;
   size_t store_memtable_mb = 64;
