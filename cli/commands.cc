@@ -16,6 +16,7 @@ struct Spec {
   int args;         // Positional arguments after cmd (and sub).
   std::vector<const char*> flags;
   const char* synopsis;
+  int optional_args = 0;  // Further positional arguments it may take.
 };
 
 const std::vector<const char*>& GlobalFlags() {
@@ -121,6 +122,12 @@ const std::vector<Spec>& Specs() {
        0,
        {"count", "events_per_patient", "seed"},
        "caseload seed-demo [--count=1000] [--events_per_patient=30]"},
+      {"caseload",
+       "fanout",
+       1,
+       {"dry_run", "fanout_parallel"},
+       "caseload fanout CHAIN_FILE [--dry_run] [--fanout_parallel=4]"},
+      {"health", "", 0, {}, "health [SERVICE]", 1},
   };
   return *specs;
 }
@@ -204,13 +211,14 @@ absl::Status CheckCommand(const std::vector<std::string>& args,
   const Spec& s = *specs.front();
   const size_t words = 1 + (*s.sub == '\0' ? 0 : 1);
   const size_t given = args.size() - words;
-  if (given != static_cast<size_t>(s.args)) {
+  const size_t most = static_cast<size_t>(s.args + s.optional_args);
+  if (given < static_cast<size_t>(s.args) || given > most) {
     return absl::InvalidArgumentError(absl::StrCat(
         s.cmd, *s.sub == '\0' ? "" : " ", s.sub, ": takes ", s.args,
+        s.optional_args > 0 ? absl::StrCat("-", most) : "",
         " argument(s), got ", given,
-        given > static_cast<size_t>(s.args)
-            ? absl::StrCat(" (unexpected '", args[words + s.args], "')")
-            : "",
+        given > most ? absl::StrCat(" (unexpected '", args[words + most], "')")
+                     : "",
         "\nusage: achillesctl ", s.synopsis));
   }
   for (const std::string& f : flags) {

@@ -2,7 +2,8 @@
 // and the flags it takes, so a misplaced flag or a stray argument is a
 // usage error naming it instead of being silently ignored, and
 // `achillesctl COMMAND --help` prints that command's synopsis and flags
-// only.
+// only. A new command belongs in the table (cli/commands.cc); one missing
+// from it is NOT_FOUND here and is dispatched unchecked.
 #ifndef ACHILLES_CLI_COMMANDS_H_
 #define ACHILLES_CLI_COMMANDS_H_
 

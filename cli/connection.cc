@@ -65,7 +65,11 @@ std::string ServerTarget() {
 }
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel() {
-  const std::string target = ServerTarget();
+  return MakeChannelTo(ServerTarget());
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannelTo(
+    const std::string& target) {
   const std::string ca = absl::GetFlag(FLAGS_tls_ca_file);
   if (ca.empty()) {
     return grpc::CreateChannel(target, grpc::InsecureChannelCredentials());

@@ -30,6 +30,7 @@
 #include "cli/commands.h"
 #include "cli/connection.h"
 #include "cli/format.h"
+#include "cli/health_command.h"
 #include "cli/security_commands.h"
 #include "common/time_util.h"
 #include "google/protobuf/util/json_util.h"
@@ -107,6 +108,10 @@ Administration
   policy set (--file=POLICY.json | --pain_model=M [--max_ok=N] [--strictly_below])
              [--reason=TEXT] [--changed_by=WHO]
 
+Operations
+  health [SERVICE]                  exit 0 when the server is SERVING (no token
+                                    needed; for probes)
+
 Access (operator token)
   token issue --subject=WHO (--clinic=ID --roles=ehr,clinician,clinic-admin |
               --roles=operator) [--valid_days=N] [--bound_cert_cn=CN]
@@ -121,6 +126,9 @@ Caseload
   caseload reevaluate [--dry_run [--pain_model=M [--max_ok=N] [--strictly_below]]]
                       [--patients=a,b | --since=TIME | --plugin=ID]
                       [--as_of=TIME] [--resume=RUN_ID]
+  caseload fanout CHAIN_FILE [--dry_run] [--fanout_parallel=4]
+                                    re-evaluate many clinics, each on its shard;
+                                    CHAIN_FILE: "CLINIC SERVER TOKEN_FILE" lines
   caseload worklist [--page_size=50] [--page_token=T]
                                     patients in triage order, a page at a time
   caseload seed-demo [--count=1000] [--events_per_patient=30]
@@ -469,6 +477,7 @@ class Ctl {
                 << " (on the server)\n";
       return 0;
     }
+    if (cmd == "health") return achilles::cli::RunHealth(channel_, a);
     if (cmd == "caseload") {
       return achilles::cli::RunCaseload(channel_, a, json);
     }
@@ -545,9 +554,11 @@ int main(int argc, char** argv) {
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   std::vector<std::string> args(positional.begin() + 1, positional.end());
   if (args.empty()) return Usage("no command given");
+  // A command missing from the table goes on to the dispatcher, which
+  // names it if it is unknown there too.
   if (absl::Status st = achilles::cli::CheckCommand(
           args, achilles::cli::FlagNamesInArgs(argc, argv));
-      !st.ok()) {
+      !st.ok() && !absl::IsNotFound(st)) {
     return achilles::cli::UsageError(std::string(st.message()));
   }
   auto channel = achilles::cli::MakeChannel();

@@ -88,9 +88,13 @@ bool ParseLogFormat(const std::string& text, LogFormat* out) {
 }
 
 void SetLogLevel(LogLevel level) { g_level.store(static_cast<int>(level)); }
+LogFormat GetLogFormat() { return static_cast<LogFormat>(g_format.load()); }
+
 void SetLogFormat(LogFormat format) {
   g_format.store(static_cast<int>(format));
 }
+
+LogLevel GetLogLevel() { return static_cast<LogLevel>(g_level.load()); }
 
 bool LogEnabled(LogLevel level) {
   return static_cast<int>(level) >= g_level.load();

@@ -28,6 +28,8 @@ bool ParseLogLevel(const std::string& text, LogLevel* out);
 bool ParseLogFormat(const std::string& text, LogFormat* out);
 void SetLogLevel(LogLevel level);
 void SetLogFormat(LogFormat format);
+LogFormat GetLogFormat();
+LogLevel GetLogLevel();
 bool LogEnabled(LogLevel level);
 void LogLine(LogLevel level, const std::string& message);
 

@@ -13,6 +13,7 @@ PACKAGES=(
   # Operations: metrics endpoint (HTTP), JSON logs, config file, and
   # promtool to check the metrics exposition and alert rules in the tests.
   libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev prometheus
+  haproxy openssl python3-yaml libsystemd-dev systemd
 )
 
 SUDO=""

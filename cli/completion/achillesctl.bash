@@ -13,7 +13,7 @@ _achillesctl() {
   done
   local words_now=""
   case "$cmd" in
-    "") words_now="patient events evaluate evaluation feedback plugins policy backup token audit caseload" ;;
+    "") words_now="patient events evaluate evaluation feedback plugins policy backup token audit caseload health" ;;
     backup) [[ -z "$sub" ]] && words_now="create list verify restore"
             [[ "$sub" == create ]] && words_now="--keep="
             [[ "$sub" == list || "$sub" == verify || "$sub" == restore ]] && words_now="--backup_dir= --data_dir= --backup_id=" ;;
@@ -32,7 +32,7 @@ _achillesctl() {
            [[ "$sub" == issue ]] && words_now="--subject= --clinic= --roles= --valid_days= --bound_cert_cn=" ;;
     audit) [[ -z "$sub" ]] && words_now="list export verify"
            [[ "$sub" == list ]] && words_now="--from_seq= --limit= --patient= --clinic=" ;;
-    caseload) [[ -z "$sub" ]] && words_now="reevaluate worklist seed-demo"
+    caseload) [[ -z "$sub" ]] && words_now="reevaluate worklist seed-demo fanout"
               [[ "$sub" == reevaluate ]] && words_now="--dry_run --pain_model= --max_ok= --strictly_below --patients= --since= --plugin= --as_of= --resume="
               [[ "$sub" == seed-demo ]] && words_now="--count= --events_per_patient= --seed=" ;;
   esac

@@ -294,7 +294,7 @@ absl::StatusOr<std::shared_ptr<pi::PluginRunner>> PluginHost::StartWorkers(
     PluginManifest* manifest) const {
   // Never dlopen into the server: the worker loads and checks it.
   pi::WorkerConfig config = WorkerConfigFor(copy);
-  v1::WorkerHello hello;
+  internal::WorkerHello hello;
   auto worker = pi::WorkerProcess::Start(config, &hello);
   if (!worker.ok()) {
     return absl::UnavailableError(absl::StrCat(
@@ -319,7 +319,7 @@ absl::Status PluginHost::TrialLoad(const std::string& copy) const {
   // nothing, and a crash there costs nothing.
   pi::WorkerConfig config = WorkerConfigFor(copy);
   config.start_timeout = options_.load_timeout;
-  v1::WorkerHello hello;
+  internal::WorkerHello hello;
   auto worker = pi::WorkerProcess::Start(config, &hello);
   if (!worker.ok()) {
     return absl::UnavailableError(absl::StrCat(

@@ -200,8 +200,10 @@ class LoadedPlugin {
   // Runs the plugin on `request_bytes` within `timeout`. Errors:
   // DEADLINE_EXCEEDED, UNAVAILABLE (in-process: quarantined after an
   // earlier timeout), RESOURCE_EXHAUSTED (no thread could be started for
-  // it), INTERNAL (error code from the plugin, unparseable or invalid
-  // response, a worker that crashed). Messages name the plugin.
+  // it), INVALID_ARGUMENT (the plugin returned ACH_RC_BAD_REQUEST: "plugin
+  // x rejected the request ..."), INTERNAL (ACH_RC_PLUGIN_ERROR: "plugin x
+  // failed ...", an unknown code, unparseable or invalid response, a worker
+  // that crashed). Messages name the plugin.
   absl::StatusOr<achilles::v1::PluginResponse> Call(
       const std::string& request_bytes, absl::Duration timeout) const;
 
@@ -215,6 +217,10 @@ class LoadedPlugin {
   absl::StatusOr<achilles::v1::PluginResponse> Await(
       absl::StatusOr<std::unique_ptr<plugins_internal::PendingCall>>* started,
       int64_t started_nanos) const;
+  // The Status for a result code other than ACH_RC_OK: INVALID_ARGUMENT
+  // "rejected the request (ACH_RC_BAD_REQUEST): ..." or INTERNAL
+  // "failed (ACH_RC_PLUGIN_ERROR): ..." (or "returned unknown result code").
+  absl::Status RcError(int rc, absl::string_view error) const;
   // Turns a plugin's rc, error text and bytes into a checked response.
   absl::StatusOr<achilles::v1::PluginResponse> Finish(
       int rc, absl::string_view error, absl::string_view bytes) const;

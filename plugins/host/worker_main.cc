@@ -4,8 +4,9 @@
 // can.
 //
 //   achilles-plugin-worker PLUGIN.so MEMORY_LIMIT_BYTES CPU_SECONDS
-//                          RUN_AS_UID RUN_AS_GID SERVER_PID
-//   (started by the server only; -1 for the uid and gid = stay)
+//                          RUN_AS_UID RUN_AS_GID SERVER_PID LOG_LEVEL
+//   (started by the server only; -1 for the uid and gid = stay; LOG_LEVEL
+//   the server's, 0 debug .. 3 error)
 //
 // Before the plugin is loaded (so its constructors are confined too) the
 // worker sandboxes itself: see plugins/host/internal/sandbox.h. A required
@@ -16,11 +17,18 @@
 // Talks frames (plugins/host/internal/frame_io.h) on the socket it was
 // given as stdin: first a WorkerHello, then one WorkerReply per
 // PluginRequest, until the server closes the socket.
+//
+// Plugin lifecycle (ABI 1.1): on_init runs right after the plugin loads,
+// before the hello (a refusal is the hello's reason); on_shutdown when the
+// server closes the socket, before the worker exits. What a plugin logs
+// through the host goes to this process's stderr, which is the server's,
+// in the server's line format (plugin_log.h).
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -32,7 +40,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "achilles/internal/worker.pb.h"
 #include "achilles/v1/plugin.pb.h"
+#include "common/log.h"
 #include "plugins/host/internal/byte_buffer.h"
 #include "plugins/host/internal/frame_io.h"
 #include "plugins/host/internal/plugin_library.h"
@@ -42,7 +52,7 @@ namespace {
 
 namespace pi = ::achilles::plugins_internal;
 
-int SendHello(int fd, const achilles::v1::WorkerHello& hello) {
+int SendHello(int fd, const achilles::internal::WorkerHello& hello) {
   return pi::WriteFrame(fd, hello.SerializeAsString()).ok() ? 0 : 1;
 }
 
@@ -86,7 +96,7 @@ std::string EnterPluginDirectory(const std::string& path) {
 int Serve(int fd, const pi::PluginLibrary& plugin) {
   pi::ByteBuffer request;
   pi::PluginReply answer;
-  achilles::v1::WorkerReply reply;
+  achilles::internal::WorkerReply reply;
   std::string frame;
   for (;;) {
     if (!pi::ReadFrame(fd, absl::InfiniteFuture(), &request).ok()) {
@@ -101,31 +111,50 @@ int Serve(int fd, const pi::PluginLibrary& plugin) {
   }
 }
 
+void LimitMemory(unsigned long long bytes) {
+  if (bytes == 0) return;
+  rlimit rl{bytes, bytes};
+  setrlimit(RLIMIT_AS, &rl);
+}
+
+// Keeps the protocol socket (stdin as started) away from fds 0 and 1, so a
+// plugin that prints or reads the console cannot corrupt the frames; stdout
+// joins stderr. Returns the socket's new fd.
+int MoveSocketAside() {
+  const int fd = fcntl(0, F_DUPFD_CLOEXEC, 3);
+  const int devnull = open("/dev/null", O_RDONLY);
+  dup2(devnull, 0);
+  dup2(2, 1);
+  return fd;
+}
+
+// The server's log level as it passed it (0 debug .. 3 error), clamped.
+achilles::LogLevel LogLevelFrom(const char* arg) {
+  const long level = std::strtol(arg, nullptr, 10);
+  return static_cast<achilles::LogLevel>(std::clamp(level, 0L, 3L));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 7) {
+  if (argc != 9) {
     std::fprintf(stderr,
                  "achilles-plugin-worker is started by achilles-server\n");
     return 2;
   }
   const pid_t server = static_cast<pid_t>(std::strtol(argv[6], nullptr, 10));
   if (getppid() != server) return 1;  // Server already gone.
-  const unsigned long long limit = std::strtoull(argv[2], nullptr, 10);
-  if (limit > 0) {
-    rlimit rl{limit, limit};
-    setrlimit(RLIMIT_AS, &rl);
-  }
-  // Keep the protocol socket away from fds 0 and 1, so a plugin that prints
-  // or reads the console cannot corrupt the frames.
-  const int fd = fcntl(0, F_DUPFD_CLOEXEC, 3);
-  const int devnull = open("/dev/null", O_RDONLY);
-  dup2(devnull, 0);
-  dup2(2, 1);
+  achilles::SetLogLevel(LogLevelFrom(argv[7]));
+  // And its line format, so a JSON log stays JSON through plugin lines.
+  achilles::SetLogFormat(std::strcmp(argv[8], "json") == 0
+                             ? achilles::LogFormat::kJson
+                             : achilles::LogFormat::kText);
+  LimitMemory(std::strtoull(argv[2], nullptr, 10));
+  const int fd = MoveSocketAside();
   ResetSignals();
   const std::string path = EnterPluginDirectory(argv[1]);
 
-  achilles::v1::WorkerHello hello;
+  achilles::internal::WorkerHello hello;
   pi::SandboxConfig sandbox;
   sandbox.cpu_seconds = static_cast<int>(std::strtol(argv[3], nullptr, 10));
   sandbox.run_as_uid = std::strtoll(argv[4], nullptr, 10);

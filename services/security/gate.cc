@@ -113,6 +113,7 @@ absl::StatusOr<Caller> Gate::Admit(const grpc::ServerContextBase& ctx,
   if (!credential.ok()) return credential.status();
   Caller caller = CallerOf(*credential, ctx);
   if (auto st = CheckClinicHeader(ctx, caller); !st.ok()) return st;
+  if (auto st = CheckServed(caller.clinic); !st.ok()) return st;
   if (auto st = Authorize(caller, method); !st.ok()) return st;
   const std::string bucket =
       caller.clinic.empty() ? "operator/" + caller.subject : caller.clinic;
@@ -121,6 +122,17 @@ absl::StatusOr<Caller> Gate::Admit(const grpc::ServerContextBase& ctx,
         "rate limit for this clinic exceeded; retry later");
   }
   return caller;
+}
+
+absl::Status Gate::CheckServed(const std::string& clinic) const {
+  if (clinic.empty() || served_clinics_.empty() ||
+      served_clinics_.contains(clinic)) {
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat("clinic '", clinic,
+                   "' is not served by this shard (--serve_clinics); send "
+                   "its calls through the clinic router"));
 }
 
 absl::Status Gate::Record(const grpc::ServerContextBase& ctx,

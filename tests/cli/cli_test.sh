@@ -57,7 +57,7 @@ TEMP_ID="$(cut -d. -f2 "$WORK/temp.token")"
 expect 0 "revoked $TEMP_ID" -- "${OP[@]}" token revoke "$TEMP_ID"
 expect 1 "UNAUTHENTICATED: bearer token has been revoked" -- "${BARE[@]}" --token_file="$WORK/temp.token" patient list
 expect 2 "--roles" -- "${OP[@]}" token issue --subject=x --roles=king
-expect 2 "unknown command .frobnicate." -- "${CTL[@]}" frobnicate
+expect 2 "unknown or incomplete command" -- "${CTL[@]}" frobnicate
 expect 0 "created patient anna" -- "${CTL[@]}" patient upsert anna --name "Anna K"
 expect 0 "updated patient anna" -- "${CTL[@]}" patient upsert anna
 expect 1 "INVALID_ARGUMENT: patient.patient_id" -- "${CTL[@]}" patient upsert "bad id"
