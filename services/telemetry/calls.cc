@@ -1,5 +1,6 @@
 // RPC, evaluation and caseload figures, and the request log line.
 #include <cctype>
+#include <cmath>
 
 #include "absl/strings/ascii.h"
 #include "common/log.h"
@@ -49,7 +50,8 @@ void RecordCall(const CallInfo& call) {
            "request",
            {{"method", call.method},
             {"code", code},
-            {"latency_ms", call.seconds * 1000},
+            // Microsecond resolution: more digits are noise.
+            {"latency_ms", std::round(call.seconds * 1e6) / 1e3},
             {"clinic", call.clinic},
             {"caller", call.subject},
             {"credential", call.credential_id},
