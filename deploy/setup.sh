@@ -11,6 +11,9 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev clang-format
   libyaml-cpp-dev liblua5.4-dev
   clang libclang-rt-14-dev
+  # Operations: metrics endpoint (HTTP), JSON logs, config file, and
+  # promtool to check the metrics exposition and alert rules in the tests.
+  libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev prometheus
   haproxy openssl python3-yaml libsystemd-dev systemd
 )
 
