@@ -43,6 +43,7 @@ struct Server::Impl {
   std::unique_ptr<api::CredentialServiceImpl> credential_service;
   std::unique_ptr<api::AuditServiceImpl> audit_service;
   std::unique_ptr<grpc::Server> grpc_server;
+  std::unique_ptr<ehr::Listener> ehr;
   absl::Mutex mu;
   bool shut_down ABSL_GUARDED_BY(mu) = false;
   absl::Duration drain;
@@ -387,6 +388,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   auto port = impl.Listen(options, *transport, *fds);
   if (!port.ok()) return port.status();
   server->port_ = *port;
+  if (!options.ehr.listen_address.empty()) {
+    ehr::ListenerOptions o = options.ehr;
+    o.tls_cert_file = options.tls_cert_file;
+    o.tls_key_file = options.tls_key_file;
+    o.tls_client_ca_file = options.tls_client_ca_file;
+    auto listener = ehr::Listener::Start(o, &server->backend_);
+    if (!listener.ok()) return listener.status();
+    impl.ehr = *std::move(listener);
+  }
   Log(LogLevel::kInfo, "achilles-server ", ACHILLES_VERSION, " listening on ",
       options.listen_address, " (port ", *port, ", ",
       options.tls_cert_file.empty()        ? "plaintext"
@@ -412,6 +422,10 @@ void Server::EndDrain() {
   if (impl_ != nullptr && !impl_->drain_ended.exchange(true)) {
     impl_->drain_over.Notify();
   }
+}
+
+int Server::ehr_port() const {
+  return impl_ != nullptr && impl_->ehr != nullptr ? impl_->ehr->port() : 0;
 }
 
 void Server::Wait() { impl_->done.WaitForNotification(); }
@@ -441,6 +455,7 @@ void Server::Shutdown(absl::Duration grace) {
     impl_->drain_over.WaitForNotificationWithTimeout(impl_->drain);
   }
   Log(LogLevel::kInfo, "shutting down: finishing in-flight calls");
+  if (impl_->ehr != nullptr) impl_->ehr->Stop();
   impl_->grpc_server->Shutdown(
       std::chrono::system_clock::now() +
       std::chrono::microseconds(absl::ToInt64Microseconds(grace)));
