@@ -10,6 +10,9 @@ PACKAGES=(
   libabsl-dev librocksdb-dev libssl-dev libseccomp-dev
   libgtest-dev libgmock-dev libbenchmark-dev clang-format
   clang libclang-rt-14-dev
+  # EHR listener (services/ehr; docs/DEPENDENCIES.md): HTTP, JSON, JWT, and
+  # the real browser and Node client its tests drive.
+  libcpp-httplib-dev nlohmann-json3-dev libjwt-dev chromium nodejs
 )
 
 SUDO=""

@@ -52,8 +52,8 @@ struct ListenerOptions {
   std::string tls_client_ca_file;
   bool insecure_plaintext = false;  // Plaintext, loopback only.
   // Bounds.
-  int threads = 8;               // Requests served at once.
-  int max_queued = 64;           // Accepted connections waiting for one.
+  int threads = 8;      // Requests served at once.
+  int max_queued = 64;  // Accepted connections waiting for one.
   size_t max_body_bytes = 4 << 20;
   int read_timeout_seconds = 10;
   int write_timeout_seconds = 10;

@@ -31,7 +31,8 @@ std::pair<std::string, std::string> IdOf(const std::string& event_id) {
   if (p.size() == 4 && p[0] == "fhir" && p[1].size() == 1) return {p[2], p[3]};
   std::string id = event_id;
   for (char& c : id) {
-    if (!isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') c = '-';
+    if (!isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.')
+      c = '-';
   }
   return {id, "1"};
 }
@@ -70,8 +71,8 @@ void ResponseComponents(const v1::LoadResponse& r, OJson* comps) {
     comps->push_back(Component("pain-after", "valueInteger", r.pain_after()));
   }
   if (r.has_pain_next_morning()) {
-    comps->push_back(Component("pain-next-morning", "valueInteger",
-                               r.pain_next_morning()));
+    comps->push_back(
+        Component("pain-next-morning", "valueInteger", r.pain_next_morning()));
   }
   if (r.has_pain_before()) {
     comps->push_back(Component("pain-before", "valueInteger", r.pain_before()));
@@ -131,7 +132,8 @@ OJson SessionObservation(const v1::Event& e, const std::string& pid) {
                                 Quantity(s.distance_km(), "km")));
     }
     if (s.ladder_level() != 0) {
-      comps.push_back(Component("ladder-level", "valueInteger", s.ladder_level()));
+      comps.push_back(
+          Component("ladder-level", "valueInteger", s.ladder_level()));
     }
     if (s.cadence_spm() != 0) {
       comps.push_back(Component("cadence", "valueInteger", s.cadence_spm()));
@@ -148,14 +150,17 @@ OJson SessionObservation(const v1::Event& e, const std::string& pid) {
                   s.exercise());
     EnumComponent(&comps, "programme", v1::Programme_descriptor(), "PROGRAMME_",
                   s.programme());
-    if (s.sets() != 0) comps.push_back(Component("sets", "valueInteger", s.sets()));
-    if (s.reps() != 0) comps.push_back(Component("reps", "valueInteger", s.reps()));
+    if (s.sets() != 0)
+      comps.push_back(Component("sets", "valueInteger", s.sets()));
+    if (s.reps() != 0)
+      comps.push_back(Component("reps", "valueInteger", s.reps()));
     if (s.load_kg() != 0) {
-      comps.push_back(Component("load", "valueQuantity", Quantity(s.load_kg(), "kg")));
+      comps.push_back(
+          Component("load", "valueQuantity", Quantity(s.load_kg(), "kg")));
     }
     if (s.hold_seconds() != 0) {
-      comps.push_back(Component("hold", "valueQuantity",
-                                Quantity(s.hold_seconds(), "s")));
+      comps.push_back(
+          Component("hold", "valueQuantity", Quantity(s.hold_seconds(), "s")));
     }
     comps.push_back(Component("completed", "valueBoolean", s.completed()));
     ResponseComponents(s.response(), &comps);
@@ -173,7 +178,8 @@ OJson StiffnessObservation(const v1::Event& e, const std::string& pid) {
   if (m.has_minutes()) r["valueQuantity"] = Quantity(m.minutes(), "min");
   OJson comps = OJson::array();
   if (m.has_severity()) {
-    comps.push_back(Component("stiffness-severity", "valueInteger", m.severity()));
+    comps.push_back(
+        Component("stiffness-severity", "valueInteger", m.severity()));
   }
   EnumComponent(&comps, "vs-baseline", v1::Comparison_descriptor(),
                 "COMPARISON_", m.vs_baseline());
@@ -189,11 +195,13 @@ OJson Questionnaire(const v1::Event& e, const std::string& pid) {
   OJson items = OJson::array();
   const auto& q = e.questionnaire();
   for (int i = 0; i < q.item_scores_size(); ++i) {
-    items.push_back({{"linkId", absl::StrCat("q", i + 1)},
-                     {"answer", OJson::array({{{"valueInteger", q.item_scores(i)}}})}});
+    items.push_back(
+        {{"linkId", absl::StrCat("q", i + 1)},
+         {"answer", OJson::array({{{"valueInteger", q.item_scores(i)}}})}});
   }
-  items.push_back({{"linkId", "total"},
-                   {"answer", OJson::array({{{"valueInteger", q.total_score()}}})}});
+  items.push_back(
+      {{"linkId", "total"},
+       {"answer", OJson::array({{{"valueInteger", q.total_score()}}})}});
   r["item"] = items;
   return r;
 }
@@ -203,8 +211,8 @@ OJson Condition(const v1::Event& e, const std::string& pid) {
   const auto& f = e.finding();
   r["code"] = {{"text", "Achilles tendinopathy"}};
   r["recordedDate"] = Time(e.occurred_at());
-  const std::string loc = ehr_internal::CodeFromEnum(
-      v1::Location_descriptor(), "LOCATION_", f.location());
+  const std::string loc = ehr_internal::CodeFromEnum(v1::Location_descriptor(),
+                                                     "LOCATION_", f.location());
   if (!loc.empty()) r["bodySite"] = OJson::array({Coding(kValues, loc)});
   const std::string stage =
       ehr_internal::CodeFromEnum(v1::Stage_descriptor(), "STAGE_", f.stage());
@@ -244,7 +252,8 @@ std::string ExportBundle(const v1::Patient& patient,
   const std::string& pid = patient.patient_id();
   OJson entries = OJson::array();
   OJson p = {{"resourceType", "Patient"}, {"id", pid}};
-  if (patient.birth_year() > 0) p["birthDate"] = std::to_string(patient.birth_year());
+  if (patient.birth_year() > 0)
+    p["birthDate"] = std::to_string(patient.birth_year());
   entries.push_back({{"fullUrl", "Patient/" + pid}, {"resource", p}});
   int skipped = 0;
   for (const auto& e : events) {
@@ -253,8 +262,9 @@ std::string ExportBundle(const v1::Patient& patient,
       ++skipped;
       continue;
     }
-    const std::string url = absl::StrCat((*r)["resourceType"].get<std::string>(),
-                                         "/", (*r)["id"].get<std::string>());
+    const std::string url =
+        absl::StrCat((*r)["resourceType"].get<std::string>(), "/",
+                     (*r)["id"].get<std::string>());
     entries.push_back({{"fullUrl", url}, {"resource", *std::move(r)}});
   }
   if (left_out != nullptr) *left_out = skipped;

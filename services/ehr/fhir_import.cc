@@ -27,7 +27,8 @@ struct Entry {
 
 // The entries of a Bundle, or the resource itself when it is not one.
 // Searchset bundles nested inside a prefetch are flattened by the caller.
-std::vector<Entry> EntriesOf(const Json& root, std::vector<BundleIssue>* errors) {
+std::vector<Entry> EntriesOf(const Json& root,
+                             std::vector<BundleIssue>* errors) {
   std::vector<Entry> out;
   if (StringMember(root, "resourceType").value_or("") != "Bundle") {
     out.push_back({"resource", &root});
@@ -128,7 +129,8 @@ class Importer {
   void AddPatient(const Entry& entry, ParsedBundle* out) {
     auto p = ehr_internal::PatientFromResource(*entry.resource);
     if (!p.ok()) {
-      out->errors.push_back({entry.full_url, std::string(p.status().message())});
+      out->errors.push_back(
+          {entry.full_url, std::string(p.status().message())});
       return;
     }
     out->patient = *p;
@@ -143,8 +145,8 @@ class Importer {
       if (!st.ok()) e = st;
     }
     if (!e.ok()) {
-      auto& list = absl::IsUnimplemented(e.status()) ? out->skipped
-                                                     : out->errors;
+      auto& list =
+          absl::IsUnimplemented(e.status()) ? out->skipped : out->errors;
       list.push_back({entry.full_url, std::string(e.status().message())});
       return;
     }

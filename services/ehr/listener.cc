@@ -105,8 +105,8 @@ std::unique_ptr<httplib::Server> MakeServer(const ListenerOptions& o) {
                                         nullptr) != 1) {
         return false;
       }
-      SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
-                         nullptr);
+      SSL_CTX_set_verify(
+          &ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
     }
     return true;
   };
@@ -134,20 +134,21 @@ void AddCommon(httplib::Server& s) {
   // JSON body; answers a handler already wrote are left alone.
   s.set_error_handler(httplib::Server::HandlerWithResponse(
       [](const httplib::Request&, httplib::Response& res) {
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    ehr_internal::AddCors(res);
-    ehr_internal::SendJson(
-        res, res.status,
-        res.status == 404 ? "{\"error\":\"no such path\"}"
-        : res.status == 413
-            ? "{\"error\":\"body: larger than the listener accepts\"}"
-            : "{\"error\":\"request refused\"}");
-    return httplib::Server::HandlerResponse::Handled;
-  }));
-  s.set_exception_handler([](const httplib::Request&, httplib::Response& res,
-                             std::exception_ptr) {
-    ehr_internal::SendJson(res, 500, "{\"error\":\"internal error\"}");
-  });
+        if (!res.body.empty())
+          return httplib::Server::HandlerResponse::Unhandled;
+        ehr_internal::AddCors(res);
+        ehr_internal::SendJson(
+            res, res.status,
+            res.status == 404 ? "{\"error\":\"no such path\"}"
+            : res.status == 413
+                ? "{\"error\":\"body: larger than the listener accepts\"}"
+                : "{\"error\":\"request refused\"}");
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+  s.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        ehr_internal::SendJson(res, 500, "{\"error\":\"internal error\"}");
+      });
 }
 
 }  // namespace
@@ -176,10 +177,10 @@ absl::StatusOr<std::unique_ptr<Listener>> Listener::Start(
   ehr_internal::AddCdsRoutes(*impl.http, impl.env);
   ehr_internal::AddFhirRoutes(*impl.http, impl.env);
   ehr_internal::AddReportRoutes(*impl.http, impl.env);
-  impl.port = hp->port == 0 ? impl.http->bind_to_any_port(hp->host)
-                            : (impl.http->bind_to_port(hp->host, hp->port)
-                                   ? hp->port
-                                   : -1);
+  impl.port =
+      hp->port == 0
+          ? impl.http->bind_to_any_port(hp->host)
+          : (impl.http->bind_to_port(hp->host, hp->port) ? hp->port : -1);
   if (impl.port <= 0) {
     return absl::UnavailableError(absl::StrCat(
         "cannot listen on ", options.listen_address, " (in use or invalid?)"));

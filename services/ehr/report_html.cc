@@ -73,8 +73,8 @@ std::string Legend() {
 
 std::string Observed(const v1::Observation& o,
                      const std::set<std::string>& plotted) {
-  std::string text = absl::StrCat(Html(o.label()), ": <b>", Html(o.value()),
-                                  "</b>");
+  std::string text =
+      absl::StrCat(Html(o.label()), ": <b>", Html(o.value()), "</b>");
   if (o.has_observed_at()) {
     absl::StrAppend(&text, " (", FormatDay(ToMicros(o.observed_at())), ")");
   }
@@ -93,7 +93,8 @@ std::string Recommendation(const v1::Recommendation& r,
   std::string out = absl::StrCat(
       "<section class=\"rec ", SeverityClass(r.severity()), "\" id=\"rec-",
       r.rank(), "\"><h3>", r.rank(), ". ", Html(r.summary()), "</h3>");
-  if (!r.detail().empty()) absl::StrAppend(&out, "<p>", Html(r.detail()), "</p>");
+  if (!r.detail().empty())
+    absl::StrAppend(&out, "<p>", Html(r.detail()), "</p>");
   absl::StrAppend(&out, "<div class=\"why\"><b>Rule ", Html(why.rule_id()),
                   "</b>: ", Html(why.rule()));
   if (!why.threshold().empty()) {
@@ -103,7 +104,8 @@ std::string Recommendation(const v1::Recommendation& r,
     absl::StrAppend(&out, "<br><b>Clinic policy</b>: ", Html(why.policy()));
   }
   absl::StrAppend(&out, "<ul>");
-  for (const auto& o : why.observed()) absl::StrAppend(&out, Observed(o, plotted));
+  for (const auto& o : why.observed())
+    absl::StrAppend(&out, Observed(o, plotted));
   absl::StrAppend(&out, "</ul>");
   if (why.sources_size() > 0) {
     absl::StrAppend(&out, "<b>Sources</b>: ");
@@ -134,10 +136,9 @@ std::string RenderReport(const v1::Patient& patient,
       Html(patient.patient_id()), " &middot; as of ",
       FormatMicros(ToMicros(ev.as_of())), " &middot; ", events.size(),
       " events &middot; evaluation ", Html(ev.evaluation_id().substr(0, 12)),
-      "</div>", Legend(), chart,
-      "<h2>Recommendations, ranked</h2>",
-      recs.empty() ? "<p>No recommendation.</p>" : recs,
-      "<script>", kScript, "</script></body></html>\n");
+      "</div>", Legend(), chart, "<h2>Recommendations, ranked</h2>",
+      recs.empty() ? "<p>No recommendation.</p>" : recs, "<script>", kScript,
+      "</script></body></html>\n");
 }
 
 }  // namespace achilles::ehr

@@ -4,9 +4,9 @@
 // Signals: one thread waits for them. SIGHUP only asks the reload thread
 // for a plugin rescan, so a reload stuck in plugin code never keeps SIGTERM
 // or SIGINT from shutting the server down.
-#include <algorithm>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>

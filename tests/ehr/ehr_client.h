@@ -25,8 +25,7 @@ inline std::string ReadAll(const std::string& path) {
 
 // Runs `cmd` with sh; its stdout (stderr merged when `merge`), exit status
 // in *status.
-inline std::string Run(const std::string& cmd, int* status,
-                       bool merge = true) {
+inline std::string RunCommand(const std::string& cmd, int* status, bool merge = true) {
   std::string out;
   FILE* p = popen((cmd + (merge ? " 2>&1" : "")).c_str(), "r");
   if (p == nullptr) return out;
@@ -53,15 +52,13 @@ inline std::string SignJwt(const JwtClaims& c, const std::string& key_pem) {
   static int counter = 0;
   jwt_t* jwt = nullptr;
   jwt_new(&jwt);
-  const int64_t now =
-      c.iat != 0 ? c.iat : absl::ToUnixSeconds(absl::Now());
+  const int64_t now = c.iat != 0 ? c.iat : absl::ToUnixSeconds(absl::Now());
   jwt_add_grant(jwt, "iss", c.iss.c_str());
   jwt_add_grant(jwt, "sub", c.sub.c_str());
   jwt_add_grant(jwt, "aud", c.aud.c_str());
-  const std::string jti =
-      c.jti.empty() ? "jti-" + std::to_string(now) + "-" +
-                          std::to_string(++counter)
-                    : c.jti;
+  const std::string jti = c.jti.empty() ? "jti-" + std::to_string(now) + "-" +
+                                              std::to_string(++counter)
+                                        : c.jti;
   jwt_add_grant(jwt, "jti", jti.c_str());
   jwt_add_grant_int(jwt, "iat", now);
   jwt_add_grant_int(jwt, "exp", now + c.lifetime);

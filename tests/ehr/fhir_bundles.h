@@ -59,8 +59,8 @@ inline json Run(const std::string& id, const std::string& pid, double days,
   return r;
 }
 
-inline json Exercise(const std::string& id, const std::string& pid,
-                     double days, int pain) {
+inline json Exercise(const std::string& id, const std::string& pid, double days,
+                     int pain) {
   json r = Obs(id, pid, days, Coded(kCodes, "exercise-session"));
   r["component"] = json::array(
       {Comp("exercise", "valueCodeableConcept",
@@ -74,8 +74,7 @@ inline json Exercise(const std::string& id, const std::string& pid,
 
 inline json Pain(const std::string& id, const std::string& pid, double days,
                  const std::string& activity, int pain) {
-  json r = Obs(id, pid, days,
-               Coded("http://loinc.org", "72514-3"));
+  json r = Obs(id, pid, days, Coded("http://loinc.org", "72514-3"));
   r["valueInteger"] = pain;
   r["component"] = json::array(
       {Comp("activity", "valueCodeableConcept", Coded(kValues, activity))});
@@ -94,15 +93,16 @@ inline json Stiffness(const std::string& id, const std::string& pid,
 
 inline json VisaA(const std::string& id, const std::string& pid, double days,
                   int total) {
-  return {{"resourceType", "QuestionnaireResponse"},
-          {"id", id},
-          {"status", "completed"},
-          {"questionnaire", "urn:achilles-cds:fhir:questionnaire:visa-a"},
-          {"subject", {{"reference", "Patient/" + pid}}},
-          {"authored", DaysAgo(days)},
-          {"item", json::array({{{"linkId", "total"},
-                                 {"answer", json::array({{{"valueInteger",
-                                                           total}}})}}})}};
+  return {
+      {"resourceType", "QuestionnaireResponse"},
+      {"id", id},
+      {"status", "completed"},
+      {"questionnaire", "urn:achilles-cds:fhir:questionnaire:visa-a"},
+      {"subject", {{"reference", "Patient/" + pid}}},
+      {"authored", DaysAgo(days)},
+      {"item",
+       json::array({{{"linkId", "total"},
+                     {"answer", json::array({{{"valueInteger", total}}})}}})}};
 }
 
 inline json Diagnosis(const std::string& id, const std::string& pid,
@@ -135,7 +135,8 @@ inline json Bundle(const std::string& pid, const json& resources,
 
 // Three weeks of easy runs and heel raises with low, steady pain.
 inline json OrdinaryBundle(const std::string& pid) {
-  json r = json::array({Diagnosis("dx1", pid, 20), VisaA("visa1", pid, 20, 62)});
+  json r =
+      json::array({Diagnosis("dx1", pid, 20), VisaA("visa1", pid, 20, 62)});
   for (int d = 18; d >= 2; d -= 4) {
     r.push_back(Run("run" + std::to_string(d), pid, d, 4.0, 2, 2, 6));
     r.push_back(Exercise("ex" + std::to_string(d), pid, d - 1, 2));

@@ -132,8 +132,8 @@ TEST(ReportTest, ChartLinksObservedValuesAndIsDeterministic) {
   ASSERT_TRUE(parsed.ok());
   v1::Evaluation ev;
   *ev.mutable_as_of() = FromMicros(NowMicros());
-  v1::Recommendation r = Rec("safety/RF-5", v1::SEVERITY_WARNING,
-                             v1::PROVENANCE_SAFETY_SCREEN);
+  v1::Recommendation r =
+      Rec("safety/RF-5", v1::SEVERITY_WARNING, v1::PROVENANCE_SAFETY_SCREEN);
   r.mutable_rationale()->set_rule_id("RF-5");
   auto* o = r.mutable_rationale()->add_observed();
   o->set_label("settle time <of latest run>");

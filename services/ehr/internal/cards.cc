@@ -45,8 +45,8 @@ std::string Md(const std::string& s) {
 }
 
 std::string ObservedLine(const v1::Observation& o) {
-  std::string line = absl::StrCat("- ", Md(o.label()), ": **", Md(o.value()),
-                                  "**");
+  std::string line =
+      absl::StrCat("- ", Md(o.label()), ": **", Md(o.value()), "**");
   if (o.has_observed_at()) {
     absl::StrAppend(&line, " (", FormatDay(ToMicros(o.observed_at())));
     if (o.has_age_days()) absl::StrAppend(&line, ", ", o.age_days(), " d ago");
@@ -70,11 +70,12 @@ std::string Detail(const v1::Recommendation& r) {
   if (why.observed_size() > 0) {
     std::vector<std::string> lines;
     for (const auto& o : why.observed()) lines.push_back(ObservedLine(o));
-    parts.push_back(absl::StrCat("**Observed**:\n\n", absl::StrJoin(lines, "\n")));
+    parts.push_back(
+        absl::StrCat("**Observed**:\n\n", absl::StrJoin(lines, "\n")));
   }
   if (why.sources_size() > 0) {
-    parts.push_back(absl::StrCat("**Sources**: ",
-                                 Md(absl::StrJoin(why.sources(), ", "))));
+    parts.push_back(
+        absl::StrCat("**Sources**: ", Md(absl::StrJoin(why.sources(), ", "))));
   }
   return absl::StrJoin(parts, "\n\n");
 }
@@ -83,11 +84,13 @@ std::string PrescriptionText(const v1::Prescription& p) {
   std::vector<std::string> bits;
   if (!p.exercise().empty()) bits.push_back(p.exercise());
   if (p.sets() > 0 && p.reps() > 0) {
-    bits.push_back(p.reps_max() > p.reps()
-                       ? absl::StrCat(p.sets(), "x", p.reps(), "-", p.reps_max())
-                       : absl::StrCat(p.sets(), "x", p.reps()));
+    bits.push_back(
+        p.reps_max() > p.reps()
+            ? absl::StrCat(p.sets(), "x", p.reps(), "-", p.reps_max())
+            : absl::StrCat(p.sets(), "x", p.reps()));
   }
-  if (p.hold_seconds() > 0) bits.push_back(absl::StrCat(p.hold_seconds(), " s hold"));
+  if (p.hold_seconds() > 0)
+    bits.push_back(absl::StrCat(p.hold_seconds(), " s hold"));
   if (!p.load().empty()) bits.push_back(p.load());
   if (!p.tempo().empty()) bits.push_back(p.tempo());
   if (!p.frequency().empty()) bits.push_back(p.frequency());
@@ -96,8 +99,8 @@ std::string PrescriptionText(const v1::Prescription& p) {
                                 " s jog / ", p.walk_seconds(), " s walk"));
   }
   if (p.weekly_distance_km_max() > 0) {
-    bits.push_back(absl::StrCat("at most ", p.weekly_distance_km_max(),
-                                " km per week"));
+    bits.push_back(
+        absl::StrCat("at most ", p.weekly_distance_km_max(), " km per week"));
   }
   return absl::StrJoin(bits, ", ");
 }
@@ -153,12 +156,13 @@ OJson Card(const v1::Recommendation& r, const v1::Evaluation& ev,
 }  // namespace
 
 const std::vector<std::pair<std::string, std::string>>& OverrideReasons() {
-  static const auto* reasons = new std::vector<std::pair<std::string, std::string>>{
-      {"clinical-judgement", "Clinical judgement: not appropriate now"},
-      {"already-addressed", "Already addressed"},
-      {"patient-declined", "Patient declined"},
-      {"data-incorrect", "The data behind it is incorrect"},
-  };
+  static const auto* reasons =
+      new std::vector<std::pair<std::string, std::string>>{
+          {"clinical-judgement", "Clinical judgement: not appropriate now"},
+          {"already-addressed", "Already addressed"},
+          {"patient-declined", "Patient declined"},
+          {"data-incorrect", "The data behind it is incorrect"},
+      };
   return *reasons;
 }
 

@@ -66,7 +66,8 @@ absl::StatusOr<HookRequest> ReadHookRequest(const Json& body) {
   HookRequest r;
   r.patient_id = StringMember(*context, "patientId").value_or("");
   if (r.patient_id.empty()) return Bad("context.patientId", "required");
-  ACH_RETURN_IF_ERROR(validation::ValidateId("context.patientId", r.patient_id));
+  ACH_RETURN_IF_ERROR(
+      validation::ValidateId("context.patientId", r.patient_id));
   const Json* prefetch = Member(body, "prefetch");
   if (prefetch != nullptr && !prefetch->is_null()) {
     if (!prefetch->is_object()) return Bad("prefetch", "must be an object");
@@ -81,8 +82,8 @@ std::string PrefetchBundle(const Json& prefetch) {
   Json entries = Json::array();
   for (auto it = prefetch.begin(); it != prefetch.end(); ++it) {
     if (it.value().is_null()) continue;  // The client found nothing.
-    entries.push_back({{"fullUrl", "prefetch." + it.key()},
-                       {"resource", it.value()}});
+    entries.push_back(
+        {{"fullUrl", "prefetch." + it.key()}, {"resource", it.value()}});
   }
   bundle["entry"] = entries;
   return Dump(bundle);
@@ -98,8 +99,8 @@ absl::Status ImportPrefetch(HttpEnv& env, const std::string& clinic,
         "prefetch: missing, and this service does not fetch from the FHIR "
         "server; send the prefetch templates of /cds-services");
   }
-  auto parsed = ehr::ParseBundle(PrefetchBundle(*hook.prefetch),
-                                 hook.patient_id);
+  auto parsed =
+      ehr::ParseBundle(PrefetchBundle(*hook.prefetch), hook.patient_id);
   if (!parsed.ok()) return parsed.status();
   auto stored = StoreBundle(env, clinic, *parsed);
   return stored.status();
@@ -108,16 +109,15 @@ absl::Status ImportPrefetch(HttpEnv& env, const std::string& clinic,
 std::string CardUuid(HttpEnv& env, const std::string& clinic,
                      const v1::Evaluation& ev, const std::string& rec_id) {
   const std::string h = env.backend->secret->Hmac(
-      absl::StrCat("cds-card", std::string(1, '\0'), clinic, std::string(1, '\0'),
-                   ev.patient_id(), std::string(1, '\0'), ev.evaluation_id(),
-                   std::string(1, '\0'), rec_id));
+      absl::StrCat("cds-card", std::string(1, '\0'), clinic,
+                   std::string(1, '\0'), ev.patient_id(), std::string(1, '\0'),
+                   ev.evaluation_id(), std::string(1, '\0'), rec_id));
   // A version-8 (custom) UUID from the first 128 bits of the keyed hash.
   std::string u = h.substr(0, 32);
   u[12] = '8';
   u[16] = "89ab"[std::stoi(u.substr(16, 1), nullptr, 16) & 3];
-  return absl::StrCat(u.substr(0, 8), "-", u.substr(8, 4), "-",
-                      u.substr(12, 4), "-", u.substr(16, 4), "-",
-                      u.substr(20, 12));
+  return absl::StrCat(u.substr(0, 8), "-", u.substr(8, 4), "-", u.substr(12, 4),
+                      "-", u.substr(16, 4), "-", u.substr(20, 12));
 }
 
 absl::StatusOr<OJson> Cards(HttpEnv& env, const std::string& clinic,
@@ -145,7 +145,8 @@ absl::StatusOr<OJson> Cards(HttpEnv& env, const std::string& clinic,
 absl::Status PatientView(HttpEnv& env, const httplib::Request& req,
                          httplib::Response& res, const security::Caller& caller,
                          std::string* patient_id) {
-  auto hook = ReadHookRequest(ParseJson(req.body));
+  const Json request = ParseJson(req.body);  // HookRequest points into it.
+  auto hook = ReadHookRequest(request);
   if (!hook.ok()) return hook.status();
   *patient_id = hook->patient_id;
   ACH_RETURN_IF_ERROR(ImportPrefetch(env, caller.clinic, *hook));
@@ -229,8 +230,8 @@ absl::Status Feedback(HttpEnv& env, const httplib::Request& req,
 
 const security::MethodPolicy& PatientViewPolicy() {
   static const security::MethodPolicy p{
-      "ehr/cds-services/achilles-patient-view",
-      security::Bit(v1::ROLE_EHR), true, true};
+      "ehr/cds-services/achilles-patient-view", security::Bit(v1::ROLE_EHR),
+      true, true};
   return p;
 }
 
@@ -245,10 +246,11 @@ const security::MethodPolicy& FeedbackPolicy() {
 void AddCdsRoutes(httplib::Server& server, HttpEnv& env) {
   // Discovery names services only, no patient data: served without a
   // token, as CDS clients expect to read it before they have one.
-  server.Get("/cds-services", [](const httplib::Request&, httplib::Response& res) {
-    AddCors(res);
-    SendJson(res, 200, Discovery());
-  });
+  server.Get("/cds-services",
+             [](const httplib::Request&, httplib::Response& res) {
+               AddCors(res);
+               SendJson(res, 200, Discovery());
+             });
   server.Post(R"(/cds-services/([^/]+))",
               [&env](const httplib::Request& req, httplib::Response& res) {
                 if (req.matches[1] != kPatientView) {

@@ -5,8 +5,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "common/digest.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
@@ -79,11 +79,11 @@ absl::Status ReadResponse(const Json& obs, v1::LoadResponse* r) {
     const char* code;
     void (v1::LoadResponse::*set)(int32_t);
   };
-  for (const Slot& s : {Slot{"pain-during", &v1::LoadResponse::set_pain_during},
-                        Slot{"pain-after", &v1::LoadResponse::set_pain_after},
-                        Slot{"pain-next-morning",
-                             &v1::LoadResponse::set_pain_next_morning},
-                        Slot{"pain-before", &v1::LoadResponse::set_pain_before}}) {
+  for (const Slot& s :
+       {Slot{"pain-during", &v1::LoadResponse::set_pain_during},
+        Slot{"pain-after", &v1::LoadResponse::set_pain_after},
+        Slot{"pain-next-morning", &v1::LoadResponse::set_pain_next_morning},
+        Slot{"pain-before", &v1::LoadResponse::set_pain_before}}) {
     const Json* c = FindComponent(obs, kCodes, s.code);
     if (c == nullptr) continue;
     auto v = PainValue(absl::StrCat("component[", s.code, "]"), *c);
@@ -106,8 +106,7 @@ absl::Status ReadResponse(const Json& obs, v1::LoadResponse* r) {
   }
   double hours = 0;
   bool present = false;
-  ACH_RETURN_IF_ERROR(NumberComponent(obs, "settle-hours", &hours,
-                                           &present));
+  ACH_RETURN_IF_ERROR(NumberComponent(obs, "settle-hours", &hours, &present));
   if (present) r->set_settle_time_hours(hours);
   return absl::OkStatus();
 }
@@ -118,9 +117,8 @@ absl::Status PainObservation(const Json& obs, v1::PainReport* p) {
   if (during->has_value()) p->mutable_response()->set_pain_during(**during);
   ACH_RETURN_IF_ERROR(ReadResponse(obs, p->mutable_response()));
   v1::Activity activity = v1::ACTIVITY_UNSPECIFIED;
-  ACH_RETURN_IF_ERROR(EnumComponent(obs, "activity",
-                                         v1::Activity_descriptor(),
-                                         "ACTIVITY_", &activity));
+  ACH_RETURN_IF_ERROR(EnumComponent(obs, "activity", v1::Activity_descriptor(),
+                                    "ACTIVITY_", &activity));
   if (activity == v1::ACTIVITY_UNSPECIFIED) {
     return Bad("component[activity]",
                "required: what the patient was doing (e.g. running)");
@@ -145,9 +143,8 @@ absl::Status StiffnessObservation(const Json& obs, v1::MorningStiffness* m) {
     if (v->has_value()) m->set_severity(**v);
   }
   v1::Comparison vs = v1::COMPARISON_UNSPECIFIED;
-  ACH_RETURN_IF_ERROR(EnumComponent(obs, "vs-baseline",
-                                         v1::Comparison_descriptor(),
-                                         "COMPARISON_", &vs));
+  ACH_RETURN_IF_ERROR(EnumComponent(
+      obs, "vs-baseline", v1::Comparison_descriptor(), "COMPARISON_", &vs));
   m->set_vs_baseline(vs);
   return absl::OkStatus();
 }
@@ -165,29 +162,27 @@ absl::Status RunObservation(const Json& obs, v1::RunSession* run) {
   ACH_RETURN_IF_ERROR(NumberComponent(obs, "cadence", &v, &present));
   if (present) run->set_cadence_spm(static_cast<int32_t>(v));
   v1::Intensity intensity = v1::INTENSITY_UNSPECIFIED;
-  ACH_RETURN_IF_ERROR(EnumComponent(obs, "intensity",
-                                         v1::Intensity_descriptor(),
-                                         "INTENSITY_", &intensity));
+  ACH_RETURN_IF_ERROR(EnumComponent(
+      obs, "intensity", v1::Intensity_descriptor(), "INTENSITY_", &intensity));
   run->set_intensity(intensity);
   v1::Terrain terrain = v1::TERRAIN_UNSPECIFIED;
-  ACH_RETURN_IF_ERROR(EnumComponent(
-      obs, "terrain", v1::Terrain_descriptor(), "TERRAIN_", &terrain));
+  ACH_RETURN_IF_ERROR(EnumComponent(obs, "terrain", v1::Terrain_descriptor(),
+                                    "TERRAIN_", &terrain));
   run->set_terrain(terrain);
   return ReadResponse(obs, run->mutable_response());
 }
 
 absl::Status ExerciseObservation(const Json& obs, v1::ExerciseSession* ex) {
   v1::Exercise kind = v1::EXERCISE_UNSPECIFIED;
-  ACH_RETURN_IF_ERROR(EnumComponent(
-      obs, "exercise", v1::Exercise_descriptor(), "EXERCISE_", &kind));
+  ACH_RETURN_IF_ERROR(EnumComponent(obs, "exercise", v1::Exercise_descriptor(),
+                                    "EXERCISE_", &kind));
   if (kind == v1::EXERCISE_UNSPECIFIED) {
     return Bad("component[exercise]", "required: which exercise");
   }
   ex->set_exercise(kind);
   v1::Programme programme = v1::PROGRAMME_UNSPECIFIED;
-  ACH_RETURN_IF_ERROR(EnumComponent(obs, "programme",
-                                         v1::Programme_descriptor(),
-                                         "PROGRAMME_", &programme));
+  ACH_RETURN_IF_ERROR(EnumComponent(
+      obs, "programme", v1::Programme_descriptor(), "PROGRAMME_", &programme));
   ex->set_programme(programme);
   double v = 0;
   bool present = false;
@@ -202,7 +197,8 @@ absl::Status ExerciseObservation(const Json& obs, v1::ExerciseSession* ex) {
   if (const Json* c = FindComponent(obs, kCodes, "completed")) {
     const Json* b = Member(*c, "valueBoolean");
     if (b == nullptr || !b->is_boolean()) {
-      return Bad("component[completed].valueBoolean", "missing or not a boolean");
+      return Bad("component[completed].valueBoolean",
+                 "missing or not a boolean");
     }
     ex->set_completed(b->get<bool>());
   }
@@ -238,13 +234,11 @@ absl::StatusOr<v1::Event> ObservationToEvent(const Json& r) {
   if (kind == "pain") {
     ACH_RETURN_IF_ERROR(PainObservation(r, e.mutable_pain_report()));
   } else if (kind == kMorningStiffness) {
-    ACH_RETURN_IF_ERROR(
-        StiffnessObservation(r, e.mutable_morning_stiffness()));
+    ACH_RETURN_IF_ERROR(StiffnessObservation(r, e.mutable_morning_stiffness()));
   } else if (kind == kRunSession) {
     ACH_RETURN_IF_ERROR(RunObservation(r, e.mutable_run_session()));
   } else if (kind == kExerciseSession) {
-    ACH_RETURN_IF_ERROR(
-        ExerciseObservation(r, e.mutable_exercise_session()));
+    ACH_RETURN_IF_ERROR(ExerciseObservation(r, e.mutable_exercise_session()));
   } else {
     return absl::UnimplementedError(absl::StrCat(
         "code: not in the profile (LOINC ", kLoincPainNrs, ", or ", kCodes,
@@ -295,8 +289,8 @@ absl::StatusOr<v1::Event> QuestionnaireResponseToEvent(const Json& r) {
 
 absl::StatusOr<v1::Event> ConditionToEvent(const Json& r) {
   v1::Event e;
-  const char* when = Member(r, "onsetDateTime") ? "onsetDateTime"
-                                                : "recordedDate";
+  const char* when =
+      Member(r, "onsetDateTime") ? "onsetDateTime" : "recordedDate";
   ACH_RETURN_IF_ERROR(Stamp(r, "Condition", when, &e));
   v1::Finding* f = e.mutable_finding();
   if (const Json* sites = Member(r, "bodySite")) {
@@ -306,17 +300,19 @@ absl::StatusOr<v1::Event> ConditionToEvent(const Json& r) {
     auto code = CodeIn((*sites)[0], kValues);
     auto n = code ? EnumFromCode(v1::Location_descriptor(), "LOCATION_", *code)
                   : std::nullopt;
-    if (!n) return Bad("bodySite[0]", "needs a location coding (midportion, ...)");
+    if (!n)
+      return Bad("bodySite[0]", "needs a location coding (midportion, ...)");
     f->set_location(static_cast<v1::Location>(*n));
   }
   if (const Json* stages = Member(r, "stage")) {
-    const Json* summary =
-        stages->is_array() && !stages->empty() ? Member((*stages)[0], "summary")
-                                               : nullptr;
+    const Json* summary = stages->is_array() && !stages->empty()
+                              ? Member((*stages)[0], "summary")
+                              : nullptr;
     auto code = summary ? CodeIn(*summary, kValues) : std::nullopt;
     auto n = code ? EnumFromCode(v1::Stage_descriptor(), "STAGE_", *code)
                   : std::nullopt;
-    if (!n) return Bad("stage[0].summary", "needs a stage coding (reactive, ...)");
+    if (!n)
+      return Bad("stage[0].summary", "needs a stage coding (reactive, ...)");
     f->set_stage(static_cast<v1::Stage>(*n));
   }
   if (f->location() == v1::LOCATION_UNSPECIFIED &&

@@ -4,9 +4,9 @@
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
-#include "services/validation/validation.h"
 #include "services/ehr/internal/json_util.h"
 #include "services/ehr/internal/routes.h"
+#include "services/validation/validation.h"
 
 namespace achilles::ehr_internal {
 namespace {
@@ -115,13 +115,13 @@ const security::MethodPolicy& ExportPolicy() {
 }
 
 void AddFhirRoutes(httplib::Server& server, HttpEnv& env) {
-  server.Post("/fhir", [&env](const httplib::Request& req,
-                              httplib::Response& res) {
-    Serve(env, req, res, ImportPolicy(),
-          [&](const security::Caller& c, std::string* pid) {
-            return Import(env, req, res, c, pid);
-          });
-  });
+  server.Post("/fhir",
+              [&env](const httplib::Request& req, httplib::Response& res) {
+                Serve(env, req, res, ImportPolicy(),
+                      [&](const security::Caller& c, std::string* pid) {
+                        return Import(env, req, res, c, pid);
+                      });
+              });
   server.Get(R"(/fhir/Patient/([^/]+)/\$everything)",
              [&env](const httplib::Request& req, httplib::Response& res) {
                const std::string pid = req.matches[1];

@@ -68,8 +68,7 @@ int HttpStatusOf(const absl::Status& st) {
 void AddCors(httplib::Response& res) {
   res.set_header("Access-Control-Allow-Origin", "*");
   res.set_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
-  res.set_header("Access-Control-Allow-Headers",
-                 "Content-Type, Authorization");
+  res.set_header("Access-Control-Allow-Headers", "Content-Type, Authorization");
 }
 
 void SendJson(httplib::Response& res, int status, const std::string& body) {
@@ -120,8 +119,7 @@ absl::StatusOr<security::Caller> Authenticate(HttpEnv& env,
       audiences.push_back(env.public_url +
                           path.substr(0, path.size() - strlen("/feedback")));
     }
-    auto verified = env.trust->Verify(token, audiences,
-        NowMicros() / 1000000);
+    auto verified = env.trust->Verify(token, audiences, NowMicros() / 1000000);
     if (!verified.ok()) return verified.status();
     caller = *std::move(verified);
   }

@@ -77,8 +77,8 @@ absl::StatusOr<TrustedIssuer> LoadIssuer(const Json& j, const std::string& f,
   for (const auto& r : *roles) {
     auto role = security::ParseRole(r.is_string() ? r.get<std::string>() : "");
     if (!role.ok() || *role == v1::ROLE_OPERATOR) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          f, ".roles: each is ehr, clinician or clinic-admin"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(f, ".roles: each is ehr, clinician or clinic-admin"));
     }
     t.roles |= security::Bit(*role);
   }
@@ -162,8 +162,8 @@ absl::StatusOr<std::unique_ptr<JwtTrust>> JwtTrust::Load(
   Json j = ParseJson(*text);
   const Json* issuers = Member(j, "issuers");
   if (issuers == nullptr || !issuers->is_array() || issuers->empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, ": issuers: a non-empty array of trusted issuers"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": issuers: a non-empty array of trusted issuers"));
   }
   std::vector<TrustedIssuer> out;
   for (size_t i = 0; i < issuers->size(); ++i) {
@@ -218,8 +218,8 @@ absl::StatusOr<security::Caller> JwtTrust::Verify(
   const TrustedIssuer* issuer =
       Find(StringMember(*unverified, "iss").value_or(""));
   if (issuer == nullptr) return Unauthenticated("iss: not a trusted issuer");
-  auto claims = VerifiedClaims(token, *issuer,
-                               StringMember(*header, "kid").value_or(""));
+  auto claims =
+      VerifiedClaims(token, *issuer, StringMember(*header, "kid").value_or(""));
   if (!claims.ok()) return claims.status();
   if (StringMember(*claims, "iss").value_or("") != issuer->iss) {
     return Unauthenticated("iss: changed");

@@ -12,7 +12,7 @@ namespace {
 
 constexpr int kWidth = 960, kHeight = 420;
 constexpr int kLeft = 48, kRight = 56, kTop = 28;
-constexpr int kPainBottom = 270;   // Pain/stiffness panel: 0-10.
+constexpr int kPainBottom = 270;                // Pain/stiffness panel: 0-10.
 constexpr int kBarTop = 300, kBarBottom = 380;  // Weekly run km.
 
 struct Axis {
@@ -48,12 +48,13 @@ std::string Mark(const char* timing, double x, double y, const char* colour) {
   if (std::string(timing) == "after") {
     return absl::StrFormat(
         "<rect class=\"pt\" x=\"%.1f\" y=\"%.1f\" width=\"8\" height=\"8\" "
-        "fill=\"%s\"/>", x - 4, y - 4, colour);
+        "fill=\"%s\"/>",
+        x - 4, y - 4, colour);
   }
   if (std::string(timing) == "next morning") {
     return absl::StrFormat(
-        "<path class=\"pt\" d=\"M%.1f %.1fl5 9h-10z\" fill=\"%s\"/>", x,
-        y - 5, colour);
+        "<path class=\"pt\" d=\"M%.1f %.1fl5 9h-10z\" fill=\"%s\"/>", x, y - 5,
+        colour);
   }
   return absl::StrFormat(
       "<circle class=\"pt\" cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"%s\"/>", x,
@@ -68,10 +69,10 @@ void PainMarks(const v1::LoadResponse& r, v1::Activity activity, double x,
     int value;
     const char* timing;
   };
-  for (const T& t : {T{r.has_pain_during(), r.pain_during(), "during"},
-                     T{r.has_pain_after(), r.pain_after(), "after"},
-                     T{r.has_pain_next_morning(), r.pain_next_morning(),
-                       "next morning"}}) {
+  for (const T& t :
+       {T{r.has_pain_during(), r.pain_during(), "during"},
+        T{r.has_pain_after(), r.pain_after(), "after"},
+        T{r.has_pain_next_morning(), r.pain_next_morning(), "next morning"}}) {
     if (!t.has) continue;
     absl::StrAppend(svg, Mark(t.timing, x, Axis::Y(t.value), colour));
     absl::StrAppend(svg, "<title>", Html(what), ": pain ", t.timing, " ",
@@ -86,8 +87,8 @@ std::string EventMarks(const v1::Event& e, const Axis& axis) {
   std::string svg;
   switch (e.kind_case()) {
     case v1::Event::kPainReport:
-      PainMarks(e.pain_report().response(), e.pain_report().activity(), x,
-                day, &svg);
+      PainMarks(e.pain_report().response(), e.pain_report().activity(), x, day,
+                &svg);
       break;
     case v1::Event::kRunSession: {
       const auto& s = e.run_session();
@@ -116,11 +117,10 @@ std::string EventMarks(const v1::Event& e, const Axis& axis) {
           "<path class=\"pt stiff\" d=\"M%.1f %.1fl5 5l-5 5l-5 -5z\" "
           "fill=\"#ff7f0e\"/>",
           x, Axis::Y(m.severity()) - 5);
-      absl::StrAppend(&svg, "<title>", day, ": morning stiffness ",
-                      m.severity(), "/10",
-                      m.has_minutes() ? absl::StrCat(", ", m.minutes(), " min")
-                                      : "",
-                      "</title>");
+      absl::StrAppend(
+          &svg, "<title>", day, ": morning stiffness ", m.severity(), "/10",
+          m.has_minutes() ? absl::StrCat(", ", m.minutes(), " min") : "",
+          "</title>");
       break;
     }
     default:
@@ -163,7 +163,8 @@ std::string WeeklyBars(const v1::Evaluation& ev, const Axis& axis) {
       "<text x=\"6\" y=\"%d\" class=\"axis\">weekly run km (max %.1f)</text>",
       kBarTop - 6, max_km);
   for (const auto& w : weeks) {
-    const double x0 = axis.X(ToMicros(w.start())), x1 = axis.X(ToMicros(w.end()));
+    const double x0 = axis.X(ToMicros(w.start())),
+                 x1 = axis.X(ToMicros(w.end()));
     const double h = (kBarBottom - kBarTop) * w.run_km() / max_km;
     absl::StrAppendFormat(
         &svg,
@@ -217,12 +218,23 @@ std::string Html(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -250,9 +262,8 @@ std::string RenderChart(const std::vector<v1::Event>& events,
   return absl::StrCat(
       "<svg id=\"chart\" role=\"img\" aria-label=\"Timeline chart\" "
       "viewBox=\"0 0 ",
-      kWidth, " ", kHeight, "\">",
-      Grid(axis), WeeklyBars(ev, axis), Markers(ev, axis, when), marks,
-      "</svg>");
+      kWidth, " ", kHeight, "\">", Grid(axis), WeeklyBars(ev, axis),
+      Markers(ev, axis, when), marks, "</svg>");
 }
 
 }  // namespace achilles::ehr_internal

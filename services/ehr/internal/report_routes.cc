@@ -92,8 +92,8 @@ std::string RulesPage() {
       flush();
       const bool h3 = absl::StartsWith(line, "### ");
       const std::string title(line.substr(h3 ? 4 : 3));
-      absl::StrAppend(&body, h3 ? "<h3 id=\"" : "<h2 id=\"", Html(title),
-                      "\">", Html(title), h3 ? "</h3>" : "</h2>");
+      absl::StrAppend(&body, h3 ? "<h3 id=\"" : "<h2 id=\"", Html(title), "\">",
+                      Html(title), h3 ? "</h3>" : "</h2>");
     } else {
       absl::StrAppend(&text, line, "\n");
     }
@@ -112,10 +112,9 @@ std::string RulesPage() {
 std::string ReportLink(HttpEnv& env, const std::string& clinic,
                        const std::string& pid) {
   const int64_t expires = NowMicros() / 1000000 + kLinkSeconds;
-  return absl::StrCat(
-      env.public_url, "/report/", pid, "?t=",
-      api::SealPageToken(*env.backend->secret, LinkScope(pid),
-                         absl::StrCat(clinic, "\n", expires)));
+  return absl::StrCat(env.public_url, "/report/", pid, "?t=",
+                      api::SealPageToken(*env.backend->secret, LinkScope(pid),
+                                         absl::StrCat(clinic, "\n", expires)));
 }
 
 const security::MethodPolicy& ReportPolicy() {
@@ -151,8 +150,8 @@ void AddReportRoutes(httplib::Server& server, HttpEnv& env) {
     if (outcome.ok()) outcome = Report(env, pid, res, *caller);
     const std::string peer =
         absl::StrCat("https:", req.remote_addr, ":", req.remote_port);
-    outcome = env.backend->gate->Record(
-        peer, ReportPolicy(), caller, caller.ok() ? pid : "", outcome);
+    outcome = env.backend->gate->Record(peer, ReportPolicy(), caller,
+                                        caller.ok() ? pid : "", outcome);
     if (!outcome.ok()) SendError(res, outcome);
   });
 }
