@@ -117,55 +117,61 @@ OJson PainObservation(const v1::Event& e, const std::string& pid) {
   return r;
 }
 
+OJson RunComponents(const v1::RunSession& s) {
+  OJson comps = OJson::array();
+  comps.push_back(Component("duration", "valueQuantity",
+                            Quantity(s.duration_minutes(), "min")));
+  if (s.distance_km() != 0) {
+    comps.push_back(Component("distance", "valueQuantity",
+                              Quantity(s.distance_km(), "km")));
+  }
+  if (s.ladder_level() != 0) {
+    comps.push_back(
+        Component("ladder-level", "valueInteger", s.ladder_level()));
+  }
+  if (s.cadence_spm() != 0) {
+    comps.push_back(Component("cadence", "valueInteger", s.cadence_spm()));
+  }
+  EnumComponent(&comps, "intensity", v1::Intensity_descriptor(), "INTENSITY_",
+                s.intensity());
+  EnumComponent(&comps, "terrain", v1::Terrain_descriptor(), "TERRAIN_",
+                s.terrain());
+  ResponseComponents(s.response(), &comps);
+  return comps;
+}
+
+OJson ExerciseComponents(const v1::ExerciseSession& s) {
+  OJson comps = OJson::array();
+  EnumComponent(&comps, "exercise", v1::Exercise_descriptor(), "EXERCISE_",
+                s.exercise());
+  EnumComponent(&comps, "programme", v1::Programme_descriptor(), "PROGRAMME_",
+                s.programme());
+  if (s.sets() != 0)
+    comps.push_back(Component("sets", "valueInteger", s.sets()));
+  if (s.reps() != 0)
+    comps.push_back(Component("reps", "valueInteger", s.reps()));
+  if (s.load_kg() != 0) {
+    comps.push_back(
+        Component("load", "valueQuantity", Quantity(s.load_kg(), "kg")));
+  }
+  if (s.hold_seconds() != 0) {
+    comps.push_back(
+        Component("hold", "valueQuantity", Quantity(s.hold_seconds(), "s")));
+  }
+  comps.push_back(Component("completed", "valueBoolean", s.completed()));
+  ResponseComponents(s.response(), &comps);
+  return comps;
+}
+
 OJson SessionObservation(const v1::Event& e, const std::string& pid) {
   OJson r = Base("Observation", e, pid);
   r["status"] = "final";
   r["effectiveDateTime"] = Time(e.occurred_at());
-  OJson comps = OJson::array();
-  if (e.has_run_session()) {
-    const auto& s = e.run_session();
-    r["code"] = Coding(kCodes, ehr_internal::kRunSession);
-    comps.push_back(Component("duration", "valueQuantity",
-                              Quantity(s.duration_minutes(), "min")));
-    if (s.distance_km() != 0) {
-      comps.push_back(Component("distance", "valueQuantity",
-                                Quantity(s.distance_km(), "km")));
-    }
-    if (s.ladder_level() != 0) {
-      comps.push_back(
-          Component("ladder-level", "valueInteger", s.ladder_level()));
-    }
-    if (s.cadence_spm() != 0) {
-      comps.push_back(Component("cadence", "valueInteger", s.cadence_spm()));
-    }
-    EnumComponent(&comps, "intensity", v1::Intensity_descriptor(), "INTENSITY_",
-                  s.intensity());
-    EnumComponent(&comps, "terrain", v1::Terrain_descriptor(), "TERRAIN_",
-                  s.terrain());
-    ResponseComponents(s.response(), &comps);
-  } else {
-    const auto& s = e.exercise_session();
-    r["code"] = Coding(kCodes, ehr_internal::kExerciseSession);
-    EnumComponent(&comps, "exercise", v1::Exercise_descriptor(), "EXERCISE_",
-                  s.exercise());
-    EnumComponent(&comps, "programme", v1::Programme_descriptor(), "PROGRAMME_",
-                  s.programme());
-    if (s.sets() != 0)
-      comps.push_back(Component("sets", "valueInteger", s.sets()));
-    if (s.reps() != 0)
-      comps.push_back(Component("reps", "valueInteger", s.reps()));
-    if (s.load_kg() != 0) {
-      comps.push_back(
-          Component("load", "valueQuantity", Quantity(s.load_kg(), "kg")));
-    }
-    if (s.hold_seconds() != 0) {
-      comps.push_back(
-          Component("hold", "valueQuantity", Quantity(s.hold_seconds(), "s")));
-    }
-    comps.push_back(Component("completed", "valueBoolean", s.completed()));
-    ResponseComponents(s.response(), &comps);
-  }
-  r["component"] = comps;
+  const bool run = e.has_run_session();
+  r["code"] = Coding(
+      kCodes, run ? ehr_internal::kRunSession : ehr_internal::kExerciseSession);
+  r["component"] = run ? RunComponents(e.run_session())
+                       : ExerciseComponents(e.exercise_session());
   return r;
 }
 

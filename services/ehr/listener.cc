@@ -151,6 +151,32 @@ void AddCommon(httplib::Server& s) {
       });
 }
 
+absl::StatusOr<int> Bind(httplib::Server& http, const HostPort& hp,
+                         const ListenerOptions& o) {
+  int port = -1;
+  if (hp.port == 0) {
+    port = http.bind_to_any_port(hp.host);
+  } else if (http.bind_to_port(hp.host, hp.port)) {
+    port = hp.port;
+  }
+  if (port <= 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", o.listen_address, " (in use or invalid?)"));
+  }
+  return port;
+}
+
+// The base URL EHRs call, without a trailing slash.
+std::string PublicUrl(const ListenerOptions& o, const HostPort& hp, int port) {
+  std::string url = o.public_url;
+  if (url.empty()) {
+    url = absl::StrCat(o.tls_cert_file.empty() ? "http" : "https", "://",
+                       hp.host, ":", port);
+  }
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Listener>> Listener::Start(
@@ -177,22 +203,10 @@ absl::StatusOr<std::unique_ptr<Listener>> Listener::Start(
   ehr_internal::AddCdsRoutes(*impl.http, impl.env);
   ehr_internal::AddFhirRoutes(*impl.http, impl.env);
   ehr_internal::AddReportRoutes(*impl.http, impl.env);
-  impl.port =
-      hp->port == 0
-          ? impl.http->bind_to_any_port(hp->host)
-          : (impl.http->bind_to_port(hp->host, hp->port) ? hp->port : -1);
-  if (impl.port <= 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot listen on ", options.listen_address, " (in use or invalid?)"));
-  }
-  const std::string scheme = options.tls_cert_file.empty() ? "http" : "https";
-  impl.env.public_url =
-      !options.public_url.empty()
-          ? options.public_url
-          : absl::StrCat(scheme, "://", hp->host, ":", impl.port);
-  while (!impl.env.public_url.empty() && impl.env.public_url.back() == '/') {
-    impl.env.public_url.pop_back();
-  }
+  auto port = Bind(*impl.http, *hp, options);
+  if (!port.ok()) return port.status();
+  impl.port = *port;
+  impl.env.public_url = PublicUrl(options, *hp, impl.port);
   impl.thread = std::thread([&impl] { impl.http->listen_after_bind(); });
   Log(LogLevel::kInfo, "EHR listener (CDS Hooks, FHIR, reports) on ",
       options.listen_address, " (port ", impl.port, ", ",

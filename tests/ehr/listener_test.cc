@@ -403,6 +403,47 @@ TEST_F(EhrListenerTest, NodeCdsClientRendersCards) {
   EXPECT_NE(out.find("RF-5"), std::string::npos) << out;
 }
 
+TEST_F(EhrListenerTest, AchillesctlImportsFhirAndWritesTheReport) {
+  std::ofstream(dir_->Sub("ctl.token")) << ClinicToken();
+  const std::string bundle = dir_->Sub("ctl_bundle.json");
+  std::ofstream(bundle) << RedFlagBundle("ctl-1").dump();
+  const std::string ctl =
+      std::string(CTL_BINARY) +
+      " --server=localhost:" + std::to_string(server_->port()) +
+      " --tls_ca_file=" + kTestdata +
+      "/ca.pem --token_file=" + dir_->Sub("ctl.token") + " ";
+  int st = 0;
+  std::string out = RunCommand(ctl + "import fhir " + bundle, &st);
+  EXPECT_EQ(st, 0) << out;
+  EXPECT_NE(out.find("imported 23 new event(s)"), std::string::npos) << out;
+  out = RunCommand(ctl + "import fhir " + bundle, &st);
+  EXPECT_NE(out.find("imported 0 new event(s), 23 already stored"),
+            std::string::npos)
+      << out;
+  json bad = OrdinaryBundle("ctl-2");
+  bad["entry"][3]["resource"]["status"] = "preliminary";
+  std::ofstream(dir_->Sub("bad.json")) << bad.dump();
+  out = RunCommand(ctl + "import fhir " + dir_->Sub("bad.json"), &st);
+  EXPECT_EQ(st, 1);
+  EXPECT_NE(out.find("urn:test:Observation/run18: status"), std::string::npos)
+      << out;
+
+  // The report file, checked in chromium; the screenshot is kept when
+  // EHR_SCREENSHOT names a path.
+  const std::string html = dir_->Sub("ctl_report.html");
+  out = RunCommand(ctl + "report ctl-1 --html=" + html, &st);
+  ASSERT_EQ(st, 0) << out;
+  const char* keep = std::getenv("EHR_SCREENSHOT");
+  const std::string png = keep != nullptr ? keep : dir_->Sub("ctl_report.png");
+  out = RunCommand("sh " + std::string(EHR_TEST_DIR) + "/browser_check.sh " +
+                       html + " " + png,
+                   &st);
+  EXPECT_EQ(st, 0) << out;
+  const std::string page = ReadAll(html);
+  EXPECT_NE(page.find("RF-5"), std::string::npos);
+  EXPECT_NE(page.find("href=\"#ev-fhir:O:run-late:1\""), std::string::npos);
+}
+
 TEST(EhrListenerConfigTest, PlaintextOnlyOnLoopbackAndWhenAsked) {
   TempDir dir;
   ServerProcess public_plain(

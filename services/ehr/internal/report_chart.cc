@@ -80,51 +80,48 @@ void PainMarks(const v1::LoadResponse& r, v1::Activity activity, double x,
   }
 }
 
+std::string ExerciseMarks(const v1::ExerciseSession& s, double x,
+                          const std::string& day) {
+  std::string svg = absl::StrFormat(
+      "<path class=\"ex\" d=\"M%.1f %dv10\" stroke=\"#9467bd\" "
+      "stroke-width=\"3\"/>",
+      x, kPainBottom + 6);
+  PainMarks(s.response(), v1::ACTIVITY_EXERCISE, x,
+            absl::StrCat(day, " exercise session"), &svg);
+  if (s.response().ByteSizeLong() == 0) {
+    absl::StrAppend(&svg, "<title>", day, " exercise session</title>");
+  }
+  return svg;
+}
+
+std::string StiffnessMarks(const v1::MorningStiffness& m, double x,
+                           const std::string& day) {
+  if (!m.has_severity()) return "";
+  return absl::StrCat(
+      absl::StrFormat("<path class=\"pt stiff\" d=\"M%.1f %.1fl5 5l-5 5l-5 "
+                      "-5z\" fill=\"#ff7f0e\"/>",
+                      x, Axis::Y(m.severity()) - 5),
+      "<title>", day, ": morning stiffness ", m.severity(), "/10",
+      m.has_minutes() ? absl::StrCat(", ", m.minutes(), " min") : "",
+      "</title>");
+}
+
 // One event's marks, or "" when nothing of it is charted.
 std::string EventMarks(const v1::Event& e, const Axis& axis) {
   const double x = axis.X(ToMicros(e.occurred_at()));
   const std::string day = FormatDay(ToMicros(e.occurred_at()));
   std::string svg;
-  switch (e.kind_case()) {
-    case v1::Event::kPainReport:
-      PainMarks(e.pain_report().response(), e.pain_report().activity(), x, day,
-                &svg);
-      break;
-    case v1::Event::kRunSession: {
-      const auto& s = e.run_session();
-      PainMarks(s.response(), v1::ACTIVITY_RUNNING, x,
-                absl::StrCat(day, " run ", s.distance_km(), " km"), &svg);
-      break;
-    }
-    case v1::Event::kExerciseSession: {
-      const auto& s = e.exercise_session();
-      absl::StrAppendFormat(&svg,
-                            "<path class=\"ex\" d=\"M%.1f %dv10\" "
-                            "stroke=\"#9467bd\" stroke-width=\"3\"/>",
-                            x, kPainBottom + 6);
-      PainMarks(s.response(), v1::ACTIVITY_EXERCISE, x,
-                absl::StrCat(day, " exercise session"), &svg);
-      if (s.response().ByteSizeLong() == 0) {
-        absl::StrAppend(&svg, "<title>", day, " exercise session</title>");
-      }
-      break;
-    }
-    case v1::Event::kMorningStiffness: {
-      const auto& m = e.morning_stiffness();
-      if (!m.has_severity()) break;
-      absl::StrAppendFormat(
-          &svg,
-          "<path class=\"pt stiff\" d=\"M%.1f %.1fl5 5l-5 5l-5 -5z\" "
-          "fill=\"#ff7f0e\"/>",
-          x, Axis::Y(m.severity()) - 5);
-      absl::StrAppend(
-          &svg, "<title>", day, ": morning stiffness ", m.severity(), "/10",
-          m.has_minutes() ? absl::StrCat(", ", m.minutes(), " min") : "",
-          "</title>");
-      break;
-    }
-    default:
-      break;
+  if (e.has_pain_report()) {
+    PainMarks(e.pain_report().response(), e.pain_report().activity(), x, day,
+              &svg);
+  } else if (e.has_run_session()) {
+    PainMarks(e.run_session().response(), v1::ACTIVITY_RUNNING, x,
+              absl::StrCat(day, " run ", e.run_session().distance_km(), " km"),
+              &svg);
+  } else if (e.has_exercise_session()) {
+    svg = ExerciseMarks(e.exercise_session(), x, day);
+  } else if (e.has_morning_stiffness()) {
+    svg = StiffnessMarks(e.morning_stiffness(), x, day);
   }
   if (svg.empty()) return "";
   return absl::StrCat("<g class=\"ev\" id=\"", Html(ChartId(e.event_id())),
