@@ -25,7 +25,8 @@ inline std::string ReadAll(const std::string& path) {
 
 // Runs `cmd` with sh; its stdout (stderr merged when `merge`), exit status
 // in *status.
-inline std::string RunCommand(const std::string& cmd, int* status, bool merge = true) {
+inline std::string RunCommand(const std::string& cmd, int* status,
+                              bool merge = true) {
   std::string out;
   FILE* p = popen((cmd + (merge ? " 2>&1" : "")).c_str(), "r");
   if (p == nullptr) return out;
