@@ -17,14 +17,21 @@ function b64url(buf) {
       .replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
 }
 
+// The EHR's identity: issuer, key id and algorithm (RS384 or ES384).
+const iss = process.env.CDS_ISS || 'https://ehr.test';
+const kid = process.env.CDS_KID || 'k1';
+const alg = process.env.CDS_ALG || 'RS384';
+
 function jwt(aud) {
   const now = Math.floor(Date.now() / 1000);
-  const header = {alg: 'RS384', typ: 'JWT', kid: 'k1'};
-  const claims = {iss: 'https://ehr.test', sub: 'node-client', aud,
+  const header = {alg, typ: 'JWT', kid};
+  const claims = {iss, sub: 'node-client', aud,
                   iat: now, exp: now + 300, jti: crypto.randomUUID()};
   const input = b64url(JSON.stringify(header)) + '.' +
       b64url(JSON.stringify(claims));
-  const sig = crypto.sign('sha384', Buffer.from(input), key);
+  // JWS ECDSA signatures are r || s, not DER.
+  const sig = crypto.sign('sha384', Buffer.from(input),
+      alg === 'ES384' ? {key, dsaEncoding: 'ieee-p1363'} : key);
   return input + '.' + b64url(sig);
 }
 

@@ -34,7 +34,23 @@ class EhrListenerTest : public ::testing::Test {
           &st);
       ASSERT_EQ(st, 0);
     }
+    // An ES384 key published as a JWKS (converted by node, as an EHR's
+    // key endpoint would publish it).
+    RunCommand(
+        "openssl genpkey -algorithm EC -pkeyopt "
+        "ec_paramgen_curve:P-384 -out " +
+            dir_->Sub("es.key.pem") +
+            " && node -e \"const c=require('crypto'),f=require('fs');"
+            "const k=c.createPublicKey(f.readFileSync(process.argv[1]))"
+            ".export({format:'jwk'});k.kid='es1';"
+            "f.writeFileSync(process.argv[2],JSON.stringify({keys:[k]}))"
+            "\" " +
+            dir_->Sub("es.key.pem") + " " + dir_->Sub("jwks.json"),
+        &st);
+    ASSERT_EQ(st, 0);
     std::ofstream(dir_->Sub("trust.json")) << R"({"issuers": [
+      {"iss": "https://jwks.test", "clinic": "c1", "roles": ["ehr"],
+       "jwks_file": "jwks.json"},
       {"iss": "https://ehr.test", "clinic": "c1", "roles": ["ehr"],
        "keys": [{"kid": "k1", "pem_file": "ehr.pub.pem"}]},
       {"iss": "https://clin.test", "clinic": "c1", "roles": ["clinician"],
@@ -401,6 +417,15 @@ TEST_F(EhrListenerTest, NodeCdsClientRendersCards) {
       << out;
   EXPECT_NE(out.find("[WARNING]"), std::string::npos) << out;
   EXPECT_NE(out.find("RF-5"), std::string::npos) << out;
+
+  // The same client with an ES384 key the server knows from a JWKS.
+  const std::string es = RunCommand(
+      "CDS_ISS=https://jwks.test CDS_KID=es1 CDS_ALG=ES384 node " +
+          std::string(EHR_TEST_DIR) + "/cds_client.js " + base_ + " " +
+          kTestdata + "/ca.pem " + dir_->Sub("es.key.pem") + " " + bundle,
+      &st);
+  EXPECT_EQ(st, 0) << es;
+  EXPECT_NE(es.find("RF-5"), std::string::npos) << es;
 }
 
 TEST_F(EhrListenerTest, AchillesctlImportsFhirAndWritesTheReport) {

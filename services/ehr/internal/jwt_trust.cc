@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "services/ehr/internal/json_util.h"
+#include "services/ehr/internal/jwks.h"
 #include "services/security/roles.h"
 
 namespace achilles::ehr_internal {
@@ -40,8 +41,8 @@ absl::StatusOr<std::vector<IssuerKey>> LoadKeys(const Json& keys,
                                                 const std::string& field,
                                                 const std::string& dir) {
   if (!keys.is_array() || keys.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": a non-empty array of {kid, pem_file}"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": a non-empty array of {kid, pem_file} (or give jwks_file)"));
   }
   std::vector<IssuerKey> out;
   for (size_t i = 0; i < keys.size(); ++i) {
@@ -83,6 +84,16 @@ absl::StatusOr<TrustedIssuer> LoadIssuer(const Json& j, const std::string& f,
     t.roles |= security::Bit(*role);
   }
   const Json* keys = Member(j, "keys");
+  auto jwks = StringMember(j, "jwks_file");
+  if (jwks && keys == nullptr) {
+    const std::string path = (*jwks)[0] == '/' ? *jwks : dir + "/" + *jwks;
+    auto text = ReadFile(path, f + ".jwks_file");
+    if (!text.ok()) return text.status();
+    auto loaded = KeysFromJwks(*text, f + ".jwks_file");
+    if (!loaded.ok()) return loaded.status();
+    t.keys = *std::move(loaded);
+    return t;
+  }
   auto loaded = LoadKeys(keys ? *keys : Json(), f + ".keys", dir);
   if (!loaded.ok()) return loaded.status();
   t.keys = *std::move(loaded);
