@@ -4,12 +4,12 @@
 //
 //   Listener       cpp-httplib over OpenSSL in the server process, on its own
 //                  port, off unless configured. TLS from the same files as
-//                  gRPC; plaintext only on loopback and only when asked.
-//                  Bounded: worker threads, queued connections, body size,
-//                  read/write timeouts, keep-alive requests and idle time.
-//                  Every route passes the security Gate (roles, clinic, rate
-//                  limit, audit) with a caller from the EHR's signed JWT
-//                  (CDS Hooks) or an achilles bearer token.
+//                  gRPC, re-read when they change; plaintext only on loopback
+//                  and only when asked. Bounded: worker threads, queued
+//                  connections, body size, read/write timeouts, keep-alive
+//                  requests and idle time. Every route passes the security Gate
+//                  (roles, clinic, rate limit, audit) with a caller from the
+//                  EHR's signed JWT (CDS Hooks) or an achilles bearer token.
 //   ParseBundle    a FHIR Bundle -> one patient's events, or every problem
 //                  with the resource's fullUrl. Pure; used by the listener
 //                  (prefetch, /fhir import) and by `achillesctl import fhir`.
@@ -50,7 +50,8 @@ struct ListenerOptions {
   std::string tls_cert_file;
   std::string tls_key_file;
   std::string tls_client_ca_file;
-  bool insecure_plaintext = false;  // Plaintext, loopback only.
+  unsigned int tls_refresh_seconds = 60;  // Renewed files are picked up.
+  bool insecure_plaintext = false;        // Plaintext, loopback only.
   // Bounds.
   int threads = 8;      // Requests served at once.
   int max_queued = 64;  // Accepted connections waiting for one.

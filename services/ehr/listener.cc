@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "services/ehr/ehr.h"
 #include "services/ehr/internal/bounded_pool.h"
+#include "services/ehr/internal/cert_reloader.h"
 #include "services/ehr/internal/http_env.h"
 #include "services/ehr/internal/routes.h"
 
@@ -17,6 +18,7 @@ namespace achilles::ehr {
 
 struct Listener::Impl {
   ehr_internal::HttpEnv env;
+  std::unique_ptr<ehr_internal::CertReloader> certs;
   std::unique_ptr<httplib::Server> http;
   std::thread thread;
   int port = 0;
@@ -87,19 +89,14 @@ absl::Status CheckTransport(const ListenerOptions& o, const HostPort& hp) {
   return absl::OkStatus();
 }
 
-// The same certificate files as gRPC; TLS 1.2 or later; mutual TLS when
-// a client CA is given.
-std::unique_ptr<httplib::Server> MakeServer(const ListenerOptions& o) {
+// The same certificate files as gRPC, re-read when they change; TLS 1.2 or
+// later; mutual TLS when a client CA is given.
+std::unique_ptr<httplib::Server> MakeServer(const ListenerOptions& o,
+                                            ehr_internal::CertReloader* certs) {
   if (o.tls_cert_file.empty()) return std::make_unique<httplib::Server>();
-  auto setup = [o](SSL_CTX& ctx) {
+  auto setup = [o, certs](SSL_CTX& ctx) {
     SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
-    if (SSL_CTX_use_certificate_chain_file(&ctx, o.tls_cert_file.c_str()) !=
-            1 ||
-        SSL_CTX_use_PrivateKey_file(&ctx, o.tls_key_file.c_str(),
-                                    SSL_FILETYPE_PEM) != 1 ||
-        SSL_CTX_check_private_key(&ctx) != 1) {
-      return false;
-    }
+    if (!certs->Install(&ctx)) return false;
     if (!o.tls_client_ca_file.empty()) {
       if (SSL_CTX_load_verify_locations(&ctx, o.tls_client_ca_file.c_str(),
                                         nullptr) != 1) {
@@ -193,7 +190,9 @@ absl::StatusOr<std::unique_ptr<Listener>> Listener::Start(
     if (!trust.ok()) return trust.status();
     impl.env.trust = *std::move(trust);
   }
-  impl.http = MakeServer(options);
+  impl.certs = std::make_unique<ehr_internal::CertReloader>(
+      options.tls_cert_file, options.tls_key_file, options.tls_refresh_seconds);
+  impl.http = MakeServer(options, impl.certs.get());
   if (!impl.http->is_valid()) {
     return absl::FailedPreconditionError(
         "EHR listener TLS: the certificate or key could not be loaded");

@@ -393,6 +393,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     o.tls_cert_file = options.tls_cert_file;
     o.tls_key_file = options.tls_key_file;
     o.tls_client_ca_file = options.tls_client_ca_file;
+    o.tls_refresh_seconds = options.tls_refresh_seconds;
     auto listener = ehr::Listener::Start(o, &server->backend_);
     if (!listener.ok()) return listener.status();
     impl.ehr = *std::move(listener);
