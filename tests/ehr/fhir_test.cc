@@ -120,6 +120,39 @@ TEST(CardsTest, SafetyCardsAreNeverDropped) {
   EXPECT_EQ(cards.back()["source"]["label"], "achilles-cds safety screen");
 }
 
+TEST(CardsTest, APrescriptionBecomesADraftServiceRequestSuggestion) {
+  v1::Evaluation ev;
+  ev.set_patient_id("p-1");
+  v1::Recommendation r =
+      Rec("midportion_hsr/HSR-1", v1::SEVERITY_INFO, v1::PROVENANCE_PLUGIN);
+  r.set_plugin_id("midportion_hsr");
+  r.set_plugin_version("1.2.0");
+  r.mutable_prescription()->set_exercise("seated soleus raise");
+  r.mutable_prescription()->set_sets(3);
+  r.mutable_prescription()->set_reps(15);
+  *ev.add_recommendations() = r;
+  *ev.add_recommendations() =
+      Rec("engine/E-EXPECT", v1::SEVERITY_INFO, v1::PROVENANCE_ENGINE_RULE);
+  ehr_internal::CardLinks links;
+  links.rules_url = "https://cds.test/reference/rules";
+  links.uuid_for = [](const std::string&) {
+    return std::string("0b2c4e6a-1111-8222-9333-444455556666");
+  };
+  auto cards = ehr_internal::CardsFor(ev, links);
+  ASSERT_EQ(cards.size(), 2u);
+  const auto& s = cards[0]["suggestions"][0];
+  EXPECT_EQ(s["label"], "Prescribe: seated soleus raise, 3x15");
+  EXPECT_NE(s["uuid"], cards[0]["uuid"]);
+  const auto& action = s["actions"][0];
+  EXPECT_EQ(action["type"], "create");
+  EXPECT_EQ(action["resource"]["resourceType"], "ServiceRequest");
+  EXPECT_EQ(action["resource"]["subject"]["reference"], "Patient/p-1");
+  EXPECT_EQ(cards[0]["source"]["label"],
+            "achilles-cds plugin midportion_hsr 1.2.0");
+  EXPECT_EQ(cards[0]["source"]["url"], "https://cds.test/reference/rules#E-X");
+  EXPECT_FALSE(cards[1].contains("suggestions"));
+}
+
 TEST(CardsTest, SummaryIsShorterThan140Characters) {
   const std::string s = ehr_internal::ShortSummary(std::string(300, 'a'));
   EXPECT_LT(s.size(), 140u);

@@ -121,7 +121,15 @@ OJson Suggestion(const v1::Recommendation& r, const std::string& card_uuid,
   action["resource"] = resource;
   OJson s;
   s["label"] = ShortSummary("Prescribe: " + text);
-  s["uuid"] = card_uuid.substr(0, card_uuid.size() - 4) + "5e55";
+  // The card's uuid with its last hex digit flipped: distinct from it and
+  // just as stable.
+  std::string uuid = card_uuid;
+  if (!uuid.empty()) {
+    const char c = uuid.back();
+    const int v = c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+    uuid.back() = "0123456789abcdef"[(v ^ 1) & 15];
+  }
+  s["uuid"] = uuid;
   s["isRecommended"] = true;
   s["actions"] = OJson::array({action});
   return s;
