@@ -21,6 +21,7 @@
 #include "achilles/v1/patient_service.grpc.pb.h"
 #include "cli/connection.h"
 #include "cli/demo_caseload.h"
+#include "cli/fanout_command.h"
 #include "cli/format.h"
 #include "common/time_util.h"
 
@@ -341,8 +342,10 @@ int RunCaseload(const std::shared_ptr<grpc::Channel>& channel,
   if (sub == "reevaluate") return Reevaluate(channel, json);
   if (sub == "worklist") return Worklist(channel, json);
   if (sub == "seed-demo") return SeedDemo(channel);
-  std::fprintf(stderr,
-               "usage: achillesctl caseload reevaluate|worklist|seed-demo\n");
+  if (sub == "fanout") return RunFanout(args);
+  std::fprintf(
+      stderr,
+      "usage: achillesctl caseload reevaluate|worklist|seed-demo|fanout\n");
   return 2;
 }
 

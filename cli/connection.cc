@@ -61,6 +61,11 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel() {
   std::string target = absl::GetFlag(FLAGS_server);
   if (target.empty()) target = Env("ACHILLES_SERVER");
   if (target.empty()) target = "127.0.0.1:50051";
+  return MakeChannelTo(target);
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannelTo(
+    const std::string& target) {
   const std::string ca = absl::GetFlag(FLAGS_tls_ca_file);
   if (ca.empty()) {
     return grpc::CreateChannel(target, grpc::InsecureChannelCredentials());

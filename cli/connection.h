@@ -26,6 +26,9 @@ namespace achilles::cli {
 
 // INVALID_ARGUMENT naming the flag when a file cannot be read.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel();
+// The same transport (--tls_* flags) to another address.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannelTo(
+    const std::string& target);
 
 // Adds credentials, the clinic header (when --clinic is set) and the
 // deadline. An empty token sends none (the server then answers

@@ -29,6 +29,7 @@
 #include "cli/connection.h"
 #include "cli/ehr_commands.h"
 #include "cli/format.h"
+#include "cli/health_command.h"
 #include "cli/security_commands.h"
 #include "common/time_util.h"
 #include "google/protobuf/util/json_util.h"
@@ -97,6 +98,10 @@ Administration
   policy set (--file=POLICY.json | --pain_model=M [--max_ok=N] [--strictly_below])
              [--reason=TEXT]
 
+Operations
+  health [SERVICE]                  exit 0 when the server is SERVING (no token
+                                    needed; for probes)
+
 Access (operator token)
   token issue --subject=WHO (--clinic=ID --roles=ehr,clinician,clinic-admin |
               --roles=operator) [--valid_days=N] [--bound_cert_cn=CN]
@@ -111,6 +116,9 @@ Caseload
   caseload reevaluate [--dry_run [--pain_model=M [--max_ok=N] [--strictly_below]]]
                       [--patients=a,b | --since=TIME | --plugin=ID]
                       [--as_of=TIME] [--resume=RUN_ID]
+  caseload fanout CHAIN_FILE [--dry_run] [--fanout_parallel=4]
+                                    re-evaluate many clinics, each on its shard;
+                                    CHAIN_FILE: "CLINIC SERVER TOKEN_FILE" lines
   caseload worklist                 patients in triage order
   caseload seed-demo [--count=1000] [--events_per_patient=30]
                                     fill the clinic with a synthetic caseload
@@ -473,6 +481,7 @@ class Ctl {
                 << " (on the server)\n";
       return 0;
     }
+    if (cmd == "health") return achilles::cli::RunHealth(channel_, a);
     if (cmd == "caseload") {
       return achilles::cli::RunCaseload(channel_, a, json);
     }

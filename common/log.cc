@@ -41,6 +41,8 @@ bool ParseLogLevel(const std::string& text, LogLevel* out) {
 
 void SetLogLevel(LogLevel level) { g_level.store(static_cast<int>(level)); }
 
+LogLevel GetLogLevel() { return static_cast<LogLevel>(g_level.load()); }
+
 bool LogEnabled(LogLevel level) {
   return static_cast<int>(level) >= g_level.load();
 }

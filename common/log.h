@@ -14,6 +14,7 @@ enum class LogLevel { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
 // Parses "debug", "info", "warning", "error"; false on anything else.
 bool ParseLogLevel(const std::string& text, LogLevel* out);
 void SetLogLevel(LogLevel level);
+LogLevel GetLogLevel();
 bool LogEnabled(LogLevel level);
 void LogLine(LogLevel level, const std::string& message);
 

@@ -9,7 +9,9 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev librocksdb-dev libssl-dev libseccomp-dev
   libgtest-dev libgmock-dev libbenchmark-dev clang-format
+  libyaml-cpp-dev liblua5.4-dev
   clang libclang-rt-14-dev
+  haproxy openssl python3-yaml libsystemd-dev systemd
   # EHR listener (services/ehr; docs/DEPENDENCIES.md): HTTP, JSON, JWT, and
   # the real browser and Node client its tests drive.
   libcpp-httplib-dev nlohmann-json3-dev libjwt-dev chromium nodejs

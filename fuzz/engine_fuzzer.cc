@@ -4,14 +4,14 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "achilles/v1/plugin.pb.h"
+#include "achilles/harness/scenario.pb.h"
 #include "fuzz/fuzz_common.h"
 #include "fuzz/scenario_pipeline.h"
 
 ACH_FUZZ_INITIALIZE()
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  achilles::v1::Scenario scenario;
+  achilles::harness::Scenario scenario;
   if (!scenario.ParseFromArray(data, static_cast<int>(size))) return 0;
   achilles::fuzz::RunScenarioPipeline(scenario);
   return 0;

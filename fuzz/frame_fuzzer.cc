@@ -18,6 +18,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "achilles/internal/worker.pb.h"
 #include "achilles/v1/plugin.pb.h"
 #include "fuzz/fuzz_common.h"
 #include "plugins/host/internal/frame_io.h"
@@ -61,13 +62,13 @@ void HostSide(int fd) {
   auto hello_frame = pi::ReadFrame(fd, deadline);
   if (!hello_frame.ok()) return;
   ACH_FUZZ_CHECK(hello_frame->size() <= pi::kMaxFrame, "oversized frame");
-  v1::WorkerHello hello;
+  achilles::internal::WorkerHello hello;
   if (!hello.ParseFromString(*hello_frame) || !hello.ok()) return;
   for (;;) {
     auto frame = pi::ReadFrame(fd, deadline);
     if (!frame.ok()) return;
     ACH_FUZZ_CHECK(frame->size() <= pi::kMaxFrame, "oversized frame");
-    v1::WorkerReply reply;
+    achilles::internal::WorkerReply reply;
     if (!reply.ParseFromString(*frame)) return;  // The host kills the worker.
     if (reply.rc() != 0) continue;
     v1::PluginResponse response;

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "achilles/internal/worker.pb.h"
 #include "achilles/v1/admin_service.pb.h"
 #include "achilles/v1/patient_service.pb.h"
 #include "achilles/v1/plugin.pb.h"
@@ -38,7 +39,7 @@ std::string Frame(const std::string& payload) {
 }
 
 std::string Hello() {
-  v1::WorkerHello hello;
+  achilles::internal::WorkerHello hello;
   hello.set_ok(true);
   hello.set_plugin_id("fuzz");
   hello.set_version("1.0.0");
@@ -58,7 +59,7 @@ std::string ReplyFrom(const v1::Evaluation& ev) {
     }
     *response.add_candidates() = r;
   }
-  v1::WorkerReply reply;
+  achilles::internal::WorkerReply reply;
   reply.set_rc(0);
   reply.set_response(response.SerializeAsString());
   return Frame(reply.SerializeAsString());
@@ -71,16 +72,16 @@ void HandMadeFrames(const fs::path& dir) {
   Write(dir / "length_past_end", std::string("\x10\x00\x00\x00"
                                              "abc",
                                              7));
-  v1::WorkerHello refused;
+  achilles::internal::WorkerHello refused;
   refused.set_reason("dlopen failed: no such file");
   Write(dir / "hello_refused", Frame(refused.SerializeAsString()));
   Write(dir / "hello_only", Hello());
-  v1::WorkerReply error_reply;
+  achilles::internal::WorkerReply error_reply;
   error_reply.set_rc(2);
   error_reply.set_error("plugin failed");
   Write(dir / "hello_error_reply",
         Hello() + Frame(error_reply.SerializeAsString()));
-  v1::WorkerReply garbage;
+  achilles::internal::WorkerReply garbage;
   garbage.set_response("\x0a\xff\xff\xff\xff\x0f");
   Write(dir / "hello_garbage_response",
         Hello() + Frame(garbage.SerializeAsString()));

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "achilles/v1/plugin.pb.h"
+#include "achilles/harness/scenario.pb.h"
 #include "fuzz/fuzz_common.h"
 #include "fuzz/scenario_pipeline.h"
 #include "google/protobuf/util/json_util.h"
@@ -14,7 +14,7 @@ ACH_FUZZ_INITIALIZE()
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
-  achilles::v1::Scenario scenario;
+  achilles::harness::Scenario scenario;
   // The same call as LoadScenario, minus the file read.
   if (!google::protobuf::util::JsonStringToMessage(text, &scenario).ok()) {
     return 0;

@@ -28,7 +28,7 @@ void CheckEvaluation(const v1::Evaluation& ev) {
 
 }  // namespace
 
-void RunScenarioPipeline(const v1::Scenario& s) {
+void RunScenarioPipeline(const achilles::harness::Scenario& s) {
   auto events = harness::MaterializeEvents(s);
   auto as_of = harness::AsOfMicros(s);
   if (!events.ok() || !as_of.ok()) return;

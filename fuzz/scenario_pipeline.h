@@ -6,11 +6,11 @@
 #ifndef ACHILLES_FUZZ_SCENARIO_PIPELINE_H_
 #define ACHILLES_FUZZ_SCENARIO_PIPELINE_H_
 
-#include "achilles/v1/plugin.pb.h"
+#include "achilles/harness/scenario.pb.h"
 
 namespace achilles::fuzz {
 
-void RunScenarioPipeline(const achilles::v1::Scenario& scenario);
+void RunScenarioPipeline(const achilles::harness::Scenario& scenario);
 
 }  // namespace achilles::fuzz
 

@@ -1,9 +1,11 @@
-// achilles-plugin-test: runs scenario files against plugin .so files with no
-// server: the same event validation, timeline order, feature derivation,
-// safety screen, contraindication filter and ranking the server uses, with
-// only the plugins named here loaded.
+// achilles-plugin-test: runs scenario files against plugin .so files and
+// protocol files (NAME.protocol.yaml) with no server: the same event
+// validation, timeline order, feature derivation, safety screen,
+// contraindication filter and ranking the server uses, with only the
+// plugins named here loaded.
 //
 //   achilles-plugin-test --plugin=build/my_plugin.so scenarios/*.json
+//   achilles-plugin-test --plugin=my_clinic.protocol.yaml scenarios/*.json
 //
 // Prints one line per scenario, and for a failure what was expected and the
 // ranked advice actually produced. Exit status 0 when all pass, 1 otherwise,
@@ -27,7 +29,8 @@
 #include "services/engine/engine.h"
 
 ABSL_FLAG(std::string, plugin, "",
-          "comma-separated plugin .so files to load (required)");
+          "comma-separated plugin .so or .protocol.yaml files to load "
+          "(required)");
 ABSL_FLAG(int, timeout_ms, 2000, "per-call deadline");
 ABSL_FLAG(bool, verbose, false, "print the ranked advice for passing runs too");
 
@@ -36,14 +39,15 @@ namespace fs = std::filesystem;
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Runs scenario files against plugins without a server.\n"
-      "  achilles-plugin-test --plugin=my_plugin.so scenario.json ...");
+      "  achilles-plugin-test --plugin=my_plugin.so scenario.json ...\n"
+      "  achilles-plugin-test --plugin=my.protocol.yaml scenario.json ...");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   // Rejections are reported below; the host's load lines are noise here.
   achilles::SetLogLevel(achilles::LogLevel::kError);
   const std::string plugin_list = absl::GetFlag(FLAGS_plugin);
   if (plugin_list.empty() || args.size() < 2) {
     std::fprintf(stderr,
-                 "usage: achilles-plugin-test --plugin=X.so "
+                 "usage: achilles-plugin-test --plugin=X.so|X.protocol.yaml "
                  "SCENARIO.json...\n");
     return 2;
   }

@@ -47,12 +47,12 @@ std::vector<std::string> ComparePrescription(const v1::Prescription& want,
 
 }  // namespace
 
-absl::StatusOr<v1::Scenario> LoadScenario(const std::string& path) {
+absl::StatusOr<Scenario> LoadScenario(const std::string& path) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
   std::string text((std::istreambuf_iterator<char>(in)),
                    std::istreambuf_iterator<char>());
-  v1::Scenario s;
+  Scenario s;
   auto st = google::protobuf::util::JsonStringToMessage(text, &s);
   if (!st.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -84,7 +84,7 @@ absl::Status CheckDayHour(const std::string& field, int day, int hour) {
 
 }  // namespace
 
-absl::StatusOr<int64_t> AnchorMicros(const v1::Scenario& s) {
+absl::StatusOr<int64_t> AnchorMicros(const Scenario& s) {
   const std::string anchor =
       s.anchor().empty() ? "2026-01-05T00:00:00Z" : s.anchor();
   absl::Time t;
@@ -103,13 +103,12 @@ absl::StatusOr<int64_t> AnchorMicros(const v1::Scenario& s) {
   return micros;
 }
 
-absl::StatusOr<std::vector<v1::Event>> MaterializeEvents(
-    const v1::Scenario& s) {
+absl::StatusOr<std::vector<v1::Event>> MaterializeEvents(const Scenario& s) {
   auto anchor = AnchorMicros(s);
   if (!anchor.ok()) return anchor.status();
   std::vector<v1::Event> out;
   for (int i = 0; i < s.events_size(); ++i) {
-    const v1::ScenarioEvent& se = s.events(i);
+    const ScenarioEvent& se = s.events(i);
     if (auto st =
             CheckDayHour(absl::StrCat("events[", i, "]."), se.day(), se.hour());
         !st.ok()) {
@@ -123,7 +122,7 @@ absl::StatusOr<std::vector<v1::Event>> MaterializeEvents(
   return out;
 }
 
-absl::StatusOr<int64_t> AsOfMicros(const v1::Scenario& s) {
+absl::StatusOr<int64_t> AsOfMicros(const Scenario& s) {
   auto anchor = AnchorMicros(s);
   if (!anchor.ok()) return anchor.status();
   if (auto st = CheckDayHour("as_of_", s.as_of_day(), s.as_of_hour());
@@ -163,7 +162,7 @@ bool AnyTextContains(const Recs& recs, const std::string& text,
   });
 }
 
-void CheckTop(const v1::ScenarioExpectation& x, const Recs& recs, Fails* f) {
+void CheckTop(const ScenarioExpectation& x, const Recs& recs, Fails* f) {
   if (x.top_rule_ids_size() > 0) {
     if (recs.empty()) {
       f->push_back("expected a top recommendation, got none");
@@ -185,8 +184,7 @@ void CheckTop(const v1::ScenarioExpectation& x, const Recs& recs, Fails* f) {
   }
 }
 
-void CheckPresent(const v1::ScenarioExpectation& x, const Recs& recs,
-                  Fails* f) {
+void CheckPresent(const ScenarioExpectation& x, const Recs& recs, Fails* f) {
   for (const auto& rule : x.present_rule_ids()) {
     if (std::none_of(recs.begin(), recs.end(), [&](const auto& r) {
           return r.rationale().rule_id() == rule;
@@ -202,7 +200,7 @@ void CheckPresent(const v1::ScenarioExpectation& x, const Recs& recs,
   }
 }
 
-void CheckAbsent(const v1::ScenarioExpectation& x, const Recs& recs, Fails* f) {
+void CheckAbsent(const ScenarioExpectation& x, const Recs& recs, Fails* f) {
   for (const auto& tag : x.absent_tags()) {
     for (const auto& r : recs) {
       if (std::find(r.tags().begin(), r.tags().end(), tag) != r.tags().end()) {
@@ -221,7 +219,7 @@ void CheckAbsent(const v1::ScenarioExpectation& x, const Recs& recs, Fails* f) {
   }
 }
 
-void CheckText(const v1::ScenarioExpectation& x, const Recs& recs, Fails* f) {
+void CheckText(const ScenarioExpectation& x, const Recs& recs, Fails* f) {
   for (const auto& text : x.summary_contains()) {
     if (!AnyTextContains(recs, text, &v1::Recommendation::summary)) {
       f->push_back(absl::StrCat("no summary contains '", text, "'"));
@@ -239,7 +237,7 @@ void CheckText(const v1::ScenarioExpectation& x, const Recs& recs, Fails* f) {
   }
 }
 
-void CheckPrescriptions(const v1::ScenarioExpectation& x, const Recs& recs,
+void CheckPrescriptions(const ScenarioExpectation& x, const Recs& recs,
                         Fails* f) {
   for (const auto& check : x.prescriptions()) {
     auto it = std::find_if(recs.begin(), recs.end(), [&](const auto& r) {
@@ -258,7 +256,7 @@ void CheckPrescriptions(const v1::ScenarioExpectation& x, const Recs& recs,
   }
 }
 
-void CheckEvaluation(const v1::ScenarioExpectation& x, const v1::Evaluation& ev,
+void CheckEvaluation(const ScenarioExpectation& x, const v1::Evaluation& ev,
                      Fails* f) {
   for (const auto& id : x.suppressed_ids()) {
     if (std::none_of(ev.suppressed().begin(), ev.suppressed().end(),
@@ -287,7 +285,7 @@ void CheckEvaluation(const v1::ScenarioExpectation& x, const v1::Evaluation& ev,
 
 }  // namespace
 
-std::vector<std::string> CheckExpectations(const v1::ScenarioExpectation& x,
+std::vector<std::string> CheckExpectations(const ScenarioExpectation& x,
                                            const v1::Evaluation& ev) {
   Fails fails;
   const auto& recs = ev.recommendations();

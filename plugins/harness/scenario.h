@@ -1,6 +1,8 @@
 // Scenario files: a timeline with relative days plus expectations about the
-// advice (achilles.v1.Scenario, protobuf JSON). Shared by the scenario test
-// suite (through a real server) and achilles-plugin-test (no server).
+// advice (achilles.harness.Scenario in
+// proto/achilles/harness/scenario.proto, protobuf JSON; docs/sdk/SCENARIOS.md).
+// Shared by the scenario test suite (through a real server) and
+// achilles-plugin-test (no server).
 //
 // Pure functions; thread-safe.
 #ifndef ACHILLES_PLUGINS_HARNESS_SCENARIO_H_
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "achilles/harness/scenario.pb.h"
 #include "achilles/v1/evaluation.pb.h"
 #include "achilles/v1/plugin.pb.h"
 
@@ -18,19 +21,19 @@ namespace achilles::harness {
 
 // Reads and parses a scenario file. INVALID_ARGUMENT naming the file when it
 // is not a Scenario in protobuf JSON.
-absl::StatusOr<achilles::v1::Scenario> LoadScenario(const std::string& path);
+absl::StatusOr<Scenario> LoadScenario(const std::string& path);
 
 // Anchor (day 0) in microseconds since the epoch. INVALID_ARGUMENT when it
 // is not RFC 3339 or not within 1900-2200.
-absl::StatusOr<int64_t> AnchorMicros(const achilles::v1::Scenario& s);
+absl::StatusOr<int64_t> AnchorMicros(const Scenario& s);
 
 // The scenario's events with occurred_at filled in, in file order.
 // INVALID_ARGUMENT for a bad anchor, or a day outside -36600..36600 or an
 // hour outside 0..23 (naming the event, e.g. "events[2].day: ...").
 absl::StatusOr<std::vector<achilles::v1::Event>> MaterializeEvents(
-    const achilles::v1::Scenario& s);
+    const Scenario& s);
 // The same checks for as_of_day and as_of_hour.
-absl::StatusOr<int64_t> AsOfMicros(const achilles::v1::Scenario& s);
+absl::StatusOr<int64_t> AsOfMicros(const Scenario& s);
 
 // The timeline the server would evaluate after the scenario suite appends
 // `events` (MaterializeEvents) as one batch: refused as AppendEvents refuses
@@ -43,9 +46,8 @@ absl::StatusOr<std::vector<achilles::v1::Event>> ServerTimeline(
 
 // Every way `ev` falls short of the expectation, in plain words; empty when
 // it meets it.
-std::vector<std::string> CheckExpectations(
-    const achilles::v1::ScenarioExpectation& expect,
-    const achilles::v1::Evaluation& ev);
+std::vector<std::string> CheckExpectations(const ScenarioExpectation& expect,
+                                           const achilles::v1::Evaluation& ev);
 
 // A compact listing of the ranked advice, for failure output.
 std::string DescribeEvaluation(const achilles::v1::Evaluation& ev);

@@ -82,12 +82,25 @@ std::string LoadedPlugin::Named(absl::string_view what) const {
   return absl::StrCat("plugin ", record_.id, " ", what);
 }
 
+absl::Status LoadedPlugin::RcError(int rc, absl::string_view error) const {
+  const absl::string_view why = error.empty() ? "(no message)" : error;
+  // The plugin says the request was unusable: the host's side of the
+  // contract, so not the plugin's INTERNAL failure.
+  if (rc == ACH_RC_BAD_REQUEST) {
+    return absl::InvalidArgumentError(Named(
+        absl::StrCat("rejected the request (ACH_RC_BAD_REQUEST): ", why)));
+  }
+  if (rc == ACH_RC_PLUGIN_ERROR) {
+    return absl::InternalError(
+        Named(absl::StrCat("failed (ACH_RC_PLUGIN_ERROR): ", why)));
+  }
+  return absl::InternalError(
+      Named(absl::StrCat("returned unknown result code ", rc, ": ", why)));
+}
+
 absl::StatusOr<v1::PluginResponse> LoadedPlugin::Finish(
     int rc, absl::string_view error, absl::string_view bytes) const {
-  if (rc != ACH_RC_OK) {
-    return absl::InternalError(Named(absl::StrCat(
-        "returned an error: ", error.empty() ? "(no message)" : error)));
-  }
+  if (rc != ACH_RC_OK) return RcError(rc, error);
   v1::PluginResponse response;
   if (!response.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return absl::InternalError(

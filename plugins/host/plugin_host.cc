@@ -26,6 +26,7 @@
 #include "plugins/host/internal/loader.h"
 #include "plugins/host/internal/plugin_library.h"
 #include "plugins/host/internal/private_dir.h"
+#include "plugins/host/internal/protocol_library.h"
 #include "plugins/host/internal/worker_process.h"
 
 namespace achilles::plugins {
@@ -216,10 +217,14 @@ std::shared_ptr<const LoadedPlugin> PluginHost::LoadFile(
   if (absl::Status st = Admit(path, &bytes, rec); !st.ok()) {
     return reject(st.message());
   }
-  auto copy = PrivateCopy(bytes, rec->sha256);
+  // The worker tells a protocol file from a library by its name.
+  auto copy = PrivateCopy(
+      bytes, rec->sha256,
+      pi::IsProtocolFile(path) ? protocol_file::kProtocolFileSuffix : ".so");
   if (!copy.ok()) return reject(copy.status().message());
   PluginManifest& manifest = *rec;
-  auto runner = options_.isolation == Isolation::kProcess
+  auto runner = pi::IsProtocolFile(path) ? OpenProtocol(*copy, path, &manifest)
+                : options_.isolation == Isolation::kProcess
                     ? StartWorkers(*copy, path, &manifest)
                     : OpenInProcess(*copy, path, &manifest);
   if (!runner.ok()) return reject(runner.status().message());
@@ -245,9 +250,10 @@ void PluginHost::ShareWithWorkers(const std::string& path, mode_t mode) const {
 }
 
 absl::StatusOr<std::string> PluginHost::PrivateCopy(
-    const std::string& bytes, const std::string& sha256) const {
+    const std::string& bytes, const std::string& sha256,
+    absl::string_view suffix) const {
   // Load the exact bytes we hashed, from a path only we write.
-  const std::string copy = absl::StrCat(private_dir_, "/", sha256, ".so");
+  const std::string copy = absl::StrCat(private_dir_, "/", sha256, suffix);
   std::error_code ec;
   if (fs::exists(copy, ec)) return copy;
   const std::string tmp = copy + ".tmp";
@@ -291,7 +297,7 @@ absl::StatusOr<std::shared_ptr<pi::PluginRunner>> PluginHost::StartWorkers(
     PluginManifest* manifest) const {
   // Never dlopen into the server: the worker loads and checks it.
   const pi::WorkerConfig config = WorkerConfigFor(copy);
-  v1::WorkerHello hello;
+  internal::WorkerHello hello;
   auto worker = pi::WorkerProcess::Start(config, &hello);
   if (!worker.ok()) {
     return absl::UnavailableError(absl::StrCat(
@@ -315,7 +321,7 @@ absl::Status PluginHost::TrialLoad(const std::string& copy) const {
   // nothing, and a crash there costs nothing.
   pi::WorkerConfig config = WorkerConfigFor(copy);
   config.start_timeout = options_.load_timeout;
-  v1::WorkerHello hello;
+  internal::WorkerHello hello;
   auto worker = pi::WorkerProcess::Start(config, &hello);
   if (!worker.ok()) {
     return absl::UnavailableError(absl::StrCat(
@@ -342,6 +348,23 @@ absl::StatusOr<std::shared_ptr<pi::PluginRunner>> PluginHost::OpenInProcess(
                                                CallsPerPlugin());
 }
 
+absl::StatusOr<std::shared_ptr<pi::PluginRunner>> PluginHost::OpenProtocol(
+    const std::string& copy, const std::string& file,
+    PluginManifest* manifest) const {
+  // Read and checked in the server in both modes, so a refusal names the
+  // file the clinic wrote (with line and column) rather than the private
+  // copy. Reading compiles the expressions but runs none of them; rules
+  // run where plugins run: in workers when isolated.
+  auto protocol = pi::ProtocolLibrary::Open(
+      copy, fs::path(file).filename().string(), manifest);
+  if (!protocol.ok()) return protocol.status();
+  if (options_.isolation == Isolation::kProcess) {
+    return StartWorkers(copy, file, manifest);
+  }
+  return std::make_shared<pi::InProcessRunner>(*std::move(protocol),
+                                               CallsPerPlugin());
+}
+
 absl::StatusOr<std::vector<std::string>> PluginHost::ListFiles() const {
   std::error_code ec;
   std::vector<std::string> files;
@@ -350,7 +373,8 @@ absl::StatusOr<std::vector<std::string>> PluginHost::ListFiles() const {
     return files;
   }
   for (const auto& entry : fs::directory_iterator(options_.plugin_dir, ec)) {
-    if (entry.path().extension() == ".so") {
+    if (entry.path().extension() == ".so" ||
+        pi::IsProtocolFile(entry.path().string())) {
       files.push_back(fs::absolute(entry.path()).lexically_normal().string());
     }
   }

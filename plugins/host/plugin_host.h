@@ -2,6 +2,11 @@
 // implementing plugins/sdk/include/achilles/plugin_abi.h). The only code in
 // the project that calls dlopen.
 //
+// Protocol files (*.protocol.yaml, plugins/protocol_file) in the same
+// directory are plugins too: admitted, digested, allowlisted, reloaded,
+// listed, switched per clinic and run (in process or in workers) exactly
+// like a .so; their ABI version reads "protocol-1".
+//
 // Loading: every *.so directly inside the plugin directory is checked (a
 // regular file inside the directory, not world-writable, SHA-256 on the
 // allowlist when one is set), copied to a private content-addressed path and
@@ -200,8 +205,10 @@ class LoadedPlugin {
   // Runs the plugin on `request_bytes` within `timeout`. Errors:
   // DEADLINE_EXCEEDED, UNAVAILABLE (in-process: quarantined after an
   // earlier timeout), RESOURCE_EXHAUSTED (no thread could be started for
-  // it), INTERNAL (error code from the plugin, unparseable or invalid
-  // response, a worker that crashed). Messages name the plugin.
+  // it), INVALID_ARGUMENT (the plugin returned ACH_RC_BAD_REQUEST: "plugin
+  // x rejected the request ..."), INTERNAL (ACH_RC_PLUGIN_ERROR: "plugin x
+  // failed ...", an unknown code, unparseable or invalid response, a worker
+  // that crashed). Messages name the plugin.
   absl::StatusOr<achilles::v1::PluginResponse> Call(
       const std::string& request_bytes, absl::Duration timeout) const;
 
@@ -214,6 +221,10 @@ class LoadedPlugin {
   absl::StatusOr<achilles::v1::PluginResponse> Await(
       absl::StatusOr<std::unique_ptr<plugins_internal::PendingCall>>* started)
       const;
+  // The Status for a result code other than ACH_RC_OK: INVALID_ARGUMENT
+  // "rejected the request (ACH_RC_BAD_REQUEST): ..." or INTERNAL
+  // "failed (ACH_RC_PLUGIN_ERROR): ..." (or "returned unknown result code").
+  absl::Status RcError(int rc, absl::string_view error) const;
   // Turns a plugin's rc, error text and bytes into a checked response.
   absl::StatusOr<achilles::v1::PluginResponse> Finish(
       int rc, absl::string_view error, absl::string_view bytes) const;
@@ -264,13 +275,19 @@ class PluginHost {
                      PluginRecord* record) const;
   // Writes `bytes` to the private content-addressed path; returns it.
   absl::StatusOr<std::string> PrivateCopy(const std::string& bytes,
-                                          const std::string& sha256) const;
+                                          const std::string& sha256,
+                                          absl::string_view suffix) const;
   // Starts the first worker, or dlopens; both fill `manifest` (its
   // abi_version even on refusal) and return the reason on refusal.
   absl::StatusOr<std::shared_ptr<plugins_internal::PluginRunner>> StartWorkers(
       const std::string& copy, const std::string& file,
       PluginManifest* manifest) const;
   absl::StatusOr<std::shared_ptr<plugins_internal::PluginRunner>> OpenInProcess(
+      const std::string& copy, const std::string& file,
+      PluginManifest* manifest) const;
+  // A protocol file (plugins/protocol_file): checked in the server, run
+  // in process or in workers like a .so.
+  absl::StatusOr<std::shared_ptr<plugins_internal::PluginRunner>> OpenProtocol(
       const std::string& copy, const std::string& file,
       PluginManifest* manifest) const;
   // Loads `copy` in a throw-away worker first: UNAVAILABLE when it crashes

@@ -10,7 +10,10 @@
 namespace {
 
 using achilles::sdk::Contraindicate;
+using achilles::sdk::Ids;
 using achilles::sdk::Recommend;
+using achilles::sdk::RedFlags;
+using achilles::sdk::RedFlagVerdict;
 using achilles::sdk::Result;
 namespace v1 = achilles::v1;
 
@@ -43,20 +46,20 @@ class InsertionalFlat : public achilles::sdk::Plugin {
         f.location() != v1::LOCATION_MIXED) {
       return Result::Ok();
     }
-    const std::vector<std::string> finding(f.finding_event_ids().begin(),
-                                           f.finding_event_ids().end());
+    const std::vector<std::string> finding = Ids(f.finding_event_ids());
 
     // Hard blocks hold whatever else is going on, red flags included.
     HardBlocks(resp);
 
     // Load reduction stands even beside a warning flag; only a critical
     // flag (stop all loading) silences it.
+    const RedFlagVerdict flags = RedFlags(f);
     if (f.irritability() == v1::IRRITABILITY_HIGH &&
-        f.worst_red_flag() < v1::SEVERITY_CRITICAL) {
+        flags != RedFlagVerdict::kStop) {
       IrritableCard(f, resp);
     }
 
-    if (f.worst_red_flag() >= v1::SEVERITY_WARNING) return Result::Ok();
+    if (flags != RedFlagVerdict::kClear) return Result::Ok();
     LoadingCard(f, finding, resp);
     FootwearCard(f, finding, resp);
     return Result::Ok();

@@ -76,7 +76,9 @@ class Isometric : public achilles::sdk::Plugin {
   Result Evaluate(const v1::PluginRequest& req,
                   v1::PluginResponse* resp) override {
     const v1::Features& f = req.features();
-    if (f.worst_red_flag() >= v1::SEVERITY_CRITICAL) return Result::Ok();
+    if (achilles::sdk::RedFlags(f) == achilles::sdk::RedFlagVerdict::kStop) {
+      return Result::Ok();
+    }
     const Entry e = Assess(req);
     if (!e.reactive && !e.irritable && !e.raise_hurts && !e.on_holds) {
       return Result::Ok();

@@ -16,7 +16,10 @@
 
 namespace {
 
+using achilles::sdk::Ids;
 using achilles::sdk::Recommend;
+using achilles::sdk::RedFlags;
+using achilles::sdk::RedFlagVerdict;
 using achilles::sdk::Result;
 namespace v1 = achilles::v1;
 
@@ -65,13 +68,6 @@ int LadderIndex(v1::Exercise e) {
 
 constexpr int kProgrammeWeeks = 12;  // BEY.
 constexpr int kSessionsPerWeek = 3;  // BEY.
-
-bool OnlyStepBackFlags(const v1::Features& f) {
-  for (const auto& flag : f.red_flags()) {
-    if (flag != "RF-7" && flag != "RF-8") return false;
-  }
-  return true;
-}
 
 // Too irritable for isotonic loading: high by evidence, or labelled
 // REACTIVE and not shown settled since the label (D1 entry, D3).
@@ -140,8 +136,7 @@ LadderMove ChooseLadderMove(const v1::Features& f, const v1::ExerciseSession& x,
   const bool pain_rose = f.pain_after_exercise_increase().present() &&
                          f.pain_after_exercise_increase().value() > 0;
   LadderMove m;
-  m.flare = pain_rose || !OnlyStepBackFlags(f) ||
-            f.worst_red_flag() >= v1::SEVERITY_WARNING ||
+  m.flare = pain_rose || RedFlags(f) != RedFlagVerdict::kClear ||
             f.last_morning_vs_baseline() == v1::COMPARISON_WORSE;
   m.next = at;
   m.id = "ladder_repeat";
@@ -227,8 +222,10 @@ class MidportionHsr : public achilles::sdk::Plugin {
       }
     }
     const bool on_programme = f.hsr_last_week().present();
-    if (f.worst_red_flag() >= v1::SEVERITY_WARNING &&
-        !((on_programme || ladder_event != nullptr) && OnlyStepBackFlags(f))) {
+    const RedFlagVerdict flags = RedFlags(f);
+    if (flags != RedFlagVerdict::kClear &&
+        !((on_programme || ladder_event != nullptr) &&
+          flags == RedFlagVerdict::kStepBack)) {
       return Result::Ok();  // The safety screen's advice stands alone.
     }
     if ((on_programme || ladder_event != nullptr) &&
@@ -260,7 +257,7 @@ class MidportionHsr : public achilles::sdk::Plugin {
             "gym equipment, the home ladder starts with double-leg "
             "calf raises on flat ground, 3x15, 3 s up / 3 s down (S4).")
         .Observe("tendinopathy location", "mid-portion",
-                 {f.finding_event_ids().begin(), f.finding_event_ids().end()})
+                 Ids(f.finding_event_ids()))
         .Observe("stage", StageWords(f.stage()), f.stage_recorded())
         .Rule("D1",
               "Mid-portion, no red flag, irritability settled: heavy "
@@ -290,8 +287,7 @@ class MidportionHsr : public achilles::sdk::Plugin {
     const bool morning_worse =
         f.last_load_kind() == "exercise" &&
         f.last_morning_vs_baseline() == v1::COMPARISON_WORSE;
-    if (pain_rose || morning_worse || !OnlyStepBackFlags(f) ||
-        f.worst_red_flag() >= v1::SEVERITY_WARNING) {
+    if (pain_rose || morning_worse || RedFlags(f) != RedFlagVerdict::kClear) {
       return StepBack(f, week, pain_rose, morning_worse, resp);
     }
     if (sessions >= kSessionsPerWeek && !f.progression_allowed()) {
@@ -528,7 +524,7 @@ class MidportionHsr : public achilles::sdk::Plugin {
     Recommend r("eccentric");
     r.Info(v1::CATEGORY_EXERCISE)
         .Observe("tendinopathy location", "mid-portion",
-                 {f.finding_event_ids().begin(), f.finding_event_ids().end()})
+                 Ids(f.finding_event_ids()))
         .Policy(alfredson ? "eccentric dose preset: Alfredson"
                           : "eccentric dose preset: moderate")
         .Tag("exercise")

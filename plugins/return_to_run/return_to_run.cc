@@ -19,6 +19,7 @@
 
 namespace {
 
+using achilles::sdk::AnyStepBackFlag;
 using achilles::sdk::Contraindicate;
 using achilles::sdk::Recommend;
 using achilles::sdk::Result;
@@ -57,20 +58,11 @@ std::string Join(const google::protobuf::RepeatedPtrField<std::string>& v) {
   return out;
 }
 
-bool Has(const v1::Features& f, const char* flag) {
-  for (const auto& x : f.red_flags()) {
-    if (x == flag) return true;
-  }
-  return false;
-}
-
 // Any warning/critical flag other than the step-back ones (RF-7, RF-8), or
 // pain in the red zone: the safety screen's "stop running" stands alone.
 bool MustStop(const v1::Features& f) {
-  for (const auto& x : f.red_flags()) {
-    if (x != "RF-7" && x != "RF-8") return true;
-  }
-  return f.pain_zone() == v1::PAIN_ZONE_RED;
+  return !achilles::sdk::OnlyStepBackFlags(f) ||
+         f.pain_zone() == v1::PAIN_ZONE_RED;
 }
 
 void PrescribeLevel(Recommend& r, int level) {
@@ -86,12 +78,6 @@ void PrescribeLevel(Recommend& r, int level) {
   p->set_frequency("every other day");
   p->set_surface("flat, soft if available");
   p->set_exercise(l.name);
-}
-
-// RF-7 (worsening trend) or RF-8 (24 h response) fired: the ladder steps
-// back and a runner still training cuts volume.
-bool HasStepBackFlag(const v1::Features& f) {
-  return Has(f, "RF-7") || Has(f, "RF-8");
 }
 
 // The clinic's pain model, named in the rationale of advice that depends on
@@ -204,7 +190,7 @@ class ReturnToRun : public achilles::sdk::Plugin {
     const int ok = static_cast<int>(f.continuous_runs_ok().value());
     const int hills = static_cast<int>(f.hill_runs_ok().value());
     const int speed = static_cast<int>(f.speed_runs_ok().value());
-    if (HasStepBackFlag(f) || f.pain_zone() != v1::PAIN_ZONE_GREEN ||
+    if (AnyStepBackFlag(f) || f.pain_zone() != v1::PAIN_ZONE_GREEN ||
         !f.progression_allowed() || ok < kRepeatSessions) {
       return Ladder(req, resp);
     }
@@ -284,7 +270,7 @@ class ReturnToRun : public achilles::sdk::Plugin {
     const v1::Features& f = req.features();
     const int level = static_cast<int>(f.last_ladder_level().value());
     const int ok = static_cast<int>(f.sessions_ok_at_level().value());
-    if (HasStepBackFlag(f)) return LadderStepBack(f, level, resp);
+    if (AnyStepBackFlag(f)) return LadderStepBack(f, level, resp);
     if (f.pain_zone() == v1::PAIN_ZONE_AMBER) {
       return LadderHold(req, level, resp);
     }
@@ -310,10 +296,11 @@ class ReturnToRun : public achilles::sdk::Plugin {
                 kRunRules)
         .Observe("walk-jog level of last run", std::to_string(level),
                  f.last_ladder_level())
-        .Observe(
-            "safety flags",
-            Has(f, "RF-7") ? "worsening trend (RF-7)" : "24 h response (RF-8)",
-            {f.last_load_event_id()})
+        .Observe("safety flags",
+                 achilles::sdk::RedFlagFired(f, "RF-7")
+                     ? "worsening trend (RF-7)"
+                     : "24 h response (RF-8)",
+                 {f.last_load_event_id()})
         .Rule("D4",
               "Pain above policy, pain into the next day, or a "
               "worsening trend: go back one level",
@@ -415,8 +402,7 @@ class ReturnToRun : public achilles::sdk::Plugin {
         .Priority(20);
     if (back_to_back) {
       r.Observe("back-to-back run days", Join(f.back_to_back_run_dates()),
-                {f.back_to_back_run_event_ids().begin(),
-                 f.back_to_back_run_event_ids().end()});
+                achilles::sdk::Ids(f.back_to_back_run_event_ids()));
     }
     // Neither half of the 24-hour response (settle time, next morning) is
     // recorded for the last run: the count of good sessions rests on less.
@@ -435,7 +421,7 @@ class ReturnToRun : public achilles::sdk::Plugin {
   Result Runner(const v1::PluginRequest& req, v1::PluginResponse* resp) {
     const v1::Features& f = req.features();
     const double km = f.run_km_last_7d().value();
-    if (HasStepBackFlag(f) || f.pain_zone() == v1::PAIN_ZONE_AMBER) {
+    if (AnyStepBackFlag(f) || f.pain_zone() == v1::PAIN_ZONE_AMBER) {
       return CutVolume(f, km, resp);
     }
     if (f.pain_zone() == v1::PAIN_ZONE_GREEN && f.progression_allowed()) {
@@ -449,7 +435,7 @@ class ReturnToRun : public achilles::sdk::Plugin {
     // Amber alone is borderline (S4: "cut pace and distance, monitor");
     // a flag that fired (RF-7, RF-8) makes it a warning.
     Recommend r("cut_volume");
-    r.Severity(HasStepBackFlag(f) ? v1::SEVERITY_WARNING : v1::SEVERITY_INFO)
+    r.Severity(AnyStepBackFlag(f) ? v1::SEVERITY_WARNING : v1::SEVERITY_INFO)
         .Category(v1::CATEGORY_RETURN_TO_RUN)
         .Summary("Cut running volume by 20-30% (" + Km(km * 0.7) + " to " +
                  Km(km * 0.8) +
@@ -573,8 +559,8 @@ class ReturnToRun : public achilles::sdk::Plugin {
     // "Stable week to week" needs at least two weeks to compare.
     const bool stable = f.pain_trend() == v1::TREND_STABLE ||
                         f.pain_trend() == v1::TREND_IMPROVING;
-    if (!f.red_flags().empty() || !stable || !strength_ok ||
-        !f.progression_allowed()) {
+    if (achilles::sdk::RedFlags(f) != achilles::sdk::RedFlagVerdict::kClear ||
+        !stable || !strength_ok || !f.progression_allowed()) {
       return Result::Ok();
     }
     if (!tear_out) {

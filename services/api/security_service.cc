@@ -13,6 +13,7 @@ grpc::ServerUnaryReactor* CredentialServiceImpl::IssueToken(
     v1::IssueTokenResponse* resp) {
   return Serve(ctx, b_, "achilles.v1.CredentialService/IssueToken", *req, "",
                [=](const security::Caller& caller) -> absl::Status {
+                 ACH_RETURN_IF_ERROR(b_->gate->CheckServed(req->clinic_id()));
                  auto issued = b_->gate->credentials()->Issue(
                      *req, caller.subject, NowMicros());
                  if (!issued.ok()) return issued.status();

@@ -119,6 +119,7 @@ absl::StatusOr<Caller> Gate::Admit(const grpc::ServerContextBase& ctx,
 
 absl::Status Gate::AdmitAuthenticated(const Caller& caller,
                                       const MethodPolicy& method) {
+  if (auto st = CheckServed(caller.clinic); !st.ok()) return st;
   if (auto st = Authorize(caller, method); !st.ok()) return st;
   const std::string bucket =
       caller.clinic.empty() ? "operator/" + caller.subject : caller.clinic;
@@ -127,6 +128,17 @@ absl::Status Gate::AdmitAuthenticated(const Caller& caller,
         "rate limit for this clinic exceeded; retry later");
   }
   return absl::OkStatus();
+}
+
+absl::Status Gate::CheckServed(const std::string& clinic) const {
+  if (clinic.empty() || served_clinics_.empty() ||
+      served_clinics_.contains(clinic)) {
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat("clinic '", clinic,
+                   "' is not served by this shard (--serve_clinics); send "
+                   "its calls through the clinic router"));
 }
 
 absl::Status Gate::Record(const grpc::ServerContextBase& ctx,

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "achilles/v1/security_service.pb.h"
@@ -188,6 +189,11 @@ class RateLimiter {
 struct GateOptions {
   double clinic_requests_per_second = 1000;
   double clinic_burst = 2000;
+  // The clinics this server (one shard of a clinic chain) serves; empty =
+  // every clinic. A credential of another clinic is refused before its call
+  // runs, so a routing mistake can never write a clinic's data to a second
+  // shard (deploy/haproxy/README.md).
+  std::vector<std::string> served_clinics;
 };
 
 class Gate {
@@ -197,7 +203,9 @@ class Gate {
       : credentials_(credentials),
         audit_(audit),
         secret_(secret),
-        limiter_(options.clinic_requests_per_second, options.clinic_burst) {}
+        limiter_(options.clinic_requests_per_second, options.clinic_burst),
+        served_clinics_(options.served_clinics.begin(),
+                        options.served_clinics.end()) {}
 
   absl::StatusOr<Caller> Admit(const grpc::ServerContextBase& context,
                                const MethodPolicy& method);
@@ -221,12 +229,16 @@ class Gate {
   CredentialStore* credentials() { return credentials_; }
   AuditLog* audit() { return audit_; }
   const ServerSecret* secret() const { return secret_; }
+  // FAILED_PRECONDITION naming the clinic when this shard does not serve
+  // it (GateOptions::served_clinics); OK for "" (operators).
+  absl::Status CheckServed(const std::string& clinic) const;
 
  private:
   CredentialStore* credentials_;
   AuditLog* audit_;
   const ServerSecret* secret_;
   RateLimiter limiter_;
+  const absl::flat_hash_set<std::string> served_clinics_;
 };
 
 }  // namespace achilles::security

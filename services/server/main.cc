@@ -12,15 +12,19 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "common/log.h"
 #include "plugins/host/plugin_host.h"
+#include "services/server/internal/service_manager.h"
 #include "services/server/server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
@@ -92,6 +96,10 @@ ABSL_FLAG(int, ehr_max_body_kb, 4096, "EHR listener: largest request body");
 ABSL_FLAG(std::string, bootstrap_token_file, "",
           "where the first operator token is written when no credentials "
           "exist (default: <data_dir>/operator.token)");
+ABSL_FLAG(std::vector<std::string>, serve_clinics, {},
+          "one shard of a clinic chain: the comma-separated clinic ids it "
+          "serves; calls and tokens of any other clinic are refused "
+          "(empty = every clinic)");
 ABSL_FLAG(double, clinic_rate_limit, 1000,
           "requests per second per clinic (burst twice that); 0 = unlimited");
 ABSL_FLAG(int, max_connections, 1000,
@@ -132,6 +140,7 @@ void ApplySecurityFlags(achilles::server::ServerOptions* o) {
       size_t{1024} * std::max(1, absl::GetFlag(FLAGS_ehr_max_body_kb));
   o->clinic_requests_per_second = absl::GetFlag(FLAGS_clinic_rate_limit);
   o->clinic_burst = 2 * o->clinic_requests_per_second;
+  o->serve_clinics = absl::GetFlag(FLAGS_serve_clinics);
 }
 
 // Connections, descriptors, caseload runs and the drain (docs/OPERATIONS.md).
@@ -318,10 +327,12 @@ class ReloadThread {
         pending_ = false;
         running_ = true;
       }
+      server::NotifyReloading();
       auto r = server_->ReloadPlugins();
       if (!r.ok()) {
         Log(LogLevel::kError, "plugin reload failed: ", r.status().message());
       }
+      server::NotifyReady("serving");
       absl::MutexLock lock(&mu_);
       running_ = false;
     }
@@ -358,6 +369,7 @@ void HandleSignals(const sigset_t& signals, server::Server* srv,
       continue;
     }
     Log(LogLevel::kInfo, "received ", name);
+    server::NotifyStopping();
     stopper = std::thread([&] {
       srv->Shutdown();
       stopped = true;
@@ -416,6 +428,7 @@ int main(int argc, char** argv) {
   if (const std::string pf = absl::GetFlag(FLAGS_ehr_port_file); !pf.empty()) {
     WritePortFile(pf, (*server)->ehr_port());
   }
+  server::NotifyReady(absl::StrCat("serving on port ", (*server)->port()));
 
   ReloadThread reloads(server->get());
   std::thread waiter(HandleSignals, signals, server->get(), &reloads);

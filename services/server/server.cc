@@ -23,6 +23,7 @@
 #include "common/status_macros.h"
 #include "common/time_util.h"
 #include "services/server/internal/fd_budget.h"
+#include "services/validation/validation.h"
 
 namespace achilles::server {
 
@@ -291,9 +292,13 @@ absl::Status Server::Impl::OpenSecurity(const ServerOptions& options) {
   auto log = security::AuditLog::Open(store.get(), secret.get());
   if (!log.ok()) return log.status();
   audit = *std::move(log);
+  for (const std::string& clinic : options.serve_clinics) {
+    ACH_RETURN_IF_ERROR(validation::ValidateId("--serve_clinics", clinic));
+  }
   security::GateOptions gate_options;
   gate_options.clinic_requests_per_second = options.clinic_requests_per_second;
   gate_options.clinic_burst = options.clinic_burst;
+  gate_options.served_clinics = options.serve_clinics;
   gate = std::make_unique<security::Gate>(credentials.get(), audit.get(),
                                           secret.get(), gate_options);
   return absl::OkStatus();

@@ -73,6 +73,8 @@ struct ServerOptions {
   // Per-clinic request rate (token bucket); 0 = unlimited.
   double clinic_requests_per_second = 1000;
   double clinic_burst = 2000;
+  // One shard of a clinic chain: the clinics it serves (empty = all).
+  std::vector<std::string> serve_clinics;
   // Resource bounds.
   int max_message_bytes = 4 << 20;  // Both ways: what default clients take.
   int max_concurrent_streams = 64;  // Per connection.

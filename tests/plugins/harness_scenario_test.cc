@@ -115,8 +115,8 @@ TEST_F(HarnessScenarioTest, NoEventsIsAnEmptyTimeline) {
 // Found by fuzz/engine_fuzzer: a day or anchor far out made the time
 // arithmetic overflow (undefined behaviour). Now each is refused by name.
 TEST(ScenarioTimeTest, OutOfRangeDaysHoursAndAnchorsAreRefused) {
-  v1::Scenario s;
-  v1::ScenarioEvent* e = s.add_events();
+  achilles::harness::Scenario s;
+  achilles::harness::ScenarioEvent* e = s.add_events();
   *e->mutable_event() = Note("n1", 0);
   e->set_day(-1610612737);
   auto events = MaterializeEvents(s);

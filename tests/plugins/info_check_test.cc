@@ -67,6 +67,100 @@ TEST(InfoCheckTest, RefusesEventKindsThatDoNotExist) {
   EXPECT_TRUE(Check("good", nullptr).ok());
 }
 
+ach_type_rc NoInit(const ach_type_host_callbacks*, void**, char*, size_t) {
+  return ACH_RC_OK;
+}
+void NoShutdown(void*) {}
+
+ach_type_plugin_info Full() {
+  ach_type_plugin_info info = {};
+  info.struct_size = sizeof(ach_type_plugin_info);
+  info.abi_major = ACH_ABI_VERSION_MAJOR;
+  info.abi_minor = ACH_ABI_VERSION_MINOR;
+  info.id = "good";
+  info.version = "1.0.0";
+  info.display_name = "Info check test";
+  info.protocols = "test";
+  info.event_kinds = "note";
+  info.on_evaluate = &NoEvaluate;
+  info.on_free = &NoFree;
+  info.on_init = &NoInit;
+  info.on_shutdown = &NoShutdown;
+  return info;
+}
+
+TEST(InfoCheckTest, AStructSmallerThan10IsRefused) {
+  ach_type_plugin_info info = Full();
+  info.struct_size = ACH_INFO_SIZE_1_0 - 8;
+  plugins::PluginManifest m;
+  const absl::Status st = CheckInfo(&info, &m);
+  EXPECT_TRUE(absl::IsFailedPrecondition(st)) << st;
+  EXPECT_NE(st.message().find("smaller than ABI 1.0's"), std::string::npos);
+}
+
+TEST(InfoCheckTest, NonZeroReservedIsRefused) {
+  ach_type_plugin_info info = Full();
+  info.reserved = 1;
+  plugins::PluginManifest m;
+  const absl::Status st = CheckInfo(&info, &m);
+  EXPECT_TRUE(absl::IsFailedPrecondition(st)) << st;
+  EXPECT_NE(st.message().find("reserved must be zero"), std::string::npos);
+}
+
+TEST(InfoCheckTest, FieldsPastTheStructSizeAreAbsent) {
+  // A 1.1 plugin that says its struct ends where 1.0's did: whatever lies
+  // beyond is not read, so it has no lifecycle.
+  ach_type_plugin_info info = Full();
+  info.struct_size = ACH_INFO_SIZE_1_0;
+  ach_type_plugin_info entry;
+  plugins::PluginManifest m;
+  ASSERT_TRUE(CheckInfo(&info, &m, &entry).ok());
+  EXPECT_EQ(entry.on_init, nullptr);
+  EXPECT_EQ(entry.on_shutdown, nullptr);
+  EXPECT_EQ(entry.on_evaluate, &NoEvaluate);
+  // The same for fields newer than the plugin's minor, whatever its size.
+  info = Full();
+  info.abi_minor = 0;
+  ASSERT_TRUE(CheckInfo(&info, &m, &entry).ok());
+  EXPECT_EQ(entry.on_init, nullptr);
+  // The full 1.1 struct keeps them.
+  info = Full();
+  ASSERT_TRUE(CheckInfo(&info, &m, &entry).ok());
+  EXPECT_EQ(entry.on_init, &NoInit);
+  EXPECT_EQ(entry.on_shutdown, &NoShutdown);
+}
+
+TEST(InfoCheckTest, ALargerStructFromALaterMinorIsRead) {
+  // A struct longer than this host knows (as a plugin that declared the
+  // same minor but padded it would send): only the known part is read.
+  struct Longer {
+    ach_type_plugin_info info;
+    void* later[4];
+  } longer = {Full(), {nullptr, nullptr, nullptr, nullptr}};
+  longer.info.struct_size = sizeof(Longer);
+  ach_type_plugin_info entry;
+  plugins::PluginManifest m;
+  ASSERT_TRUE(CheckInfo(&longer.info, &m, &entry).ok());
+  EXPECT_EQ(entry.on_init, &NoInit);
+}
+
+TEST(InfoCheckTest, EvaluateWithContextMayStandAloneButInitNeedsShutdown) {
+  ach_type_plugin_info info = Full();
+  info.on_evaluate = nullptr;
+  plugins::PluginManifest m;
+  EXPECT_FALSE(CheckInfo(&info, &m).ok());  // No evaluate at all.
+  info.on_evaluate_with_context = [](void*, const uint8_t*, size_t, uint8_t**,
+                                     size_t*, char*, size_t) -> ach_type_rc {
+    return ACH_RC_OK;
+  };
+  EXPECT_TRUE(CheckInfo(&info, &m).ok());
+  info.on_shutdown = nullptr;
+  const absl::Status st = CheckInfo(&info, &m);
+  EXPECT_NE(st.message().find("on_init and on_shutdown come as a pair"),
+            std::string::npos)
+      << st;
+}
+
 TEST(InfoCheckTest, Abi10EventKindsAreNotChecked) {
   // Never filtered by, so never refused for.
   EXPECT_TRUE(Check("good", "run_sessions", /*abi_minor=*/0).ok());

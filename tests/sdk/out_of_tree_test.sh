@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Proves a physio's plugin builds out of tree against the *installed* SDK,
-# passes its scenarios in the harness, and loads into the *installed* server
-# next to the bundled plugins (no protobuf descriptor-pool clash).
+# Proves a physio's plugin builds out of tree against the SDK installed on
+# its own (cmake --install --component sdk: no server built or installed),
+# passes its scenarios in the installed harness, is renamed by one variable,
+# and loads into the *installed* server next to the bundled plugins (no
+# protobuf descriptor-pool clash).
 #   out_of_tree_test.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 BUILD_DIR="$(cd "$1" && pwd)"
@@ -14,22 +16,67 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "== install into $WORK/prefix"
-cmake --install "$BUILD_DIR" --prefix "$WORK/prefix" > "$WORK/install.log"
-PREFIX="$WORK/prefix"
+echo "== install only the SDK's components into $WORK/sdk"
+# What the achilles-plugin-sdk-dev package and its dependencies hold
+# (cmake/Packaging.cmake): the model library, the bundled plugins, the SDK.
+for component in runtime plugins sdk; do
+  cmake --install "$BUILD_DIR" --component "$component" --prefix "$WORK/sdk" \
+    >> "$WORK/sdk-install.log"
+done
+SDK="$WORK/sdk"
+test -x "$SDK/bin/achilles-plugin-test"
+test -f "$SDK/include/achilles/plugin_abi.h"
+test -f "$SDK/include/achilles/features.h"
+test -f "$SDK/share/achilles/proto/achilles/v1/plugin.proto"
+# The SDK is not the server: no server, worker or server-internal messages.
+for absent in bin/achilles-server bin/achilles-plugin-worker bin/achillesctl \
+              share/achilles/proto/achilles/internal; do
+  if [ -e "$SDK/$absent" ]; then echo "SDK install has $absent"; exit 1; fi
+done
+if grep -q "WorkerHello\|message Scenario" "$SDK/share/achilles/proto/achilles/v1/plugin.proto"; then
+  echo "the public plugin.proto still holds server-internal messages"; exit 1
+fi
 
-echo "== build the template out of tree"
+echo "== build the template out of tree against the SDK alone"
 cp -r "$SOURCE_DIR/plugins/template" "$WORK/my_plugin"
 cmake -S "$WORK/my_plugin" -B "$WORK/my_plugin/build" -G Ninja \
-  -DCMAKE_PREFIX_PATH="$PREFIX" > "$WORK/configure.log"
+  -DCMAKE_PREFIX_PATH="$SDK" > "$WORK/configure.log"
 cmake --build "$WORK/my_plugin/build" > "$WORK/build.log"
 SO="$WORK/my_plugin/build/posterior_chain.so"
 test -f "$SO"
 
-echo "== harness: template scenarios, with and without the bundled plugins"
-"$PREFIX/bin/achilles-plugin-test" --plugin="$SO" "$WORK"/my_plugin/scenarios/*.json
-BUNDLED=$(ls "$PREFIX"/lib/achilles/plugins/*.so | paste -sd, -)
-"$PREFIX/bin/achilles-plugin-test" --plugin="$SO,$BUNDLED" "$WORK"/my_plugin/scenarios/*.json
+echo "== installed harness: template scenarios, with and without the bundled plugins"
+"$SDK/bin/achilles-plugin-test" --plugin="$SO" "$WORK"/my_plugin/scenarios/*.json
+BUNDLED=$(ls "$SDK"/lib/achilles/plugins/*.so | paste -sd, -)
+"$SDK/bin/achilles-plugin-test" --plugin="$SO,$BUNDLED" "$WORK"/my_plugin/scenarios/*.json
+
+echo "== renaming: one variable renames target, file and id; scenarios follow"
+cp -r "$SOURCE_DIR/plugins/template" "$WORK/renamed"
+sed -i 's/^set(PLUGIN_NAME posterior_chain)$/set(PLUGIN_NAME clinic_glute)/' \
+  "$WORK/renamed/CMakeLists.txt"
+grep -q '^set(PLUGIN_NAME clinic_glute)$' "$WORK/renamed/CMakeLists.txt"
+# The package answers to either spelling.
+sed -i 's/find_package(AchillesPluginSDK /find_package(AchillesPluginSdk /' \
+  "$WORK/renamed/CMakeLists.txt"
+grep -q 'find_package(AchillesPluginSdk 0.1 REQUIRED)' "$WORK/renamed/CMakeLists.txt"
+cmake -S "$WORK/renamed" -B "$WORK/renamed/build" -G Ninja \
+  -DCMAKE_PREFIX_PATH="$SDK" > "$WORK/configure-renamed.log"
+cmake --build "$WORK/renamed/build" > "$WORK/build-renamed.log"
+RENAMED="$WORK/renamed/build/clinic_glute.so"
+test -f "$RENAMED"
+# Scenarios still naming the old id fail, as the README warns ...
+if "$SDK/bin/achilles-plugin-test" --plugin="$RENAMED" \
+     "$WORK/renamed/scenarios/runner_gets_glute_work.json" > "$WORK/stale.txt"; then
+  echo "a scenario naming the old plugin id passed"; exit 1
+fi
+grep -q "clinic_glute/glute_work" "$WORK/stale.txt"
+# ... and pass once edited.
+sed -i 's#posterior_chain/#clinic_glute/#' "$WORK"/renamed/scenarios/*.json
+"$SDK/bin/achilles-plugin-test" --plugin="$RENAMED" "$WORK"/renamed/scenarios/*.json
+
+echo "== full install into $WORK/prefix"
+cmake --install "$BUILD_DIR" --prefix "$WORK/prefix" > "$WORK/install.log"
+PREFIX="$WORK/prefix"
 
 echo "== installed server loads it next to the bundled plugins"
 PLUGINS="$WORK/plugins"

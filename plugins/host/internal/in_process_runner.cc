@@ -46,7 +46,7 @@ class InProcessRunner::Call final : public PendingCall {
   const CallDeadline deadline_;
 };
 
-InProcessRunner::InProcessRunner(std::unique_ptr<PluginLibrary> library,
+InProcessRunner::InProcessRunner(std::unique_ptr<const PluginCode> library,
                                  int max_threads)
     // Messages get the plugin's name in front ("plugin x cannot start a
     // thread for its calls: ...").

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "plugins/host/internal/call_threads.h"
+#include "plugins/host/internal/plugin_code.h"
 #include "plugins/host/internal/plugin_library.h"
 #include "plugins/host/internal/plugin_runner.h"
 
@@ -28,7 +29,8 @@ class InProcessRunner final
       public std::enable_shared_from_this<InProcessRunner> {
  public:
   // At most `max_threads` calls run at once; more wait for a thread.
-  InProcessRunner(std::unique_ptr<PluginLibrary> library, int max_threads);
+  // `library` is a .so or a protocol file (plugin_code.h).
+  InProcessRunner(std::unique_ptr<const PluginCode> library, int max_threads);
 
   absl::StatusOr<std::unique_ptr<PendingCall>> Start(
       std::shared_ptr<const std::string> request,
@@ -45,7 +47,7 @@ class InProcessRunner final
   bool Run(CallState* call) const;
   bool quarantined() const { return stuck_calls_.load() > 0; }
 
-  const std::unique_ptr<PluginLibrary> library_;
+  const std::unique_ptr<const PluginCode> library_;
   // Calls abandoned at their deadline and still running.
   mutable std::atomic<int> stuck_calls_{0};
   CallThreads threads_;

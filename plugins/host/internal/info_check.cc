@@ -1,5 +1,6 @@
 #include "plugins/host/internal/info_check.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/ascii.h"
@@ -62,69 +63,120 @@ absl::Status Refuse(std::string why) {
   return absl::FailedPreconditionError(std::move(why));
 }
 
-}  // namespace
+// Bytes of the info struct that ABI 1.<minor> defines.
+size_t SizeForMinor(uint32_t minor) {
+  return minor == 0 ? ACH_INFO_SIZE_1_0 : sizeof(ach_type_plugin_info);
+}
 
-absl::Status CheckInfo(const ach_type_plugin_info* info,
-                       plugins::PluginManifest* out) {
-  if (info == nullptr) return Refuse("entry symbol returned no info struct");
-  out->abi_version = absl::StrCat(info->abi_major, ".", info->abi_minor);
-  if (info->abi_major != ACH_ABI_VERSION_MAJOR) {
+absl::Status CheckVersion(const ach_type_plugin_info& info) {
+  if (info.abi_major != ACH_ABI_VERSION_MAJOR) {
     return Refuse(absl::StrCat(
-        "built for ABI ", info->abi_major, ".", info->abi_minor,
+        "built for ABI ", info.abi_major, ".", info.abi_minor,
         ", server speaks ABI ", ACH_ABI_VERSION_MAJOR, ".",
         ACH_ABI_VERSION_MINOR, ": major versions differ; rebuild the plugin"));
   }
-  if (info->abi_minor > ACH_ABI_VERSION_MINOR) {
-    return Refuse(absl::StrCat("built for ABI ", info->abi_major, ".",
-                               info->abi_minor, ", newer than the server's ",
+  if (info.abi_minor > ACH_ABI_VERSION_MINOR) {
+    return Refuse(absl::StrCat("built for ABI ", info.abi_major, ".",
+                               info.abi_minor, ", newer than the server's ",
                                ACH_ABI_VERSION_MAJOR, ".",
                                ACH_ABI_VERSION_MINOR, "; upgrade the server"));
   }
-  if (info->struct_size != sizeof(ach_type_plugin_info)) {
+  return absl::OkStatus();
+}
+
+// Additive evolution: any size from 1.0's up is fine, and what lies past
+// the plugin's size (or past what its minor defines) is absent. Only the
+// fields that fit are copied, so a short struct is never read past its end.
+absl::Status CopyLayout(const ach_type_plugin_info* info,
+                        ach_type_plugin_info* entry) {
+  if (info->struct_size < ACH_INFO_SIZE_1_0) {
     return Refuse(absl::StrCat("info struct size ", info->struct_size,
-                               " does not match ABI ", ACH_ABI_VERSION_MAJOR,
-                               ".", ACH_ABI_VERSION_MINOR, " size ",
-                               sizeof(ach_type_plugin_info)));
+                               " is smaller than ABI 1.0's ",
+                               ACH_INFO_SIZE_1_0));
   }
-  if (!SafeString(info->id, 64) || !ValidPluginId(info->id)) {
+  *entry = ach_type_plugin_info{};
+  std::memcpy(
+      entry, info,
+      std::min<size_t>(info->struct_size, SizeForMinor(info->abi_minor)));
+  if (entry->reserved != 0) {
+    return Refuse("info struct: reserved must be zero");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckIdentity(const ach_type_plugin_info& info,
+                           plugins::PluginManifest* out) {
+  if (!SafeString(info.id, 64) || !ValidPluginId(info.id)) {
     return Refuse("manifest: id must be 1-64 chars of [a-z0-9_.-]");
   }
-  if (ReservedPluginId(info->id)) {
+  if (ReservedPluginId(info.id)) {
     return Refuse(absl::StrCat(
-        "manifest: id '", info->id,
+        "manifest: id '", info.id,
         "' is reserved for the engine (safety, engine, data and achilles* "
         "are taken); choose another id"));
   }
-  out->id = info->id;
-  if (!SafeString(info->version, 32) || !ValidSemver(info->version)) {
+  out->id = info.id;
+  if (!SafeString(info.version, 32) || !ValidSemver(info.version)) {
     return Refuse("manifest: version must be MAJOR.MINOR.PATCH");
   }
-  out->version = info->version;
-  if (!SafeString(info->display_name, 128)) {
+  out->version = info.version;
+  if (!SafeString(info.display_name, 128)) {
     return Refuse("manifest: display_name must be 1-128 chars");
   }
-  out->display_name = info->display_name;
-  if (!SafeString(info->protocols, 512)) {
+  out->display_name = info.display_name;
+  return absl::OkStatus();
+}
+
+absl::Status CheckLists(const ach_type_plugin_info& info,
+                        plugins::PluginManifest* out) {
+  if (!SafeString(info.protocols, 512)) {
     return Refuse("manifest: protocols must list at least one protocol");
   }
-  out->protocols = SplitList(info->protocols);
-  if (info->event_kinds != nullptr && !SafeString(info->event_kinds, 512) &&
-      info->event_kinds[0] != '\0') {
+  out->protocols = SplitList(info.protocols);
+  if (info.event_kinds != nullptr && !SafeString(info.event_kinds, 512) &&
+      info.event_kinds[0] != '\0') {
     return Refuse("manifest: event_kinds longer than 512 chars");
   }
-  out->event_kinds = SplitList(info->event_kinds);
+  out->event_kinds = SplitList(info.event_kinds);
   // From ABI 1.1 a plugin receives only the kinds it names: a misspelt one
   // would silently starve it of those events. 1.0 plugins get every event.
-  if (info->abi_minor >= 1) {
+  if (info.abi_minor >= 1) {
     auto filter = plugins::EventKindFilter::FromNames(out->event_kinds);
     if (!filter.ok()) {
       return Refuse(absl::StrCat("manifest: ", filter.status().message()));
     }
   }
-  if (info->on_evaluate == nullptr || info->on_free == nullptr) {
-    return Refuse("manifest: on_evaluate and on_free must both be set");
+  return absl::OkStatus();
+}
+
+absl::Status CheckEntryPoints(const ach_type_plugin_info& info) {
+  if (info.on_free == nullptr || (info.on_evaluate == nullptr &&
+                                  info.on_evaluate_with_context == nullptr)) {
+    return Refuse(
+        "manifest: on_free and on_evaluate (or, since ABI 1.1, "
+        "on_evaluate_with_context) must be set");
+  }
+  if ((info.on_init == nullptr) != (info.on_shutdown == nullptr)) {
+    return Refuse("manifest: on_init and on_shutdown come as a pair");
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status CheckInfo(const ach_type_plugin_info* info,
+                       plugins::PluginManifest* out,
+                       ach_type_plugin_info* entry) {
+  if (info == nullptr) return Refuse("entry symbol returned no info struct");
+  // struct_size, abi_major and abi_minor lead every version's struct.
+  out->abi_version = absl::StrCat(info->abi_major, ".", info->abi_minor);
+  if (absl::Status st = CheckVersion(*info); !st.ok()) return st;
+  ach_type_plugin_info local;
+  if (entry == nullptr) entry = &local;
+  if (absl::Status st = CopyLayout(info, entry); !st.ok()) return st;
+  if (absl::Status st = CheckIdentity(*entry, out); !st.ok()) return st;
+  if (absl::Status st = CheckLists(*entry, out); !st.ok()) return st;
+  return CheckEntryPoints(*entry);
 }
 
 }  // namespace achilles::plugins_internal

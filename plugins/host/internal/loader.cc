@@ -110,6 +110,13 @@ struct LoadState {
   absl::StatusOr<OpenedLibrary> result ABSL_GUARDED_BY(mu);
 };
 
+// RunOnLoader's: what the task returned, once it has.
+struct RunState {
+  absl::Mutex mu;
+  bool done ABSL_GUARDED_BY(mu) = false;
+  absl::Status result ABSL_GUARDED_BY(mu);
+};
+
 void RunLoad(const std::string& path, const std::string& name,
              LoadState* state) {
   {
@@ -193,11 +200,42 @@ absl::StatusOr<OpenedLibrary> OpenLibrary(const std::string& path,
       "--plugin_isolation=process"));
 }
 
-void CloseLibrary(void* handle, const std::string& name) {
+absl::Status RunOnLoader(const std::string& what, absl::Duration timeout,
+                         std::function<absl::Status()> run) {
+  if (std::string stuck = LoaderStuckIn(); !stuck.empty()) {
+    return absl::UnavailableError(
+        absl::StrCat("not run: the plugin loader is still stuck in ", stuck));
+  }
+  auto state = std::make_shared<RunState>();
+  Task task;
+  task.what = what;
+  task.deadline = absl::Now() + timeout;
+  task.run = [state, run = std::move(run)] {
+    absl::Status st = run();
+    absl::MutexLock lock(&state->mu);
+    state->result = std::move(st);
+    state->done = true;
+  };
+  Loader::Get().Post(std::move(task));
+  absl::MutexLock lock(&state->mu);
+  if (state->mu.AwaitWithTimeout(absl::Condition(&state->done), timeout)) {
+    return state->result;
+  }
+  return absl::DeadlineExceededError(absl::StrCat(
+      what, " did not return within ", absl::FormatDuration(timeout),
+      ". In-process mode cannot stop it: no plugin can load or unload until "
+      "it returns. Restart the server, and prefer --plugin_isolation=process"));
+}
+
+void CloseLibrary(void* handle, const std::string& name,
+                  std::function<void()> before_close) {
   Task task;
   task.what = absl::StrCat("the destructors of ", name);
   task.grace = kUnloadGrace;
-  task.run = [handle] { dlclose(handle); };
+  task.run = [handle, before_close = std::move(before_close)] {
+    if (before_close) before_close();
+    dlclose(handle);
+  };
   Loader::Get().Post(std::move(task));
 }
 

@@ -13,8 +13,10 @@
 #ifndef ACHILLES_PLUGINS_HOST_INTERNAL_LOADER_H_
 #define ACHILLES_PLUGINS_HOST_INTERNAL_LOADER_H_
 
+#include <functional>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "achilles/plugin_abi.h"
@@ -44,8 +46,19 @@ absl::StatusOr<OpenedLibrary> OpenLibrary(const std::string& path,
                                           const std::string& name,
                                           absl::Duration timeout);
 
-// Queues dlclose(handle); returns at once. `name` as for OpenLibrary.
-void CloseLibrary(void* handle, const std::string& name);
+// Runs `run` on the loader thread (a plugin's on_init: the thread that ran
+// its constructors), waiting at most `timeout`; returns what it returned.
+// DEADLINE_EXCEEDED: it did not return in time (it keeps the loader until it
+// does; whatever `run` captured must stay alive for it). UNAVAILABLE: the
+// loader is stuck in earlier plugin code. `what` names it in messages.
+absl::Status RunOnLoader(const std::string& what, absl::Duration timeout,
+                         std::function<absl::Status()> run);
+
+// Queues `before_close` (a plugin's on_shutdown; may be empty), then
+// dlclose(handle), on the loader thread; returns at once. `name` as for
+// OpenLibrary.
+void CloseLibrary(void* handle, const std::string& name,
+                  std::function<void()> before_close = nullptr);
 
 // Waits, at most `limit`, until every queued unload has run, so a host
 // going away leaves no plugin code running behind it (at exit, that code

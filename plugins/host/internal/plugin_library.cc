@@ -2,8 +2,10 @@
 
 #include <dlfcn.h>
 
+#include <functional>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "plugins/host/internal/info_check.h"
 #include "plugins/host/internal/loader.h"
 #include "plugins/host/internal/plugin_buffer.h"
@@ -20,15 +22,38 @@ absl::StatusOr<std::unique_ptr<PluginLibrary>> PluginLibrary::Open(
   // Owned from here on, so a refused plugin is closed (in the server) like
   // any other.
   std::unique_ptr<PluginLibrary> library(
-      new PluginLibrary(lib->handle, lib->info, opener, name));
-  if (absl::Status st = CheckInfo(lib->info, manifest); !st.ok()) return st;
+      new PluginLibrary(lib->handle, opener, name));
+  ach_type_plugin_info entry;
+  if (absl::Status st = CheckInfo(lib->info, manifest, &entry); !st.ok()) {
+    return st;
+  }
+  library->lifecycle_ = std::make_shared<PluginLifecycle>(entry, manifest->id);
+  if (absl::Status st = library->Init(timeout); !st.ok()) return st;
   return library;
 }
 
+absl::Status PluginLibrary::Init(absl::Duration timeout) {
+  if (opener_ == Opener::kHere) return lifecycle_->Init();
+  // On the thread that ran the constructors, with the same deadline: an
+  // on_init that hangs is a constructor that hangs.
+  std::shared_ptr<PluginLifecycle> lifecycle = lifecycle_;
+  return RunOnLoader(absl::StrCat("on_init of ", name_), timeout,
+                     [lifecycle] { return lifecycle->Init(); });
+}
+
 PluginLibrary::~PluginLibrary() {
-  // Queued, not waited for: the plugin's destructors run on the loader
-  // thread, so whoever lets go of a plugin last cannot be wedged by them.
-  if (opener_ == Opener::kLoaderThread) CloseLibrary(handle_, name_);
+  if (opener_ == Opener::kHere) {
+    if (lifecycle_ != nullptr) lifecycle_->Shutdown();
+    return;
+  }
+  // Queued, not waited for: the plugin's on_shutdown and destructors run on
+  // the loader thread, so whoever lets go of a plugin last cannot be wedged
+  // by them; the queue runs them after an on_init still running.
+  std::function<void()> shutdown;
+  if (lifecycle_ != nullptr) {
+    shutdown = [lifecycle = lifecycle_] { lifecycle->Shutdown(); };
+  }
+  CloseLibrary(handle_, name_, std::move(shutdown));
 }
 
 void PluginLibrary::Evaluate(absl::string_view request,
@@ -36,9 +61,9 @@ void PluginLibrary::Evaluate(absl::string_view request,
   uint8_t* response = nullptr;
   size_t size = 0;
   char error[ACH_MAX_ERROR_LEN] = {0};
-  out->rc =
-      info_->on_evaluate(reinterpret_cast<const uint8_t*>(request.data()),
-                         request.size(), &response, &size, error, sizeof error);
+  out->rc = lifecycle_->Evaluate(
+      reinterpret_cast<const uint8_t*>(request.data()), request.size(),
+      &response, &size, error, sizeof error);
   error[sizeof error - 1] = '\0';
   out->error = error;
   out->response.Clear();
@@ -46,16 +71,16 @@ void PluginLibrary::Evaluate(absl::string_view request,
   // A size beyond the buffer becomes an error, not a read of unmapped
   // memory (see plugin_buffer.h for what remains trusted).
   absl::Status copied = CopyPluginBuffer(response, size, &out->response);
-  info_->on_free(response);
+  lifecycle_->Free(response);
   if (!copied.ok()) {
     out->rc = ACH_RC_PLUGIN_ERROR;
     out->error = std::string(copied.message());
   }
 }
 
-v1::WorkerHello HelloFor(const absl::Status& opened,
-                         const plugins::PluginManifest& manifest) {
-  v1::WorkerHello hello;
+internal::WorkerHello HelloFor(const absl::Status& opened,
+                               const plugins::PluginManifest& manifest) {
+  internal::WorkerHello hello;
   hello.set_abi_version(manifest.abi_version);
   if (!opened.ok()) {
     hello.set_reason(std::string(opened.message()));
@@ -70,7 +95,7 @@ v1::WorkerHello HelloFor(const absl::Status& opened,
   return hello;
 }
 
-plugins::PluginManifest ManifestOf(const v1::WorkerHello& hello) {
+plugins::PluginManifest ManifestOf(const internal::WorkerHello& hello) {
   plugins::PluginManifest m;
   m.id = hello.plugin_id();
   m.version = hello.version();

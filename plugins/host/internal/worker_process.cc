@@ -17,22 +17,21 @@
 
 namespace achilles::plugins_internal {
 
-absl::StatusOr<std::unique_ptr<WorkerProcess>> WorkerProcess::Start(
-    const WorkerConfig& config, v1::WorkerHello* hello) {
-  int fds[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
-    return absl::InternalError(
-        absl::StrCat("socketpair: ", std::strerror(errno)));
-  }
-  // posix_spawn, not fork: it runs no pthread_atfork handlers (gRPC
-  // registers some) and copies nothing of this large, threaded process.
-  // The worker applies its own memory limit and watches for our death.
-  // The worker confines itself (sandbox.h) before it loads the plugin.
+namespace {
+
+// Starts achilles-plugin-worker with `socket` as its stdin; posix_spawn's
+// result. posix_spawn, not fork: it runs no pthread_atfork handlers (gRPC
+// registers some) and copies nothing of this large, threaded process. The
+// worker applies its own memory limit, watches for our death and confines
+// itself (sandbox.h) before it loads the plugin.
+int Spawn(const WorkerConfig& config, int socket, pid_t* pid) {
   const std::string limit = std::to_string(config.memory_limit_bytes);
   const std::string cpu = std::to_string(config.cpu_seconds);
   const std::string uid = std::to_string(config.run_as_uid);
   const std::string gid = std::to_string(config.run_as_gid);
   const std::string parent = std::to_string(getpid());
+  // Lines a plugin logs through the host (plugin_log.h) obey our level.
+  const std::string log_level = std::to_string(static_cast<int>(GetLogLevel()));
   const char* argv[] = {config.worker_binary.c_str(),
                         config.plugin_path.c_str(),
                         limit.c_str(),
@@ -40,17 +39,31 @@ absl::StatusOr<std::unique_ptr<WorkerProcess>> WorkerProcess::Start(
                         uid.c_str(),
                         gid.c_str(),
                         parent.c_str(),
+                        log_level.c_str(),
                         nullptr};
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], 0);
+  posix_spawn_file_actions_adddup2(&actions, socket, 0);
   // Nothing else of the server's (client connections, store files) may
   // leak into plugin code.
   posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, argv[0], &actions, nullptr,
+  const int rc = posix_spawn(pid, argv[0], &actions, nullptr,
                              const_cast<char* const*>(argv), environ);
   posix_spawn_file_actions_destroy(&actions);
+  return rc;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<WorkerProcess>> WorkerProcess::Start(
+    const WorkerConfig& config, internal::WorkerHello* hello) {
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+    return absl::InternalError(
+        absl::StrCat("socketpair: ", std::strerror(errno)));
+  }
+  pid_t pid = -1;
+  const int rc = Spawn(config, fds[1], &pid);
   if (rc != 0) {
     close(fds[0]);
     close(fds[1]);
@@ -76,7 +89,9 @@ absl::StatusOr<std::unique_ptr<WorkerProcess>> WorkerProcess::Start(
 }
 
 WorkerProcess::~WorkerProcess() {
-  if (pid_ > 0) Reap(absl::InfinitePast());
+  // A worker let go while alive is idle: closing its socket lets it run the
+  // plugin's on_shutdown and exit; one that takes longer is killed.
+  if (pid_ > 0) Reap(absl::Now() + kShutdownGrace);
 }
 
 std::string WorkerProcess::Reap(absl::Time kill_at) {
@@ -155,7 +170,7 @@ absl::Status WorkerProcess::Send(absl::string_view request) {
 
 absl::Status WorkerProcess::Receive(const absl::Status& sent,
                                     const CallDeadline& deadline,
-                                    v1::WorkerReply* reply) {
+                                    internal::WorkerReply* reply) {
   absl::Status st = sent.ok() ? ReadFrame(fd_, deadline.at, &frame_) : sent;
   if (!st.ok()) return Fail(st, deadline);
   if (!reply->ParseFromArray(frame_.data(), static_cast<int>(frame_.size()))) {
@@ -215,7 +230,7 @@ class WorkerPool::Call final : public PendingCall {
   std::unique_ptr<WorkerProcess> worker_;
   const absl::Status sent_;
   const CallDeadline deadline_;
-  v1::WorkerReply reply_;
+  internal::WorkerReply reply_;
 };
 
 WorkerPool::~WorkerPool() {
@@ -270,7 +285,7 @@ absl::StatusOr<std::unique_ptr<WorkerProcess>> WorkerPool::Acquire(
     if (auto worker = TakeIdle(); worker != nullptr) return worker;
     ++live_;  // Reserve the place; the start happens outside the lock.
   }
-  v1::WorkerHello hello;
+  internal::WorkerHello hello;
   auto started = WorkerProcess::Start(config_, &hello);
   if (started.ok() && hello.ok()) return started;
   absl::MutexLock lock(&mu_);

@@ -21,6 +21,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "achilles/internal/worker.pb.h"
 #include "achilles/v1/plugin.pb.h"
 #include "plugins/host/internal/byte_buffer.h"
 #include "plugins/host/internal/plugin_runner.h"
@@ -43,9 +44,14 @@ struct WorkerConfig {
 
 class WorkerProcess {
  public:
+  // How long an idle worker let go may take to run the plugin's
+  // on_shutdown and exit before it is killed.
+  static constexpr absl::Duration kShutdownGrace = absl::Milliseconds(500);
+
   // Starts a worker and reads its hello (within config.start_timeout).
   static absl::StatusOr<std::unique_ptr<WorkerProcess>> Start(
-      const WorkerConfig& config, achilles::v1::WorkerHello* hello);
+      const WorkerConfig& config, achilles::internal::WorkerHello* hello);
+  // Closes the socket; the worker ends within kShutdownGrace or is killed.
   ~WorkerProcess();
 
   // A request/reply in two halves, so several workers can compute at once.
@@ -55,7 +61,7 @@ class WorkerProcess {
   // INTERNAL for a crash (naming the signal) or a malformed reply.
   absl::Status Send(absl::string_view request);
   absl::Status Receive(const absl::Status& sent, const CallDeadline& deadline,
-                       achilles::v1::WorkerReply* reply);
+                       achilles::internal::WorkerReply* reply);
   bool alive() const { return pid_ > 0; }
   // CPU time the running worker has used so far (zero once it is gone).
   absl::Duration CpuUsed() const;

@@ -1,7 +1,7 @@
-// A minimal valid plugin for host tests. GOOD_ID, GOOD_VERSION,
-// GOOD_EVENT_KINDS and GOOD_ABI_MINOR are set by the build so one source
-// yields several distinct libraries. Its advice observes how many events
-// the request held.
+// A minimal valid plugin for host tests. GOOD_ID, GOOD_VERSION and
+// GOOD_EVENT_KINDS are set by the build so one source yields several
+// distinct libraries (abi10_plugin.cc is its twin built against ABI 1.0). Its
+// advice observes how many events the request held.
 #include "achilles/plugin_sdk.h"
 
 #ifndef GOOD_ID
@@ -12,11 +12,6 @@
 #endif
 #ifndef GOOD_EVENT_KINDS
 #define GOOD_EVENT_KINDS "note"
-#endif
-// Built as if against an older ABI minor (the struct is the same).
-#ifdef GOOD_ABI_MINOR
-#undef ACH_ABI_VERSION_MINOR
-#define ACH_ABI_VERSION_MINOR GOOD_ABI_MINOR
 #endif
 
 namespace {

@@ -29,6 +29,19 @@
 // The request and response live on a protobuf arena for the call: keep no
 // pointer into them past Evaluate.
 //
+// Lifecycle (ABI 1.1, plugin_abi.h "Lifecycle"): the SDK creates the plugin
+// instance in on_init and destroys it in on_shutdown. Override Init to
+// prepare (load tables, start a thread; a Result::Error refuses the plugin
+// with its message) and Shutdown to stop: join every thread you started
+// there. `host` logs through the server's log, prefixed with the plugin id:
+// never log a patient identifier or name.
+//
+//   Result Init(const achilles::sdk::Host& host) override {
+//     host_ = host;
+//     host_.Log(ACH_LOG_INFO, "tables loaded");
+//     return Result::Ok();
+//   }
+//
 // Header-only; depends only on protobuf and the shared achilles_model_proto
 // library (link AchillesPluginSDK::sdk). The plugin instance is created once
 // and Evaluate may run on several threads at once: keep it stateless.
@@ -41,6 +54,7 @@
 #include <string>
 #include <utility>
 
+#include "achilles/features.h"
 #include "achilles/plugin_abi.h"
 #include "achilles/recommend.h"
 #include "achilles/v1/plugin.pb.h"
@@ -66,11 +80,36 @@ class Result {
   std::string message_;
 };
 
+// The server's side, as on_init hands it over. A value: copy it freely;
+// valid until Shutdown returns. Log is safe from any thread.
+class Host {
+ public:
+  Host() = default;
+  explicit Host(const ach_type_host_callbacks* callbacks)
+      : callbacks_(callbacks) {}
+  // One line in the server's log (level ACH_LOG_DEBUG..ACH_LOG_ERROR). Never
+  // a patient identifier or name.
+  void Log(int32_t level, const std::string& message) const {
+    if (callbacks_ == nullptr || callbacks_->log == nullptr) return;
+    callbacks_->log(callbacks_->host_ptr, level, message.data(),
+                    message.size());
+  }
+
+ private:
+  const ach_type_host_callbacks* callbacks_ = nullptr;
+};
+
 class Plugin {
  public:
   virtual ~Plugin() = default;
+  // Called once before any Evaluate (in the server on its loader thread, in
+  // an isolated worker on its main thread; plugin_abi.h "Lifecycle"). An
+  // error refuses the plugin with its message.
+  virtual Result Init(const Host& host) { return Result::Ok(); }
   virtual Result Evaluate(const achilles::v1::PluginRequest& request,
                           achilles::v1::PluginResponse* response) = 0;
+  // Called once after the last Evaluate: stop and join your threads here.
+  virtual void Shutdown() {}
 };
 
 namespace sdk_internal {
@@ -112,37 +151,83 @@ inline ach_type_rc Serialize(const achilles::v1::PluginResponse& response,
   return ACH_RC_OK;
 }
 
-// The body of every exported on_evaluate: nothing may throw past here.
-template <typename P>
-ach_type_rc Evaluate(const uint8_t* req, size_t req_size, uint8_t** out,
-                     size_t* out_size, char* err, size_t err_cap) noexcept {
+// Decodes the request, runs the plugin and serializes its answer.
+inline ach_type_rc Run(Plugin* plugin, const uint8_t* req, size_t req_size,
+                       uint8_t** out, size_t* out_size, char* err,
+                       size_t err_cap) {
+  google::protobuf::Arena arena(CallArenaOptions());
+  auto* request =
+      google::protobuf::Arena::CreateMessage<achilles::v1::PluginRequest>(
+          &arena);
+  if (!request->ParseFromArray(req, static_cast<int>(req_size))) {
+    CopyError("request bytes do not parse as PluginRequest", err, err_cap);
+    return ACH_RC_BAD_REQUEST;
+  }
+  auto* response =
+      google::protobuf::Arena::CreateMessage<achilles::v1::PluginResponse>(
+          &arena);
+  Result r = plugin->Evaluate(*request, response);
+  if (!r.ok()) {
+    CopyError(r.message(), err, err_cap);
+    return ACH_RC_PLUGIN_ERROR;
+  }
+  return Serialize(*response, out, out_size, err, err_cap);
+}
+
+// The body of every exported on_evaluate_with_context: nothing may throw
+// past here. `context` is the instance Init made.
+inline ach_type_rc EvaluateWith(void* context, const uint8_t* req,
+                                size_t req_size, uint8_t** out,
+                                size_t* out_size, char* err,
+                                size_t err_cap) noexcept {
   try {
     *out = nullptr;
     *out_size = 0;
-    static P plugin;
-    google::protobuf::Arena arena(CallArenaOptions());
-    auto* request =
-        google::protobuf::Arena::CreateMessage<achilles::v1::PluginRequest>(
-            &arena);
-    if (!request->ParseFromArray(req, static_cast<int>(req_size))) {
-      CopyError("request bytes do not parse as PluginRequest", err, err_cap);
-      return ACH_RC_BAD_REQUEST;
-    }
-    auto* response =
-        google::protobuf::Arena::CreateMessage<achilles::v1::PluginResponse>(
-            &arena);
-    Result r = plugin.Evaluate(*request, response);
-    if (!r.ok()) {
-      CopyError(r.message(), err, err_cap);
+    if (context == nullptr) {
+      CopyError("called without on_init", err, err_cap);
       return ACH_RC_PLUGIN_ERROR;
     }
-    return Serialize(*response, out, out_size, err, err_cap);
+    return Run(static_cast<Plugin*>(context), req, req_size, out, out_size, err,
+               err_cap);
   } catch (const std::exception& e) {
     CopyError(std::string("exception: ") + e.what(), err, err_cap);
   } catch (...) {
     CopyError("exception of unknown type", err, err_cap);
   }
   return ACH_RC_PLUGIN_ERROR;
+}
+
+// on_init: makes the instance, runs its Init, hands it over as the context.
+template <typename P>
+ach_type_rc Init(const ach_type_host_callbacks* host, void** context, char* err,
+                 size_t err_cap) noexcept {
+  Plugin* plugin = nullptr;
+  try {
+    plugin = new P();
+    Result r = plugin->Init(Host(host));
+    if (r.ok()) {
+      *context = plugin;
+      return ACH_RC_OK;
+    }
+    CopyError(r.message(), err, err_cap);
+  } catch (const std::exception& e) {
+    CopyError(std::string("exception in Init: ") + e.what(), err, err_cap);
+  } catch (...) {
+    CopyError("exception of unknown type in Init", err, err_cap);
+  }
+  delete plugin;
+  return ACH_RC_PLUGIN_ERROR;
+}
+
+// on_shutdown: the instance's Shutdown, then the instance goes.
+inline void Shutdown(void* context) noexcept {
+  auto* plugin = static_cast<Plugin*>(context);
+  try {
+    if (plugin != nullptr) plugin->Shutdown();
+  } catch (...) {
+    // Nothing can be reported any more; the instance still goes.
+  }
+  delete plugin;
 }
 
 inline void Free(uint8_t* p) noexcept { std::free(p); }
@@ -166,8 +251,11 @@ inline void Free(uint8_t* p) noexcept { std::free(p); }
         display_name,                                                        \
         protocols,                                                           \
         event_kinds,                                                         \
-        &::achilles::sdk::sdk_internal::Evaluate<PluginClass>,               \
-        &::achilles::sdk::sdk_internal::Free};                               \
+        nullptr,                                                             \
+        &::achilles::sdk::sdk_internal::Free,                                \
+        &::achilles::sdk::sdk_internal::Init<PluginClass>,                   \
+        &::achilles::sdk::sdk_internal::Shutdown,                            \
+        &::achilles::sdk::sdk_internal::EvaluateWith};                       \
     return &info;                                                            \
   }
 

@@ -30,6 +30,13 @@ inline std::vector<std::string> Ids(const achilles::v1::Feature& f) {
   return {f.event_ids().begin(), f.event_ids().end()};
 }
 
+// The same for a list of event ids in the features (finding_event_ids,
+// back_to_back_run_event_ids, ...).
+inline std::vector<std::string> Ids(
+    const google::protobuf::RepeatedPtrField<std::string>& event_ids) {
+  return {event_ids.begin(), event_ids.end()};
+}
+
 // "2026-11-28" for a protobuf timestamp, for rationale text.
 inline std::string Day(const google::protobuf::Timestamp& ts) {
   std::time_t t = static_cast<std::time_t>(ts.seconds());

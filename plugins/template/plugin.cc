@@ -1,7 +1,8 @@
 // Example clinic plugin: suggest glute and posterior-chain strength work for
 // patients who are running (E-POSTERIOR: S4, S0).
 //
-// Copy this folder, rename the plugin, and change Evaluate(). Everything the
+// Copy this folder, rename the plugin (PLUGIN_NAME at the top of
+// CMakeLists.txt: target, file and id), and change Evaluate(). Everything the
 // server knows about the patient arrives in the request: the timeline up to
 // as_of, the derived features (see achilles/v1/evaluation.pb.h, message
 // Features) and the clinic's policy.
@@ -19,7 +20,9 @@ class PosteriorChain : public achilles::sdk::Plugin {
                   v1::PluginResponse* resp) override {
     const v1::Features& f = req.features();
     // Leave red flags to the built-in safety screen.
-    if (f.worst_red_flag() >= v1::SEVERITY_WARNING) return Result::Ok();
+    if (achilles::sdk::RedFlags(f) != achilles::sdk::RedFlagVerdict::kClear) {
+      return Result::Ok();
+    }
     // Only for patients whose latest run is inside the clinic's recency
     // window: older runs say nothing about today.
     if (!f.days_since_last_run().present() || f.recency().runs_stale()) {
@@ -34,7 +37,7 @@ class PosteriorChain : public achilles::sdk::Plugin {
             "the calf and Achilles tendon.")
         .Observe("days since last run",
                  std::to_string(static_cast<int>(run.value())),
-                 {run.event_ids().begin(), run.event_ids().end()})
+                 achilles::sdk::Ids(run))
         .Rule("E-POSTERIOR", "Runners: add glute and posterior-chain work",
               "latest run inside the recency window")
         .Sources({"S4", "S0"})
@@ -46,6 +49,7 @@ class PosteriorChain : public achilles::sdk::Plugin {
 
 }  // namespace
 
-ACH_EXPORT_PLUGIN(PosteriorChain, "posterior_chain", "1.0.0",
+// PLUGIN_ID comes from PLUGIN_NAME in CMakeLists.txt.
+ACH_EXPORT_PLUGIN(PosteriorChain, PLUGIN_ID, "1.0.0",
                   "Glute and posterior-chain work for runners",
                   "posterior_chain", "run_session")
