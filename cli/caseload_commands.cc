@@ -36,6 +36,10 @@ ABSL_FLAG(std::string, resume, "", "caseload reevaluate: run id to resume");
 ABSL_FLAG(int, count, 1000, "caseload seed-demo: number of patients");
 ABSL_FLAG(int, events_per_patient, 30, "caseload seed-demo: events each");
 ABSL_FLAG(int, seed, 1, "caseload seed-demo: random seed");
+ABSL_FLAG(int, page_size, 50, "caseload worklist: patients per page (1-1000)");
+ABSL_FLAG(std::string, page_token, "",
+          "caseload worklist: the page to show (printed after the previous "
+          "one)");
 ABSL_DECLARE_FLAG(bool, dry_run);
 ABSL_DECLARE_FLAG(std::string, as_of);
 ABSL_DECLARE_FLAG(std::string, pain_model);
@@ -80,16 +84,14 @@ int Reevaluate(const std::shared_ptr<grpc::Channel>& channel, bool json) {
   std::string err;
   absl::Time t;
   if (!absl::GetFlag(FLAGS_since).empty()) {
-    if (!absl::ParseTime(absl::RFC3339_full, absl::GetFlag(FLAGS_since), &t,
-                         &err)) {
+    if (!ParseTimeArg(absl::GetFlag(FLAGS_since), &t, &err)) {
       std::fprintf(stderr, "--since: %s\n", err.c_str());
       return 2;
     }
     *req.mutable_events_since() = FromMicros(absl::ToUnixMicros(t));
   }
   if (!absl::GetFlag(FLAGS_as_of).empty()) {
-    if (!absl::ParseTime(absl::RFC3339_full, absl::GetFlag(FLAGS_as_of), &t,
-                         &err)) {
+    if (!ParseTimeArg(absl::GetFlag(FLAGS_as_of), &t, &err)) {
       std::fprintf(stderr, "--as_of: %s\n", err.c_str());
       return 2;
     }
@@ -112,10 +114,7 @@ int Reevaluate(const std::shared_ptr<grpc::Channel>& channel, bool json) {
     v1::GetPolicyRequest get;
     v1::GetPolicyResponse current;
     auto st = policies->GetPolicy(&pctx, get, &current);
-    if (!st.ok()) {
-      std::fprintf(stderr, "error: %s\n", st.error_message().c_str());
-      return 1;
-    }
+    if (!st.ok()) return PrintRpcError(st);
     v1::PainModel m;
     if (!v1::PainModel_Parse("PAIN_MODEL_" + absl::GetFlag(FLAGS_pain_model),
                              &m)) {
@@ -176,10 +175,11 @@ int Reevaluate(const std::shared_ptr<grpc::Channel>& channel, bool json) {
                     p.eta_seconds());
         std::fflush(stdout);
       } else {
-        std::printf("progress %lld/%lld (%.0f patients/s, ETA %.0f s)\n",
-                    static_cast<long long>(p.done()),
-                    static_cast<long long>(p.total()), p.patients_per_second(),
-                    p.eta_seconds());
+        // stdout is a pipe or file: it gets the result only.
+        std::fprintf(
+            stderr, "progress %lld/%lld (%.0f patients/s, ETA %.0f s)\n",
+            static_cast<long long>(p.done()), static_cast<long long>(p.total()),
+            p.patients_per_second(), p.eta_seconds());
       }
     } else if (event.has_delta() || event.has_delta_batch()) {
       // Servers before delta_batch sent one delta per event.
@@ -206,14 +206,17 @@ int Reevaluate(const std::shared_ptr<grpc::Channel>& channel, bool json) {
   grpc::Status st = reader->Finish();
   if (tty) std::printf("\n");
   if (!st.ok()) {
-    std::fprintf(stderr, "error: %s: %s\n", CodeName(st.error_code()),
-                 st.error_message().c_str());
+    const int status = PrintRpcError(st);
     if (g_interrupted && !run_id.empty() && run_id != "dry-run") {
+      // The whole command to paste: a run belongs to its clinic.
+      const std::string clinic = absl::GetFlag(FLAGS_clinic);
       std::fprintf(stderr,
-                   "resume with: achillesctl caseload reevaluate --resume=%s\n",
+                   "resume with: achillesctl%s caseload reevaluate "
+                   "--resume=%s\n",
+                   clinic.empty() ? "" : (" --clinic=" + clinic).c_str(),
                    run_id.c_str());
     }
-    return 1;
+    return status;
   }
   if (json) return 0;
   std::printf("\nRun %s%s: %lld patients in %.1f s\n", run_id.c_str(),
@@ -253,16 +256,13 @@ int Reevaluate(const std::shared_ptr<grpc::Channel>& channel, bool json) {
 int Worklist(const std::shared_ptr<grpc::Channel>& channel, bool json) {
   auto stub = v1::CaseloadService::NewStub(channel);
   v1::WorklistRequest req;
-  req.set_page_size(50);
+  req.set_page_size(absl::GetFlag(FLAGS_page_size));
+  req.set_page_token(absl::GetFlag(FLAGS_page_token));
   grpc::ClientContext ctx;
   Context(&ctx);
   v1::WorklistResponse resp;
   auto st = stub->Worklist(&ctx, req, &resp);
-  if (!st.ok()) {
-    std::fprintf(stderr, "error: %s: %s\n", CodeName(st.error_code()),
-                 st.error_message().c_str());
-    return 1;
-  }
+  if (!st.ok()) return PrintRpcError(st);
   if (json) {
     std::cout << JsonLine(resp) << "\n";
     return 0;
@@ -274,7 +274,15 @@ int Worklist(const std::shared_ptr<grpc::Channel>& channel, bool json) {
                 SeverityName(i.top_severity()), DeltaName(i.last_delta()),
                 i.stale() ? "yes" : "", i.top_summary().c_str());
   }
-  if (!resp.next_page_token().empty()) std::printf("(more: first 50 shown)\n");
+  if (!resp.next_page_token().empty()) {
+    // The whole command to paste for the next page.
+    const std::string clinic = absl::GetFlag(FLAGS_clinic);
+    std::printf(
+        "next page: achillesctl%s caseload worklist --page_size=%d "
+        "--page_token=%s\n",
+        clinic.empty() ? "" : (" --clinic=" + clinic).c_str(), req.page_size(),
+        resp.next_page_token().c_str());
+  }
   return 0;
 }
 

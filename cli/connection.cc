@@ -57,11 +57,15 @@ std::string Token() {
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel() {
+std::string ServerTarget() {
   std::string target = absl::GetFlag(FLAGS_server);
   if (target.empty()) target = Env("ACHILLES_SERVER");
   if (target.empty()) target = "127.0.0.1:50051";
-  return MakeChannelTo(target);
+  return target;
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel() {
+  return MakeChannelTo(ServerTarget());
 }
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannelTo(

@@ -24,6 +24,9 @@ ABSL_DECLARE_FLAG(int, timeout_s);
 
 namespace achilles::cli {
 
+// The address calls go to: --server, $ACHILLES_SERVER or the default.
+std::string ServerTarget();
+
 // INVALID_ARGUMENT naming the flag when a file cannot be read.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel();
 // The same transport (--tls_* flags) to another address.

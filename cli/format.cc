@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "cli/connection.h"
 #include "common/time_util.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -377,10 +378,49 @@ std::string JsonLine(const google::protobuf::Message& m) {
   return out;
 }
 
+namespace {
+// gRPC's words for a channel that never reached a server.
+bool NeverConnected(const grpc::Status& st) {
+  if (st.error_code() != grpc::StatusCode::UNAVAILABLE) return false;
+  const std::string& m = st.error_message();
+  for (const char* sign :
+       {"failed to connect", "Connection refused", "DNS resolution failed",
+        "Name resolution failure", "No route to host", "Socket closed",
+        "Connection reset", "Ssl handshake failed",
+        "connections to all "
+        "backends failing"}) {
+    if (m.find(sign) != std::string::npos) return true;
+  }
+  return false;
+}
+}  // namespace
+
 int PrintRpcError(const grpc::Status& st) {
   std::fprintf(stderr, "error: %s: %s\n", CodeName(st.error_code()),
                st.error_message().c_str());
+  if (NeverConnected(st)) {
+    std::fprintf(stderr,
+                 "hint: cannot reach the server at %s. Is achilles-server "
+                 "running and listening there? Set the address with "
+                 "--server or $ACHILLES_SERVER; a TLS server also needs "
+                 "--tls_ca_file.\n",
+                 ServerTarget().c_str());
+    return kExitServerDown;
+  }
   return 1;
+}
+
+bool ParseTimeArg(const std::string& text, absl::Time* t, std::string* err) {
+  if (absl::ParseTime(absl::RFC3339_full, text, t, err)) return true;
+  std::string date_err;
+  if (text.size() == 10 &&
+      absl::ParseTime("%Y-%m-%d", text, absl::UTCTimeZone(), t, &date_err)) {
+    return true;
+  }
+  *err = "'" + text +
+         "' is neither an RFC 3339 time (2026-11-28T08:00:00Z) nor a date "
+         "(2026-11-28)";
+  return false;
 }
 
 int UsageError(const std::string& why) {

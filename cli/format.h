@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "absl/time/time.h"
 #include "achilles/v1/admin_service.pb.h"
 #include "achilles/v1/evaluation.pb.h"
 #include "achilles/v1/events.pb.h"
@@ -25,8 +26,19 @@ const char* CodeName(int grpc_code);
 
 // One message as compact protobuf JSON (field names as in the .proto).
 std::string JsonLine(const google::protobuf::Message& m);
-// Prints "error: CODE: message" to stderr; returns exit status 1.
+// Exit status when the server cannot be reached at all (not running, wrong
+// address, TLS mismatch): distinct from 1 (the server answered with an
+// error) and 2 (usage), so scripts can retry or alert on it.
+inline constexpr int kExitServerDown = 3;
+
+// Prints "error: CODE: message" to stderr; returns exit status 1, or
+// kExitServerDown with a hint naming the address when the channel never
+// connected.
 int PrintRpcError(const grpc::Status& st);
+
+// A time flag: RFC 3339 (2026-11-28T08:00:00Z) or a date (2026-11-28,
+// midnight UTC). False with the reason in `err`.
+bool ParseTimeArg(const std::string& text, absl::Time* t, std::string* err);
 // Prints "achillesctl: WHY (see achillesctl --help)"; returns exit status 2.
 int UsageError(const std::string& why);
 

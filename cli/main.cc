@@ -25,7 +25,9 @@
 #include "achilles/v1/admin_service.grpc.pb.h"
 #include "achilles/v1/decision_service.grpc.pb.h"
 #include "achilles/v1/patient_service.grpc.pb.h"
+#include "cli/backup_commands.h"
 #include "cli/caseload_commands.h"
+#include "cli/commands.h"
 #include "cli/connection.h"
 #include "cli/ehr_commands.h"
 #include "cli/format.h"
@@ -51,6 +53,8 @@ ABSL_FLAG(int, next_morning, -1, "events add: pain next morning (0-10)");
 ABSL_FLAG(std::string, note, "", "events add: free-text note");
 ABSL_FLAG(std::string, reason, "", "feedback/policy: reason");
 ABSL_FLAG(std::string, clinician, "", "feedback: who decided");
+ABSL_FLAG(std::string, changed_by, "",
+          "policy set: who made the change (recorded in the policy version)");
 ABSL_FLAG(int64_t, version, 0, "policy get: version (0 = current)");
 ABSL_FLAG(std::string, pain_model, "",
           "policy set: TRAFFIC_LIGHT_3_5 or SILBERNAGEL_5");
@@ -67,6 +71,10 @@ using google::protobuf::util::JsonPrintOptions;
 constexpr char kUsage[] = R"(achillesctl: command-line client for achilles-cds
 
 Usage: achillesctl [--server=HOST:PORT] [--token_file=F] [--json] COMMAND ...
+
+Dates: RFC 3339 (2026-11-28T08:00:00Z) or YYYY-MM-DD (midnight UTC).
+Exit status: 0 ok, 1 the server refused or failed, 2 usage, 3 server not
+reachable. The server address: --server, else $ACHILLES_SERVER.
 
 Every call needs a token (--token_file=F, --token=T, $ACHILLES_TOKEN_FILE or
 $ACHILLES_TOKEN). A new server writes an operator token to
@@ -94,9 +102,14 @@ Decisions
 Administration
   plugins list | reload | enable PLUGIN | disable PLUGIN
   policy get [--version=N]
+  backup create [--keep=N]          incremental backup (server side, online)
+  backup list|verify --backup_dir=D [--backup_id=N]
+                                    on the server's host
+  backup restore --backup_dir=D --data_dir=NEW [--backup_id=N]
+                                    server stopped; re-applies erasures
   backup NAME                       online checkpoint into the server's --backup_dir
   policy set (--file=POLICY.json | --pain_model=M [--max_ok=N] [--strictly_below])
-             [--reason=TEXT]
+             [--reason=TEXT] [--changed_by=WHO]
 
 Operations
   health [SERVICE]                  exit 0 when the server is SERVING (no token
@@ -119,7 +132,8 @@ Caseload
   caseload fanout CHAIN_FILE [--dry_run] [--fanout_parallel=4]
                                     re-evaluate many clinics, each on its shard;
                                     CHAIN_FILE: "CLINIC SERVER TOKEN_FILE" lines
-  caseload worklist                 patients in triage order
+  caseload worklist [--page_size=50] [--page_token=T]
+                                    patients in triage order, a page at a time
   caseload seed-demo [--count=1000] [--events_per_patient=30]
                                     fill the clinic with a synthetic caseload
 )";
@@ -129,17 +143,12 @@ int Usage(const std::string& why) {
   return 2;
 }
 
-int Fail(const grpc::Status& st) {
-  std::fprintf(stderr, "error: %s: %s\n",
-               achilles::cli::CodeName(st.error_code()),
-               st.error_message().c_str());
-  return 1;
-}
+int Fail(const grpc::Status& st) { return achilles::cli::PrintRpcError(st); }
 
 bool ParseTime(const std::string& text, google::protobuf::Timestamp* ts,
                std::string* err) {
   absl::Time t;
-  if (!absl::ParseTime(absl::RFC3339_full, text, &t, err)) return false;
+  if (!achilles::cli::ParseTimeArg(text, &t, err)) return false;
   *ts = achilles::FromMicros(absl::ToUnixMicros(t));
   return true;
 }
@@ -218,24 +227,7 @@ class Ctl {
                 << " evaluations\n";
       return 0;
     }
-    if (cmd == "patient" && sub == "list") {
-      v1::ListPatientsRequest req;
-      req.set_page_size(1000);
-      for (;;) {
-        v1::ListPatientsResponse resp;
-        auto st = patients_->ListPatients(Context().get(), req, &resp);
-        if (!st.ok()) return Fail(st);
-        if (json) {
-          PrintJson(resp);
-        } else {
-          for (const auto& p : resp.patients()) {
-            std::cout << p.patient_id() << "\t" << p.display_name() << "\n";
-          }
-        }
-        if (resp.next_page_token().empty()) return 0;
-        req.set_page_token(resp.next_page_token());
-      }
-    }
+    if (cmd == "patient" && sub == "list") return ListPatients(json);
     if (cmd == "events" && sub == "append" && need(4)) {
       std::ifstream in(a[3]);
       if (!in) return Usage("cannot read " + a[3]);
@@ -463,12 +455,19 @@ class Ctl {
             absl::GetFlag(FLAGS_strictly_below));
       }
       req.mutable_policy()->set_change_reason(absl::GetFlag(FLAGS_reason));
-      req.mutable_policy()->set_changed_by(absl::GetFlag(FLAGS_clinician));
+      req.mutable_policy()->set_changed_by(
+          absl::GetFlag(FLAGS_changed_by).empty()
+              ? absl::GetFlag(FLAGS_clinician)
+              : absl::GetFlag(FLAGS_changed_by));
       auto st = policies_->SetPolicy(Context().get(), req, &resp);
       if (!st.ok()) return Fail(st);
       if (json) return PrintJson(resp), 0;
       std::cout << "stored\n" << achilles::cli::FormatPolicy(resp.policy());
       return 0;
+    }
+    if (cmd == "backup" && (sub == "create" || sub == "list" ||
+                            sub == "verify" || sub == "restore")) {
+      return achilles::cli::RunBackup(channel_, a, json);
     }
     if (cmd == "backup" && need(2)) {
       v1::CheckpointRequest req;
@@ -495,6 +494,30 @@ class Ctl {
   }
 
  private:
+  // Every page; with --json one document (a ListPatientsResponse holding
+  // all of them), so the output parses as a whole however many pages.
+  int ListPatients(bool json) {
+    v1::ListPatientsRequest req;
+    req.set_page_size(1000);
+    v1::ListPatientsResponse all;
+    for (;;) {
+      v1::ListPatientsResponse resp;
+      auto st = patients_->ListPatients(Context().get(), req, &resp);
+      if (!st.ok()) return Fail(st);
+      for (auto& p : *resp.mutable_patients()) {
+        if (json) {
+          *all.add_patients() = std::move(p);
+        } else {
+          std::cout << p.patient_id() << "\t" << p.display_name() << "\n";
+        }
+      }
+      if (resp.next_page_token().empty()) break;
+      req.set_page_token(resp.next_page_token());
+    }
+    if (json) PrintJson(all), std::cout << "\n";
+    return 0;
+  }
+
   int Append(const v1::AppendEventsRequest& req, bool json) {
     v1::AppendEventsResponse resp;
     auto st = patients_->AppendEvents(Context().get(), req, &resp);
@@ -517,13 +540,33 @@ class Ctl {
   std::unique_ptr<v1::StoreService::Stub> store_;
 };
 
+// achillesctl [COMMAND] --help: that command's synopsis and flags, or the
+// overview; never absl's list of every flag.
+int Help(int argc, char** argv) {
+  std::vector<std::string> words;
+  for (int i = 1; i < argc; ++i) {
+    if (argv[i][0] != '-') words.emplace_back(argv[i]);
+  }
+  const std::string help = achilles::cli::CommandHelp(words);
+  std::fputs(help.empty() ? kUsage : help.c_str(), stdout);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
+  if (achilles::cli::WantsHelp(argc, argv)) return Help(argc, argv);
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   std::vector<std::string> args(positional.begin() + 1, positional.end());
   if (args.empty()) return Usage("no command given");
+  // A command missing from the table goes on to the dispatcher, which
+  // names it if it is unknown there too.
+  if (absl::Status st = achilles::cli::CheckCommand(
+          args, achilles::cli::FlagNamesInArgs(argc, argv));
+      !st.ok() && !absl::IsNotFound(st)) {
+    return achilles::cli::UsageError(std::string(st.message()));
+  }
   auto channel = achilles::cli::MakeChannel();
   if (!channel.ok()) return Usage(std::string(channel.status().message()));
   Ctl ctl(*channel);

@@ -51,7 +51,8 @@ CTL=(/usr/bin/achillesctl --server="127.0.0.1:$(cat "$WORK/data/port")")
 "${CTL[@]}" health | grep -q SERVING || fail "installed server not serving"
 plugins="$("${CTL[@]}" --token_file="$WORK/data/operator.token" plugins list)"
 for id in midportion_hsr insertional_flat isometric return_to_run; do
-  grep -q "$id" <<<"$plugins" || fail "bundled plugin $id not loaded: $plugins"
+  grep -qE "^$id +[^ ]+ +[^ ]+ +loaded " <<<"$plugins" ||
+    fail "bundled plugin $id not loaded: $plugins"
 done
 kill "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=""
 

@@ -11,10 +11,13 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev clang-format
   libyaml-cpp-dev liblua5.4-dev
   clang libclang-rt-14-dev
+  # Operations: metrics endpoint (HTTP), JSON logs, config file, and
+  # promtool to check the metrics exposition and alert rules in the tests.
+  libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev prometheus
   haproxy openssl python3-yaml libsystemd-dev systemd
-  # EHR listener (services/ehr; docs/DEPENDENCIES.md): HTTP, JSON, JWT, and
-  # the real browser and Node client its tests drive.
-  libcpp-httplib-dev nlohmann-json3-dev libjwt-dev chromium nodejs
+  # EHR listener (services/ehr; docs/DEPENDENCIES.md): JWT (HTTP and JSON
+  # are above), and the real browser and Node client its tests drive.
+  libjwt-dev chromium nodejs
 )
 
 SUDO=""

@@ -4,6 +4,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
 #include <rocksdb/options.h>
+#include <rocksdb/statistics.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
@@ -29,7 +30,9 @@
 #include "absl/synchronization/mutex.h"
 #include "common/digest.h"
 #include "common/log.h"
+#include "common/metrics/metrics.h"
 #include "common/time_util.h"
+#include "storage/internal/backups.h"
 #include "storage/internal/fault_injection_fs.h"
 #include "storage/internal/group_sync.h"
 #include "storage/internal/info_log.h"
@@ -110,6 +113,18 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
 // resumes onto the log file a failed write left behind when no memtable
 // holds data, and the next write then aborts the process on an assertion.
 // The store reopens the database instead (internal/reopening_store.h).
+// How long making the write-ahead log durable takes: a write with
+// sync = true (the append path) or one SyncWAL shared by a group of writers
+// (group_sync.h). The figure an operator watches for a slow disk.
+metrics::Histogram& WalSyncSeconds(absl::string_view kind) {
+  static auto& family = metrics::Registry::Default().HistogramFamily(
+      "achilles_store_wal_sync_seconds",
+      "Time to make the write-ahead log durable: a synced write, or one "
+      "group sync shared by concurrent writers.",
+      {"kind"});
+  return family.WithLabels({kind});
+}
+
 class ManualRecovery final : public rocksdb::EventListener {
  public:
   void OnBackgroundError(rocksdb::BackgroundErrorReason,
@@ -719,6 +734,33 @@ class RocksDbTimelineStore final : public storage_internal::ReopenableStore {
 
   bool WriteFailed() const override { return write_failed_.load(); }
 
+  absl::StatusOr<BackupInfo> CreateBackup(const std::string& dir,
+                                          int keep) override {
+    return storage_internal::CreateBackupOf(db_.get(), dir, keep);
+  }
+
+  StoreFigures Figures() override {
+    StoreFigures f;
+    uint64_t v = 0;
+    if (db_->GetAggregatedIntProperty(
+            rocksdb::DB::Properties::kEstimatePendingCompactionBytes, &v)) {
+      f.pending_compaction_bytes = v;
+    }
+    if (db_->GetAggregatedIntProperty(
+            rocksdb::DB::Properties::kEstimateLiveDataSize, &v)) {
+      f.live_data_bytes = v;
+    }
+    if (db_->GetAggregatedIntProperty(
+            rocksdb::DB::Properties::kTotalSstFilesSize, &v)) {
+      f.sst_files_bytes = v;
+    }
+    if (const auto stats = db_->GetDBOptions().statistics) {
+      f.block_cache_hits = stats->getTickerCount(rocksdb::BLOCK_CACHE_HIT);
+      f.block_cache_misses = stats->getTickerCount(rocksdb::BLOCK_CACHE_MISS);
+    }
+    return f;
+  }
+
   absl::Status Checkpoint(const std::string& dir) override {
     rocksdb::Checkpoint* raw = nullptr;
     if (auto st = FromRocks(rocksdb::Checkpoint::Create(db_.get(), &raw),
@@ -741,10 +783,13 @@ class RocksDbTimelineStore final : public storage_internal::ReopenableStore {
   absl::Status Write(const rocksdb::WriteOptions& options,
                      rocksdb::WriteBatch* batch, absl::string_view what) {
     rocksdb::Status s;
+    const int64_t start = metrics::NowNanos();
     {
       UncheckedByTsan unchecked;
       s = db_->Write(options, batch);
     }
+    if (options.sync)
+      WalSyncSeconds("synced_write").Observe(metrics::SecondsSince(start));
     NoteWriteFailure(s);
     return FromRocks(s, what);
   }
@@ -786,10 +831,12 @@ class RocksDbTimelineStore final : public storage_internal::ReopenableStore {
 
   absl::Status SyncWal() {
     rocksdb::Status s;
+    const int64_t start = metrics::NowNanos();
     {
       UncheckedByTsan unchecked;
       s = db_->SyncWAL();
     }
+    WalSyncSeconds("group_sync").Observe(metrics::SecondsSince(start));
     NoteWriteFailure(s);
     return FromRocks(s, "sync the write-ahead log");
   }
@@ -1035,6 +1082,11 @@ rocksdb::DBOptions DbOptions(const OpenContext& ctx,
   db_options.listeners.push_back(std::make_shared<ManualRecovery>());
   // Not RocksDB's own LOG writer: on a full disk it aborts (info_log.h).
   db_options.info_log = storage_internal::NewInfoLog(options.path);
+  // Tickers only (block cache hits and misses for the metrics): RocksDB's
+  // histograms and timers cost CPU on every read and write.
+  db_options.statistics = rocksdb::CreateDBStatistics();
+  db_options.statistics->set_stats_level(
+      rocksdb::StatsLevel::kExceptHistogramOrTimers);
   // One memory budget for the whole store, whatever the caseload: all
   // column families share one block cache, and their memtables count
   // against one write-buffer budget (charged to that cache) instead of

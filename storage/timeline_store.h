@@ -124,6 +124,25 @@ struct EvaluationWrite {
   std::vector<std::pair<std::string, std::string>> records;
 };
 
+// Figures for monitoring (services/telemetry turns them into metrics).
+// Counters restart from zero when the store reopens after a failed write.
+struct StoreFigures {
+  uint64_t block_cache_hits = 0;
+  uint64_t block_cache_misses = 0;
+  uint64_t pending_compaction_bytes = 0;  // RocksDB's estimate, all families.
+  uint64_t live_data_bytes = 0;           // RocksDB's estimate, all families.
+  uint64_t sst_files_bytes = 0;
+};
+
+// One incremental backup (RocksDB's BackupEngine): table files are shared
+// between backups, so each costs what changed since the one before.
+struct BackupInfo {
+  uint32_t id = 0;
+  int64_t created_unix_seconds = 0;
+  uint64_t size_bytes = 0;  // All its files, shared ones included.
+  uint32_t files = 0;
+};
+
 // A point-in-time view of the whole store. Release by destroying it.
 class Snapshot {
  public:
@@ -261,7 +280,30 @@ class TimelineStore {
   // Writes a consistent copy of the store to `dir` (hard links where
   // possible; `dir` made 0700). `dir` must not exist.
   virtual absl::Status Checkpoint(const std::string& dir) = 0;
+  // Zeros for a store that keeps none. Cheap: safe on every scrape.
+  virtual StoreFigures Figures() { return {}; }
+  // A new incremental backup into the backup engine directory `dir`
+  // (created 0700 if missing), then only the newest `keep` (at least 1)
+  // are kept. Online: the store keeps serving. UNIMPLEMENTED for a store
+  // without backups; other errors name `dir`.
+  virtual absl::StatusOr<BackupInfo> CreateBackup(const std::string& dir,
+                                                  int keep) {
+    return absl::UnimplementedError("this store has no backups");
+  }
 };
+
+// The backups in the backup engine directory `dir`, oldest first. NOT_FOUND
+// when `dir` holds no backup engine.
+absl::StatusOr<std::vector<BackupInfo>> ListBackups(const std::string& dir);
+// Re-reads every file of backup `id` and checks its size and checksum.
+// NOT_FOUND for an unknown id; DATA_LOSS naming the backup when a file is
+// missing or differs.
+absl::Status VerifyBackup(const std::string& dir, uint32_t id);
+// Restores backup `id` (0 = the newest) into `data_dir`, which must not
+// hold a store (FAILED_PRECONDITION otherwise). The restored files are the
+// store only: what lives beside it (the server secret) is the caller's.
+absl::StatusOr<BackupInfo> RestoreBackup(const std::string& dir, uint32_t id,
+                                         const std::string& data_dir);
 
 // Opens (creating if asked, mode 0700) the RocksDB store at options.path.
 // FAILED_PRECONDITION with the path when another process holds the lock;

@@ -4,7 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/metrics/metrics.h"
 #include "plugins/host/internal/loader.h"
+#include "plugins/host/internal/plugin_metrics.h"
 #include "plugins/host/internal/plugin_runner.h"
 #include "plugins/host/plugin_host.h"
 
@@ -116,24 +118,35 @@ absl::StatusOr<v1::PluginResponse> LoadedPlugin::Finish(
 absl::StatusOr<v1::PluginResponse> LoadedPlugin::Call(
     const std::string& request_bytes, absl::Duration timeout) const {
   // Copied: an in-process call abandoned at its deadline still reads it.
+  const int64_t t0 = metrics::NowNanos();
   auto started =
       runner_->Start(std::make_shared<const std::string>(request_bytes),
                      {absl::Now() + timeout, timeout});
-  return Await(&started);
+  return Await(&started, t0);
 }
 
 absl::StatusOr<v1::PluginResponse> LoadedPlugin::Await(
-    absl::StatusOr<std::unique_ptr<pi::PendingCall>>* started) const {
+    absl::StatusOr<std::unique_ptr<pi::PendingCall>>* started,
+    int64_t started_nanos) const {
   absl::Status st = started->status();
   if (st.ok()) st = (**started)->Wait();
-  if (!st.ok()) return absl::Status(st.code(), Named(st.message()));
+  if (!st.ok()) {
+    pi::RecordPluginCall(record_.id, st, metrics::SecondsSince(started_nanos));
+    return absl::Status(st.code(), Named(st.message()));
+  }
   const pi::PendingCall& done = ***started;
-  return Finish(done.rc(), done.error(), done.response());
+  auto finished = Finish(done.rc(), done.error(), done.response());
+  pi::RecordPluginCall(record_.id, finished.status(),
+                       metrics::SecondsSince(started_nanos));
+  return finished;
 }
 
 std::vector<absl::StatusOr<v1::PluginResponse>> PluginSet::CallAll(
     const std::vector<PluginCall>& calls, absl::Duration timeout) const {
   const pi::CallDeadline deadline{absl::Now() + timeout, timeout};
+  // Answers are collected in order, so a plugin's figure is the time until
+  // the host took its answer (at most the slowest before it in the batch).
+  const int64_t t0 = metrics::NowNanos();
   auto valid = [this](const PluginCall& call) {
     return call.plugin < plugins.size() && call.request != nullptr;
   };
@@ -152,7 +165,7 @@ std::vector<absl::StatusOr<v1::PluginResponse>> PluginSet::CallAll(
   results.reserve(calls.size());
   for (size_t i = 0; i < calls.size(); ++i) {
     results.push_back(valid(calls[i])
-                          ? plugins[calls[i].plugin]->Await(&pending[i])
+                          ? plugins[calls[i].plugin]->Await(&pending[i], t0)
                           : pending[i].status());
   }
   return results;

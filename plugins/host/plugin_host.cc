@@ -25,6 +25,7 @@
 #include "plugins/host/internal/in_process_runner.h"
 #include "plugins/host/internal/loader.h"
 #include "plugins/host/internal/plugin_library.h"
+#include "plugins/host/internal/plugin_metrics.h"
 #include "plugins/host/internal/private_dir.h"
 #include "plugins/host/internal/protocol_library.h"
 #include "plugins/host/internal/worker_process.h"
@@ -97,15 +98,17 @@ void LogScan(const PluginSet& next, const ReloadResult& result,
   reloaded.insert(result.changed.begin(), result.changed.end());
   for (const auto& rec : next.records) {
     if (!rec.loaded) {
-      Log(LogLevel::kWarning, "plugin rejected: ", rec.file, ": ", rec.reason);
+      pi::RecordPluginLoad("refused", rec.id, rec.version, rec.file,
+                           rec.reason);
     } else if (reloaded.count(rec.id)) {
-      Log(LogLevel::kInfo, "plugin loaded: ", rec.id, " ", rec.version,
-          " from ", rec.file,
-          isolation == Isolation::kProcess ? " (isolated worker process)" : "");
+      pi::RecordPluginLoad("loaded", rec.id, rec.version, rec.file,
+                           isolation == Isolation::kProcess
+                               ? "isolated worker process"
+                               : "in process");
     }
   }
   for (const auto& id : result.removed) {
-    Log(LogLevel::kInfo, "plugin unloaded: ", id);
+    pi::RecordPluginLoad("unloaded", id, "", "", "");
   }
 }
 
@@ -296,7 +299,7 @@ absl::StatusOr<std::shared_ptr<pi::PluginRunner>> PluginHost::StartWorkers(
     const std::string& copy, const std::string& file,
     PluginManifest* manifest) const {
   // Never dlopen into the server: the worker loads and checks it.
-  const pi::WorkerConfig config = WorkerConfigFor(copy);
+  pi::WorkerConfig config = WorkerConfigFor(copy);
   internal::WorkerHello hello;
   auto worker = pi::WorkerProcess::Start(config, &hello);
   if (!worker.ok()) {
@@ -309,6 +312,7 @@ absl::StatusOr<std::shared_ptr<pi::PluginRunner>> PluginHost::StartWorkers(
     Log(LogLevel::kWarning, "plugin ", file, ": ", hello.reason());
   }
   *manifest = pi::ManifestOf(hello);
+  config.plugin_id = manifest->id;
   auto pool = std::make_shared<pi::WorkerPool>(config);
   pool->Adopt(*std::move(worker));
   return pool;

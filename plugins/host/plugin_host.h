@@ -217,10 +217,11 @@ class LoadedPlugin {
   friend struct PluginSet;
   LoadedPlugin() = default;
   std::string Named(absl::string_view what) const;
-  // Waits for a call handed over to this plugin and checks its answer.
+  // Waits for a call handed over to this plugin (at `started_nanos`, on
+  // the metrics' steady clock), checks its answer and records its figures.
   absl::StatusOr<achilles::v1::PluginResponse> Await(
-      absl::StatusOr<std::unique_ptr<plugins_internal::PendingCall>>* started)
-      const;
+      absl::StatusOr<std::unique_ptr<plugins_internal::PendingCall>>* started,
+      int64_t started_nanos) const;
   // The Status for a result code other than ACH_RC_OK: INVALID_ARGUMENT
   // "rejected the request (ACH_RC_BAD_REQUEST): ..." or INTERNAL
   // "failed (ACH_RC_PLUGIN_ERROR): ..." (or "returned unknown result code").

@@ -150,7 +150,7 @@ achilles::LogLevel LogLevelFrom(const char* arg) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 8) {
+  if (argc != 9) {
     std::fprintf(stderr,
                  "achilles-plugin-worker is started by achilles-server\n");
     return 2;
@@ -158,6 +158,10 @@ int main(int argc, char** argv) {
   const pid_t server = static_cast<pid_t>(std::strtol(argv[6], nullptr, 10));
   if (getppid() != server) return 1;  // Server already gone.
   achilles::SetLogLevel(LogLevelFrom(argv[7]));
+  // And its line format, so a JSON log stays JSON through plugin lines.
+  achilles::SetLogFormat(std::strcmp(argv[8], "json") == 0
+                             ? achilles::LogFormat::kJson
+                             : achilles::LogFormat::kText);
   LimitMemory(std::strtoull(argv[2], nullptr, 10));
   const int fd = MoveSocketAside();
   ResetSignals();

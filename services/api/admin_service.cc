@@ -182,6 +182,10 @@ grpc::ServerUnaryReactor* StoreServiceImpl::Checkpoint(
               "backups are off: start the server with --backup_dir=DIR");
         }
         ACH_RETURN_IF_ERROR(validation::ValidateRequest(*req));
+        if (backup::IsReservedName(req->name())) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "name: '", req->name(), "' is the backup directory's own"));
+        }
         const std::string path = absl::StrCat(backup_dir_, "/", req->name());
         std::error_code ec;
         if (std::filesystem::exists(path, ec)) {
@@ -191,6 +195,30 @@ grpc::ServerUnaryReactor* StoreServiceImpl::Checkpoint(
         std::filesystem::create_directories(backup_dir_, ec);
         ACH_RETURN_IF_ERROR(b_->store->Checkpoint(path));
         resp->set_path(path);
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* StoreServiceImpl::Backup(
+    grpc::CallbackServerContext* ctx, const v1::BackupRequest* req,
+    v1::BackupResponse* resp) {
+  return Serve(
+      ctx, b_, "achilles.v1.StoreService/Backup", *req, "",
+      [=](const security::Caller&) -> absl::Status {
+        if (backup_dir_.empty()) {
+          return absl::FailedPreconditionError(
+              "backups are off: start the server with --backup_dir=DIR");
+        }
+        ACH_RETURN_IF_ERROR(validation::ValidateRequest(*req));
+        auto made = b_->store->CreateBackup(
+            absl::StrCat(backup_dir_, "/", backup::kEngineDir),
+            req->keep() > 0 ? req->keep() : keep_);
+        if (!made.ok()) return made.status();
+        v1::BackupInfo* info = resp->mutable_created();
+        info->set_backup_id(made->id);
+        info->set_created_unix_seconds(made->created_unix_seconds);
+        info->set_size_bytes(made->size_bytes);
+        info->set_files(made->files);
         return absl::OkStatus();
       });
 }

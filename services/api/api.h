@@ -30,6 +30,7 @@
 #include "achilles/v1/security_service.grpc.pb.h"
 #include "common/executor.h"
 #include "plugins/host/plugin_host.h"
+#include "services/backup/backup.h"
 #include "services/caseload/caseload.h"
 #include "services/engine/engine.h"
 #include "services/security/security.h"
@@ -47,6 +48,9 @@ struct Backend : caseload::Deps {
   const security::ServerSecret* secret = nullptr;  // Seals page tokens.
   // Runs handlers' blocking work (Serve); null runs it inline.
   Executor* executor = nullptr;
+  // Erasures are recorded here before they run (null = no backups), so a
+  // restore re-applies them (services/backup/backup.h).
+  backup::ErasureLog* erasures = nullptr;
   // Held by interactive Evaluate calls; caseload workers step aside while
   // any is held (Deps::interactive points here).
   caseload::InteractiveGate interactive_gate;
@@ -77,11 +81,14 @@ absl::StatusOr<std::string> OpenPageToken(const security::ServerSecret& secret,
 absl::StatusOr<security::Caller> AdmitCall(grpc::CallbackServerContext* ctx,
                                            Backend* b, const char* method);
 
-// The last step: the audit entry and the status to send.
+// The last step: the audit entry, the call's metrics and request log line
+// (services/telemetry), and the status to send. `started_nanos` is when the
+// call was admitted (metrics::NowNanos()).
 absl::Status FinishCall(grpc::CallbackServerContext* ctx, Backend* b,
                         const char* method,
                         const absl::StatusOr<security::Caller>& caller,
-                        const std::string& patient_id, absl::Status outcome);
+                        const std::string& patient_id, absl::Status outcome,
+                        int64_t started_nanos);
 
 // Admits the caller for `method` (full name, "achilles.v1.X/Y") and refuses
 // requests with unknown fields, both on gRPC's thread; then runs
@@ -235,17 +242,21 @@ class CaseloadServiceImpl final
 class StoreServiceImpl final
     : public achilles::v1::StoreService::CallbackService {
  public:
-  // `backup_dir` empty = backups off.
-  StoreServiceImpl(Backend* backend, std::string backup_dir)
-      : b_(backend), backup_dir_(std::move(backup_dir)) {}
+  // `backup_dir` empty = backups off; `keep` = backups kept by default.
+  StoreServiceImpl(Backend* backend, std::string backup_dir, int keep)
+      : b_(backend), backup_dir_(std::move(backup_dir)), keep_(keep) {}
   grpc::ServerUnaryReactor* Checkpoint(
       grpc::CallbackServerContext* ctx,
       const achilles::v1::CheckpointRequest* req,
       achilles::v1::CheckpointResponse* resp) override;
+  grpc::ServerUnaryReactor* Backup(grpc::CallbackServerContext* ctx,
+                                   const achilles::v1::BackupRequest* req,
+                                   achilles::v1::BackupResponse* resp) override;
 
  private:
   Backend* b_;
   std::string backup_dir_;
+  int keep_;
 };
 
 class CredentialServiceImpl final

@@ -9,6 +9,7 @@
 #include "common/time_util.h"
 #include "services/api/api.h"
 #include "services/caseload/caseload.h"
+#include "services/telemetry/telemetry.h"
 #include "services/validation/validation.h"
 
 namespace achilles::api {
@@ -103,8 +104,9 @@ class ReEvaluateReactor final
   ReEvaluateReactor(caseload::Deps deps, security::Caller caller,
                     caseload::RunOptions options,
                     grpc::CallbackServerContext* ctx, Backend* backend,
-                    std::atomic<int>* runs)
-      : deps_(deps),
+                    std::atomic<int>* runs, int64_t started_nanos)
+      : started_nanos_(started_nanos),
+        deps_(deps),
         caller_(std::move(caller)),
         options_(std::move(options)),
         ctx_(ctx),
@@ -198,6 +200,8 @@ class ReEvaluateReactor final
     // threads that read it.
     sink.started = [this](const std::string& id) { run_id_ = id; };
     sink.deltas = [this](std::vector<v1::PatientDelta> deltas) {
+      // Stored before the sink sees them: progress, whatever the client.
+      telemetry::RecordCaseloadPatients(static_cast<int64_t>(deltas.size()));
       return SendDeltas(std::move(deltas));
     };
     sink.progress = [this](const v1::Progress& progress) {
@@ -215,8 +219,10 @@ class ReEvaluateReactor final
 
   void Run() {
     const caseload::RunSink sink = Sink();
+    telemetry::RecordCaseloadRunStarted();
     absl::Status st =
         caseload::RunReEvaluation(deps_, options_, sink, cancelled_);
+    telemetry::RecordCaseloadRunEnded(st.code());
     absl::MutexLock lock(&mu_);
     final_status_ = st;
     run_finished_ = true;
@@ -234,10 +240,11 @@ class ReEvaluateReactor final
     slot_.Release();
     // The audit entry carries the run's outcome; the context stays valid
     // until OnDone.
-    Finish(ToGrpc(
-        FinishCall(ctx_, backend_, kReEvaluate, caller_, "", final_status_)));
+    Finish(ToGrpc(FinishCall(ctx_, backend_, kReEvaluate, caller_, "",
+                             final_status_, started_nanos_)));
   }
 
+  const int64_t started_nanos_;
   caseload::Deps deps_;
   security::Caller caller_;
   const caseload::RunOptions options_;
@@ -268,6 +275,7 @@ class FailedWriter final
 
 grpc::ServerWriteReactor<v1::ReEvaluateEvent>* CaseloadServiceImpl::ReEvaluate(
     grpc::CallbackServerContext* ctx, const v1::ReEvaluateRequest* req) {
+  const int64_t started = metrics::NowNanos();
   absl::StatusOr<security::Caller> caller = AdmitCall(ctx, b_, kReEvaluate);
   absl::Status refused = caller.status();
   if (refused.ok()) refused = RejectUnknownFields(*req);
@@ -278,7 +286,7 @@ grpc::ServerWriteReactor<v1::ReEvaluateEvent>* CaseloadServiceImpl::ReEvaluate(
   }
   if (!refused.ok()) {
     return new FailedWriter(
-        FinishCall(ctx, b_, kReEvaluate, caller, "", refused));
+        FinishCall(ctx, b_, kReEvaluate, caller, "", refused, started));
   }
   // Each run holds a snapshot and several threads for as long as its client
   // keeps the stream open: bound how many can exist at once.
@@ -289,10 +297,11 @@ grpc::ServerWriteReactor<v1::ReEvaluateEvent>* CaseloadServiceImpl::ReEvaluate(
         absl::ResourceExhaustedError(absl::StrCat(
             "ReEvaluate: ", max_runs_,
             " caseload run(s) already in progress, the most this server "
-            "allows (--max_caseload_runs); retry when one has finished"))));
+            "allows (--max_caseload_runs); retry when one has finished")),
+        started));
   }
-  auto* reactor = new ReEvaluateReactor(*b_, *std::move(caller),
-                                        *std::move(options), ctx, b_, &runs_);
+  auto* reactor = new ReEvaluateReactor(
+      *b_, *std::move(caller), *std::move(options), ctx, b_, &runs_, started);
   reactor->Start();
   return reactor;
 }

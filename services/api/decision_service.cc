@@ -4,9 +4,27 @@
 #include "common/status_macros.h"
 #include "common/time_util.h"
 #include "services/api/api.h"
+#include "services/telemetry/telemetry.h"
 #include "services/validation/requests.h"
 
 namespace achilles::api {
+namespace {
+
+// The metrics' outcome label of an answered evaluation.
+const char* ConfidenceOutcome(v1::ConfidenceLevel level) {
+  switch (level) {
+    case v1::CONFIDENCE_LEVEL_HIGH:
+      return "high";
+    case v1::CONFIDENCE_LEVEL_MODERATE:
+      return "moderate";
+    case v1::CONFIDENCE_LEVEL_LOW:
+      return "low";
+    default:
+      return "unspecified";
+  }
+}
+
+}  // namespace
 
 grpc::ServerUnaryReactor* DecisionServiceImpl::Evaluate(
     grpc::CallbackServerContext* ctx, const v1::EvaluateRequest* req,
@@ -22,7 +40,11 @@ grpc::ServerUnaryReactor* DecisionServiceImpl::Evaluate(
         options.dry_run = req->dry_run();
         if (req->has_as_of()) options.as_of_us = ToMicros(req->as_of());
         auto ev = b_->engine->Evaluate(*clinic, req->patient_id(), options);
-        if (!ev.ok()) return ev.status();
+        if (!ev.ok()) {
+          telemetry::RecordEvaluation("failed");
+          return ev.status();
+        }
+        telemetry::RecordEvaluation(ConfidenceOutcome(ev->confidence_level()));
         *resp->mutable_evaluation() = *std::move(ev);
         return absl::OkStatus();
       });

@@ -1,5 +1,7 @@
 #include "absl/strings/str_cat.h"
+#include "common/metrics/metrics.h"
 #include "services/api/api.h"
+#include "services/telemetry/telemetry.h"
 #include "services/validation/validation.h"
 
 namespace achilles::api {
@@ -61,13 +63,58 @@ absl::StatusOr<security::Caller> AdmitCall(grpc::CallbackServerContext* ctx,
   return b->gate->Admit(*ctx, *policy);
 }
 
+namespace {
+
+// The W3C trace id the client sent, if any (first traceparent only).
+std::string TraceId(const grpc::CallbackServerContext& ctx) {
+  const auto& md = ctx.client_metadata();
+  auto it = md.find("traceparent");
+  if (it == md.end()) return "";
+  return telemetry::TraceIdFromTraceparent(
+      absl::string_view(it->second.data(), it->second.size()));
+}
+
+void Observe(grpc::CallbackServerContext* ctx, Backend* b, const char* method,
+             const absl::StatusOr<security::Caller>& caller,
+             const std::string& patient_id, const absl::Status& sent,
+             int64_t started_nanos) {
+  telemetry::CallInfo info;
+  info.method = method;
+  info.code = sent.code();
+  info.seconds = metrics::SecondsSince(started_nanos);
+  const std::string trace = TraceId(*ctx);
+  info.trace_id = trace;
+  const std::string peer = ctx->peer();
+  info.peer = peer;
+  std::string pseudonym;
+  if (caller.ok()) {
+    info.clinic = caller->clinic;
+    info.subject = caller->subject;
+    info.credential_id = caller->credential_id;
+    // Never the id itself: the audit trail's keyed pseudonym, which an
+    // operator can match against it.
+    if (!patient_id.empty() && b->secret != nullptr) {
+      pseudonym = b->secret->Pseudonym(caller->clinic, patient_id);
+    }
+  }
+  info.patient_pseudonym = pseudonym;
+  telemetry::RecordCall(info);
+}
+
+}  // namespace
+
 absl::Status FinishCall(grpc::CallbackServerContext* ctx, Backend* b,
                         const char* method,
                         const absl::StatusOr<security::Caller>& caller,
-                        const std::string& patient_id, absl::Status outcome) {
+                        const std::string& patient_id, absl::Status outcome,
+                        int64_t started_nanos) {
   const security::MethodPolicy* policy = security::FindMethod(method);
-  if (policy == nullptr) return outcome;
-  return b->gate->Record(*ctx, *policy, caller, patient_id, std::move(outcome));
+  absl::Status sent = policy == nullptr
+                          ? std::move(outcome)
+                          : b->gate->Record(*ctx, *policy, caller, patient_id,
+                                            std::move(outcome));
+  Observe(ctx, b, method, caller, patient_id, sent, started_nanos);
+  return sent;
 }
 
 grpc::Status ToGrpc(const absl::Status& status) {

@@ -60,6 +60,13 @@ grpc::ServerUnaryReactor* PatientServiceImpl::DeletePatient(
       req->patient_id(), [=](const security::Caller& caller) -> absl::Status {
         const std::string* clinic = &caller.clinic;
         ACH_RETURN_IF_ERROR(validation::ValidateRequest(*req));
+        if (b_->erasures != nullptr) {
+          // Recorded first: a restore of an older backup must erase this
+          // patient again, even if this server stops mid-erasure.
+          ACH_RETURN_IF_ERROR(b_->erasures->Record(
+              *clinic, b_->secret->Pseudonym(*clinic, req->patient_id()),
+              NowMicros()));
+        }
         auto result = b_->store->DeletePatient(*clinic, req->patient_id());
         if (!result.ok()) return result.status();
         resp->set_events_deleted(result->events_deleted);

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/metrics/metrics.h"
 #include "services/api/api.h"
 
 namespace achilles::api {
@@ -28,9 +29,10 @@ inline void Finish(grpc::CallbackServerContext* ctx,
                    grpc::ServerUnaryReactor* reactor, Backend* b,
                    const char* method,
                    const absl::StatusOr<security::Caller>& caller,
-                   const std::string& patient_id, absl::Status outcome) {
-  reactor->Finish(
-      ToGrpc(FinishCall(ctx, b, method, caller, patient_id, outcome)));
+                   const std::string& patient_id, absl::Status outcome,
+                   int64_t started_nanos) {
+  reactor->Finish(ToGrpc(
+      FinishCall(ctx, b, method, caller, patient_id, outcome, started_nanos)));
 }
 
 inline absl::Status Busy(const Executor& ex) {
@@ -46,11 +48,13 @@ grpc::ServerUnaryReactor* ServeInline(grpc::CallbackServerContext* ctx,
                                       Backend* b, const char* method,
                                       const google::protobuf::Message& request,
                                       const std::string& patient_id, Fn&& fn) {
+  const int64_t started = metrics::NowNanos();
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   absl::Status outcome;
   auto caller = serve_internal::Admit(ctx, b, method, request, &outcome);
   if (outcome.ok()) outcome = fn(*caller);
-  serve_internal::Finish(ctx, reactor, b, method, caller, patient_id, outcome);
+  serve_internal::Finish(ctx, reactor, b, method, caller, patient_id, outcome,
+                         started);
   return reactor;
 }
 
@@ -59,16 +63,17 @@ grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* ctx, Backend* b,
                                 const char* method,
                                 const google::protobuf::Message& request,
                                 const std::string& patient_id, Fn&& fn) {
+  const int64_t started = metrics::NowNanos();
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   absl::Status outcome;
   auto caller = serve_internal::Admit(ctx, b, method, request, &outcome);
   if (!outcome.ok() || b->executor == nullptr) {
     if (outcome.ok()) outcome = fn(*caller);
-    serve_internal::Finish(ctx, reactor, b, method, caller, patient_id,
-                           outcome);
+    serve_internal::Finish(ctx, reactor, b, method, caller, patient_id, outcome,
+                           started);
     return reactor;
   }
-  auto work = [ctx, reactor, b, method, admitted = *caller, patient_id,
+  auto work = [ctx, reactor, b, method, admitted = *caller, patient_id, started,
                fn = std::forward<Fn>(fn)]() mutable {
     absl::Status result =
         ctx->IsCancelled()
@@ -77,11 +82,11 @@ grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* ctx, Backend* b,
                   "the server reached it; nothing was done")
             : fn(admitted);
     serve_internal::Finish(ctx, reactor, b, method, admitted, patient_id,
-                           std::move(result));
+                           std::move(result), started);
   };
   if (!b->executor->TrySubmit(std::move(work))) {
     serve_internal::Finish(ctx, reactor, b, method, caller, patient_id,
-                           serve_internal::Busy(*b->executor));
+                           serve_internal::Busy(*b->executor), started);
   }
   return reactor;
 }

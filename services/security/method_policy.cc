@@ -50,6 +50,7 @@ std::vector<MethodPolicy> BuildTable() {
       m("achilles.v1.CaseloadService/Worklist", kClinician | kAdmin, kClinic,
         kAudited),
       m("achilles.v1.StoreService/Checkpoint", kOperator, kServer, kAudited),
+      m("achilles.v1.StoreService/Backup", kOperator, kServer, kAudited),
       m("achilles.v1.CredentialService/IssueToken", kOperator, kServer,
         kAudited),
       m("achilles.v1.CredentialService/RevokeToken", kOperator, kServer,

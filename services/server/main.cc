@@ -19,11 +19,15 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "achilles_build_info.h"
 #include "common/log.h"
 #include "plugins/host/plugin_host.h"
+#include "services/server/internal/config_file.h"
+#include "services/server/internal/data_format.h"
 #include "services/server/internal/service_manager.h"
 #include "services/server/server.h"
 
@@ -35,6 +39,22 @@ ABSL_FLAG(std::string, plugin_dir, "",
           "plugins next to this binary, installed or in the build tree; "
           "'none' for the safety screen only)");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
+ABSL_FLAG(std::string, config, "",
+          "YAML file of settings, one key per flag name (flags given on the "
+          "command line override it); see docs/OPERATIONS.md");
+ABSL_FLAG(bool, check_config, false,
+          "validate the configuration (file and flags, TLS files, addresses, "
+          "the data dir's format) and exit: 0 when the server would start "
+          "with it, 2 with a message naming the key otherwise");
+ABSL_FLAG(std::string, log_format, "text",
+          "text (one readable line per event) or json (one JSON object per "
+          "line, for log shippers); docs/OPERATIONS.md shows both");
+ABSL_FLAG(std::string, metrics_address, "",
+          "host:port to serve Prometheus metrics on (GET /metrics); empty = "
+          "off. Loopback only unless --metrics_allow_remote");
+ABSL_FLAG(bool, metrics_allow_remote, false,
+          "allow --metrics_address on a non-loopback address (the metrics are "
+          "plain HTTP; keep them on a private network)");
 ABSL_FLAG(int, plugin_timeout_ms, 2000, "deadline for one plugin call");
 ABSL_FLAG(std::string, plugin_allowlist, "",
           "comma-separated SHA-256 digests; when set, only these plugin files "
@@ -65,6 +85,9 @@ ABSL_FLAG(std::string, plugin_user, "",
 ABSL_FLAG(std::string, backup_dir, "",
           "where StoreService.Checkpoint (achillesctl backup NAME) writes "
           "online backups; empty turns backups off");
+ABSL_FLAG(int, backup_keep, 7,
+          "incremental backups kept in <backup_dir>/incremental (achillesctl "
+          "backup create); older ones are deleted after each new one");
 ABSL_FLAG(int, store_cache_mb, 64,
           "RocksDB block cache shared by all column families");
 ABSL_FLAG(int, store_memtable_mb, 64,
@@ -244,6 +267,13 @@ bool OptionsFromFlags(server::ServerOptions* options) {
   options->data_dir = absl::GetFlag(FLAGS_data_dir);
   options->sync_writes = absl::GetFlag(FLAGS_sync_writes);
   options->backup_dir = absl::GetFlag(FLAGS_backup_dir);
+  options->backup_keep = absl::GetFlag(FLAGS_backup_keep);
+  if (options->backup_keep < 1 || options->backup_keep > 1000) {
+    std::fprintf(stderr, "--backup_keep: 1 to 1000\n");
+    return false;
+  }
+  options->metrics_address = absl::GetFlag(FLAGS_metrics_address);
+  options->metrics_allow_remote = absl::GetFlag(FLAGS_metrics_allow_remote);
   if (absl::GetFlag(FLAGS_store_cache_mb) < 8 ||
       absl::GetFlag(FLAGS_store_memtable_mb) < 8) {
     std::fprintf(stderr,
@@ -378,16 +408,51 @@ void HandleSignals(const sigset_t& signals, server::Server* srv,
   stopper.join();
 }
 
+// The configuration file first, then the command line over it.
+bool ParseConfiguration(int argc, char** argv) {
+  absl::FlagsUsageConfig usage;
+  usage.version_string = [] {
+    return absl::StrCat("achilles-server ", ACHILLES_VERSION, " (build ",
+                        ACHILLES_BUILD, ", data format ",
+                        achilles::server_internal::kDataFormat, ")\n");
+  };
+  absl::SetFlagsUsageConfig(usage);
+  absl::SetProgramUsageMessage(
+      "achilles-cds decision-support server.\n"
+      "  achilles-server --data_dir=./data --plugin_dir=./plugins\n"
+      "  achilles-server --config=/etc/achilles/server.yaml [--check_config]");
+  const std::string config =
+      achilles::server_internal::ConfigPathFromArgs(argc, argv);
+  if (!config.empty()) {
+    if (absl::Status st = achilles::server_internal::ApplyConfigFile(config);
+        !st.ok()) {
+      std::fprintf(stderr, "%s\n", std::string(st.message()).c_str());
+      return false;
+    }
+  }
+  absl::ParseCommandLine(argc, argv);
+  return true;
+}
+
+// --check_config: everything Start would refuse, without starting.
+int CheckConfig(const server::ServerOptions& options) {
+  if (absl::Status st = server::Server::CheckOptions(options); !st.ok()) {
+    std::fprintf(stderr, "configuration error: %s\n",
+                 std::string(st.message()).c_str());
+    return 2;
+  }
+  std::printf("configuration OK (data dir %s, listen %s)\n",
+              options.data_dir.c_str(), options.listen_address.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   // Everything the server writes (store, backups, tokens, logs) is for its
   // own user only, whatever umask it was started with.
   umask(077);
-  absl::SetProgramUsageMessage(
-      "achilles-cds decision-support server.\n"
-      "  achilles-server --data_dir=./data --plugin_dir=./plugins");
-  absl::ParseCommandLine(argc, argv);
+  if (!ParseConfiguration(argc, argv)) return 2;
   // Debian builds Abseil with its lock-order (deadlock) detection on, which
   // records every Mutex acquisition in a global graph: 11% of the server's
   // CPU under load in a profile. The tests keep it on (they do not run
@@ -402,6 +467,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   achilles::SetLogLevel(level);
+  achilles::LogFormat format;
+  if (!achilles::ParseLogFormat(absl::GetFlag(FLAGS_log_format), &format)) {
+    std::fprintf(stderr, "--log_format: '%s' is not text or json\n",
+                 absl::GetFlag(FLAGS_log_format).c_str());
+    return 2;
+  }
+  achilles::SetLogFormat(format);
   server::ServerOptions options;
   if (!OptionsFromFlags(&options)) return 2;
 
@@ -416,6 +488,7 @@ int main(int argc, char** argv) {
 
   ApplySecurityFlags(&options);
   if (!ApplyResourceFlags(&options)) return 2;
+  if (absl::GetFlag(FLAGS_check_config)) return CheckConfig(options);
   WarnIfInProcess(options);
   auto server = server::Server::Start(options);
   if (!server.ok()) {

@@ -1,6 +1,5 @@
 #include "services/server/server.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -18,11 +17,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "achilles_build_info.h"
 #include "common/executor.h"
 #include "common/log.h"
+#include "common/net_address.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
+#include "services/server/internal/data_format.h"
 #include "services/server/internal/fd_budget.h"
+#include "services/telemetry/telemetry.h"
 #include "services/validation/validation.h"
 
 namespace achilles::server {
@@ -35,6 +38,7 @@ struct Server::Impl {
   std::unique_ptr<security::CredentialStore> credentials;
   std::unique_ptr<security::AuditLog> audit;
   std::unique_ptr<security::Gate> gate;
+  std::unique_ptr<backup::ErasureLog> erasures;
   std::unique_ptr<api::PatientServiceImpl> patients;
   std::unique_ptr<api::DecisionServiceImpl> decisions;
   std::unique_ptr<api::PluginServiceImpl> plugins;
@@ -45,6 +49,9 @@ struct Server::Impl {
   std::unique_ptr<api::AuditServiceImpl> audit_service;
   std::unique_ptr<grpc::Server> grpc_server;
   std::unique_ptr<ehr::Listener> ehr;
+  // Before the store goes: the store's collectors read it.
+  std::vector<metrics::CollectorHandle> collectors;
+  std::unique_ptr<telemetry::MetricsEndpoint> metrics_endpoint;
   absl::Mutex mu;
   bool shut_down ABSL_GUARDED_BY(mu) = false;
   absl::Duration drain;
@@ -60,6 +67,8 @@ struct Server::Impl {
   absl::Status OpenSecurity(const ServerOptions& options);
   absl::Status MakeServices(const ServerOptions& options,
                             api::Backend* backend);
+  absl::Status ServeMetrics(const ServerOptions& options);
+  void StopMetrics();
   absl::StatusOr<int> Listen(
       const ServerOptions& options,
       const std::shared_ptr<grpc::ServerCredentials>& transport,
@@ -67,23 +76,6 @@ struct Server::Impl {
 };
 
 namespace {
-
-// Loopback only: 127.0.0.0/8, ::1 and "localhost". Anything else (0.0.0.0,
-// a NIC address, a name) reaches other machines.
-bool IsLoopback(const std::string& address) {
-  std::string host = address.substr(0, address.rfind(':'));
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  if (host == "localhost") return true;
-  in_addr v4;
-  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) {
-    return (ntohl(v4.s_addr) >> 24) == 127;
-  }
-  in6_addr v6;
-  return inet_pton(AF_INET6, host.c_str(), &v6) == 1 &&
-         IN6_IS_ADDR_LOOPBACK(&v6);
-}
 
 absl::Status Readable(const std::string& flag, const std::string& path) {
   if (access(path.c_str(), R_OK) != 0) {
@@ -104,7 +96,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Transport(
       return absl::InvalidArgumentError(
           "--tls_client_ca_file needs --tls_cert_file and --tls_key_file");
     }
-    if (!IsLoopback(o.listen_address) && !o.insecure_plaintext) {
+    if (!IsLoopbackAddress(o.listen_address) && !o.insecure_plaintext) {
       return absl::FailedPreconditionError(absl::StrCat(
           "refusing to serve plaintext on ", o.listen_address,
           ", which is not loopback: give --tls_cert_file and --tls_key_file, "
@@ -328,17 +320,48 @@ absl::Status Server::Impl::MakeServices(const ServerOptions& options,
   b->engine = engine.get();
   b->gate = gate.get();
   b->secret = secret.get();
+  if (!options.backup_dir.empty()) {
+    // Beside the backups, outside them: what a restore needs to erase
+    // again the patients erased after the backup it restores.
+    auto log = backup::ErasureLog::Open(options.backup_dir);
+    if (!log.ok()) return log.status();
+    erasures = *std::move(log);
+    b->erasures = erasures.get();
+    ACH_RETURN_IF_ERROR(
+        backup::KeepSecretCopy(options.data_dir, options.backup_dir));
+  }
   patients = std::make_unique<api::PatientServiceImpl>(b);
   decisions = std::make_unique<api::DecisionServiceImpl>(b);
   plugins = std::make_unique<api::PluginServiceImpl>(b);
   policies = std::make_unique<api::PolicyServiceImpl>(b);
   caseload =
       std::make_unique<api::CaseloadServiceImpl>(b, options.max_caseload_runs);
-  store_service =
-      std::make_unique<api::StoreServiceImpl>(b, options.backup_dir);
+  store_service = std::make_unique<api::StoreServiceImpl>(b, options.backup_dir,
+                                                          options.backup_keep);
   credential_service = std::make_unique<api::CredentialServiceImpl>(b);
   audit_service = std::make_unique<api::AuditServiceImpl>(b);
   return absl::OkStatus();
+}
+
+absl::Status Server::Impl::ServeMetrics(const ServerOptions& options) {
+  metrics::Registry* registry = &metrics::Registry::Default();
+  telemetry::RecordBuildInfo(ACHILLES_VERSION, ACHILLES_BUILD);
+  collectors = telemetry::AddProcessCollectors(registry);
+  for (auto& c :
+       telemetry::AddStoreCollectors(registry, store.get(), options.data_dir)) {
+    collectors.push_back(std::move(c));
+  }
+  if (options.metrics_address.empty()) return absl::OkStatus();
+  auto endpoint = telemetry::MetricsEndpoint::Start(
+      {options.metrics_address, options.metrics_allow_remote}, registry);
+  if (!endpoint.ok()) return endpoint.status();
+  metrics_endpoint = *std::move(endpoint);
+  return absl::OkStatus();
+}
+
+void Server::Impl::StopMetrics() {
+  metrics_endpoint.reset();
+  collectors.clear();
 }
 
 absl::StatusOr<int> Server::Impl::Listen(
@@ -381,7 +404,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   impl.drain = options.shutdown_drain;
   auto fds = PlanDescriptors(options);
   if (!fds.ok()) return fds.status();
+  // A newer format is refused before RocksDB touches the files.
+  auto format = server_internal::ReadDataFormat(options.data_dir);
+  if (!format.ok()) return format.status();
   ACH_RETURN_IF_ERROR(impl.OpenStore(options, fds->store_files));
+  ACH_RETURN_IF_ERROR(server_internal::MigrateDataFormat(
+      options.data_dir, *format, impl.store.get()));
   ACH_RETURN_IF_ERROR(impl.OpenPlugins(options));
   ACH_RETURN_IF_ERROR(impl.OpenSecurity(options));
   auto bootstrap = Bootstrap(impl.credentials.get(), options);
@@ -390,6 +418,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   auto transport = Transport(options);
   if (!transport.ok()) return transport.status();
   ACH_RETURN_IF_ERROR(impl.MakeServices(options, &server->backend_));
+  ACH_RETURN_IF_ERROR(impl.ServeMetrics(options));
+  if (impl.metrics_endpoint != nullptr) {
+    server->metrics_port_ = impl.metrics_endpoint->port();
+    LogEvent(LogLevel::kInfo, "serving metrics",
+             {{"address", options.metrics_address},
+              {"port", server->metrics_port_},
+              {"path", "/metrics"}});
+  }
   auto port = impl.Listen(options, *transport, *fds);
   if (!port.ok()) return port.status();
   server->port_ = *port;
@@ -417,6 +453,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
         "safe or revoke it");
   }
   return server;
+}
+
+absl::Status Server::CheckOptions(const ServerOptions& options) {
+  if (auto transport = Transport(options); !transport.ok()) {
+    return transport.status();
+  }
+  if (!options.metrics_address.empty()) {
+    ACH_RETURN_IF_ERROR(telemetry::CheckEndpointOptions(
+        {options.metrics_address, options.metrics_allow_remote}));
+  }
+  return server_internal::ReadDataFormat(options.data_dir).status();
 }
 
 Server::~Server() {
@@ -448,6 +495,7 @@ void Server::Shutdown(absl::Duration grace) {
     impl_->shut_down = true;
   }
   if (impl_->grpc_server == nullptr) {  // Start() failed part way.
+    impl_->StopMetrics();
     impl_->done.Notify();
     return;
   }
@@ -467,6 +515,7 @@ void Server::Shutdown(absl::Duration grace) {
       std::chrono::microseconds(absl::ToInt64Microseconds(grace)));
   impl_->grpc_server->Wait();
   impl_->executor->Shutdown();  // Every call has finished: nothing queued.
+  impl_->StopMetrics();
   if (auto st = impl_->store->Flush(); !st.ok()) {
     Log(LogLevel::kError, "flush on shutdown failed: ", st.ToString());
   }

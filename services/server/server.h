@@ -48,7 +48,9 @@ struct ServerOptions {
   int plugin_cpu_seconds = 10;
   std::string plugin_user;
   bool sync_writes = true;
-  std::string backup_dir;  // Empty = the Checkpoint RPC is off.
+  // Empty = backups (Checkpoint, Backup) and the erasure log are off.
+  std::string backup_dir;
+  int backup_keep = 7;  // Incremental backups kept (StoreService.Backup).
   // RocksDB memory budget: shared block cache and memtables.
   size_t store_cache_mb = 64;
   size_t store_memtable_mb = 64;
@@ -90,6 +92,10 @@ struct ServerOptions {
   int request_queue = 1024;
   // Concurrent CaseloadService.ReEvaluate streams; more are refused.
   int max_caseload_runs = 2;
+  // Prometheus metrics over HTTP on their own port (host:port, port 0 picks
+  // one); empty = off. Loopback only unless metrics_allow_remote.
+  std::string metrics_address;
+  bool metrics_allow_remote = false;
   // How long Shutdown() keeps serving with health NOT_SERVING.
   absl::Duration shutdown_drain = absl::Seconds(2);
 };
@@ -101,11 +107,18 @@ class Server {
   // bound.
   static absl::StatusOr<std::unique_ptr<Server>> Start(
       const ServerOptions& options);
+  // What Start would refuse before touching anything: the transport (TLS
+  // files readable, plaintext only on loopback unless allowed), the metrics
+  // address, and the data dir's format (a newer one is refused). Binds no
+  // port and opens no store. For --check_config.
+  static absl::Status CheckOptions(const ServerOptions& options);
   ~Server();
 
   int port() const { return port_; }
   // The EHR listener's port; 0 when it is off.
   int ehr_port() const;
+  // The metrics endpoint's port; 0 when metrics are off.
+  int metrics_port() const { return metrics_port_; }
   // Blocks until Shutdown() has completed.
   void Wait();
   // Drains (options.shutdown_drain), then stops; in-flight calls get up to
@@ -125,6 +138,7 @@ class Server {
   std::unique_ptr<Impl> impl_;
   api::Backend backend_;
   int port_ = 0;
+  int metrics_port_ = 0;
   std::string bootstrap_path_;
 };
 

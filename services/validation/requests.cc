@@ -134,6 +134,13 @@ absl::Status ValidateRequest(const v1::CheckpointRequest& r) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateRequest(const v1::BackupRequest& r) {
+  if (r.keep() < 0 || r.keep() > 1000) {
+    return Bad("keep", "must be 1-1000 (0 = the server's --backup_keep)");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateRequest(const v1::ListAuditRequest& r) {
   if (r.limit() < 0 || r.limit() > kMaxPageSize) {
     return Bad("limit", absl::StrCat("must be 0-", kMaxPageSize));

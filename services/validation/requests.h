@@ -43,6 +43,7 @@ absl::Status ValidateRequest(const achilles::v1::SetPluginEnabledRequest& r);
 absl::Status ValidateRequest(const achilles::v1::GetPolicyRequest& r);
 absl::Status ValidateRequest(const achilles::v1::SetPolicyRequest& r);
 absl::Status ValidateRequest(const achilles::v1::CheckpointRequest& r);
+absl::Status ValidateRequest(const achilles::v1::BackupRequest& r);
 absl::Status ValidateRequest(const achilles::v1::ListAuditRequest& r);
 
 }  // namespace achilles::validation

@@ -238,6 +238,17 @@ class ReopeningStore final : public TimelineStore {
   absl::Status Checkpoint(const std::string& dir) override {
     return Call(kReads, [&](TimelineStore& s) { return s.Checkpoint(dir); });
   }
+  absl::StatusOr<storage::BackupInfo> CreateBackup(const std::string& dir,
+                                                   int keep) override {
+    return Call(kReads,
+                [&](TimelineStore& s) -> absl::StatusOr<storage::BackupInfo> {
+                  return s.CreateBackup(dir, keep);
+                });
+  }
+  storage::StoreFigures Figures() override {
+    Hold hold(this);
+    return store_ == nullptr ? storage::StoreFigures{} : store_->Figures();
+  }
 
  private:
   friend class HeldSnapshot;

@@ -107,8 +107,44 @@ else
 fi
 expect 1 "PERMISSION_DENIED" -- "${CTL[@]}" audit verify
 
+# CLI polish (issue 11, item 7).
+# Lists are one JSON document however many pages (1,000 patients a page).
+"${OP[@]}" token issue --subject=big --clinic=big --roles=ehr,clinician \
+  > "$WORK/big.token" 2>/dev/null
+BIG=("${BARE[@]}" --token_file="$WORK/big.token")
+expect 0 "seeded 1001 demo patients" -- "${BIG[@]}" caseload seed-demo --count=1001 --events_per_patient=3
+expect 0 "^1001$" -- bash -c '"$@" --json patient list | python3 -c "import json,sys; print(len(json.load(sys.stdin)[\"patients\"]))"' _ "${BIG[@]}"
+# Worklist paging: the next page's command is printed whole, and works.
+expect 0 "next page: achillesctl caseload worklist --page_size=2 --page_token=" -- "${DEMO[@]}" caseload worklist --page_size=2
+NEXT="$("${DEMO[@]}" caseload worklist --page_size=2 | sed -n 's/.*--page_token=//p')"
+expect 0 "PATIENT +TOP" -- "${DEMO[@]}" caseload worklist --page_size=2 --page_token="$NEXT"
+expect 1 "INVALID_ARGUMENT.*page_token" -- "${DEMO[@]}" caseload worklist --page_token=forged
+# Per-command help: the synopsis and that command's flags, no flag dump.
+expect 0 "events add ID --id=EV" -- "${CTL[@]}" events add --help
+expect 0 "--changed_by  policy set: who made the change" -- "${CTL[@]}" policy set --help
+expect 0 "^clean$" -- bash -c '"$@" patient --help 2>&1 | grep -q "No flags matched" && echo noisy || echo clean' _ "${CTL[@]}"
+# Flags and arguments are checked per command.
+expect 2 "--dry_run does not apply to 'patient list'" -- "${CTL[@]}" patient list --dry_run
+expect 2 "patient get: takes 1 argument\(s\), got 2 \(unexpected 'extra'\)" -- "${CTL[@]}" patient get anna extra
+expect 2 "patient: unknown subcommand 'frob'" -- "${CTL[@]}" patient frob
+# The server address from the environment.
+expect 0 "anna|^$" -- env ACHILLES_SERVER="127.0.0.1:$(cat "$WORK/port")" \
+  "$BUILD/cli/achillesctl" --token_file="$WORK/clinic.token" patient list
+# Dates as YYYY-MM-DD as well as RFC 3339; anything else names both forms.
+"${CTL[@]}" patient upsert dated >/dev/null 2>&1
+expect 0 "." -- "${CTL[@]}" events add dated --id=d1 --at=2026-01-05 --during=2
+expect 0 "2026-01-05" -- "${CTL[@]}" events list dated --from=2026-01-01 --to=2026-02-01
+expect 2 "neither an RFC 3339 time .* nor a date \(2026-11-28\)" -- "${CTL[@]}" evaluate dated --as_of=2026-13-45
+expect 2 "--since: .*neither" -- "${DEMO[@]}" caseload reevaluate --since=yesterday
+# policy set records who changed it.
+expect 0 "changed by: +alice" -- "${CTL[@]}" policy set --pain_model=SILBERNAGEL_5 --reason=audit --changed_by=alice
+# Progress goes to stderr when stdout is not a terminal: stdout holds the result.
+expect 0 "^Run " -- bash -c '"$@" caseload reevaluate --dry_run 2>/dev/null | grep -v progress | grep -m1 "^Run "' _ "${DEMO[@]}"
+expect 0 "^clean$" -- bash -c '"$@" caseload reevaluate --dry_run 2>/dev/null | grep -q progress && echo noisy || echo clean' _ "${DEMO[@]}"
+
 kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""
-expect 1 "UNAVAILABLE" -- "${CTL[@]}" --timeout_s=2 patient get anna
+# A server that is not there: a hint naming the address, exit status 3.
+expect 3 "hint: cannot reach the server at 127.0.0.1:[0-9]+" -- "${CTL[@]}" --timeout_s=2 patient get anna
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

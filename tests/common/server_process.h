@@ -6,6 +6,7 @@
 #ifndef ACHILLES_TESTS_COMMON_SERVER_PROCESS_H_
 #define ACHILLES_TESTS_COMMON_SERVER_PROCESS_H_
 
+#include <fcntl.h>
 #include <grp.h>
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
@@ -30,6 +31,7 @@ struct ProcessSetup {
   uid_t uid = 0;                   // Run as this user and group; 0 = keep.
   gid_t gid = 0;
   std::vector<std::string> env;  // NAME=value entries added to the child's.
+  std::string stderr_file;       // The child's stderr (its log); "" = ours.
 };
 
 class ServerProcess {
@@ -38,9 +40,9 @@ class ServerProcess {
                 std::vector<std::string> extra = {},
                 const std::string& tmpdir = "",
                 std::vector<std::string> env = {})
-      : ServerProcess(
-            data_dir, port_file,
-            ProcessSetup{std::move(extra), tmpdir, 0, 0, 0, std::move(env)}) {}
+      : ServerProcess(data_dir, port_file,
+                      ProcessSetup{std::move(extra), tmpdir, 0, 0, 0,
+                                   std::move(env), ""}) {}
 
   ServerProcess(const std::string& data_dir, const std::string& port_file,
                 const ProcessSetup& setup)
@@ -64,9 +66,15 @@ class ServerProcess {
     std::vector<char*> envp;
     for (auto& e : env) envp.push_back(e.data());
     envp.push_back(nullptr);
+    const int log_fd =
+        setup.stderr_file.empty()
+            ? -1
+            : open(setup.stderr_file.c_str(),
+                   O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     pid_ = fork();
     if (pid_ == 0) {
       // Only async-signal-safe calls between fork and exec.
+      if (log_fd >= 0 && dup2(log_fd, STDERR_FILENO) < 0) _exit(124);
       if (setup.max_open_files > 0) {
         const rlimit nofile{setup.max_open_files, setup.max_open_files};
         if (setrlimit(RLIMIT_NOFILE, &nofile) != 0) _exit(126);
@@ -80,6 +88,7 @@ class ServerProcess {
       execve(SERVER_BINARY, argv.data(), envp.data());
       _exit(127);
     }
+    if (log_fd >= 0) close(log_fd);
   }
 
   // Waits for the port file; 0 on timeout or when the server exited.

@@ -80,11 +80,14 @@ def check_router(shard_count):
     check(backends == {f"shard{n}" for n in range(shard_count)},
           f"haproxy.cfg backends {sorted(backends)}")
     deployment = load(K8S / "router" / "deployment.yaml")[0]
-    env = {e["name"]: e["value"]
+    env = {e["name"]: e.get("value", "")
            for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
     for n in range(shard_count):
-        want = f"achilles-shard-{n}-0.achilles-shard-{n}:50051"
+        want = (f"achilles-shard-{n}-0.achilles-shard-{n}."
+                "$(POD_NAMESPACE).svc.cluster.local:50051")
         check(env.get(f"ACH_SHARD{n}") == want, f"ACH_SHARD{n} != {want}")
+    check(list(env).index("POD_NAMESPACE") == 0,
+          "POD_NAMESPACE must come before the names that use it")
     for var in re.findall(r"\$\{(\w+)\}", cfg):
         check(var in env, f"haproxy.cfg uses {var}, the router does not set it")
 

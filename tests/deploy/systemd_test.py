@@ -76,7 +76,47 @@ def check_notify(work):
             server.wait()
 
 
+# System calls the server and the plugin workers' sandbox
+# (plugins/host/internal/sandbox.cc, server.cc's descriptor limit) make, which
+# a unit's filter must allow or the workers fail closed.
+NEEDED_SYSCALLS = {
+    "landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self",
+    "seccomp", "prctl", "unshare", "capset", "setrlimit", "prlimit64",
+    "setuid", "setgid", "setgroups", "execve", "clone", "clone3", "wait4",
+    "socketpair", "sendmsg", "recvmsg", "kill", "mmap", "mprotect",
+}
+
+
+def expand(name, seen=None):
+    """A filter entry's system calls: a group expanded with systemd-analyze."""
+    if not name.startswith("@"):
+        return {name}
+    seen = seen if seen is not None else set()
+    if name in seen:
+        return set()
+    seen.add(name)
+    out = subprocess.run(["systemd-analyze", "syscall-filter", name],
+                         capture_output=True, text=True, check=True).stdout
+    calls = set()
+    for line in out.splitlines()[1:]:
+        entry = line.strip()
+        if entry and not entry.startswith("#"):
+            calls |= expand(entry, seen)
+    return calls
+
+
+def check_syscall_filter(unit):
+    allowed = set()
+    for line in unit.read_text().splitlines():
+        if line.startswith("SystemCallFilter=") and "~" not in line:
+            for entry in line.split("=", 1)[1].split():
+                allowed |= expand(entry)
+    missing = sorted(NEEDED_SYSCALLS - allowed)
+    check(not missing, f"the unit's SystemCallFilter forbids {missing}")
+
+
 def check_unit():
+    check_syscall_filter(SRC / "deploy" / "achilles-server.service")
     unit = SRC / "deploy" / "achilles-server.service"
     result = subprocess.run(
         ["systemd-analyze", "security", "--offline=true", "--threshold=25",

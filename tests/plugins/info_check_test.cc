@@ -130,6 +130,19 @@ TEST(InfoCheckTest, FieldsPastTheStructSizeAreAbsent) {
   EXPECT_EQ(entry.on_shutdown, &NoShutdown);
 }
 
+TEST(InfoCheckTest, AFieldCutByTheStructSizeIsAbsentNotHalfRead) {
+  // A size ending halfway through on_shutdown: the half pointer must not
+  // become a callable (non-null) one, so the pair is refused as unpaired.
+  ach_type_plugin_info info = Full();
+  info.struct_size = ACH_INFO_SIZE_1_0 + sizeof(void*) + sizeof(void*) / 2;
+  ach_type_plugin_info entry;
+  plugins::PluginManifest m;
+  const absl::Status st = CheckInfo(&info, &m, &entry);
+  EXPECT_NE(st.message().find("on_init and on_shutdown come as a pair"),
+            std::string::npos)
+      << st;
+}
+
 TEST(InfoCheckTest, ALargerStructFromALaterMinorIsRead) {
   // A struct longer than this host knows (as a plugin that declared the
   // same minor but padded it would send): only the known part is read.

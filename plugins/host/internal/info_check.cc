@@ -95,9 +95,12 @@ absl::Status CopyLayout(const ach_type_plugin_info* info,
                                ACH_INFO_SIZE_1_0));
   }
   *entry = ach_type_plugin_info{};
-  std::memcpy(
-      entry, info,
-      std::min<size_t>(info->struct_size, SizeForMinor(info->abi_minor)));
+  // Whole pointer-sized fields only: a size that ends inside a field (say
+  // 1.0's plus 20) leaves that field absent rather than half copied.
+  size_t size =
+      std::min<size_t>(info->struct_size, SizeForMinor(info->abi_minor));
+  size -= (size - ACH_INFO_SIZE_1_0) % sizeof(void*);
+  std::memcpy(entry, info, size);
   if (entry->reserved != 0) {
     return Refuse("info struct: reserved must be zero");
   }

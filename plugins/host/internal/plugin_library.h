@@ -21,8 +21,8 @@
 #include "achilles/plugin_abi.h"
 #include "achilles/v1/plugin.pb.h"
 #include "plugins/host/internal/byte_buffer.h"
-#include "plugins/host/internal/plugin_lifecycle.h"
 #include "plugins/host/internal/plugin_code.h"
+#include "plugins/host/internal/plugin_lifecycle.h"
 #include "plugins/host/plugin_host.h"
 
 namespace achilles::plugins_internal {

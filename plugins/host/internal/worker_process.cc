@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "common/log.h"
 #include "plugins/host/internal/frame_io.h"
+#include "plugins/host/internal/plugin_metrics.h"
 
 namespace achilles::plugins_internal {
 
@@ -32,6 +33,7 @@ int Spawn(const WorkerConfig& config, int socket, pid_t* pid) {
   const std::string parent = std::to_string(getpid());
   // Lines a plugin logs through the host (plugin_log.h) obey our level.
   const std::string log_level = std::to_string(static_cast<int>(GetLogLevel()));
+  const char* log_format = GetLogFormat() == LogFormat::kJson ? "json" : "text";
   const char* argv[] = {config.worker_binary.c_str(),
                         config.plugin_path.c_str(),
                         limit.c_str(),
@@ -40,6 +42,7 @@ int Spawn(const WorkerConfig& config, int socket, pid_t* pid) {
                         gid.c_str(),
                         parent.c_str(),
                         log_level.c_str(),
+                        log_format,
                         nullptr};
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -92,6 +95,13 @@ WorkerProcess::~WorkerProcess() {
   // A worker let go while alive is idle: closing its socket lets it run the
   // plugin's on_shutdown and exit; one that takes longer is killed.
   if (pid_ > 0) Reap(absl::Now() + kShutdownGrace);
+}
+
+void WorkerProcess::BeginShutdown() {
+  if (fd_ >= 0) {
+    close(fd_);
+    fd_ = -1;
+  }
 }
 
 std::string WorkerProcess::Reap(absl::Time kill_at) {
@@ -211,6 +221,8 @@ class WorkerPool::Call final : public PendingCall {
   ~Call() override {
     // Never waited for: its reply may still come, so the worker goes.
     if (worker_ != nullptr) {
+      RecordWorkerRestart(pool_->plugin(), "abandoned",
+                          "its call was never collected");
       worker_.reset();
       pool_->Release(nullptr);
     }
@@ -218,6 +230,11 @@ class WorkerPool::Call final : public PendingCall {
 
   absl::Status Wait() override {
     absl::Status st = worker_->Receive(sent_, deadline_, &reply_);
+    if (!st.ok()) {  // Receive killed or reaped the worker.
+      RecordWorkerRestart(pool_->plugin(),
+                          absl::IsDeadlineExceeded(st) ? "timeout" : "crashed",
+                          st.message());
+    }
     pool_->Release(std::move(worker_));
     return st;
   }
@@ -234,8 +251,14 @@ class WorkerPool::Call final : public PendingCall {
 };
 
 WorkerPool::~WorkerPool() {
-  absl::MutexLock lock(&mu_);
-  idle_.clear();
+  std::vector<std::unique_ptr<WorkerProcess>> idle;
+  {
+    absl::MutexLock lock(&mu_);
+    idle.swap(idle_);
+  }
+  // Every worker starts its shutdown before any is waited for, so a pool
+  // ends in one grace period, not one per worker.
+  for (auto& worker : idle) worker->BeginShutdown();
 }
 
 void WorkerPool::Adopt(std::unique_ptr<WorkerProcess> worker) {
@@ -252,8 +275,7 @@ std::unique_ptr<WorkerProcess> WorkerPool::TakeIdle() {
     if (!worker->EndedWhileIdle(&how)) return worker;
     --live_;
     // Not the next caller's fault: it gets a fresh worker instead.
-    Log(LogLevel::kWarning, "plugin worker for ", config_.plugin_path,
-        " ended while idle: ", how);
+    RecordWorkerRestart(plugin(), "ended_idle", how);
   }
   return nullptr;
 }
@@ -300,6 +322,7 @@ void WorkerPool::Release(std::unique_ptr<WorkerProcess> worker) {
   // any call that needs less than half never meets the limit.
   if (worker != nullptr && worker->alive() && config_.cpu_seconds > 0 &&
       worker->CpuUsed() * 2 >= absl::Seconds(config_.cpu_seconds)) {
+    RecordWorkerRestart(plugin(), "retired", "used half its CPU budget");
     worker.reset();
   }
   absl::MutexLock lock(&mu_);

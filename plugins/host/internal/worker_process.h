@@ -30,7 +30,9 @@ namespace achilles::plugins_internal {
 
 struct WorkerConfig {
   std::string worker_binary;
-  std::string plugin_path;        // The private copy to load.
+  std::string plugin_path;  // The private copy to load.
+  // The plugin's id once its manifest is known (for metrics and logs).
+  std::string plugin_id;
   size_t memory_limit_bytes = 0;  // RLIMIT_AS for the worker; 0 = none.
   int cpu_seconds = 0;            // RLIMIT_CPU for the worker; 0 = none.
   // How long loading the plugin (its hello) may take.
@@ -53,6 +55,9 @@ class WorkerProcess {
       const WorkerConfig& config, achilles::internal::WorkerHello* hello);
   // Closes the socket; the worker ends within kShutdownGrace or is killed.
   ~WorkerProcess();
+  // Closes the socket only, so the worker starts its shutdown now; the
+  // destructor then waits for it. Lets a pool end all its workers at once.
+  void BeginShutdown();
 
   // A request/reply in two halves, so several workers can compute at once.
   // Send writes the request frame; Receive reads the reply into `reply`.
@@ -92,6 +97,7 @@ class WorkerPool final : public PluginRunner,
                          public std::enable_shared_from_this<WorkerPool> {
  public:
   explicit WorkerPool(WorkerConfig config) : config_(std::move(config)) {}
+  const std::string& plugin() const { return config_.plugin_id; }
   ~WorkerPool() override;
 
   // Adds an already started worker (the one that said hello at load).

@@ -33,8 +33,9 @@
 // instance in on_init and destroys it in on_shutdown. Override Init to
 // prepare (load tables, start a thread; a Result::Error refuses the plugin
 // with its message) and Shutdown to stop: join every thread you started
-// there. `host` logs through the server's log, prefixed with the plugin id:
-// never log a patient identifier or name.
+// there. Shutdown runs after a failed Init too, so it must cope with a
+// half-done Init. `host` logs through the server's log, prefixed with the
+// plugin id: never log a patient identifier or name.
 //
 //   Result Init(const achilles::sdk::Host& host) override {
 //     host_ = host;
@@ -197,6 +198,17 @@ inline ach_type_rc EvaluateWith(void* context, const uint8_t* req,
   return ACH_RC_PLUGIN_ERROR;
 }
 
+// on_shutdown: the instance's Shutdown, then the instance goes.
+inline void Shutdown(void* context) noexcept {
+  auto* plugin = static_cast<Plugin*>(context);
+  try {
+    if (plugin != nullptr) plugin->Shutdown();
+  } catch (...) {
+    // Nothing can be reported any more; the instance still goes.
+  }
+  delete plugin;
+}
+
 // on_init: makes the instance, runs its Init, hands it over as the context.
 template <typename P>
 ach_type_rc Init(const ach_type_host_callbacks* host, void** context, char* err,
@@ -215,19 +227,11 @@ ach_type_rc Init(const ach_type_host_callbacks* host, void** context, char* err,
   } catch (...) {
     CopyError("exception of unknown type in Init", err, err_cap);
   }
-  delete plugin;
+  // A failed Init may have started what Shutdown stops (a thread still
+  // joinable when its object dies would abort the process), so the instance
+  // is shut down before it goes, as after a successful Init.
+  Shutdown(plugin);
   return ACH_RC_PLUGIN_ERROR;
-}
-
-// on_shutdown: the instance's Shutdown, then the instance goes.
-inline void Shutdown(void* context) noexcept {
-  auto* plugin = static_cast<Plugin*>(context);
-  try {
-    if (plugin != nullptr) plugin->Shutdown();
-  } catch (...) {
-    // Nothing can be reported any more; the instance still goes.
-  }
-  delete plugin;
 }
 
 inline void Free(uint8_t* p) noexcept { std::free(p); }
