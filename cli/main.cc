@@ -29,6 +29,7 @@
 #include "cli/caseload_commands.h"
 #include "cli/commands.h"
 #include "cli/connection.h"
+#include "cli/ehr_commands.h"
 #include "cli/format.h"
 #include "cli/health_command.h"
 #include "cli/security_commands.h"
@@ -89,9 +90,11 @@ Patients and timelines
   events add ID --id=EV [--at=TIME] (--during=N [--after=N] [--next_morning=N]
              [--activity=running] | --note=TEXT)
   events list ID [--from=TIME] [--to=TIME]
+  import fhir BUNDLE.json           FHIR R4 Bundle, all or nothing (docs/EHR.md)
 
 Decisions
   evaluate ID [--as_of=TIME] [--dry_run]
+  report ID --html=FILE             evaluate; write the clinician report (chart)
   evaluation get ID EVALUATION_ID
   feedback ID EVALUATION_ID RECOMMENDATION_ID accept|override
            --clinician=NAME [--reason=TEXT]
@@ -480,6 +483,9 @@ class Ctl {
     if (cmd == "health") return achilles::cli::RunHealth(channel_, a);
     if (cmd == "caseload") {
       return achilles::cli::RunCaseload(channel_, a, json);
+    }
+    if (cmd == "import" || cmd == "report") {
+      return achilles::cli::RunEhr(channel_, a, json);
     }
     if (cmd == "token" || cmd == "audit") {
       return achilles::cli::RunSecurity(channel_, a, json);

@@ -15,6 +15,9 @@ PACKAGES=(
   # promtool to check the metrics exposition and alert rules in the tests.
   libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev prometheus
   haproxy openssl python3-yaml libsystemd-dev systemd
+  # EHR listener (services/ehr; docs/DEPENDENCIES.md): JWT (HTTP and JSON
+  # are above), and the real browser and Node client its tests drive.
+  libjwt-dev chromium nodejs
 )
 
 SUDO=""

@@ -113,6 +113,12 @@ absl::StatusOr<Caller> Gate::Admit(const grpc::ServerContextBase& ctx,
   if (!credential.ok()) return credential.status();
   Caller caller = CallerOf(*credential, ctx);
   if (auto st = CheckClinicHeader(ctx, caller); !st.ok()) return st;
+  if (auto st = AdmitAuthenticated(caller, method); !st.ok()) return st;
+  return caller;
+}
+
+absl::Status Gate::AdmitAuthenticated(const Caller& caller,
+                                      const MethodPolicy& method) {
   if (auto st = CheckServed(caller.clinic); !st.ok()) return st;
   if (auto st = Authorize(caller, method); !st.ok()) return st;
   const std::string bucket =
@@ -121,7 +127,7 @@ absl::StatusOr<Caller> Gate::Admit(const grpc::ServerContextBase& ctx,
     return absl::ResourceExhaustedError(
         "rate limit for this clinic exceeded; retry later");
   }
-  return caller;
+  return absl::OkStatus();
 }
 
 absl::Status Gate::CheckServed(const std::string& clinic) const {
@@ -139,13 +145,19 @@ absl::Status Gate::Record(const grpc::ServerContextBase& ctx,
                           const MethodPolicy& method,
                           const absl::StatusOr<Caller>& caller,
                           const std::string& patient_id, absl::Status outcome) {
+  return Record(ctx.peer(), method, caller, patient_id, std::move(outcome));
+}
+
+absl::Status Gate::Record(const std::string& peer, const MethodPolicy& method,
+                          const absl::StatusOr<Caller>& caller,
+                          const std::string& patient_id, absl::Status outcome) {
   if (caller.ok() && !method.audit_allowed) return outcome;
   v1::AuditRecord r;
   *r.mutable_at() = FromMicros(NowMicros());
   r.set_subject(caller.ok() ? caller->subject : "-");
   r.set_credential_id(caller.ok() ? caller->credential_id : "-");
   r.set_clinic_id(caller.ok() ? caller->clinic : "");
-  r.set_peer(ctx.peer());
+  r.set_peer(peer);
   r.set_method(method.name);
   // Only a patient inside the caller's own clinic gets a pseudonym: a
   // refused caller's claimed ids say nothing about real patients.

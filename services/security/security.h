@@ -209,11 +209,20 @@ class Gate {
 
   absl::StatusOr<Caller> Admit(const grpc::ServerContextBase& context,
                                const MethodPolicy& method);
+  // For a caller another transport authenticated (services/ehr: HTTPS with
+  // a signed JWT or a bearer token): the same role, clinic and rate-limit
+  // checks as Admit, with the same errors.
+  absl::Status AdmitAuthenticated(const Caller& caller,
+                                  const MethodPolicy& method);
   // Writes the audit entry for a finished (or refused) call. Returns the
   // status to send: `outcome`, or UNAVAILABLE when the entry could not be
   // made durable.
   absl::Status Record(const grpc::ServerContextBase& context,
                       const MethodPolicy& method,
+                      const absl::StatusOr<Caller>& caller,
+                      const std::string& patient_id, absl::Status outcome);
+  // Record for another transport: `peer` as that transport names it.
+  absl::Status Record(const std::string& peer, const MethodPolicy& method,
                       const absl::StatusOr<Caller>& caller,
                       const std::string& patient_id, absl::Status outcome);
 

@@ -6,6 +6,7 @@
 // or SIGINT from shutting the server down.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -101,6 +102,20 @@ ABSL_FLAG(std::string, tls_client_ca_file, "",
 ABSL_FLAG(bool, insecure_plaintext, false,
           "allow plaintext on a non-loopback --listen address (only behind a "
           "proxy that terminates TLS on the same host)");
+ABSL_FLAG(std::string, ehr_listen, "",
+          "host:port of the EHR listener (CDS Hooks, FHIR, reports; "
+          "docs/EHR.md), TLS from --tls_cert_file; empty = off");
+ABSL_FLAG(std::string, ehr_public_url, "",
+          "base URL EHRs call (JWT audience, card links); default "
+          "https://<ehr_listen>");
+ABSL_FLAG(std::string, ehr_trust_file, "",
+          "JSON file of trusted CDS Hooks JWT issuers and their keys");
+ABSL_FLAG(bool, ehr_insecure_plaintext, false,
+          "serve the EHR listener without TLS (loopback only; for tests)");
+ABSL_FLAG(std::string, ehr_port_file, "",
+          "write the EHR listener's port here once it listens");
+ABSL_FLAG(int, ehr_threads, 8, "EHR listener: requests served at once");
+ABSL_FLAG(int, ehr_max_body_kb, 4096, "EHR listener: largest request body");
 ABSL_FLAG(std::string, bootstrap_token_file, "",
           "where the first operator token is written when no credentials "
           "exist (default: <data_dir>/operator.token)");
@@ -139,6 +154,13 @@ void ApplySecurityFlags(achilles::server::ServerOptions* o) {
   o->tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
   o->insecure_plaintext = absl::GetFlag(FLAGS_insecure_plaintext);
   o->bootstrap_token_file = absl::GetFlag(FLAGS_bootstrap_token_file);
+  o->ehr.listen_address = absl::GetFlag(FLAGS_ehr_listen);
+  o->ehr.public_url = absl::GetFlag(FLAGS_ehr_public_url);
+  o->ehr.trust_file = absl::GetFlag(FLAGS_ehr_trust_file);
+  o->ehr.insecure_plaintext = absl::GetFlag(FLAGS_ehr_insecure_plaintext);
+  o->ehr.threads = std::max(1, absl::GetFlag(FLAGS_ehr_threads));
+  o->ehr.max_body_bytes =
+      size_t{1024} * std::max(1, absl::GetFlag(FLAGS_ehr_max_body_kb));
   o->clinic_requests_per_second = absl::GetFlag(FLAGS_clinic_rate_limit);
   o->clinic_burst = 2 * o->clinic_requests_per_second;
   o->serve_clinics = absl::GetFlag(FLAGS_serve_clinics);
@@ -475,6 +497,9 @@ int main(int argc, char** argv) {
   }
   if (const std::string pf = absl::GetFlag(FLAGS_port_file); !pf.empty()) {
     WritePortFile(pf, (*server)->port());
+  }
+  if (const std::string pf = absl::GetFlag(FLAGS_ehr_port_file); !pf.empty()) {
+    WritePortFile(pf, (*server)->ehr_port());
   }
   server::NotifyReady(absl::StrCat("serving on port ", (*server)->port()));
 

@@ -48,6 +48,7 @@ struct Server::Impl {
   std::unique_ptr<api::CredentialServiceImpl> credential_service;
   std::unique_ptr<api::AuditServiceImpl> audit_service;
   std::unique_ptr<grpc::Server> grpc_server;
+  std::unique_ptr<ehr::Listener> ehr;
   // Before the store goes: the store's collectors read it.
   std::vector<metrics::CollectorHandle> collectors;
   std::unique_ptr<telemetry::MetricsEndpoint> metrics_endpoint;
@@ -428,6 +429,16 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   auto port = impl.Listen(options, *transport, *fds);
   if (!port.ok()) return port.status();
   server->port_ = *port;
+  if (!options.ehr.listen_address.empty()) {
+    ehr::ListenerOptions o = options.ehr;
+    o.tls_cert_file = options.tls_cert_file;
+    o.tls_key_file = options.tls_key_file;
+    o.tls_client_ca_file = options.tls_client_ca_file;
+    o.tls_refresh_seconds = options.tls_refresh_seconds;
+    auto listener = ehr::Listener::Start(o, &server->backend_);
+    if (!listener.ok()) return listener.status();
+    impl.ehr = *std::move(listener);
+  }
   Log(LogLevel::kInfo, "achilles-server ", ACHILLES_VERSION, " listening on ",
       options.listen_address, " (port ", *port, ", ",
       options.tls_cert_file.empty()        ? "plaintext"
@@ -466,6 +477,10 @@ void Server::EndDrain() {
   }
 }
 
+int Server::ehr_port() const {
+  return impl_ != nullptr && impl_->ehr != nullptr ? impl_->ehr->port() : 0;
+}
+
 void Server::Wait() { impl_->done.WaitForNotification(); }
 
 absl::StatusOr<plugins::ReloadResult> Server::ReloadPlugins() {
@@ -494,6 +509,7 @@ void Server::Shutdown(absl::Duration grace) {
     impl_->drain_over.WaitForNotificationWithTimeout(impl_->drain);
   }
   Log(LogLevel::kInfo, "shutting down: finishing in-flight calls");
+  if (impl_->ehr != nullptr) impl_->ehr->Stop();
   impl_->grpc_server->Shutdown(
       std::chrono::system_clock::now() +
       std::chrono::microseconds(absl::ToInt64Microseconds(grace)));

@@ -29,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "services/api/api.h"
+#include "services/ehr/ehr.h"
 
 namespace achilles::server {
 
@@ -65,6 +66,10 @@ struct ServerOptions {
   unsigned int tls_refresh_seconds = 60;
   // Plaintext on a non-loopback address only when set.
   bool insecure_plaintext = false;
+  // The EHR listener (CDS Hooks, FHIR, reports; services/ehr), off while
+  // ehr.listen_address is empty. Start() copies the tls_* files above into
+  // it: one certificate for both ports.
+  ehr::ListenerOptions ehr;
   // Empty = <data_dir>/operator.token.
   std::string bootstrap_token_file;
   // Per-clinic request rate (token bucket); 0 = unlimited.
@@ -110,6 +115,8 @@ class Server {
   ~Server();
 
   int port() const { return port_; }
+  // The EHR listener's port; 0 when it is off.
+  int ehr_port() const;
   // The metrics endpoint's port; 0 when metrics are off.
   int metrics_port() const { return metrics_port_; }
   // Blocks until Shutdown() has completed.

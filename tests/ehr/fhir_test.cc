@@ -1,0 +1,187 @@
+// FHIR mapping (import, export, round trip), cards and the report page,
+// without a server: the pure functions of services/ehr.
+#include <gtest/gtest.h>
+
+#include "common/time_util.h"
+#include "services/ehr/ehr.h"
+#include "services/ehr/internal/cards.h"
+#include "tests/ehr/fhir_bundles.h"
+
+namespace achilles::ehr {
+namespace {
+
+using testing::Bundle;
+using testing::json;
+
+TEST(FhirImportTest, MapsEveryResourceOfTheProfile) {
+  auto parsed = ParseBundle(testing::OrdinaryBundle("p-1").dump(), "");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_TRUE(parsed->errors.empty()) << parsed->errors[0].reason;
+  EXPECT_EQ(parsed->patient.patient_id(), "p-1");
+  EXPECT_EQ(parsed->patient.birth_year(), 1985);
+  ASSERT_EQ(parsed->events.size(), 22u);
+  const v1::Event& dx = parsed->events[0];
+  EXPECT_EQ(dx.event_id(), "fhir:C:dx1:1");
+  EXPECT_EQ(dx.finding().location(), v1::LOCATION_MIDPORTION);
+  EXPECT_EQ(dx.finding().stage(), v1::STAGE_DISREPAIR);
+  EXPECT_EQ(parsed->events[1].questionnaire().total_score(), 62);
+  const v1::Event& run = parsed->events[2];
+  EXPECT_EQ(run.event_id(), "fhir:O:run18:1");
+  EXPECT_EQ(run.run_session().distance_km(), 4.0);
+  EXPECT_EQ(run.run_session().duration_minutes(), 30);
+  EXPECT_EQ(run.run_session().intensity(), v1::INTENSITY_EASY);
+  EXPECT_EQ(run.run_session().response().settle_time_hours(), 6);
+  EXPECT_EQ(parsed->events[3].exercise_session().exercise(),
+            v1::EXERCISE_SINGLE_LEG_HEEL_RAISE_FLAT);
+  EXPECT_EQ(parsed->events[4].morning_stiffness().severity(), 2);
+  EXPECT_EQ(parsed->events[4].morning_stiffness().minutes(), 10);
+  EXPECT_EQ(parsed->events[5].pain_report().activity(), v1::ACTIVITY_WALKING);
+  EXPECT_EQ(parsed->events[5].pain_report().response().pain_during(), 1);
+}
+
+TEST(FhirImportTest, ReportsEachBadResourceWithItsFullUrl) {
+  json pain = testing::Pain("bad-pain", "p-1", 1, "running", 11);
+  json no_time = testing::Exercise("no-time", "p-1", 1, 2);
+  no_time.erase("effectiveDateTime");
+  json other = testing::Pain("other", "p-2", 1, "running", 3);
+  json med = {{"resourceType", "MedicationRequest"}, {"id", "m1"}};
+  auto parsed = ParseBundle(
+      Bundle("p-1", json::array({pain, no_time, other, med})).dump(), "");
+  ASSERT_TRUE(parsed.ok());
+  ASSERT_EQ(parsed->errors.size(), 3u);
+  EXPECT_EQ(parsed->errors[0].full_url, "urn:test:Observation/bad-pain");
+  EXPECT_NE(parsed->errors[0].reason.find("value"), std::string::npos);
+  EXPECT_NE(parsed->errors[0].reason.find("0-10"), std::string::npos);
+  EXPECT_EQ(parsed->errors[1].full_url, "urn:test:Observation/no-time");
+  EXPECT_NE(parsed->errors[1].reason.find("effectiveDateTime"),
+            std::string::npos);
+  EXPECT_NE(parsed->errors[2].reason.find("another patient"),
+            std::string::npos);
+  ASSERT_EQ(parsed->skipped.size(), 1u);
+  EXPECT_NE(parsed->skipped[0].reason.find("MedicationRequest"),
+            std::string::npos);
+}
+
+TEST(FhirImportTest, NotJsonIsInvalidArgument) {
+  EXPECT_TRUE(absl::IsInvalidArgument(ParseBundle("{oops", "").status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(ParseBundle("[1]", "").status()));
+}
+
+TEST(FhirImportTest, PinnedPatientRefusesOthers) {
+  auto parsed = ParseBundle(testing::OrdinaryBundle("p-1").dump(), "p-2");
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_FALSE(parsed->errors.empty());
+}
+
+TEST(FhirExportTest, ExportThenImportGivesTheSameEvents) {
+  auto first = ParseBundle(testing::RedFlagBundle("p-1").dump(), "");
+  ASSERT_TRUE(first.ok());
+  int left_out = -1;
+  const std::string exported =
+      ExportBundle(first->patient, first->events, &left_out);
+  EXPECT_EQ(left_out, 0);
+  EXPECT_EQ(exported, ExportBundle(first->patient, first->events, nullptr));
+  auto again = ParseBundle(exported, "p-1");
+  ASSERT_TRUE(again.ok());
+  ASSERT_TRUE(again->errors.empty()) << again->errors[0].reason;
+  ASSERT_EQ(again->events.size(), first->events.size());
+  for (size_t i = 0; i < first->events.size(); ++i) {
+    EXPECT_EQ(again->events[i].SerializeAsString(),
+              first->events[i].SerializeAsString())
+        << first->events[i].event_id();
+  }
+}
+
+v1::Recommendation Rec(const std::string& id, v1::Severity sev,
+                       v1::Provenance prov) {
+  v1::Recommendation r;
+  r.set_id(id);
+  r.set_severity(sev);
+  r.set_provenance(prov);
+  r.set_summary("Advice " + id);
+  r.mutable_rationale()->set_rule_id("E-X");
+  return r;
+}
+
+TEST(CardsTest, SafetyCardsAreNeverDropped) {
+  v1::Evaluation ev;
+  for (int i = 0; i < 20; ++i) {
+    *ev.add_recommendations() = Rec("plugin/" + std::to_string(i),
+                                    v1::SEVERITY_INFO, v1::PROVENANCE_PLUGIN);
+  }
+  *ev.add_recommendations() =
+      Rec("safety/RF-5", v1::SEVERITY_WARNING, v1::PROVENANCE_SAFETY_SCREEN);
+  ehr_internal::CardLinks links;
+  links.uuid_for = [](const std::string& id) { return "u-" + id; };
+  auto cards = ehr_internal::CardsFor(ev, links);
+  ASSERT_EQ(cards.size(), static_cast<size_t>(ehr_internal::kMaxCards + 1));
+  EXPECT_EQ(cards.back()["uuid"], "u-safety/RF-5");
+  EXPECT_EQ(cards.back()["indicator"], "warning");
+  EXPECT_EQ(cards.back()["source"]["label"], "achilles-cds safety screen");
+}
+
+TEST(CardsTest, APrescriptionBecomesADraftServiceRequestSuggestion) {
+  v1::Evaluation ev;
+  ev.set_patient_id("p-1");
+  v1::Recommendation r =
+      Rec("midportion_hsr/HSR-1", v1::SEVERITY_INFO, v1::PROVENANCE_PLUGIN);
+  r.set_plugin_id("midportion_hsr");
+  r.set_plugin_version("1.2.0");
+  r.mutable_prescription()->set_exercise("seated soleus raise");
+  r.mutable_prescription()->set_sets(3);
+  r.mutable_prescription()->set_reps(15);
+  *ev.add_recommendations() = r;
+  *ev.add_recommendations() =
+      Rec("engine/E-EXPECT", v1::SEVERITY_INFO, v1::PROVENANCE_ENGINE_RULE);
+  ehr_internal::CardLinks links;
+  links.rules_url = "https://cds.test/reference/rules";
+  links.uuid_for = [](const std::string&) {
+    return std::string("0b2c4e6a-1111-8222-9333-444455556666");
+  };
+  auto cards = ehr_internal::CardsFor(ev, links);
+  ASSERT_EQ(cards.size(), 2u);
+  const auto& s = cards[0]["suggestions"][0];
+  EXPECT_EQ(s["label"], "Prescribe: seated soleus raise, 3x15");
+  EXPECT_NE(s["uuid"], cards[0]["uuid"]);
+  const auto& action = s["actions"][0];
+  EXPECT_EQ(action["type"], "create");
+  EXPECT_EQ(action["resource"]["resourceType"], "ServiceRequest");
+  EXPECT_EQ(action["resource"]["subject"]["reference"], "Patient/p-1");
+  EXPECT_EQ(cards[0]["source"]["label"],
+            "achilles-cds plugin midportion_hsr 1.2.0");
+  EXPECT_EQ(cards[0]["source"]["url"], "https://cds.test/reference/rules#E-X");
+  EXPECT_FALSE(cards[1].contains("suggestions"));
+}
+
+TEST(CardsTest, SummaryIsShorterThan140Characters) {
+  const std::string s = ehr_internal::ShortSummary(std::string(300, 'a'));
+  EXPECT_LT(s.size(), 140u);
+  EXPECT_EQ(s.substr(s.size() - 3), "...");
+  EXPECT_EQ(ehr_internal::ShortSummary("short"), "short");
+}
+
+TEST(ReportTest, ChartLinksObservedValuesAndIsDeterministic) {
+  auto parsed = ParseBundle(testing::RedFlagBundle("p-1").dump(), "");
+  ASSERT_TRUE(parsed.ok());
+  v1::Evaluation ev;
+  *ev.mutable_as_of() = FromMicros(NowMicros());
+  v1::Recommendation r =
+      Rec("safety/RF-5", v1::SEVERITY_WARNING, v1::PROVENANCE_SAFETY_SCREEN);
+  r.mutable_rationale()->set_rule_id("RF-5");
+  auto* o = r.mutable_rationale()->add_observed();
+  o->set_label("settle time <of latest run>");
+  o->set_value("60 h");
+  o->add_event_ids("fhir:O:run-late:1");
+  *ev.add_recommendations() = r;
+  const std::string html = RenderReport(parsed->patient, parsed->events, ev);
+  EXPECT_EQ(html, RenderReport(parsed->patient, parsed->events, ev));
+  EXPECT_NE(html.find("<svg id=\"chart\""), std::string::npos);
+  EXPECT_NE(html.find("id=\"ev-fhir:O:run-late:1\""), std::string::npos);
+  EXPECT_NE(html.find("href=\"#ev-fhir:O:run-late:1\""), std::string::npos);
+  EXPECT_NE(html.find("class=\"flag\""), std::string::npos);
+  EXPECT_NE(html.find("&lt;of latest run&gt;"), std::string::npos);
+  EXPECT_EQ(html.find("http"), std::string::npos) << "no external resource";
+}
+
+}  // namespace
+}  // namespace achilles::ehr

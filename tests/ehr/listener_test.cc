@@ -1,0 +1,489 @@
+// The EHR listener end to end: a real achilles-server process with TLS on
+// loopback, called over HTTPS as an EHR would (signed CDS Hooks JWTs, FHIR
+// prefetch), plus a Node.js CDS client and headless chromium on the report.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "achilles/v1/security_service.grpc.pb.h"
+#include "tests/common/server_process.h"
+#include "tests/common/temp_dir.h"
+#include "tests/ehr/ehr_client.h"
+#include "tests/ehr/fhir_bundles.h"
+#include "tests/integration/tokens.h"
+
+namespace achilles::testing {
+namespace {
+
+const std::string kTestdata = TESTDATA_DIR;
+
+class EhrListenerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    int st = 0;
+    for (const char* k : {"ehr", "rogue", "clin"}) {
+      const std::string key = dir_->Sub(std::string(k) + ".key.pem");
+      RunCommand(
+          "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out " +
+              key + " && openssl pkey -in " + key + " -pubout -out " +
+              dir_->Sub(std::string(k) + ".pub.pem"),
+          &st);
+      ASSERT_EQ(st, 0);
+    }
+    // An ES384 key published as a JWKS (converted by node, as an EHR's
+    // key endpoint would publish it).
+    RunCommand(
+        "openssl genpkey -algorithm EC -pkeyopt "
+        "ec_paramgen_curve:P-384 -out " +
+            dir_->Sub("es.key.pem") +
+            " && node -e \"const c=require('crypto'),f=require('fs');"
+            "const k=c.createPublicKey(f.readFileSync(process.argv[1]))"
+            ".export({format:'jwk'});k.kid='es1';"
+            "f.writeFileSync(process.argv[2],JSON.stringify({keys:[k]}))"
+            "\" " +
+            dir_->Sub("es.key.pem") + " " + dir_->Sub("jwks.json"),
+        &st);
+    ASSERT_EQ(st, 0);
+    std::ofstream(dir_->Sub("trust.json")) << R"({"issuers": [
+      {"iss": "https://jwks.test", "clinic": "c1", "roles": ["ehr"],
+       "jwks_file": "jwks.json"},
+      {"iss": "https://ehr.test", "clinic": "c1", "roles": ["ehr"],
+       "keys": [{"kid": "k1", "pem_file": "ehr.pub.pem"}]},
+      {"iss": "https://clin.test", "clinic": "c1", "roles": ["clinician"],
+       "keys": [{"pem_file": "clin.pub.pem"}]}]})";
+    server_ = new ServerProcess(
+        dir_->Sub("data"), dir_->Sub("port"),
+        {"--tls_cert_file=" + kTestdata + "/server.pem",
+         "--tls_key_file=" + kTestdata + "/server.key",
+         "--ehr_listen=127.0.0.1:0",
+         "--ehr_trust_file=" + dir_->Sub("trust.json"),
+         "--ehr_port_file=" + dir_->Sub("ehr_port"), "--ehr_max_body_kb=256"});
+    ASSERT_GT(server_->WaitForPort(), 0);
+    for (int i = 0; i < 100 && ehr_port_ == 0; ++i) {
+      std::ifstream(dir_->Sub("ehr_port")) >> ehr_port_;
+      if (ehr_port_ == 0)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_GT(ehr_port_, 0);
+    base_ = "https://127.0.0.1:" + std::to_string(ehr_port_);
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    delete dir_;
+  }
+
+  std::unique_ptr<httplib::SSLClient> Client() {
+    auto c = std::make_unique<httplib::SSLClient>("127.0.0.1", ehr_port_);
+    c->set_ca_cert_path((kTestdata + "/ca.pem").c_str());
+    c->enable_server_certificate_verification(true);
+    c->set_read_timeout(30, 0);
+    return c;
+  }
+
+  std::string Jwt(const std::string& path, JwtClaims c = {},
+                  const std::string& key = "ehr") {
+    if (c.aud.empty()) c.aud = base_ + path;
+    return SignJwt(c, ReadAll(dir_->Sub(key + ".key.pem")));
+  }
+
+  httplib::Result Post(const std::string& path, const std::string& body,
+                       const std::string& bearer) {
+    httplib::Headers h;
+    if (!bearer.empty()) h.emplace("Authorization", "Bearer " + bearer);
+    return Client()->Post(path.c_str(), h, body, "application/json");
+  }
+
+  static json HookBody(const std::string& pid, const json* bundle) {
+    json body = {
+        {"hook", "patient-view"},
+        {"hookInstance", "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea"},
+        {"context", {{"userId", "Practitioner/1"}, {"patientId", pid}}}};
+    if (bundle != nullptr) {
+      json obs = {{"resourceType", "Bundle"},
+                  {"type", "searchset"},
+                  {"entry", json::array()}};
+      json prefetch;
+      for (const auto& e : (*bundle)["entry"]) {
+        if (e["resource"]["resourceType"] == "Patient") {
+          prefetch["patient"] = e["resource"];
+        } else {
+          obs["entry"].push_back(e);
+        }
+      }
+      prefetch["observations"] = obs;
+      prefetch["conditions"] = nullptr;  // The EHR found none: allowed.
+      body["prefetch"] = prefetch;
+    }
+    return body;
+  }
+
+  json PatientView(const std::string& pid, const json* bundle, int want = 200) {
+    const std::string path = "/cds-services/achilles-patient-view";
+    auto res = Post(path, HookBody(pid, bundle).dump(), Jwt(path));
+    EXPECT_TRUE(res) << "no response";
+    if (!res) return json();
+    EXPECT_EQ(res->status, want) << res->body;
+    return json::parse(res->body, nullptr, false);
+  }
+
+  // An achilles bearer token for clinic c1 (EHR, clinician, admin).
+  std::string ClinicToken() {
+    grpc::SslCredentialsOptions tls;
+    tls.pem_root_certs = ReadAll(kTestdata + "/ca.pem");
+    auto channel =
+        grpc::CreateChannel("localhost:" + std::to_string(server_->port()),
+                            grpc::SslCredentials(tls));
+    return IssueClinicToken(channel, ReadOperatorToken(dir_->Sub("data")),
+                            "c1");
+  }
+
+  static TempDir* dir_;
+  static ServerProcess* server_;
+  static int ehr_port_;
+  static std::string base_;
+};
+
+TempDir* EhrListenerTest::dir_ = nullptr;
+ServerProcess* EhrListenerTest::server_ = nullptr;
+int EhrListenerTest::ehr_port_ = 0;
+std::string EhrListenerTest::base_;
+
+const json* CardWithRule(const json& cards, const std::string& rule) {
+  for (const auto& c : cards) {
+    const std::string url = c["source"]["url"];
+    if (url.size() >= rule.size() + 1 &&
+        url.compare(url.size() - rule.size() - 1, std::string::npos,
+                    "#" + rule) == 0) {
+      return &c;
+    }
+  }
+  return nullptr;
+}
+
+TEST_F(EhrListenerTest, DiscoveryListsPatientViewWithPrefetch) {
+  auto res = Client()->Get("/cds-services");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Access-Control-Allow-Origin"), "*");
+  json body = json::parse(res->body);
+  ASSERT_EQ(body["services"].size(), 1u);
+  const json& s = body["services"][0];
+  EXPECT_EQ(s["hook"], "patient-view");
+  EXPECT_EQ(s["id"], "achilles-patient-view");
+  EXPECT_FALSE(s["description"].get<std::string>().empty());
+  EXPECT_EQ(s["prefetch"]["patient"], "Patient/{{context.patientId}}");
+  EXPECT_TRUE(s["prefetch"].contains("observations"));
+}
+
+TEST_F(EhrListenerTest, PreflightAnswersCors) {
+  auto res = Client()->Options("/cds-services/achilles-patient-view");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 204);
+  EXPECT_NE(res->get_header_value("Access-Control-Allow-Headers")
+                .find("Authorization"),
+            std::string::npos);
+}
+
+TEST_F(EhrListenerTest, RedFlagTimelineGivesASafetyCard) {
+  json bundle = RedFlagBundle("rf-1");
+  json body = PatientView("rf-1", &bundle);
+  const json* card = CardWithRule(body["cards"], "RF-5");
+  ASSERT_NE(card, nullptr) << body.dump(1);
+  std::printf("CARD %s\n", card->dump(1).c_str());
+  EXPECT_EQ((*card)["indicator"], "warning");
+  EXPECT_LT((*card)["summary"].get<std::string>().size(), 140u);
+  const std::string detail = (*card)["detail"];
+  EXPECT_NE(detail.find("Rule RF-5"), std::string::npos) << detail;
+  EXPECT_NE(detail.find("Observed"), std::string::npos);
+  EXPECT_EQ((*card)["source"]["label"], "achilles-cds safety screen");
+  EXPECT_FALSE((*card)["overrideReasons"].empty());
+  EXPECT_NE(
+      (*card)["links"][0]["url"].get<std::string>().find("/report/rf-1?t="),
+      std::string::npos);
+  // The cited rule's reference is served.
+  auto ref = Client()->Get("/reference/rules");
+  ASSERT_TRUE(ref);
+  EXPECT_NE(ref->body.find("id=\"RF-5\""), std::string::npos);
+}
+
+TEST_F(EhrListenerTest, OrdinaryTimelineGivesNoRedFlag) {
+  json bundle = OrdinaryBundle("ord-1");
+  json body = PatientView("ord-1", &bundle);
+  ASSERT_TRUE(body["cards"].is_array());
+  EXPECT_FALSE(body["cards"].empty());
+  for (const auto& c : body["cards"]) {
+    EXPECT_EQ(c["source"]["url"].get<std::string>().find("#RF-"),
+              std::string::npos)
+        << c.dump(1);
+  }
+  // A second call with the same prefetch stores nothing twice: the same
+  // advice (a new evaluation, as of the new call, so new card uuids).
+  json again = PatientView("ord-1", &bundle);
+  ASSERT_EQ(again["cards"].size(), body["cards"].size());
+  for (size_t i = 0; i < body["cards"].size(); ++i) {
+    EXPECT_EQ(again["cards"][i]["summary"], body["cards"][i]["summary"]);
+  }
+}
+
+TEST_F(EhrListenerTest, FeedbackRoundTrip) {
+  json bundle = RedFlagBundle("fb-1");
+  json cards = PatientView("fb-1", &bundle)["cards"];
+  ASSERT_FALSE(cards.empty());
+  const std::string path = "/cds-services/achilles-patient-view/feedback";
+  auto send = [&](json f) {
+    return Post(path, json{{"feedback", json::array({f})}}.dump(), Jwt(path));
+  };
+  auto ok = send({{"card", cards[0]["uuid"]},
+                  {"outcome", "accepted"},
+                  {"outcomeTimestamp", DaysAgo(0)}});
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200) << ok->body;
+  EXPECT_EQ(json::parse(ok->body)["feedback_ids"].size(), 1u);
+  auto overridden = send({{"card", cards[0]["uuid"]},
+                          {"outcome", "overridden"},
+                          {"overrideReason",
+                           {{"reason", cards[0]["overrideReasons"][0]},
+                            {"userComment", "seen in clinic today"}}}});
+  ASSERT_TRUE(overridden);
+  EXPECT_EQ(overridden->status, 200) << overridden->body;
+  auto no_reason =
+      send({{"card", cards[0]["uuid"]}, {"outcome", "overridden"}});
+  ASSERT_TRUE(no_reason);
+  EXPECT_EQ(no_reason->status, 400);
+  EXPECT_NE(no_reason->body.find("feedback[0].overrideReason"),
+            std::string::npos);
+  auto unknown = send({{"card", "00000000-0000-8000-8000-000000000000"},
+                       {"outcome", "accepted"}});
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404) << unknown->body;
+}
+
+TEST_F(EhrListenerTest, AuthenticationFailuresAre401) {
+  const std::string path = "/cds-services/achilles-patient-view";
+  json bundle = OrdinaryBundle("auth-1");
+  const std::string body = HookBody("auth-1", &bundle).dump();
+  auto status = [&](const std::string& bearer) {
+    auto r = Post(path, body, bearer);
+    return r ? r->status : -1;
+  };
+  EXPECT_EQ(status(""), 401);
+  EXPECT_EQ(status("not-a-jwt"), 401);
+  EXPECT_EQ(status(Jwt(path, {}, "rogue")), 401) << "signed by another key";
+  JwtClaims expired;
+  expired.iat = absl::ToUnixSeconds(absl::Now()) - 900;
+  EXPECT_EQ(status(Jwt(path, expired)), 401);
+  JwtClaims wrong_aud;
+  wrong_aud.aud = "https://elsewhere.test/cds-services/x";
+  EXPECT_EQ(status(Jwt(path, wrong_aud)), 401);
+  JwtClaims unknown_iss;
+  unknown_iss.iss = "https://unknown.test";
+  EXPECT_EQ(status(Jwt(path, unknown_iss)), 401);
+  JwtClaims replay;
+  replay.jti = "once-only";
+  const std::string token = Jwt(path, replay);
+  EXPECT_EQ(status(token), 200);
+  EXPECT_EQ(status(token), 401) << "a jti is accepted once";
+}
+
+TEST_F(EhrListenerTest, AClinicianIssuerMayNotCallTheHook) {
+  const std::string path = "/cds-services/achilles-patient-view";
+  JwtClaims c;
+  c.iss = "https://clin.test";
+  c.kid = "";
+  json bundle = OrdinaryBundle("role-1");
+  auto r = Post(path, HookBody("role-1", &bundle).dump(), Jwt(path, c, "clin"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 403) << r->body;
+}
+
+TEST_F(EhrListenerTest, BadRequestsNameTheField) {
+  const std::string path = "/cds-services/achilles-patient-view";
+  auto post = [&](const std::string& body) {
+    auto r = Post(path, body, Jwt(path));
+    return r ? std::make_pair(r->status, r->body)
+             : std::make_pair(-1, std::string());
+  };
+  auto [s1, b1] = post("{not json");
+  EXPECT_EQ(s1, 400);
+  EXPECT_NE(b1.find("body"), std::string::npos);
+  json no_patient = HookBody("x", nullptr);
+  no_patient["context"].erase("patientId");
+  auto [s2, b2] = post(no_patient.dump());
+  EXPECT_EQ(s2, 400);
+  EXPECT_NE(b2.find("context.patientId"), std::string::npos);
+  json bad_hook = HookBody("x", nullptr);
+  bad_hook["hook"] = "order-sign";
+  auto [s3, b3] = post(bad_hook.dump());
+  EXPECT_EQ(s3, 400);
+  EXPECT_NE(b3.find("hook"), std::string::npos);
+  json bad_bundle = OrdinaryBundle("bad-1");
+  bad_bundle["entry"][3]["resource"]["component"][3]["valueInteger"] = 12;
+  auto [s4, b4] = post(HookBody("bad-1", &bad_bundle).dump());
+  EXPECT_EQ(s4, 400);
+  EXPECT_NE(b4.find("urn:test:Observation/run18"), std::string::npos) << b4;
+  auto [s5, b5] = post(HookBody("never-seen", nullptr).dump());
+  EXPECT_EQ(s5, 412) << b5;
+  EXPECT_NE(b5.find("prefetch"), std::string::npos);
+  auto other = Post("/cds-services/no-such-service", "{}", Jwt(path));
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, 404);
+  auto huge = Post(path, std::string(300 * 1024, ' '), Jwt(path));
+  ASSERT_TRUE(huge);
+  EXPECT_EQ(huge->status, 413);
+}
+
+TEST_F(EhrListenerTest, FhirImportIsIdempotentAndExportRoundTrips) {
+  const std::string token = ClinicToken();
+  httplib::Headers auth = {{"Authorization", "Bearer " + token}};
+  const std::string bundle = RedFlagBundle("fhir-1").dump();
+  auto first = Client()->Post("/fhir", auth, bundle, "application/fhir+json");
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->status, 200) << first->body;
+  json r1 = json::parse(first->body);
+  EXPECT_EQ(r1["appended"], 23);
+  auto second = Client()->Post("/fhir", auth, bundle, "application/fhir+json");
+  ASSERT_TRUE(second);
+  EXPECT_EQ(json::parse(second->body)["appended"], 0);
+  EXPECT_EQ(json::parse(second->body)["duplicates"], 23);
+
+  auto exported = Client()->Get("/fhir/Patient/fhir-1/$everything", auth);
+  ASSERT_TRUE(exported);
+  ASSERT_EQ(exported->status, 200) << exported->body;
+  json out = json::parse(exported->body);
+  EXPECT_EQ(out["resourceType"], "Bundle");
+  EXPECT_EQ(out["entry"].size(), 24u);  // The patient and 23 events.
+  auto back = Client()->Post("/fhir", auth, exported->body, "application/json");
+  ASSERT_TRUE(back);
+  EXPECT_EQ(json::parse(back->body)["appended"], 0) << back->body;
+
+  // All or nothing: one bad resource refuses the bundle, naming it.
+  json bad = OrdinaryBundle("fhir-2");
+  bad["entry"][5]["resource"].erase("effectiveDateTime");
+  auto refused = Client()->Post("/fhir", auth, bad.dump(), "application/json");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 400);
+  json why = json::parse(refused->body);
+  ASSERT_EQ(why["errors"].size(), 1u);
+  EXPECT_EQ(why["errors"][0]["fullUrl"], bad["entry"][5]["fullUrl"]);
+  auto none = Client()->Get("/fhir/Patient/fhir-2/$everything", auth);
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 404) << "nothing of a refused bundle is stored";
+}
+
+TEST_F(EhrListenerTest, ReportLinkServesTheChartAndChromiumRendersIt) {
+  json bundle = RedFlagBundle("rep-1");
+  json cards = PatientView("rep-1", &bundle)["cards"];
+  ASSERT_FALSE(cards.empty());
+  const std::string url = cards[0]["links"][0]["url"];
+  const std::string path = url.substr(base_.size());
+  auto page = Client()->Get(path.c_str());
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->status, 200) << page->body;
+  EXPECT_NE(page->body.find("<svg id=\"chart\""), std::string::npos);
+  auto no_token = Client()->Get("/report/rep-1");
+  ASSERT_TRUE(no_token);
+  EXPECT_EQ(no_token->status, 401);
+  auto forged = Client()->Get((path + "x").c_str());
+  ASSERT_TRUE(forged);
+  EXPECT_EQ(forged->status, 401);
+
+  const std::string html = dir_->Sub("report.html");
+  std::ofstream(html) << page->body;
+  int st = 0;
+  const std::string out =
+      RunCommand("sh " + std::string(EHR_TEST_DIR) + "/browser_check.sh " +
+                     html + " " + dir_->Sub("report.png"),
+                 &st);
+  EXPECT_EQ(st, 0) << out;
+  struct stat png;
+  EXPECT_EQ(stat(dir_->Sub("report.png").c_str(), &png), 0);
+}
+
+TEST_F(EhrListenerTest, NodeCdsClientRendersCards) {
+  const std::string bundle = dir_->Sub("node_bundle.json");
+  std::ofstream(bundle) << RedFlagBundle("node-1").dump();
+  int st = 0;
+  const std::string out = RunCommand(
+      "node " + std::string(EHR_TEST_DIR) + "/cds_client.js " + base_ + " " +
+          kTestdata + "/ca.pem " + dir_->Sub("ehr.key.pem") + " " + bundle,
+      &st);
+  EXPECT_EQ(st, 0) << out;
+  EXPECT_NE(out.find("service achilles-patient-view (patient-view)"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("[WARNING]"), std::string::npos) << out;
+  EXPECT_NE(out.find("RF-5"), std::string::npos) << out;
+
+  // The same client with an ES384 key the server knows from a JWKS.
+  const std::string es = RunCommand(
+      "CDS_ISS=https://jwks.test CDS_KID=es1 CDS_ALG=ES384 node " +
+          std::string(EHR_TEST_DIR) + "/cds_client.js " + base_ + " " +
+          kTestdata + "/ca.pem " + dir_->Sub("es.key.pem") + " " + bundle,
+      &st);
+  EXPECT_EQ(st, 0) << es;
+  EXPECT_NE(es.find("RF-5"), std::string::npos) << es;
+}
+
+TEST_F(EhrListenerTest, AchillesctlImportsFhirAndWritesTheReport) {
+  std::ofstream(dir_->Sub("ctl.token")) << ClinicToken();
+  const std::string bundle = dir_->Sub("ctl_bundle.json");
+  std::ofstream(bundle) << RedFlagBundle("ctl-1").dump();
+  const std::string ctl =
+      std::string(CTL_BINARY) +
+      " --server=localhost:" + std::to_string(server_->port()) +
+      " --tls_ca_file=" + kTestdata +
+      "/ca.pem --token_file=" + dir_->Sub("ctl.token") + " ";
+  int st = 0;
+  std::string out = RunCommand(ctl + "import fhir " + bundle, &st);
+  EXPECT_EQ(st, 0) << out;
+  EXPECT_NE(out.find("imported 23 new event(s)"), std::string::npos) << out;
+  out = RunCommand(ctl + "import fhir " + bundle, &st);
+  EXPECT_NE(out.find("imported 0 new event(s), 23 already stored"),
+            std::string::npos)
+      << out;
+  json bad = OrdinaryBundle("ctl-2");
+  bad["entry"][3]["resource"]["status"] = "preliminary";
+  std::ofstream(dir_->Sub("bad.json")) << bad.dump();
+  out = RunCommand(ctl + "import fhir " + dir_->Sub("bad.json"), &st);
+  EXPECT_EQ(st, 1);
+  EXPECT_NE(out.find("urn:test:Observation/run18: status"), std::string::npos)
+      << out;
+
+  // The report file, checked in chromium; the screenshot is kept when
+  // EHR_SCREENSHOT names a path.
+  const std::string html = dir_->Sub("ctl_report.html");
+  out = RunCommand(ctl + "report ctl-1 --html=" + html, &st);
+  ASSERT_EQ(st, 0) << out;
+  const char* keep = std::getenv("EHR_SCREENSHOT");
+  const std::string png = keep != nullptr ? keep : dir_->Sub("ctl_report.png");
+  out = RunCommand("sh " + std::string(EHR_TEST_DIR) + "/browser_check.sh " +
+                       html + " " + png,
+                   &st);
+  EXPECT_EQ(st, 0) << out;
+  const std::string page = ReadAll(html);
+  EXPECT_NE(page.find("RF-5"), std::string::npos);
+  EXPECT_NE(page.find("href=\"#ev-fhir:O:run-late:1\""), std::string::npos);
+}
+
+TEST(EhrListenerConfigTest, PlaintextOnlyOnLoopbackAndWhenAsked) {
+  TempDir dir;
+  ServerProcess public_plain(
+      dir.Sub("d1"), dir.Sub("p1"),
+      {"--ehr_listen=0.0.0.0:0", "--ehr_insecure_plaintext"});
+  EXPECT_EQ(public_plain.WaitForPort(), 0);
+  EXPECT_NE(public_plain.Wait(), 0);
+  ServerProcess unasked(dir.Sub("d2"), dir.Sub("p2"),
+                        {"--ehr_listen=127.0.0.1:0"});
+  EXPECT_EQ(unasked.WaitForPort(), 0);
+  EXPECT_NE(unasked.Wait(), 0);
+  ServerProcess asked(dir.Sub("d3"), dir.Sub("p3"),
+                      {"--ehr_listen=127.0.0.1:0", "--ehr_insecure_plaintext"});
+  EXPECT_GT(asked.WaitForPort(), 0);
+}
+
+}  // namespace
+}  // namespace achilles::testing
