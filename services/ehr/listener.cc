@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "common/net_address.h"
 #include "services/ehr/ehr.h"
 #include "services/ehr/internal/bounded_pool.h"
 #include "services/ehr/internal/cert_reloader.h"
@@ -49,25 +50,13 @@ absl::StatusOr<HostPort> SplitAddress(const std::string& address) {
   return hp;
 }
 
-// Loopback only: 127.0.0.0/8, ::1 and "localhost" (as the gRPC listener).
-bool IsLoopback(const std::string& host) {
-  if (host == "localhost") return true;
-  in_addr v4;
-  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) {
-    return (ntohl(v4.s_addr) >> 24) == 127;
-  }
-  in6_addr v6;
-  return inet_pton(AF_INET6, host.c_str(), &v6) == 1 &&
-         IN6_IS_ADDR_LOOPBACK(&v6);
-}
-
 absl::Status CheckTransport(const ListenerOptions& o, const HostPort& hp) {
   if (o.tls_cert_file.empty() != o.tls_key_file.empty()) {
     return absl::InvalidArgumentError(
         "--tls_cert_file and --tls_key_file go together");
   }
   if (o.tls_cert_file.empty()) {
-    if (!IsLoopback(hp.host)) {
+    if (!IsLoopbackAddress(o.listen_address)) {
       return absl::FailedPreconditionError(absl::StrCat(
           "refusing plaintext HTTP on ", o.listen_address,
           ", which is not loopback: give --tls_cert_file and --tls_key_file"));
