@@ -314,18 +314,21 @@ absl::StatusOr<bool> LuaSandbox::Truthy(const Expr& e) {
   return value;
 }
 
+absl::Status LuaSandbox::WrongType(const Expr& e, const std::string& type,
+                                   const char* wanted) const {
+  const Position at = e.Line(1);
+  return absl::InternalError(absl::StrCat(file_name_, ":", at.line, ": ",
+                                          e.where, ": gave a ", type, ", not ",
+                                          wanted));
+}
+
 absl::StatusOr<std::string> LuaSandbox::Text(const Expr& e) {
   if (absl::Status st = Run(e); !st.ok()) return st;
   std::string text;
   const bool ok = TemplateText(L_, -1, &text);
   const std::string type = luaL_typename(L_, -1);
   lua_pop(L_, 1);
-  if (!ok) {
-    const Position at = e.Line(1);
-    return absl::InternalError(absl::StrCat(file_name_, ":", at.line, ": ",
-                                            e.where, ": gave a ", type,
-                                            ", not text"));
-  }
+  if (!ok) return WrongType(e, type, "text");
   return text;
 }
 
@@ -335,12 +338,7 @@ absl::StatusOr<double> LuaSandbox::Number(const Expr& e) {
   const double value = ok ? lua_tonumber(L_, -1) : 0;
   const std::string type = luaL_typename(L_, -1);
   lua_pop(L_, 1);
-  if (!ok) {
-    const Position at = e.Line(1);
-    return absl::InternalError(absl::StrCat(file_name_, ":", at.line, ": ",
-                                            e.where, ": gave a ", type,
-                                            ", not a number"));
-  }
+  if (!ok) return WrongType(e, type, "a number");
   return value;
 }
 

@@ -70,6 +70,9 @@ class LuaSandbox {
   struct Budget;
 
  private:
+  // The error for an expression whose value is of the wrong Lua type.
+  absl::Status WrongType(const Expr& e, const std::string& type,
+                         const char* wanted) const;
   LuaSandbox(lua_State* L, std::unique_ptr<Budget> budget,
              std::string file_name);
   std::string Located(const Expr& e, const std::string& lua_message,
