@@ -33,9 +33,11 @@ int PrintIssues(const std::vector<ehr::BundleIssue>& issues, const char* what) {
   return issues.empty() ? 0 : 1;
 }
 
-// Creates the patient when the server does not know it yet.
+// Creates the patient when the server does not know it yet; `*created`
+// says whether this call did.
 grpc::Status EnsurePatient(v1::PatientService::Stub* stub,
-                           const v1::Patient& patient) {
+                           const v1::Patient& patient, bool* created) {
+  *created = false;
   v1::GetPatientRequest get;
   get.set_patient_id(patient.patient_id());
   v1::GetPatientResponse got;
@@ -44,7 +46,28 @@ grpc::Status EnsurePatient(v1::PatientService::Stub* stub,
   v1::UpsertPatientRequest up;
   *up.mutable_patient() = patient;
   v1::UpsertPatientResponse resp;
-  return stub->UpsertPatient(Context().get(), up, &resp);
+  st = stub->UpsertPatient(Context().get(), up, &resp);
+  *created = st.ok() && resp.created();
+  return st;
+}
+
+// All or nothing over two calls: a patient this import created is erased
+// again when its events could not be stored, unless events reached it
+// meanwhile from another client. Returns whether it was erased.
+bool UndoCreatedPatient(v1::PatientService::Stub* stub,
+                        const std::string& pid) {
+  v1::ListEventsRequest list;
+  list.set_patient_id(pid);
+  list.set_page_size(1);
+  v1::ListEventsResponse page;
+  if (!stub->ListEvents(Context().get(), list, &page).ok() ||
+      page.events_size() > 0) {
+    return false;
+  }
+  v1::DeletePatientRequest del;
+  del.set_patient_id(pid);
+  v1::DeletePatientResponse gone;
+  return stub->DeletePatient(Context().get(), del, &gone).ok();
 }
 
 int ImportFhir(const std::shared_ptr<grpc::Channel>& channel,
@@ -67,7 +90,9 @@ int ImportFhir(const std::shared_ptr<grpc::Channel>& channel,
     return 1;
   }
   auto stub = v1::PatientService::NewStub(channel);
-  if (auto st = EnsurePatient(stub.get(), parsed->patient); !st.ok()) {
+  bool created = false;
+  if (auto st = EnsurePatient(stub.get(), parsed->patient, &created);
+      !st.ok()) {
     return PrintRpcError(st);
   }
   v1::AppendEventsResponse resp;
@@ -76,7 +101,15 @@ int ImportFhir(const std::shared_ptr<grpc::Channel>& channel,
     req.set_patient_id(parsed->patient.patient_id());
     for (const auto& e : parsed->events) *req.add_events() = e;
     auto st = stub->AppendEvents(Context().get(), req, &resp);
-    if (!st.ok()) return PrintRpcError(st);
+    if (!st.ok()) {
+      if (created) {
+        std::cerr << (UndoCreatedPatient(stub.get(), req.patient_id())
+                          ? "the patient this import created was removed\n"
+                          : "the patient this import created could not be "
+                            "removed\n");
+      }
+      return PrintRpcError(st);
+    }
   }
   std::cout << "imported " << resp.appended() << " new event(s), "
             << resp.duplicate_event_ids_size() << " already stored, "
@@ -140,6 +173,34 @@ int Report(const std::shared_ptr<grpc::Channel>& channel,
   return 0;
 }
 
+// The patient's timeline as a FHIR Bundle on stdout; events the mapping
+// cannot carry are counted on stderr, per kind.
+int ExportFhir(const std::shared_ptr<grpc::Channel>& channel,
+               const std::string& pid) {
+  auto patients = v1::PatientService::NewStub(channel);
+  v1::GetPatientRequest get;
+  get.set_patient_id(pid);
+  v1::GetPatientResponse patient;
+  if (auto st = patients->GetPatient(Context().get(), get, &patient);
+      !st.ok()) {
+    return PrintRpcError(st);
+  }
+  google::protobuf::Timestamp far;
+  far.set_seconds(7258118399);  // The last second the server accepts.
+  std::vector<v1::Event> events;
+  if (auto st = LoadEvents(patients.get(), pid, far, &events); !st.ok()) {
+    return PrintRpcError(st);
+  }
+  ehr::LeftOut left_out;
+  std::cout << ehr::ExportBundle(patient.patient(), events, &left_out) << "\n";
+  std::cerr << "exported " << events.size() - left_out.total
+            << " event(s); left out " << left_out.total
+            << " without a FHIR mapping"
+            << (left_out.total > 0 ? " (" + left_out.ByKindText() + ")" : "")
+            << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int RunEhr(const std::shared_ptr<grpc::Channel>& channel,
@@ -147,8 +208,13 @@ int RunEhr(const std::shared_ptr<grpc::Channel>& channel,
   if (args[0] == "import" && args.size() == 3 && args[1] == "fhir") {
     return ImportFhir(channel, args[2]);
   }
+  if (args[0] == "export" && args.size() == 3 && args[1] == "fhir") {
+    return ExportFhir(channel, args[2]);
+  }
   if (args[0] == "report" && args.size() == 2) return Report(channel, args[1]);
-  return UsageError("usage: import fhir BUNDLE.json | report PATIENT --html F");
+  return UsageError(
+      "usage: import fhir BUNDLE.json | export fhir PATIENT | report PATIENT "
+      "--html F");
 }
 
 }  // namespace achilles::cli

@@ -91,6 +91,8 @@ Patients and timelines
              [--activity=running] | --note=TEXT)
   events list ID [--from=TIME] [--to=TIME]
   import fhir BUNDLE.json           FHIR R4 Bundle, all or nothing (docs/EHR.md)
+  export fhir ID                    the timeline as a FHIR Bundle on stdout;
+                                    events without a mapping counted on stderr
 
 Decisions
   evaluate ID [--as_of=TIME] [--dry_run]
@@ -484,7 +486,7 @@ class Ctl {
     if (cmd == "caseload") {
       return achilles::cli::RunCaseload(channel_, a, json);
     }
-    if (cmd == "import" || cmd == "report") {
+    if (cmd == "import" || cmd == "export" || cmd == "report") {
       return achilles::cli::RunEhr(channel_, a, json);
     }
     if (cmd == "token" || cmd == "audit") {

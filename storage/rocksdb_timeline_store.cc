@@ -72,6 +72,10 @@ constexpr std::array<const char*, kCfCount> kCfNames = {
     "default",     "patients", "events",   "event_ids", "evaluations",
     "latest_eval", "policies", "feedback", "audit",     "records"};
 
+// Per-patient marker of a patient-owned clinic record; callers' record keys
+// are printable, so none starts with \x01.
+constexpr char kOwnedMarker[] = "\x01owned/";
+
 // RocksDB keeps the errno of a failed system call only as its text in the
 // status message (env/io_posix.h IOError).
 bool MentionsErrno(const rocksdb::Status& s, int err) {
@@ -282,6 +286,54 @@ class RocksDbTimelineStore final : public storage_internal::ReopenableStore {
     return created;
   }
 
+  absl::StatusOr<AppendResult> CreatePatientWithEvents(
+      const std::string& clinic, Patient& patient,
+      const std::vector<Event>& events) override {
+    const std::string& pid = patient.patient_id();
+    const std::string pkey = ki::PatientKey(clinic, pid);
+    absl::MutexLock lock(&StripeFor(pkey));
+    auto old = ReadParsed<Patient>(kPatients, pkey, nullptr, "patient record",
+                                   [] { return std::string(); });
+    if (old.ok()) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("patient '", pid, "' already exists"));
+    }
+    if (!absl::IsNotFound(old.status())) return old.status();
+    const auto now = FromMicros(NowMicros());
+    *patient.mutable_created_at() = now;
+    *patient.mutable_updated_at() = now;
+    rocksdb::WriteBatch batch;
+    batch.Put(cfs_[kPatients], pkey, Serialize(patient));
+    // A new patient has no stored events (an erasure removed every key), so
+    // only repeats inside the batch need checking.
+    AppendResult result;
+    absl::flat_hash_map<std::string, std::string> in_batch;  // id -> bytes
+    for (const Event& e : events) {
+      std::string bytes = Serialize(e);
+      if (auto it = in_batch.find(e.event_id()); it != in_batch.end()) {
+        if (it->second != bytes) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("event_id '", e.event_id(),
+                           "' twice in one batch with different content"));
+        }
+        result.duplicate_event_ids.push_back(e.event_id());
+        continue;
+      }
+      const std::string key =
+          ki::EventKey(clinic, pid, ToMicros(e.occurred_at()), e.event_id());
+      batch.Put(cfs_[kEvents], key, bytes);
+      batch.Put(cfs_[kEventIds], ki::EventIdKey(clinic, pid, e.event_id()),
+                key);
+      in_batch.emplace(e.event_id(), std::move(bytes));
+      ++result.appended;
+    }
+    if (auto st = Write(sync_, &batch, "create patient with events");
+        !st.ok()) {
+      return st;
+    }
+    return result;
+  }
+
   absl::StatusOr<Patient> GetPatient(const std::string& clinic,
                                      const std::string& patient_id,
                                      const Snapshot* snapshot) override {
@@ -306,6 +358,9 @@ class RocksDbTimelineStore final : public storage_internal::ReopenableStore {
     result.events_deleted = *events;
     result.evaluations_deleted = *evaluations;
     rocksdb::WriteBatch batch;
+    if (auto st = DeleteOwnedRecords(clinic, prefix, &batch); !st.ok()) {
+      return st;
+    }
     batch.Delete(cfs_[kPatients], key);
     batch.Delete(cfs_[kLatestEval], key);
     for (Cf cf : {kEvents, kEventIds, kEvaluations, kFeedback, kRecords}) {
@@ -671,6 +726,26 @@ class RocksDbTimelineStore final : public storage_internal::ReopenableStore {
         "record", [&] { return absl::StrCat("record '", key, "' not found"); });
   }
 
+  absl::Status PutPatientOwnedRecord(const std::string& clinic,
+                                     const std::string& patient_id,
+                                     const std::string& key,
+                                     const std::string& value) override {
+    // The clinic-level record and the patient's marker naming it go in one
+    // batch, under the patient's lock and only while the patient exists,
+    // so an erasure never misses a record.
+    const std::string pkey = ki::PatientKey(clinic, patient_id);
+    absl::MutexLock lock(&StripeFor(pkey));
+    if (auto st = RequirePatient(pkey, patient_id); !st.ok()) return st;
+    rocksdb::WriteBatch batch;
+    batch.Put(cfs_[kRecords], absl::StrCat(ki::ClinicPrefix(clinic), key),
+              value);
+    batch.Put(
+        cfs_[kRecords],
+        absl::StrCat(ki::PatientPrefix(clinic, patient_id), kOwnedMarker, key),
+        "");
+    return Write(sync_, &batch, "store patient-owned record");
+  }
+
   absl::Status PutServerRecord(const std::string& key,
                                const std::string& value) override {
     rocksdb::WriteBatch batch;
@@ -1021,6 +1096,25 @@ class RocksDbTimelineStore final : public storage_internal::ReopenableStore {
                          });
     if (!st.ok()) return st;
     return n;
+  }
+
+  // Adds to `batch` the deletion of every clinic-level record the patient
+  // owns (PutPatientOwnedRecord), found by the markers under the patient's
+  // prefix (erased by the caller's range delete).
+  absl::Status DeleteOwnedRecords(const std::string& clinic,
+                                  const std::string& patient_prefix,
+                                  rocksdb::WriteBatch* batch) {
+    const std::string markers = absl::StrCat(patient_prefix, kOwnedMarker);
+    const std::string clinic_prefix = ki::ClinicPrefix(clinic);
+    return ScanPrefix(
+        kRecords, markers, nullptr, "find patient-owned records",
+        [&](const rocksdb::Slice& key,
+            const rocksdb::Slice&) -> absl::StatusOr<Scan> {
+          batch->Delete(
+              cfs_[kRecords],
+              absl::StrCat(clinic_prefix, View(key).substr(markers.size())));
+          return Scan::kNext;
+        });
   }
 
   // Server records live in the records family under a prefix no clinic id

@@ -160,7 +160,8 @@ class TimelineStore {
   virtual absl::StatusOr<achilles::v1::Patient> GetPatient(
       const std::string& clinic, const std::string& patient_id,
       const Snapshot* snapshot = nullptr) = 0;
-  // Erases the patient and every event, evaluation and feedback record.
+  // Erases the patient and every event, evaluation, feedback record,
+  // per-patient record and patient-owned clinic record.
   virtual absl::StatusOr<DeleteResult> DeletePatient(
       const std::string& clinic, const std::string& patient_id) = 0;
   virtual absl::StatusOr<PatientPage> ListPatients(
@@ -173,6 +174,15 @@ class TimelineStore {
       const std::function<absl::Status(const std::string&)>& fn,
       const Snapshot* snapshot = nullptr) = 0;
 
+  // Creates the patient (created_at/updated_at set as UpsertPatient does)
+  // and stores `events` in the same synced batch: both or neither, so an
+  // import never leaves an empty patient behind. ALREADY_EXISTS when the
+  // patient exists (append to it instead); INVALID_ARGUMENT for one
+  // event_id twice with different content. An identical repeat is stored
+  // once and reported as a duplicate.
+  virtual absl::StatusOr<AppendResult> CreatePatientWithEvents(
+      const std::string& clinic, achilles::v1::Patient& patient,
+      const std::vector<achilles::v1::Event>& events) = 0;
   // NOT_FOUND when the patient does not exist.
   virtual absl::StatusOr<AppendResult> AppendEvents(
       const std::string& clinic, const std::string& patient_id,
@@ -256,6 +266,14 @@ class TimelineStore {
   virtual absl::StatusOr<std::string> GetRecord(
       const std::string& clinic, const std::string& key,
       const Snapshot* snapshot = nullptr) = 0;
+  // A clinic-level record (read back with GetRecord) that belongs to a
+  // patient: for lookups that start from an opaque key (a CDS card uuid)
+  // but hold the patient's data. Written only while the patient exists
+  // (NOT_FOUND otherwise) and erased with the patient by DeletePatient.
+  virtual absl::Status PutPatientOwnedRecord(const std::string& clinic,
+                                             const std::string& patient_id,
+                                             const std::string& key,
+                                             const std::string& value) = 0;
 
   // Server-wide records (credentials, server state), written synced. Keys
   // are opaque; ListServerRecords returns those starting with `prefix`, in

@@ -24,6 +24,7 @@
 #define ACHILLES_SERVICES_EHR_EHR_H_
 
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -60,6 +61,13 @@ struct ListenerOptions {
   int write_timeout_seconds = 10;
   int keep_alive_max_requests = 100;
   int keep_alive_seconds = 5;
+  // Fetching what a CDS Hooks prefetch lacks from the request's fhirServer
+  // (only servers the trust file lists for the issuer): https only unless
+  // plain http is allowed (testing); CA file empty = the system's CAs.
+  bool fhir_allow_http = false;
+  std::string fhir_ca_file;
+  int fhir_timeout_seconds = 10;
+  size_t fhir_max_bytes = 4 << 20;
 };
 
 class Listener {
@@ -103,11 +111,21 @@ struct ParsedBundle {
 absl::StatusOr<ParsedBundle> ParseBundle(const std::string& json,
                                          const std::string& patient_id);
 
+// Events ExportBundle left out because the mapping has no resource for
+// their kind (docs/FHIR_MAPPING.md), counted per kind.
+struct LeftOut {
+  int total = 0;
+  std::map<std::string, int> by_kind;  // Event kind (oneof field) -> count.
+  // "kind=n,kind=n" in kind order; "" when nothing was left out.
+  std::string ByKindText() const;
+};
+
 // The timeline as a FHIR R4 collection Bundle (JSON, deterministic).
 // Events of kinds the mapping has no resource for are left out and
-// counted in `*left_out` (may be null).
+// reported in `*left_out` (may be null).
 std::string ExportBundle(const v1::Patient& patient,
-                         const std::vector<v1::Event>& events, int* left_out);
+                         const std::vector<v1::Event>& events,
+                         LeftOut* left_out);
 
 // The clinician report for one patient: chart of the timeline with red
 // flags and recommendations marked, then the ranked recommendations with

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "common/time_util.h"
@@ -253,19 +254,29 @@ std::optional<OJson> ResourceFor(const v1::Event& e, const std::string& pid) {
 
 }  // namespace
 
+std::string LeftOut::ByKindText() const {
+  std::vector<std::string> parts;
+  for (const auto& [kind, n] : by_kind)
+    parts.push_back(absl::StrCat(kind, "=", n));
+  return absl::StrJoin(parts, ",");
+}
+
 std::string ExportBundle(const v1::Patient& patient,
-                         const std::vector<v1::Event>& events, int* left_out) {
+                         const std::vector<v1::Event>& events,
+                         LeftOut* left_out) {
   const std::string& pid = patient.patient_id();
   OJson entries = OJson::array();
   OJson p = {{"resourceType", "Patient"}, {"id", pid}};
   if (patient.birth_year() > 0)
     p["birthDate"] = std::to_string(patient.birth_year());
   entries.push_back({{"fullUrl", "Patient/" + pid}, {"resource", p}});
-  int skipped = 0;
+  LeftOut skipped;
   for (const auto& e : events) {
     auto r = ResourceFor(e, pid);
     if (!r) {
-      ++skipped;
+      const auto* kind = e.GetDescriptor()->FindFieldByNumber(e.kind_case());
+      ++skipped.total;
+      ++skipped.by_kind[kind != nullptr ? kind->name() : "unset"];
       continue;
     }
     const std::string url =
@@ -273,7 +284,7 @@ std::string ExportBundle(const v1::Patient& patient,
                      (*r)["id"].get<std::string>());
     entries.push_back({{"fullUrl", url}, {"resource", *std::move(r)}});
   }
-  if (left_out != nullptr) *left_out = skipped;
+  if (left_out != nullptr) *left_out = std::move(skipped);
   OJson bundle = {{"resourceType", "Bundle"}, {"type", "collection"}};
   bundle["entry"] = entries;
   return ehr_internal::Dump(bundle, 1);

@@ -1,7 +1,7 @@
 // ParseBundle: every entry mapped (docs/FHIR_MAPPING.md) and validated as
 // AppendEvents would, each problem reported with its fullUrl, so the
 // caller can store all of the bundle or none of it.
-#include <set>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "common/time_util.h"
@@ -150,13 +150,24 @@ class Importer {
       list.push_back({entry.full_url, std::string(e.status().message())});
       return;
     }
-    if (!ids_.insert(e->event_id()).second) return;  // Same version twice.
+    // The same resource version twice is one event; the same id and
+    // version with other content cannot both be stored.
+    auto [it, fresh] = ids_.emplace(e->event_id(), e->SerializeAsString());
+    if (!fresh) {
+      if (it->second != e->SerializeAsString()) {
+        out->errors.push_back(
+            {entry.full_url,
+             "id and meta.versionId repeat an earlier entry with other "
+             "content"});
+      }
+      return;
+    }
     out->events.push_back(*std::move(e));
   }
 
   const std::string pinned_;
   std::string patient_;
-  std::set<std::string> ids_;
+  std::map<std::string, std::string> ids_;  // event id -> bytes
 };
 
 }  // namespace

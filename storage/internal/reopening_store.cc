@@ -87,6 +87,13 @@ class ReopeningStore final : public TimelineStore {
       return s.ForEachPatientId(clinic, fn, Inner(snapshot));
     });
   }
+  absl::StatusOr<AppendResult> CreatePatientWithEvents(
+      const std::string& clinic, v1::Patient& patient,
+      const std::vector<v1::Event>& events) override {
+    return Call(kWrites, [&](TimelineStore& s) {
+      return s.CreatePatientWithEvents(clinic, patient, events);
+    });
+  }
   absl::StatusOr<AppendResult> AppendEvents(
       const std::string& clinic, const std::string& patient_id,
       const std::vector<v1::Event>& events) override {
@@ -203,6 +210,14 @@ class ReopeningStore final : public TimelineStore {
                                         const Snapshot* snapshot) override {
     return Call(kReads, [&](TimelineStore& s) {
       return s.GetRecord(clinic, key, Inner(snapshot));
+    });
+  }
+  absl::Status PutPatientOwnedRecord(const std::string& clinic,
+                                     const std::string& patient_id,
+                                     const std::string& key,
+                                     const std::string& value) override {
+    return Call(kWrites, [&](TimelineStore& s) {
+      return s.PutPatientOwnedRecord(clinic, patient_id, key, value);
     });
   }
   absl::Status PutServerRecord(const std::string& key,

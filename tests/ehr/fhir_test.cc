@@ -62,6 +62,23 @@ TEST(FhirImportTest, ReportsEachBadResourceWithItsFullUrl) {
             std::string::npos);
 }
 
+// One resource version twice is one event; the same id and version with
+// other content is an error naming the second entry (both cannot be
+// stored, and keeping either silently would lose data).
+TEST(FhirImportTest, ARepeatedVersionMustHaveTheSameContent) {
+  json a = testing::Pain("twice", "p-1", 1, "running", 3);
+  json b = a;
+  b["valueInteger"] = 4;
+  auto same = ParseBundle(Bundle("p-1", json::array({a, a})).dump(), "");
+  ASSERT_TRUE(same.ok());
+  EXPECT_TRUE(same->errors.empty());
+  EXPECT_EQ(same->events.size(), 1u);
+  auto differs = ParseBundle(Bundle("p-1", json::array({a, b})).dump(), "");
+  ASSERT_TRUE(differs.ok());
+  ASSERT_EQ(differs->errors.size(), 1u);
+  EXPECT_NE(differs->errors[0].reason.find("other content"), std::string::npos);
+}
+
 TEST(FhirImportTest, NotJsonIsInvalidArgument) {
   EXPECT_TRUE(absl::IsInvalidArgument(ParseBundle("{oops", "").status()));
   EXPECT_TRUE(absl::IsInvalidArgument(ParseBundle("[1]", "").status()));
@@ -76,10 +93,12 @@ TEST(FhirImportTest, PinnedPatientRefusesOthers) {
 TEST(FhirExportTest, ExportThenImportGivesTheSameEvents) {
   auto first = ParseBundle(testing::RedFlagBundle("p-1").dump(), "");
   ASSERT_TRUE(first.ok());
-  int left_out = -1;
+  LeftOut left_out;
+  left_out.total = -1;
   const std::string exported =
       ExportBundle(first->patient, first->events, &left_out);
-  EXPECT_EQ(left_out, 0);
+  EXPECT_EQ(left_out.total, 0);
+  EXPECT_EQ(left_out.ByKindText(), "");
   EXPECT_EQ(exported, ExportBundle(first->patient, first->events, nullptr));
   auto again = ParseBundle(exported, "p-1");
   ASSERT_TRUE(again.ok());
@@ -90,6 +109,29 @@ TEST(FhirExportTest, ExportThenImportGivesTheSameEvents) {
               first->events[i].SerializeAsString())
         << first->events[i].event_id();
   }
+}
+
+// Kinds the mapping cannot carry are counted per kind, never dropped
+// silently; the bundle holds everything else.
+TEST(FhirExportTest, EventsWithoutAMappingAreCountedByKind) {
+  auto parsed = ParseBundle(testing::OrdinaryBundle("p-1").dump(), "");
+  ASSERT_TRUE(parsed.ok());
+  std::vector<v1::Event> events = parsed->events;
+  for (int i = 0; i < 2; ++i) {
+    v1::Event note = events[0];
+    note.set_event_id("note-" + std::to_string(i));
+    note.mutable_note()->set_text("seen in clinic");
+    events.push_back(note);
+  }
+  v1::Event no_finding = events[0];
+  no_finding.set_event_id("bare-finding");
+  no_finding.mutable_finding()->Clear();
+  events.push_back(no_finding);
+  LeftOut left_out;
+  const std::string out = ExportBundle(parsed->patient, events, &left_out);
+  EXPECT_EQ(left_out.total, 3);
+  EXPECT_EQ(left_out.ByKindText(), "finding=1,note=2");
+  EXPECT_EQ(json::parse(out)["entry"].size(), parsed->events.size() + 1);
 }
 
 v1::Recommendation Rec(const std::string& id, v1::Severity sev,

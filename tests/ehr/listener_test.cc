@@ -8,11 +8,14 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "achilles/v1/patient_service.grpc.pb.h"
 #include "achilles/v1/security_service.grpc.pb.h"
 #include "tests/common/server_process.h"
+#include "tests/common/store_scan.h"
 #include "tests/common/temp_dir.h"
 #include "tests/ehr/ehr_client.h"
 #include "tests/ehr/fhir_bundles.h"
+#include "tests/ehr/fhir_stub.h"
 #include "tests/integration/tokens.h"
 
 namespace achilles::testing {
@@ -48,20 +51,23 @@ class EhrListenerTest : public ::testing::Test {
             dir_->Sub("es.key.pem") + " " + dir_->Sub("jwks.json"),
         &st);
     ASSERT_EQ(st, 0);
+    fhir_ = new FhirStub("ehr-access-token");
     std::ofstream(dir_->Sub("trust.json")) << R"({"issuers": [
       {"iss": "https://jwks.test", "clinic": "c1", "roles": ["ehr"],
        "jwks_file": "jwks.json"},
       {"iss": "https://ehr.test", "clinic": "c1", "roles": ["ehr"],
+       "fhir_servers": [")" + fhir_->base_url() + R"("],
        "keys": [{"kid": "k1", "pem_file": "ehr.pub.pem"}]},
       {"iss": "https://clin.test", "clinic": "c1", "roles": ["clinician"],
        "keys": [{"pem_file": "clin.pub.pem"}]}]})";
-    server_ = new ServerProcess(
-        dir_->Sub("data"), dir_->Sub("port"),
-        {"--tls_cert_file=" + kTestdata + "/server.pem",
-         "--tls_key_file=" + kTestdata + "/server.key",
-         "--ehr_listen=127.0.0.1:0",
-         "--ehr_trust_file=" + dir_->Sub("trust.json"),
-         "--ehr_port_file=" + dir_->Sub("ehr_port"), "--ehr_max_body_kb=256"});
+    server_ =
+        new ServerProcess(dir_->Sub("data"), dir_->Sub("port"),
+                          {"--tls_cert_file=" + kTestdata + "/server.pem",
+                           "--tls_key_file=" + kTestdata + "/server.key",
+                           "--ehr_listen=127.0.0.1:0",
+                           "--ehr_trust_file=" + dir_->Sub("trust.json"),
+                           "--ehr_port_file=" + dir_->Sub("ehr_port"),
+                           "--ehr_max_body_kb=256", "--ehr_fhir_allow_http"});
     ASSERT_GT(server_->WaitForPort(), 0);
     for (int i = 0; i < 100 && ehr_port_ == 0; ++i) {
       std::ifstream(dir_->Sub("ehr_port")) >> ehr_port_;
@@ -73,6 +79,7 @@ class EhrListenerTest : public ::testing::Test {
   }
   static void TearDownTestSuite() {
     delete server_;
+    delete fhir_;
     delete dir_;
   }
 
@@ -130,24 +137,40 @@ class EhrListenerTest : public ::testing::Test {
     return json::parse(res->body, nullptr, false);
   }
 
-  // An achilles bearer token for clinic c1 (EHR, clinician, admin).
-  std::string ClinicToken() {
+  static std::shared_ptr<grpc::Channel> Channel() {
     grpc::SslCredentialsOptions tls;
     tls.pem_root_certs = ReadAll(kTestdata + "/ca.pem");
-    auto channel =
-        grpc::CreateChannel("localhost:" + std::to_string(server_->port()),
-                            grpc::SslCredentials(tls));
-    return IssueClinicToken(channel, ReadOperatorToken(dir_->Sub("data")),
+    return grpc::CreateChannel("localhost:" + std::to_string(server_->port()),
+                               grpc::SslCredentials(tls));
+  }
+
+  // An achilles bearer token for clinic c1 (EHR, clinician, admin).
+  std::string ClinicToken() {
+    return IssueClinicToken(Channel(), ReadOperatorToken(dir_->Sub("data")),
                             "c1");
   }
 
+  // Erases the patient through the gRPC API, as a clinic would.
+  void ErasePatient(const std::string& pid) {
+    auto stub = v1::PatientService::NewStub(Channel());
+    grpc::ClientContext ctx;
+    Authorize(&ctx, ClinicToken());
+    v1::DeletePatientRequest req;
+    req.set_patient_id(pid);
+    v1::DeletePatientResponse resp;
+    auto st = stub->DeletePatient(&ctx, req, &resp);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+  }
+
   static TempDir* dir_;
+  static FhirStub* fhir_;
   static ServerProcess* server_;
   static int ehr_port_;
   static std::string base_;
 };
 
 TempDir* EhrListenerTest::dir_ = nullptr;
+FhirStub* EhrListenerTest::fhir_ = nullptr;
 ServerProcess* EhrListenerTest::server_ = nullptr;
 int EhrListenerTest::ehr_port_ = 0;
 std::string EhrListenerTest::base_;
@@ -262,6 +285,80 @@ TEST_F(EhrListenerTest, FeedbackRoundTrip) {
   EXPECT_EQ(unknown->status, 404) << unknown->body;
 }
 
+// The card -> evaluation mapping behind feedback belongs to the patient:
+// once the patient is erased, feedback on their card is 404 and nothing in
+// the store holds the patient's id any more.
+TEST_F(EhrListenerTest, ErasingThePatientErasesTheirCards) {
+  const std::string pid = "erase-cards-7q";
+  json bundle = RedFlagBundle(pid);
+  json cards = PatientView(pid, &bundle)["cards"];
+  ASSERT_FALSE(cards.empty());
+  const std::string path = "/cds-services/achilles-patient-view/feedback";
+  const std::string feedback =
+      json{{"feedback", json::array({{{"card", cards[0]["uuid"]},
+                                      {"outcome", "accepted"}}})}}
+          .dump();
+  auto before = Post(path, feedback, Jwt(path));
+  ASSERT_TRUE(before);
+  EXPECT_EQ(before->status, 200) << before->body;
+
+  ErasePatient(pid);
+  auto after = Post(path, feedback, Jwt(path));
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status, 404) << after->body;
+  auto left = StoreEntriesContaining(dir_->Sub("data"), pid);
+  ASSERT_TRUE(left.ok()) << left.status();
+  EXPECT_TRUE(left->empty())
+      << left->size() << " entries, first " << (*left)[0];
+}
+
+// No prefetch, but the EHR's FHIR server and a token: the service fetches
+// the templates itself (following searchset pages) and answers with cards.
+TEST_F(EhrListenerTest, MissingPrefetchIsFetchedFromTheFhirServer) {
+  const std::string path = "/cds-services/achilles-patient-view";
+  json body = HookBody("fetched-1", nullptr);
+  body["fhirServer"] = fhir_->base_url();
+  body["fhirAuthorization"] = {{"access_token", "ehr-access-token"},
+                               {"token_type", "Bearer"},
+                               {"expires_in", 300},
+                               {"scope", "patient/*.read"},
+                               {"subject", "cds-service"}};
+  auto res = Post(path, body.dump(), Jwt(path));
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_NE(CardWithRule(json::parse(res->body)["cards"], "RF-5"), nullptr)
+      << res->body;
+  int observation_pages = 0;
+  for (const auto& p : fhir_->served()) {
+    observation_pages += p == "/fhir/Observation?";
+  }
+  EXPECT_GE(observation_pages, 4) << "the searchset's next links followed";
+
+  // A token the FHIR server refuses: the data cannot be had, 412.
+  body["context"]["patientId"] = "fetched-2";
+  body["fhirAuthorization"]["access_token"] = "wrong";
+  auto refused = Post(path, body.dump(), Jwt(path));
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 412) << refused->body;
+  EXPECT_NE(refused->body.find("HTTP 401"), std::string::npos);
+
+  // A FHIR server the trust file does not list for the issuer: never
+  // called (no request forgery through fhirServer).
+  body["fhirServer"] = "http://127.0.0.1:1/fhir";
+  auto elsewhere = Post(path, body.dump(), Jwt(path));
+  ASSERT_TRUE(elsewhere);
+  EXPECT_EQ(elsewhere->status, 412) << elsewhere->body;
+  EXPECT_NE(elsewhere->body.find("fhir_servers"), std::string::npos);
+
+  // fhirAuthorization of another kind is a bad request naming the field.
+  body["fhirServer"] = fhir_->base_url();
+  body["fhirAuthorization"]["token_type"] = "MAC";
+  auto bad = Post(path, body.dump(), Jwt(path));
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(bad->body.find("fhirAuthorization.token_type"), std::string::npos);
+}
+
 TEST_F(EhrListenerTest, AuthenticationFailuresAre401) {
   const std::string path = "/cds-services/achilles-patient-view";
   json bundle = OrdinaryBundle("auth-1");
@@ -353,6 +450,8 @@ TEST_F(EhrListenerTest, FhirImportIsIdempotentAndExportRoundTrips) {
   auto exported = Client()->Get("/fhir/Patient/fhir-1/$everything", auth);
   ASSERT_TRUE(exported);
   ASSERT_EQ(exported->status, 200) << exported->body;
+  EXPECT_EQ(exported->get_header_value("X-Achilles-Events-Left-Out"), "0");
+  EXPECT_FALSE(exported->has_header("X-Achilles-Events-Left-Out-By-Kind"));
   json out = json::parse(exported->body);
   EXPECT_EQ(out["resourceType"], "Bundle");
   EXPECT_EQ(out["entry"].size(), 24u);  // The patient and 23 events.
@@ -467,6 +566,23 @@ TEST_F(EhrListenerTest, AchillesctlImportsFhirAndWritesTheReport) {
   const std::string page = ReadAll(html);
   EXPECT_NE(page.find("RF-5"), std::string::npos);
   EXPECT_NE(page.find("href=\"#ev-fhir:O:run-late:1\""), std::string::npos);
+
+  // A note has no FHIR resource: the export says so, over HTTP and in ctl.
+  out = RunCommand(ctl + "events add ctl-1 --id=note-1 --note=seen", &st);
+  ASSERT_EQ(st, 0) << out;
+  out = RunCommand(ctl + "export fhir ctl-1", &st);
+  EXPECT_EQ(st, 0) << out;
+  EXPECT_NE(out.find("\"resourceType\": \"Bundle\""), std::string::npos);
+  EXPECT_NE(out.find("exported 23 event(s); left out 1 without a FHIR "
+                     "mapping (note=1)"),
+            std::string::npos)
+      << out;
+  httplib::Headers auth = {{"Authorization", "Bearer " + ClinicToken()}};
+  auto exported = Client()->Get("/fhir/Patient/ctl-1/$everything", auth);
+  ASSERT_TRUE(exported);
+  EXPECT_EQ(exported->get_header_value("X-Achilles-Events-Left-Out"), "1");
+  EXPECT_EQ(exported->get_header_value("X-Achilles-Events-Left-Out-By-Kind"),
+            "note=1");
 }
 
 TEST(EhrListenerConfigTest, PlaintextOnlyOnLoopbackAndWhenAsked) {

@@ -5,6 +5,7 @@
 
 #include "storage/timeline_store.h"
 #include "tests/common/events.h"
+#include "tests/common/store_scan.h"
 #include "tests/common/temp_dir.h"
 
 namespace achilles::storage {
@@ -459,6 +460,60 @@ TEST_F(StoreTest, PutEvaluationsStoresNothingForAnErasedPatient) {
       store_->GetPatientRecord("c", "gone", "run/r").status()));
   EXPECT_TRUE(absl::IsNotFound(
       store_->GetPatientRecord("c", "gone", "delta").status()));
+}
+
+TEST_F(StoreTest, CreatePatientWithEventsWritesBothOrNeither) {
+  v1::Patient p;
+  p.set_patient_id("new");
+  const v1::Event changed = Note("b", Day(2), "other text");
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      store_->CreatePatientWithEvents("c", p, {Note("b", Day(2)), changed})
+          .status()));
+  EXPECT_TRUE(absl::IsNotFound(store_->GetPatient("c", "new").status()));
+
+  auto created = store_->CreatePatientWithEvents(
+      "c", p, {Note("a", Day(1)), Note("b", Day(2)), Note("a", Day(1))});
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(created->appended, 2);
+  EXPECT_EQ(created->duplicate_event_ids, std::vector<std::string>{"a"});
+  EXPECT_TRUE(store_->GetPatient("c", "new")->has_created_at());
+  EXPECT_EQ(Ids(*store_->LoadTimeline("c", "new", Day(10))),
+            (std::vector<std::string>{"a", "b"}));
+  // Stored as AppendEvents stores: a retry is a duplicate.
+  auto retry = store_->AppendEvents("c", "new", {Note("b", Day(2))});
+  ASSERT_TRUE(retry.ok());
+  EXPECT_EQ(retry->appended, 0);
+  EXPECT_TRUE(absl::IsAlreadyExists(
+      store_->CreatePatientWithEvents("c", p, {Note("z", Day(3))}).status()));
+}
+
+// A clinic-level record a patient owns (a CDS card's mapping) is read by
+// its key alone, refused for a patient who does not exist, and erased with
+// the patient: afterwards no key or value in the store holds the id.
+TEST_F(StoreTest, PatientOwnedRecordsAreErasedWithThePatient) {
+  AddPatient("c", "owner-7q");
+  AddPatient("c", "other");
+  ASSERT_TRUE(
+      store_->PutPatientOwnedRecord("c", "owner-7q", "card/1", "owner-7q/e1")
+          .ok());
+  ASSERT_TRUE(
+      store_->PutPatientOwnedRecord("c", "owner-7q", "card/2", "owner-7q/e2")
+          .ok());
+  ASSERT_TRUE(
+      store_->PutPatientOwnedRecord("c", "other", "card/3", "other/e3").ok());
+  EXPECT_EQ(*store_->GetRecord("c", "card/1"), "owner-7q/e1");
+  EXPECT_TRUE(absl::IsNotFound(
+      store_->PutPatientOwnedRecord("c", "nobody", "card/4", "x")));
+  EXPECT_TRUE(absl::IsNotFound(store_->GetRecord("c", "card/4").status()));
+
+  ASSERT_TRUE(store_->DeletePatient("c", "owner-7q").ok());
+  EXPECT_TRUE(absl::IsNotFound(store_->GetRecord("c", "card/1").status()));
+  EXPECT_TRUE(absl::IsNotFound(store_->GetRecord("c", "card/2").status()));
+  EXPECT_EQ(*store_->GetRecord("c", "card/3"), "other/e3");
+  store_.reset();
+  auto left = testing::StoreEntriesContaining(dir_.Sub("db"), "owner-7q");
+  ASSERT_TRUE(left.ok()) << left.status();
+  EXPECT_TRUE(left->empty()) << (*left)[0];
 }
 
 TEST_F(StoreTest, PutEvaluationsNeverRewritesAnEvaluationId) {

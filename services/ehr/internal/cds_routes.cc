@@ -1,10 +1,14 @@
 // CDS Hooks 2.0: discovery, the patient-view service and feedback.
+#include <optional>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
 #include "services/ehr/internal/cards.h"
+#include "services/ehr/internal/fhir_fetch.h"
 #include "services/ehr/internal/json_util.h"
 #include "services/ehr/internal/routes.h"
 #include "services/validation/requests.h"
@@ -48,8 +52,41 @@ absl::Status Bad(const std::string& field, absl::string_view why) {
 
 struct HookRequest {
   std::string patient_id;
-  const Json* prefetch = nullptr;  // Null when absent or JSON null.
+  const Json* prefetch = nullptr;         // Null when absent or JSON null.
+  std::optional<FhirServer> fhir_server;  // fhirServer and its token.
 };
+
+// fhirServer and fhirAuthorization (CDS Hooks 2.0), checked for shape
+// only; whether the service may fetch from it is decided when it must.
+absl::StatusOr<std::optional<FhirServer>> ReadFhirServer(const Json& body) {
+  const Json* url = Member(body, "fhirServer");
+  const Json* auth = Member(body, "fhirAuthorization");
+  if (url == nullptr || url->is_null()) {
+    if (auth != nullptr && !auth->is_null()) {
+      return Bad("fhirServer", "required with fhirAuthorization");
+    }
+    return std::nullopt;
+  }
+  if (!url->is_string()) return Bad("fhirServer", "must be a URL string");
+  FhirServer server;
+  server.base_url = url->get<std::string>();
+  while (!server.base_url.empty() && server.base_url.back() == '/') {
+    server.base_url.pop_back();
+  }
+  if (auth != nullptr && !auth->is_null()) {
+    if (!auth->is_object())
+      return Bad("fhirAuthorization", "must be an object");
+    std::string type = StringMember(*auth, "token_type").value_or("");
+    if (!absl::EqualsIgnoreCase(type, "Bearer")) {
+      return Bad("fhirAuthorization.token_type", "must be Bearer");
+    }
+    server.access_token = StringMember(*auth, "access_token").value_or("");
+    if (server.access_token.empty() || server.access_token.size() > 8192) {
+      return Bad("fhirAuthorization.access_token", "required (1-8192 chars)");
+    }
+  }
+  return server;
+}
 
 absl::StatusOr<HookRequest> ReadHookRequest(const Json& body) {
   if (!body.is_object()) return Bad("body", "not a JSON object");
@@ -73,6 +110,9 @@ absl::StatusOr<HookRequest> ReadHookRequest(const Json& body) {
     if (!prefetch->is_object()) return Bad("prefetch", "must be an object");
     r.prefetch = prefetch;
   }
+  auto server = ReadFhirServer(body);
+  if (!server.ok()) return server.status();
+  r.fhir_server = *std::move(server);
   return r;
 }
 
@@ -89,18 +129,74 @@ std::string PrefetchBundle(const Json& prefetch) {
   return Dump(bundle);
 }
 
-absl::Status ImportPrefetch(HttpEnv& env, const std::string& clinic,
+// Why the service may not fetch from the request's fhirServer, or OK.
+absl::Status CheckFetchAllowed(HttpEnv& env, const security::Caller& caller,
+                               const FhirServer& server) {
+  ACH_RETURN_IF_ERROR(
+      CheckFhirServerUrl(server.base_url, env.fhir_fetch.allow_http));
+  if (env.trust == nullptr ||
+      !env.trust->AllowsFhirServer(caller, server.base_url)) {
+    return absl::PermissionDeniedError(
+        "fhirServer: not a FHIR server the trust file lists for this issuer "
+        "(fhir_servers)");
+  }
+  return absl::OkStatus();
+}
+
+// The request's prefetch, with each template it lacks fetched from its
+// fhirServer when the service may (docs/EHR.md). A resource the server
+// does not have counts as null, as a client's own prefetch would say.
+absl::StatusOr<Json> CompletePrefetch(HttpEnv& env,
+                                      const security::Caller& caller,
+                                      const HookRequest& hook) {
+  Json prefetch = hook.prefetch ? *hook.prefetch : Json::object();
+  if (!hook.fhir_server) return prefetch;
+  const OJson templates = Prefetch();
+  bool lacking = false;
+  for (auto it = templates.begin(); it != templates.end(); ++it) {
+    lacking = lacking || !prefetch.contains(it.key());
+  }
+  if (!lacking) return prefetch;
+  if (auto st = CheckFetchAllowed(env, caller, *hook.fhir_server); !st.ok()) {
+    return PreconditionFailed(
+        absl::StrCat("prefetch: incomplete, and the service may not fetch it: ",
+                     st.message()));
+  }
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::seconds(env.fhir_fetch.timeout_seconds);
+  for (auto it = templates.begin(); it != templates.end(); ++it) {
+    if (prefetch.contains(it.key())) continue;
+    const std::string query =
+        absl::StrReplaceAll(it.value().get<std::string>(),
+                            {{"{{context.patientId}}", hook.patient_id}});
+    auto got = FetchFhir(*hook.fhir_server, query, env.fhir_fetch, deadline);
+    if (absl::IsNotFound(got.status())) {
+      prefetch[it.key()] = nullptr;
+    } else if (!got.ok()) {
+      return PreconditionFailed(
+          absl::StrCat("prefetch.", it.key(),
+                       ": could not be fetched: ", got.status().message()));
+    } else {
+      prefetch[it.key()] = *std::move(got);
+    }
+  }
+  return prefetch;
+}
+
+absl::Status ImportPrefetch(HttpEnv& env, const security::Caller& caller,
                             const HookRequest& hook) {
+  const std::string& clinic = caller.clinic;
   const bool known =
       env.backend->store->GetPatient(clinic, hook.patient_id).ok();
-  if (hook.prefetch == nullptr || hook.prefetch->empty()) {
+  auto prefetch = CompletePrefetch(env, caller, hook);
+  if (!prefetch.ok()) return prefetch.status();
+  if (prefetch->empty()) {
     if (known) return absl::OkStatus();
     return PreconditionFailed(
-        "prefetch: missing, and this service does not fetch from the FHIR "
-        "server; send the prefetch templates of /cds-services");
+        "prefetch: missing and no fhirServer to fetch from; send the "
+        "prefetch templates of /cds-services, or fhirServer");
   }
-  auto parsed =
-      ehr::ParseBundle(PrefetchBundle(*hook.prefetch), hook.patient_id);
+  auto parsed = ehr::ParseBundle(PrefetchBundle(*prefetch), hook.patient_id);
   if (!parsed.ok()) return parsed.status();
   auto stored = StoreBundle(env, clinic, *parsed);
   return stored.status();
@@ -132,8 +228,9 @@ absl::StatusOr<OJson> Cards(HttpEnv& env, const std::string& clinic,
     card.set_patient_id(ev.patient_id());
     card.set_evaluation_id(ev.evaluation_id());
     card.set_recommendation_id(rec_id);
-    auto st = env.backend->store->PutRecord(clinic, kCardPrefix + uuid,
-                                            card.SerializeAsString());
+    // Owned by the patient: read back by the uuid alone, erased with them.
+    auto st = env.backend->store->PutPatientOwnedRecord(
+        clinic, ev.patient_id(), kCardPrefix + uuid, card.SerializeAsString());
     if (stored.ok()) stored = st;
     return uuid;
   };
@@ -149,7 +246,7 @@ absl::Status PatientView(HttpEnv& env, const httplib::Request& req,
   auto hook = ReadHookRequest(request);
   if (!hook.ok()) return hook.status();
   *patient_id = hook->patient_id;
-  ACH_RETURN_IF_ERROR(ImportPrefetch(env, caller.clinic, *hook));
+  ACH_RETURN_IF_ERROR(ImportPrefetch(env, caller, *hook));
   caseload::InteractiveGate::Pass in_flight(&env.backend->interactive_gate);
   auto ev = env.backend->engine->Evaluate(caller.clinic, hook->patient_id,
                                           engine::EvaluateOptions{});

@@ -56,11 +56,15 @@ absl::Status Export(HttpEnv& env, const std::string& pid,
   auto events =
       env.backend->store->LoadTimeline(caller.clinic, pid, INT64_MAX / 2);
   if (!events.ok()) return events.status();
-  int left_out = 0;
+  ehr::LeftOut left_out;
   res.status = 200;
   res.set_content(ehr::ExportBundle(*patient, *events, &left_out),
                   "application/fhir+json");
-  res.set_header("X-Achilles-Events-Left-Out", std::to_string(left_out));
+  // Never silent: what the mapping could not carry, counted per kind.
+  res.set_header("X-Achilles-Events-Left-Out", std::to_string(left_out.total));
+  if (left_out.total > 0) {
+    res.set_header("X-Achilles-Events-Left-Out-By-Kind", left_out.ByKindText());
+  }
   return absl::OkStatus();
 }
 
@@ -90,9 +94,12 @@ absl::StatusOr<int> StoreBundle(HttpEnv& env, const std::string& clinic,
     return existing.status();
   }
   if (!existing.ok()) {
+    // A new patient and its events in one write: a failure leaves neither.
     v1::Patient p = bundle.patient;
-    auto created = store->UpsertPatient(clinic, p);
-    if (!created.ok()) return created.status();
+    auto created = store->CreatePatientWithEvents(clinic, p, bundle.events);
+    if (created.ok()) return created->appended;
+    // Created by a concurrent import since the read: append as below.
+    if (!absl::IsAlreadyExists(created.status())) return created.status();
   }
   if (bundle.events.empty()) return 0;
   auto result = store->AppendEvents(clinic, pid, bundle.events);

@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "services/api/api.h"
+#include "services/ehr/internal/fhir_fetch.h"
 #include "services/ehr/internal/jwt_trust.h"
 
 namespace achilles::ehr_internal {
@@ -23,6 +24,7 @@ struct HttpEnv {
   api::Backend* backend = nullptr;
   std::unique_ptr<JwtTrust> trust;  // Null: no JWT issuer configured.
   std::string public_url;           // No trailing slash.
+  FhirFetchOptions fhir_fetch;      // For prefetch the request lacks.
 };
 
 // A status carrying an explicit HTTP code (412 for missing prefetch),

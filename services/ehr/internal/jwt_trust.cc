@@ -7,8 +7,10 @@
 #include <sstream>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "services/ehr/internal/fhir_fetch.h"
 #include "services/ehr/internal/json_util.h"
 #include "services/ehr/internal/jwks.h"
 #include "services/security/roles.h"
@@ -59,6 +61,26 @@ absl::StatusOr<std::vector<IssuerKey>> LoadKeys(const Json& keys,
   return out;
 }
 
+absl::Status LoadFhirServers(const Json& j, const std::string& f,
+                             TrustedIssuer* t) {
+  const Json* servers = Member(j, "fhir_servers");
+  if (servers == nullptr) return absl::OkStatus();
+  if (!servers->is_array()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(f, ".fhir_servers: an array of base URLs"));
+  }
+  for (const auto& s : *servers) {
+    std::string url = s.is_string() ? s.get<std::string>() : "";
+    while (!url.empty() && url.back() == '/') url.pop_back();
+    if (auto st = CheckFhirServerUrl(url, /*allow_http=*/true); !st.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(f, ".fhir_servers: '", url, "': ", st.message()));
+    }
+    t->fhir_servers.push_back(url);
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<TrustedIssuer> LoadIssuer(const Json& j, const std::string& f,
                                          const std::string& dir) {
   TrustedIssuer t;
@@ -83,6 +105,7 @@ absl::StatusOr<TrustedIssuer> LoadIssuer(const Json& j, const std::string& f,
     }
     t.roles |= security::Bit(*role);
   }
+  if (auto st = LoadFhirServers(j, f, &t); !st.ok()) return st;
   const Json* keys = Member(j, "keys");
   auto jwks = StringMember(j, "jwks_file");
   if (jwks && keys == nullptr) {
@@ -189,6 +212,15 @@ absl::StatusOr<std::unique_ptr<JwtTrust>> JwtTrust::Load(
 std::unique_ptr<JwtTrust> JwtTrust::FromIssuers(
     std::vector<TrustedIssuer> issuers) {
   return std::unique_ptr<JwtTrust>(new JwtTrust(std::move(issuers)));
+}
+
+bool JwtTrust::AllowsFhirServer(const security::Caller& caller,
+                                const std::string& fhir_server) const {
+  if (!absl::StartsWith(caller.credential_id, "jwt:")) return false;
+  const TrustedIssuer* issuer = Find(caller.credential_id.substr(4));
+  return issuer != nullptr &&
+         std::find(issuer->fhir_servers.begin(), issuer->fhir_servers.end(),
+                   fhir_server) != issuer->fhir_servers.end();
 }
 
 const TrustedIssuer* JwtTrust::Find(const std::string& iss) const {

@@ -34,6 +34,9 @@ struct TrustedIssuer {
   std::string clinic;
   security::RoleSet roles = 0;
   std::vector<IssuerKey> keys;
+  // FHIR servers (base URLs) this issuer's requests may name as
+  // `fhirServer` for the service to fetch from; empty = none.
+  std::vector<std::string> fhir_servers;
 };
 
 class JwtTrust {
@@ -52,6 +55,11 @@ class JwtTrust {
   absl::StatusOr<security::Caller> Verify(
       const std::string& token, const std::vector<std::string>& audiences,
       int64_t now_seconds);
+
+  // Whether `caller` (as Verify returned it) may have the service fetch
+  // from `fhir_server` (a base URL without a trailing slash).
+  bool AllowsFhirServer(const security::Caller& caller,
+                        const std::string& fhir_server) const;
 
   static constexpr int64_t kMaxLifetimeSeconds = 3600;
   static constexpr int64_t kSkewSeconds = 60;
