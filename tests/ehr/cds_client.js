@@ -1,7 +1,8 @@
 // A CDS Hooks 2.0 client that knows nothing of achilles-cds beyond the
-// spec: discover the services, call each patient-view service with a FHIR
-// prefetch built from the bundle, sign every request with an RS384 JWT,
-// and print the cards as an EHR would render them. Node standard library
+// spec: discover the services, call each patient-view service (and each
+// order-sign service, with a draft running order) with a FHIR prefetch
+// built from the bundle, sign every request with an RS384 JWT, and print
+// the cards as an EHR would render them. Node standard library
 // only. Usage: node cds_client.js BASE_URL CA.pem EHR_KEY.pem BUNDLE.json
 'use strict';
 const https = require('https');
@@ -65,6 +66,16 @@ function prefetchFrom(bundle) {
   return pf;
 }
 
+// The order an EHR is about to sign: a running prescription, coded as the
+// EHR's order catalogue maps it (docs/EHR.md, order-sign).
+function draftRunningOrder(patientId) {
+  return {resourceType: 'Bundle', type: 'collection', entry: [{resource: {
+    resourceType: 'ServiceRequest', id: 'draft-run', status: 'draft',
+    intent: 'order', subject: {reference: 'Patient/' + patientId},
+    code: {coding: [{system: 'urn:achilles-cds:fhir:order', code: 'running'}],
+           text: 'Running, 3 x 20 min per week'}}}]};
+}
+
 function render(card) {
   const lines = [`[${card.indicator.toUpperCase()}] ${card.summary}`,
     `  source: ${card.source.label} <${card.source.url}>`];
@@ -81,11 +92,13 @@ async function main() {
   if (disco.status !== 200) throw new Error('discovery: ' + disco.status);
   for (const svc of JSON.parse(disco.body).services) {
     console.log(`service ${svc.id} (${svc.hook})`);
-    if (svc.hook !== 'patient-view') continue;
+    if (svc.hook !== 'patient-view' && svc.hook !== 'order-sign') continue;
     const url = `${base}/cds-services/${svc.id}`;
+    const context = {userId: 'Practitioner/example',
+                     patientId: patient.resource.id};
+    if (svc.hook === 'order-sign') context.draftOrders = draftRunningOrder(patient.resource.id);
     const res = await request('POST', url, {
-      hook: 'patient-view', hookInstance: crypto.randomUUID(),
-      context: {userId: 'Practitioner/example', patientId: patient.resource.id},
+      hook: svc.hook, hookInstance: crypto.randomUUID(), context,
       prefetch: prefetchFrom(bundle)}, jwt(url));
     if (res.status !== 200) throw new Error(`${svc.id}: ${res.status} ${res.body}`);
     const cards = JSON.parse(res.body).cards;

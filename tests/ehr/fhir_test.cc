@@ -5,6 +5,7 @@
 #include "common/time_util.h"
 #include "services/ehr/ehr.h"
 #include "services/ehr/internal/cards.h"
+#include "services/ehr/internal/order_sign.h"
 #include "tests/ehr/fhir_bundles.h"
 
 namespace achilles::ehr {
@@ -223,6 +224,53 @@ TEST(ReportTest, ChartLinksObservedValuesAndIsDeterministic) {
   EXPECT_NE(html.find("class=\"flag\""), std::string::npos);
   EXPECT_NE(html.find("&lt;of latest run&gt;"), std::string::npos);
   EXPECT_EQ(html.find("http"), std::string::npos) << "no external resource";
+}
+
+// Draft orders are read by our order code; a block on one of an order's
+// tags gives that order one card, explained by the evaluation's advice for
+// the rule; other orders get none.
+TEST(OrderSignTest, OnlyOrdersWhoseTagsAreBlockedGetACard) {
+  json drafts = {
+      {"resourceType", "Bundle"},
+      {"entry",
+       json::array({{{"resource",
+                      {{"resourceType", "ServiceRequest"},
+                       {"id", "r1"},
+                       {"code",
+                        {{"coding",
+                          json::array({{{"system", ehr_internal::kOrderSystem},
+                                        {"code", "running-hills"}}})},
+                         {"text", "Hill repeats"}}}}}},
+                    {{"resource",
+                      {{"resourceType", "ServiceRequest"},
+                       {"id", "r2"},
+                       {"code", {{"text", "Physio review"}}}}}}})}};
+  auto orders = ehr_internal::ReadDraftOrders(drafts);
+  ASSERT_TRUE(orders.ok()) << orders.status();
+  ASSERT_EQ(orders->size(), 2u);
+  EXPECT_EQ((*orders)[0].reference, "ServiceRequest/r1");
+  EXPECT_EQ((*orders)[0].tags, (std::vector<std::string>{"running", "hills"}));
+  EXPECT_TRUE((*orders)[1].tags.empty());
+  EXPECT_TRUE(ehr_internal::TagsOfOrderCode("no-such-code").empty());
+
+  v1::Evaluation ev;
+  *ev.add_recommendations() =
+      Rec("safety/RF-2", v1::SEVERITY_CRITICAL, v1::PROVENANCE_SAFETY_SCREEN);
+  ev.mutable_recommendations(0)->mutable_rationale()->set_rule_id("RF-2");
+  ehr_internal::CardLinks links;
+  links.uuid_for = [](const std::string& id) { return "uuid-" + id; };
+  auto cards = ehr_internal::ConflictCards(
+      *orders, {{"RF-2", "hills", "tendon rupture suspected"}}, ev, links);
+  ASSERT_EQ(cards.size(), 1u);
+  EXPECT_EQ(cards[0]["uuid"], "uuid-safety/RF-2");
+  EXPECT_EQ(cards[0]["indicator"], "critical");
+  EXPECT_NE(cards[0]["summary"].get<std::string>().find("Hill repeats"),
+            std::string::npos);
+  EXPECT_TRUE(ehr_internal::ConflictCards(*orders, {{"RF-9", "exercise", "x"}},
+                                          ev, links)
+                  .empty());
+  EXPECT_FALSE(
+      ehr_internal::ReadDraftOrders(json{{"resourceType", "Patient"}}).ok());
 }
 
 }  // namespace

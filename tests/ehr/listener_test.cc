@@ -193,7 +193,10 @@ TEST_F(EhrListenerTest, DiscoveryListsPatientViewWithPrefetch) {
   EXPECT_EQ(res->status, 200);
   EXPECT_EQ(res->get_header_value("Access-Control-Allow-Origin"), "*");
   json body = json::parse(res->body);
-  ASSERT_EQ(body["services"].size(), 1u);
+  ASSERT_EQ(body["services"].size(), 2u);
+  EXPECT_EQ(body["services"][1]["hook"], "order-sign");
+  EXPECT_EQ(body["services"][1]["id"], "achilles-order-sign");
+  EXPECT_EQ(body["services"][1]["prefetch"], body["services"][0]["prefetch"]);
   const json& s = body["services"][0];
   EXPECT_EQ(s["hook"], "patient-view");
   EXPECT_EQ(s["id"], "achilles-patient-view");
@@ -283,6 +286,79 @@ TEST_F(EhrListenerTest, FeedbackRoundTrip) {
                        {"outcome", "accepted"}});
   ASSERT_TRUE(unknown);
   EXPECT_EQ(unknown->status, 404) << unknown->body;
+}
+
+json DraftOrder(const std::string& id, const std::string& pid,
+                const std::string& code, const std::string& text) {
+  return {
+      {"resource",
+       {{"resourceType", "ServiceRequest"},
+        {"id", id},
+        {"status", "draft"},
+        {"intent", "order"},
+        {"subject", {{"reference", "Patient/" + pid}}},
+        {"code",
+         {{"coding", json::array({{{"system", "urn:achilles-cds:fhir:order"},
+                                   {"code", code}}})},
+          {"text", text}}}}}};
+}
+
+// order-sign: a running order for a patient whose latest run took 60 h to
+// settle (RF-5 stops running) gets a card naming the rule; the calf
+// loading order and an order we have no code for get none; feedback on the
+// card works. The same orders for an ordinary timeline get no card.
+TEST_F(EhrListenerTest, OrderSignFlagsARunningOrderARedFlagBlocks) {
+  const std::string path = "/cds-services/achilles-order-sign";
+  auto call = [&](const std::string& pid, const json& bundle) {
+    json body = HookBody(pid, &bundle);
+    body["hook"] = "order-sign";
+    body["context"]["draftOrders"] = {
+        {"resourceType", "Bundle"},
+        {"type", "collection"},
+        {"entry",
+         json::array({DraftOrder("run1", pid, "running",
+                                 "Easy running 3 x 20 min per week"),
+                      DraftOrder("calf1", pid, "calf-loading",
+                                 "Seated calf raises 3 x 15"),
+                      DraftOrder("x1", pid, "imaging", "Ultrasound")})}};
+    return Post(path, body.dump(), Jwt(path));
+  };
+  auto flagged = call("os-1", RedFlagBundle("os-1"));
+  ASSERT_TRUE(flagged);
+  ASSERT_EQ(flagged->status, 200) << flagged->body;
+  json cards = json::parse(flagged->body)["cards"];
+  ASSERT_EQ(cards.size(), 1u) << cards.dump(1);
+  std::printf("ORDER-SIGN CARD %s\n", cards[0].dump(1).c_str());
+  const std::string summary = cards[0]["summary"];
+  EXPECT_NE(summary.find("RF-5"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("Easy running"), std::string::npos) << summary;
+  EXPECT_LT(summary.size(), 140u);
+  EXPECT_NE(cards[0]["detail"].get<std::string>().find("ServiceRequest/run1"),
+            std::string::npos);
+  EXPECT_NE(cards[0]["indicator"], "info");
+  const std::string fb = path + "/feedback";
+  auto feedback = Post(
+      fb,
+      json{{"feedback", json::array({{{"card", cards[0]["uuid"]},
+                                      {"outcome", "overridden"},
+                                      {"overrideReason",
+                                       {{"userComment", "seen today"}}}}})}}
+          .dump(),
+      Jwt(fb));
+  ASSERT_TRUE(feedback);
+  EXPECT_EQ(feedback->status, 200) << feedback->body;
+
+  auto ordinary = call("os-2", OrdinaryBundle("os-2"));
+  ASSERT_TRUE(ordinary);
+  ASSERT_EQ(ordinary->status, 200) << ordinary->body;
+  EXPECT_TRUE(json::parse(ordinary->body)["cards"].empty()) << ordinary->body;
+
+  json no_orders = HookBody("os-2", nullptr);
+  no_orders["hook"] = "order-sign";
+  auto bad = Post(path, no_orders.dump(), Jwt(path));
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(bad->body.find("context.draftOrders"), std::string::npos);
 }
 
 // The card -> evaluation mapping behind feedback belongs to the patient:
@@ -516,6 +592,12 @@ TEST_F(EhrListenerTest, NodeCdsClientRendersCards) {
       << out;
   EXPECT_NE(out.find("[WARNING]"), std::string::npos) << out;
   EXPECT_NE(out.find("RF-5"), std::string::npos) << out;
+  EXPECT_NE(out.find("service achilles-order-sign (order-sign)"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("Reconsider this order (rule RF-5): Running"),
+            std::string::npos)
+      << out;
 
   // The same client with an ES384 key the server knows from a JWKS.
   const std::string es = RunCommand(

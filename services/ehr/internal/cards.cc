@@ -32,18 +32,6 @@ std::string SourceLabel(const v1::Recommendation& r) {
   }
 }
 
-// Markdown special characters escaped, so rationale text stays text.
-std::string Md(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (std::string_view("\\`*_[]<>#|").find(c) != std::string_view::npos) {
-      out += '\\';
-    }
-    out += c;
-  }
-  return out;
-}
-
 std::string ObservedLine(const v1::Observation& o) {
   std::string line =
       absl::StrCat("- ", Md(o.label()), ": **", Md(o.value()), "**");
@@ -135,8 +123,21 @@ OJson Suggestion(const v1::Recommendation& r, const std::string& card_uuid,
   return s;
 }
 
-OJson Card(const v1::Recommendation& r, const v1::Evaluation& ev,
-           const CardLinks& links) {
+}  // namespace
+
+std::string Md(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (std::string_view("\\`*_[]<>#|").find(c) != std::string_view::npos) {
+      out += '\\';
+    }
+    out += c;
+  }
+  return out;
+}
+
+OJson CardFor(const v1::Recommendation& r, const v1::Evaluation& ev,
+              const CardLinks& links) {
   const std::string uuid = links.uuid_for(r.id());
   OJson card;
   card["uuid"] = uuid;
@@ -160,8 +161,6 @@ OJson Card(const v1::Recommendation& r, const v1::Evaluation& ev,
                                  {"type", "absolute"}}});
   return card;
 }
-
-}  // namespace
 
 const std::vector<std::pair<std::string, std::string>>& OverrideReasons() {
   static const auto* reasons =
@@ -192,7 +191,7 @@ OJson CardsFor(const v1::Evaluation& ev, const CardLinks& links) {
     kept.push_back(&r);
   }
   OJson cards = OJson::array();
-  for (const auto* r : kept) cards.push_back(Card(*r, ev, links));
+  for (const auto* r : kept) cards.push_back(CardFor(*r, ev, links));
   return cards;
 }
 

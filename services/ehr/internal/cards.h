@@ -32,6 +32,11 @@ struct CardLinks {
 };
 
 OJson CardsFor(const v1::Evaluation& evaluation, const CardLinks& links);
+// The card of one recommendation of `evaluation`.
+OJson CardFor(const v1::Recommendation& recommendation,
+              const v1::Evaluation& evaluation, const CardLinks& links);
+// Markdown special characters escaped, so text stays text.
+std::string Md(const std::string& text);
 // The override reasons offered on every card (codes in kOverrideSystem).
 const std::vector<std::pair<std::string, std::string>>& OverrideReasons();
 // Summary cut to kMaxSummary characters on a UTF-8 boundary, with "...".

@@ -1,15 +1,14 @@
-// CDS Hooks 2.0: discovery, the patient-view service and feedback.
-#include <optional>
+// CDS Hooks 2.0: discovery, the patient-view and order-sign services and
+// feedback.
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
 #include "services/ehr/internal/cards.h"
-#include "services/ehr/internal/fhir_fetch.h"
+#include "services/ehr/internal/hook_request.h"
 #include "services/ehr/internal/json_util.h"
+#include "services/ehr/internal/order_sign.h"
 #include "services/ehr/internal/routes.h"
 #include "services/validation/requests.h"
 #include "services/validation/validation.h"
@@ -18,188 +17,36 @@ namespace achilles::ehr_internal {
 namespace {
 
 constexpr char kPatientView[] = "achilles-patient-view";
+constexpr char kOrderSign[] = "achilles-order-sign";
 constexpr char kCardPrefix[] = "cds-card/";
 
-OJson Prefetch() {
-  OJson p;
-  p["patient"] = "Patient/{{context.patientId}}";
-  p["observations"] = "Observation?patient={{context.patientId}}";
-  p["questionnaires"] = "QuestionnaireResponse?patient={{context.patientId}}";
-  p["conditions"] = "Condition?patient={{context.patientId}}";
-  return p;
+OJson Service(const char* hook, const char* id, const char* title,
+              const char* description) {
+  OJson service;
+  service["hook"] = hook;
+  service["id"] = id;
+  service["title"] = title;
+  service["description"] = description;
+  service["prefetch"] = Prefetch();
+  service["usageRequirements"] =
+      "Prefetch FHIR R4 resources as in docs/FHIR_MAPPING.md (or send "
+      "fhirServer); sign each request with a JWT from a trusted issuer.";
+  return service;
 }
 
 std::string Discovery() {
-  OJson service;
-  service["hook"] = "patient-view";
-  service["id"] = kPatientView;
-  service["title"] = "Achilles tendinopathy advice";
-  service["description"] =
-      "Red flags, load and exercise advice from the patient's pain, "
-      "stiffness, runs and exercise sessions, with the rationale.";
-  service["prefetch"] = Prefetch();
-  service["usageRequirements"] =
-      "Prefetch FHIR R4 resources as in docs/FHIR_MAPPING.md; sign each "
-      "request with a JWT from a trusted issuer.";
   OJson body;
-  body["services"] = OJson::array({service});
+  body["services"] = OJson::array(
+      {Service("patient-view", kPatientView, "Achilles tendinopathy advice",
+               "Red flags, load and exercise advice from the patient's "
+               "pain, stiffness, runs and exercise sessions, with the "
+               "rationale."),
+       Service("order-sign", kOrderSign,
+               "Achilles tendinopathy: orders against the advice",
+               "Checks draft running and calf-loading orders (codes in "
+               "urn:achilles-cds:fhir:order, docs/EHR.md) against the "
+               "patient's red flags and the rules that block them.")});
   return Dump(body, 2);
-}
-
-absl::Status Bad(const std::string& field, absl::string_view why) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
-}
-
-struct HookRequest {
-  std::string patient_id;
-  const Json* prefetch = nullptr;         // Null when absent or JSON null.
-  std::optional<FhirServer> fhir_server;  // fhirServer and its token.
-};
-
-// fhirServer and fhirAuthorization (CDS Hooks 2.0), checked for shape
-// only; whether the service may fetch from it is decided when it must.
-absl::StatusOr<std::optional<FhirServer>> ReadFhirServer(const Json& body) {
-  const Json* url = Member(body, "fhirServer");
-  const Json* auth = Member(body, "fhirAuthorization");
-  if (url == nullptr || url->is_null()) {
-    if (auth != nullptr && !auth->is_null()) {
-      return Bad("fhirServer", "required with fhirAuthorization");
-    }
-    return std::nullopt;
-  }
-  if (!url->is_string()) return Bad("fhirServer", "must be a URL string");
-  FhirServer server;
-  server.base_url = url->get<std::string>();
-  while (!server.base_url.empty() && server.base_url.back() == '/') {
-    server.base_url.pop_back();
-  }
-  if (auth != nullptr && !auth->is_null()) {
-    if (!auth->is_object())
-      return Bad("fhirAuthorization", "must be an object");
-    std::string type = StringMember(*auth, "token_type").value_or("");
-    if (!absl::EqualsIgnoreCase(type, "Bearer")) {
-      return Bad("fhirAuthorization.token_type", "must be Bearer");
-    }
-    server.access_token = StringMember(*auth, "access_token").value_or("");
-    if (server.access_token.empty() || server.access_token.size() > 8192) {
-      return Bad("fhirAuthorization.access_token", "required (1-8192 chars)");
-    }
-  }
-  return server;
-}
-
-absl::StatusOr<HookRequest> ReadHookRequest(const Json& body) {
-  if (!body.is_object()) return Bad("body", "not a JSON object");
-  if (StringMember(body, "hook").value_or("") != "patient-view") {
-    return Bad("hook", "must be \"patient-view\" for this service");
-  }
-  if (StringMember(body, "hookInstance").value_or("").empty()) {
-    return Bad("hookInstance", "required (a UUID)");
-  }
-  const Json* context = Member(body, "context");
-  if (context == nullptr || !context->is_object()) {
-    return Bad("context", "required object");
-  }
-  HookRequest r;
-  r.patient_id = StringMember(*context, "patientId").value_or("");
-  if (r.patient_id.empty()) return Bad("context.patientId", "required");
-  ACH_RETURN_IF_ERROR(
-      validation::ValidateId("context.patientId", r.patient_id));
-  const Json* prefetch = Member(body, "prefetch");
-  if (prefetch != nullptr && !prefetch->is_null()) {
-    if (!prefetch->is_object()) return Bad("prefetch", "must be an object");
-    r.prefetch = prefetch;
-  }
-  auto server = ReadFhirServer(body);
-  if (!server.ok()) return server.status();
-  r.fhir_server = *std::move(server);
-  return r;
-}
-
-// The prefetch values as one collection Bundle for ParseBundle.
-std::string PrefetchBundle(const Json& prefetch) {
-  Json bundle = {{"resourceType", "Bundle"}, {"type", "collection"}};
-  Json entries = Json::array();
-  for (auto it = prefetch.begin(); it != prefetch.end(); ++it) {
-    if (it.value().is_null()) continue;  // The client found nothing.
-    entries.push_back(
-        {{"fullUrl", "prefetch." + it.key()}, {"resource", it.value()}});
-  }
-  bundle["entry"] = entries;
-  return Dump(bundle);
-}
-
-// Why the service may not fetch from the request's fhirServer, or OK.
-absl::Status CheckFetchAllowed(HttpEnv& env, const security::Caller& caller,
-                               const FhirServer& server) {
-  ACH_RETURN_IF_ERROR(
-      CheckFhirServerUrl(server.base_url, env.fhir_fetch.allow_http));
-  if (env.trust == nullptr ||
-      !env.trust->AllowsFhirServer(caller, server.base_url)) {
-    return absl::PermissionDeniedError(
-        "fhirServer: not a FHIR server the trust file lists for this issuer "
-        "(fhir_servers)");
-  }
-  return absl::OkStatus();
-}
-
-// The request's prefetch, with each template it lacks fetched from its
-// fhirServer when the service may (docs/EHR.md). A resource the server
-// does not have counts as null, as a client's own prefetch would say.
-absl::StatusOr<Json> CompletePrefetch(HttpEnv& env,
-                                      const security::Caller& caller,
-                                      const HookRequest& hook) {
-  Json prefetch = hook.prefetch ? *hook.prefetch : Json::object();
-  if (!hook.fhir_server) return prefetch;
-  const OJson templates = Prefetch();
-  bool lacking = false;
-  for (auto it = templates.begin(); it != templates.end(); ++it) {
-    lacking = lacking || !prefetch.contains(it.key());
-  }
-  if (!lacking) return prefetch;
-  if (auto st = CheckFetchAllowed(env, caller, *hook.fhir_server); !st.ok()) {
-    return PreconditionFailed(
-        absl::StrCat("prefetch: incomplete, and the service may not fetch it: ",
-                     st.message()));
-  }
-  const auto deadline = std::chrono::steady_clock::now() +
-                        std::chrono::seconds(env.fhir_fetch.timeout_seconds);
-  for (auto it = templates.begin(); it != templates.end(); ++it) {
-    if (prefetch.contains(it.key())) continue;
-    const std::string query =
-        absl::StrReplaceAll(it.value().get<std::string>(),
-                            {{"{{context.patientId}}", hook.patient_id}});
-    auto got = FetchFhir(*hook.fhir_server, query, env.fhir_fetch, deadline);
-    if (absl::IsNotFound(got.status())) {
-      prefetch[it.key()] = nullptr;
-    } else if (!got.ok()) {
-      return PreconditionFailed(
-          absl::StrCat("prefetch.", it.key(),
-                       ": could not be fetched: ", got.status().message()));
-    } else {
-      prefetch[it.key()] = *std::move(got);
-    }
-  }
-  return prefetch;
-}
-
-absl::Status ImportPrefetch(HttpEnv& env, const security::Caller& caller,
-                            const HookRequest& hook) {
-  const std::string& clinic = caller.clinic;
-  const bool known =
-      env.backend->store->GetPatient(clinic, hook.patient_id).ok();
-  auto prefetch = CompletePrefetch(env, caller, hook);
-  if (!prefetch.ok()) return prefetch.status();
-  if (prefetch->empty()) {
-    if (known) return absl::OkStatus();
-    return PreconditionFailed(
-        "prefetch: missing and no fhirServer to fetch from; send the "
-        "prefetch templates of /cds-services, or fhirServer");
-  }
-  auto parsed = ehr::ParseBundle(PrefetchBundle(*prefetch), hook.patient_id);
-  if (!parsed.ok()) return parsed.status();
-  auto stored = StoreBundle(env, clinic, *parsed);
-  return stored.status();
 }
 
 std::string CardUuid(HttpEnv& env, const std::string& clinic,
@@ -216,47 +63,88 @@ std::string CardUuid(HttpEnv& env, const std::string& clinic,
                       "-", u.substr(16, 4), "-", u.substr(20, 12));
 }
 
-absl::StatusOr<OJson> Cards(HttpEnv& env, const std::string& clinic,
-                            const v1::Evaluation& ev) {
+// Card links for `ev`; each card uuid's feedback record is stored owned
+// by the patient (read back by the uuid alone, erased with the patient).
+// The first store error is left in `*stored`.
+CardLinks LinksFor(HttpEnv& env, const std::string& clinic,
+                   const v1::Evaluation& ev, absl::Status* stored) {
   CardLinks links;
   links.rules_url = env.public_url + "/reference/rules";
   links.report_url = ReportLink(env, clinic, ev.patient_id());
-  absl::Status stored;
-  links.uuid_for = [&](const std::string& rec_id) {
+  links.uuid_for = [&env, clinic, &ev, stored](const std::string& rec_id) {
     const std::string uuid = CardUuid(env, clinic, ev, rec_id);
     v1::RecordFeedbackRequest card;
     card.set_patient_id(ev.patient_id());
     card.set_evaluation_id(ev.evaluation_id());
     card.set_recommendation_id(rec_id);
-    // Owned by the patient: read back by the uuid alone, erased with them.
     auto st = env.backend->store->PutPatientOwnedRecord(
         clinic, ev.patient_id(), kCardPrefix + uuid, card.SerializeAsString());
-    if (stored.ok()) stored = st;
+    if (stored->ok()) *stored = st;
     return uuid;
   };
-  OJson cards = CardsFor(ev, links);
+  return links;
+}
+
+// The common part of every service: the request read for `hook`, the
+// prefetch imported, the patient evaluated.
+absl::StatusOr<v1::Evaluation> RunHook(HttpEnv& env,
+                                       const security::Caller& caller,
+                                       const Json& body,
+                                       const std::string& hook_name,
+                                       std::string* patient_id) {
+  auto hook = ReadHookRequest(body, hook_name);
+  if (!hook.ok()) return hook.status();
+  *patient_id = hook->patient_id;
+  ACH_RETURN_IF_ERROR(ImportPrefetch(env, caller, *hook));
+  caseload::InteractiveGate::Pass in_flight(&env.backend->interactive_gate);
+  return env.backend->engine->Evaluate(caller.clinic, hook->patient_id,
+                                       engine::EvaluateOptions{});
+}
+
+absl::Status SendCards(httplib::Response& res, OJson cards,
+                       const absl::Status& stored) {
   if (!stored.ok()) return stored;
-  return cards;
+  OJson body;
+  body["cards"] = std::move(cards);
+  SendJson(res, 200, Dump(body));
+  return absl::OkStatus();
 }
 
 absl::Status PatientView(HttpEnv& env, const httplib::Request& req,
                          httplib::Response& res, const security::Caller& caller,
                          std::string* patient_id) {
-  const Json request = ParseJson(req.body);  // HookRequest points into it.
-  auto hook = ReadHookRequest(request);
-  if (!hook.ok()) return hook.status();
-  *patient_id = hook->patient_id;
-  ACH_RETURN_IF_ERROR(ImportPrefetch(env, caller, *hook));
-  caseload::InteractiveGate::Pass in_flight(&env.backend->interactive_gate);
-  auto ev = env.backend->engine->Evaluate(caller.clinic, hook->patient_id,
-                                          engine::EvaluateOptions{});
+  const Json body = ParseJson(req.body);
+  auto ev = RunHook(env, caller, body, "patient-view", patient_id);
   if (!ev.ok()) return ev.status();
-  auto cards = Cards(env, caller.clinic, *ev);
-  if (!cards.ok()) return cards.status();
-  OJson body;
-  body["cards"] = *std::move(cards);
-  SendJson(res, 200, Dump(body));
-  return absl::OkStatus();
+  absl::Status stored;
+  OJson cards = CardsFor(*ev, LinksFor(env, caller.clinic, *ev, &stored));
+  return SendCards(res, std::move(cards), stored);
+}
+
+// order-sign: context.draftOrders checked against the evaluation; a card
+// per order a rule blocks, none for the rest.
+absl::Status OrderSign(HttpEnv& env, const httplib::Request& req,
+                       httplib::Response& res, const security::Caller& caller,
+                       std::string* patient_id) {
+  const Json body = ParseJson(req.body);
+  if (!body.is_object()) return Bad("body", "not a JSON object");
+  // The draft orders are read first: a bad request changes nothing.
+  const Json* context = Member(body, "context");
+  const Json* drafts = context ? Member(*context, "draftOrders") : nullptr;
+  if (drafts == nullptr) {
+    return Bad("context.draftOrders", "required (a FHIR Bundle)");
+  }
+  auto orders = ReadDraftOrders(*drafts);
+  if (!orders.ok()) return orders.status();
+  auto ev = RunHook(env, caller, body, "order-sign", patient_id);
+  if (!ev.ok()) return ev.status();
+  auto timeline = env.backend->store->LoadTimeline(
+      caller.clinic, ev->patient_id(), ToMicros(ev->as_of()));
+  if (!timeline.ok()) return timeline.status();
+  absl::Status stored;
+  OJson cards = ConflictCards(*orders, BlocksOf(*ev, *timeline), *ev,
+                              LinksFor(env, caller.clinic, *ev, &stored));
+  return SendCards(res, std::move(cards), stored);
 }
 
 absl::StatusOr<v1::RecordFeedbackRequest> ReadFeedback(
@@ -332,6 +220,13 @@ const security::MethodPolicy& PatientViewPolicy() {
   return p;
 }
 
+const security::MethodPolicy& OrderSignPolicy() {
+  static const security::MethodPolicy p{"ehr/cds-services/achilles-order-sign",
+                                        security::Bit(v1::ROLE_EHR), true,
+                                        true};
+  return p;
+}
+
 const security::MethodPolicy& FeedbackPolicy() {
   static const security::MethodPolicy p{
       "ehr/cds-services/feedback",
@@ -348,32 +243,36 @@ void AddCdsRoutes(httplib::Server& server, HttpEnv& env) {
                AddCors(res);
                SendJson(res, 200, Discovery());
              });
-  server.Post(R"(/cds-services/([^/]+))",
-              [&env](const httplib::Request& req, httplib::Response& res) {
-                if (req.matches[1] != kPatientView) {
-                  AddCors(res);
-                  SendError(res, absl::NotFoundError(absl::StrCat(
-                                     "no CDS service '", req.matches[1].str(),
-                                     "'; GET /cds-services lists them")));
-                  return;
-                }
-                Serve(env, req, res, PatientViewPolicy(),
-                      [&](const security::Caller& c, std::string* pid) {
-                        return PatientView(env, req, res, c, pid);
-                      });
+  server.Post(R"(/cds-services/([^/]+))", [&env](const httplib::Request& req,
+                                                 httplib::Response& res) {
+    const std::string id = req.matches[1];
+    if (id == kPatientView || id == kOrderSign) {
+      const bool view = id == kPatientView;
+      Serve(env, req, res, view ? PatientViewPolicy() : OrderSignPolicy(),
+            [&](const security::Caller& c, std::string* pid) {
+              return view ? PatientView(env, req, res, c, pid)
+                          : OrderSign(env, req, res, c, pid);
+            });
+      return;
+    }
+    AddCors(res);
+    SendError(res,
+              absl::NotFoundError(absl::StrCat(
+                  "no CDS service '", id, "'; GET /cds-services lists them")));
+  });
+  server.Post(
+      R"(/cds-services/([^/]+)/feedback)",
+      [&env](const httplib::Request& req, httplib::Response& res) {
+        if (req.matches[1] != kPatientView && req.matches[1] != kOrderSign) {
+          AddCors(res);
+          SendError(res, absl::NotFoundError("no such CDS service"));
+          return;
+        }
+        Serve(env, req, res, FeedbackPolicy(),
+              [&](const security::Caller& c, std::string* pid) {
+                return Feedback(env, req, res, c, pid);
               });
-  server.Post(R"(/cds-services/([^/]+)/feedback)",
-              [&env](const httplib::Request& req, httplib::Response& res) {
-                if (req.matches[1] != kPatientView) {
-                  AddCors(res);
-                  SendError(res, absl::NotFoundError("no such CDS service"));
-                  return;
-                }
-                Serve(env, req, res, FeedbackPolicy(),
-                      [&](const security::Caller& c, std::string* pid) {
-                        return Feedback(env, req, res, c, pid);
-                      });
-              });
+      });
 }
 
 }  // namespace achilles::ehr_internal

@@ -42,6 +42,38 @@ absl::StatusOr<SplitUrl> Split(const std::string& url, bool allow_http) {
   return out;
 }
 
+// A client for one request: no redirects (they could carry the token
+// elsewhere), the certificate verified, every timeout the time left.
+void Configure(httplib::Client& client, const FhirFetchOptions& o,
+               std::chrono::microseconds left) {
+  client.set_connection_timeout(0, left.count());
+  client.set_read_timeout(0, left.count());
+  client.set_write_timeout(0, left.count());
+  client.set_follow_location(false);
+  client.enable_server_certificate_verification(true);
+  if (!o.ca_file.empty()) client.set_ca_cert_path(o.ca_file.c_str());
+}
+
+// The answer's status as ours; OK only for 200.
+absl::Status Outcome(const httplib::Result& result, Clock::time_point deadline,
+                     const FhirFetchOptions& o) {
+  // A read that timed out ends at the deadline, give or take the poll's
+  // granularity.
+  if (!result && Clock::now() + std::chrono::milliseconds(100) > deadline) {
+    return TooSlow(o);
+  }
+  if (!result) {
+    return absl::UnavailableError(absl::StrCat(
+        "fhirServer: unreachable (", httplib::to_string(result.error()), ")"));
+  }
+  if (result->status == 404) return absl::NotFoundError("fhirServer: 404");
+  if (result->status != 200) {
+    return absl::UnavailableError(
+        absl::StrCat("fhirServer: answered HTTP ", result->status));
+  }
+  return absl::OkStatus();
+}
+
 // One GET, bounded by the deadline and `max_bytes` (what `*budget` has
 // left for this prefetch key).
 absl::StatusOr<Json> Get(const SplitUrl& url, const FhirServer& server,
@@ -51,12 +83,7 @@ absl::StatusOr<Json> Get(const SplitUrl& url, const FhirServer& server,
       deadline - Clock::now());
   if (left.count() <= 0) return TooSlow(o);
   httplib::Client client(url.origin);
-  client.set_connection_timeout(0, left.count());
-  client.set_read_timeout(0, left.count());
-  client.set_write_timeout(0, left.count());
-  client.set_follow_location(false);
-  client.enable_server_certificate_verification(true);
-  if (!o.ca_file.empty()) client.set_ca_cert_path(o.ca_file.c_str());
+  Configure(client, o, left);
   httplib::Headers headers = {{"Accept", "application/fhir+json"}};
   if (!server.access_token.empty()) {
     headers.emplace("Authorization", "Bearer " + server.access_token);
@@ -75,23 +102,8 @@ absl::StatusOr<Json> Get(const SplitUrl& url, const FhirServer& server,
     return absl::ResourceExhaustedError(
         absl::StrCat("fhirServer: answer larger than ", o.max_bytes, " bytes"));
   }
-  // A read that timed out ends at the deadline, give or take the poll's
-  // granularity.
-  if (too_slow ||
-      (!result && Clock::now() + std::chrono::milliseconds(100) > deadline)) {
-    return TooSlow(o);
-  }
-  if (!result) {
-    return absl::UnavailableError(absl::StrCat(
-        "fhirServer: unreachable (", httplib::to_string(result.error()), ")"));
-  }
-  if (result->status == 404) {
-    return absl::NotFoundError("fhirServer: 404");
-  }
-  if (result->status != 200) {
-    return absl::UnavailableError(
-        absl::StrCat("fhirServer: answered HTTP ", result->status));
-  }
+  if (too_slow) return TooSlow(o);
+  if (auto st = Outcome(result, deadline, o); !st.ok()) return st;
   *budget -= body.size();
   Json j = ParseJson(body);
   if (!j.is_object() || !StringMember(j, "resourceType")) {

@@ -35,6 +35,7 @@ std::string ReportLink(HttpEnv& env, const std::string& clinic,
 // HTTP method policies: names that are not gRPC methods, roles as their
 // gRPC counterparts.
 const security::MethodPolicy& PatientViewPolicy();
+const security::MethodPolicy& OrderSignPolicy();
 const security::MethodPolicy& FeedbackPolicy();
 const security::MethodPolicy& ImportPolicy();
 const security::MethodPolicy& ExportPolicy();
