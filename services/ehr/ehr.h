@@ -61,11 +61,12 @@ struct ListenerOptions {
   int write_timeout_seconds = 10;
   int keep_alive_max_requests = 100;
   int keep_alive_seconds = 5;
-  // Fetching what a CDS Hooks prefetch lacks from the request's fhirServer
-  // (only servers the trust file lists for the issuer): https only unless
-  // plain http is allowed (testing); CA file empty = the system's CAs.
-  bool fhir_allow_http = false;
-  std::string fhir_ca_file;
+  // Outbound fetches: what a CDS Hooks prefetch lacks, from the request's
+  // fhirServer (only servers the trust file lists for the issuer), and
+  // issuers' JWKS URLs. https only unless plain http is allowed (testing);
+  // CA file empty = the system's CAs.
+  bool outbound_allow_http = false;
+  std::string outbound_ca_file;
   int fhir_timeout_seconds = 10;
   size_t fhir_max_bytes = 4 << 20;
 };

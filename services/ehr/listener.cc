@@ -174,12 +174,13 @@ absl::StatusOr<std::unique_ptr<Listener>> Listener::Start(
   l->impl_ = std::make_unique<Impl>();
   Impl& impl = *l->impl_;
   impl.env.backend = backend;
-  impl.env.fhir_fetch.allow_http = options.fhir_allow_http;
-  impl.env.fhir_fetch.ca_file = options.fhir_ca_file;
+  impl.env.fhir_fetch.allow_http = options.outbound_allow_http;
+  impl.env.fhir_fetch.ca_file = options.outbound_ca_file;
   impl.env.fhir_fetch.timeout_seconds = options.fhir_timeout_seconds;
   impl.env.fhir_fetch.max_bytes = options.fhir_max_bytes;
   if (!options.trust_file.empty()) {
-    auto trust = ehr_internal::JwtTrust::Load(options.trust_file);
+    auto trust =
+        ehr_internal::JwtTrust::Load(options.trust_file, impl.env.fhir_fetch);
     if (!trust.ok()) return trust.status();
     impl.env.trust = *std::move(trust);
   }

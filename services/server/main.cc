@@ -114,12 +114,12 @@ ABSL_FLAG(bool, ehr_insecure_plaintext, false,
           "serve the EHR listener without TLS (loopback only; for tests)");
 ABSL_FLAG(std::string, ehr_port_file, "",
           "write the EHR listener's port here once it listens");
-ABSL_FLAG(bool, ehr_fhir_allow_http, false,
-          "EHR listener: allow fetching prefetch from plain-http FHIR "
-          "servers (testing only; https otherwise)");
-ABSL_FLAG(std::string, ehr_fhir_ca_file, "",
-          "EHR listener: CA certificates for the EHRs' FHIR servers "
-          "(default: the system's)");
+ABSL_FLAG(bool, ehr_outbound_allow_http, false,
+          "EHR listener: allow plain-http FHIR servers and JWKS URLs "
+          "(testing only; https otherwise)");
+ABSL_FLAG(std::string, ehr_outbound_ca_file, "",
+          "EHR listener: CA certificates for the EHRs' FHIR servers and "
+          "JWKS URLs (default: the system's)");
 ABSL_FLAG(int, ehr_threads, 8, "EHR listener: requests served at once");
 ABSL_FLAG(int, ehr_max_body_kb, 4096, "EHR listener: largest request body");
 ABSL_FLAG(std::string, bootstrap_token_file, "",
@@ -164,8 +164,8 @@ void ApplySecurityFlags(achilles::server::ServerOptions* o) {
   o->ehr.public_url = absl::GetFlag(FLAGS_ehr_public_url);
   o->ehr.trust_file = absl::GetFlag(FLAGS_ehr_trust_file);
   o->ehr.insecure_plaintext = absl::GetFlag(FLAGS_ehr_insecure_plaintext);
-  o->ehr.fhir_allow_http = absl::GetFlag(FLAGS_ehr_fhir_allow_http);
-  o->ehr.fhir_ca_file = absl::GetFlag(FLAGS_ehr_fhir_ca_file);
+  o->ehr.outbound_allow_http = absl::GetFlag(FLAGS_ehr_outbound_allow_http);
+  o->ehr.outbound_ca_file = absl::GetFlag(FLAGS_ehr_outbound_ca_file);
   o->ehr.threads = std::max(1, absl::GetFlag(FLAGS_ehr_threads));
   o->ehr.max_body_bytes =
       size_t{1024} * std::max(1, absl::GetFlag(FLAGS_ehr_max_body_kb));

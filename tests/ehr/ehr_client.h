@@ -46,6 +46,7 @@ struct JwtClaims {
   int64_t iat = 0;  // 0 = now.
   int64_t lifetime = 300;
   std::string kid = "k1";
+  std::string jku;  // Header jku when set.
 };
 
 // An RS384 JWT under the PEM private key `key_pem`.
@@ -64,6 +65,7 @@ inline std::string SignJwt(const JwtClaims& c, const std::string& key_pem) {
   jwt_add_grant_int(jwt, "iat", now);
   jwt_add_grant_int(jwt, "exp", now + c.lifetime);
   if (!c.kid.empty()) jwt_add_header(jwt, "kid", c.kid.c_str());
+  if (!c.jku.empty()) jwt_add_header(jwt, "jku", c.jku.c_str());
   jwt_set_alg(jwt, JWT_ALG_RS384,
               reinterpret_cast<const unsigned char*>(key_pem.data()),
               static_cast<int>(key_pem.size()));

@@ -2,6 +2,10 @@
 #include "services/ehr/internal/jwt_trust.h"
 
 #include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <atomic>
+#include <thread>
 
 #include "absl/strings/escaping.h"
 #include "tests/common/temp_dir.h"
@@ -137,6 +141,89 @@ TEST(JwtTrustLoadTest, BadTrustFilesNameTheElement) {
                 .message()
                 .find("keys[0]"),
             std::string::npos);
+  EXPECT_NE(load(R"({"issuers":[{"iss":"a","clinic":"c","roles":["ehr"],
+                 "jwks_url":"http://ehr.test/jwks"}]})")
+                .message()
+                .find("issuers[0].jwks_url: plain http is refused"),
+            std::string::npos);
+  EXPECT_TRUE(load(R"({"issuers":[{"iss":"a","clinic":"c","roles":["ehr"],
+                 "jwks_url":"https://ehr.test/jwks",
+                 "fhir_servers":["https://fhir.ehr.test/r4/"]}]})")
+                  .ok());
+  EXPECT_NE(load(R"({"issuers":[{"iss":"a","clinic":"c","roles":["ehr"],
+                 "jwks_url":"https://ehr.test/jwks",
+                 "fhir_servers":["ftp://fhir"]}]})")
+                .message()
+                .find("fhir_servers"),
+            std::string::npos);
+}
+
+// An issuer whose keys are a JWKS URL: fetched when first needed, then
+// cached; an unknown kid fetches again, but not on every token; a token's
+// jku must be that URL; no keys at all is 401 with the reason.
+TEST_F(JwtTrustTest, KeysFromAJwksUrlAreFetchedCachedAndPinned) {
+  int st = 0;
+  testing::RunCommand(
+      "node -e \"const c=require('crypto'),f=require('fs');"
+      "const k=c.createPublicKey(f.readFileSync(process.argv[1]))"
+      ".export({format:'jwk'});k.kid='u1';"
+      "f.writeFileSync(process.argv[2],JSON.stringify({keys:[k]}))\" " +
+          dir_.Sub("k.pub") + " " + dir_.Sub("jwks.json"),
+      &st);
+  ASSERT_EQ(st, 0);
+  const std::string jwks = testing::ReadAll(dir_.Sub("jwks.json"));
+  std::atomic<int> fetches{0};
+  httplib::Server server;
+  server.Get("/jwks.json", [&](const httplib::Request&, httplib::Response& r) {
+    ++fetches;
+    r.set_content(jwks, "application/json");
+  });
+  const int port = server.bind_to_any_port("127.0.0.1");
+  std::thread serving([&] { server.listen_after_bind(); });
+  const std::string url =
+      "http://127.0.0.1:" + std::to_string(port) + "/jwks.json";
+  TrustedIssuer t{"https://ehr.test", "c1", security::Bit(v1::ROLE_EHR), {}};
+  t.jwks_url = url;
+  FhirFetchOptions outbound;
+  outbound.allow_http = true;
+  auto trust = JwtTrust::FromIssuers({t}, outbound);
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  auto verify = [&](JwtClaims c, int64_t at) {
+    c.aud = kAud;
+    return trust->Verify(SignJwt(c, private_pem_), {kAud}, at);
+  };
+  JwtClaims c;
+  c.kid = "u1";
+  EXPECT_TRUE(verify(c, now).ok());
+  EXPECT_TRUE(verify(c, now + 1).ok());
+  EXPECT_EQ(fetches.load(), 1) << "cached";
+  c.kid = "rotated";
+  EXPECT_FALSE(verify(c, now + 2).ok());
+  EXPECT_EQ(fetches.load(), 1) << "no refetch within the retry interval";
+  EXPECT_FALSE(verify(c, now + JwtTrust::kJwksRetrySeconds + 1).ok());
+  EXPECT_EQ(fetches.load(), 2) << "an unknown kid fetches again";
+  c.kid = "u1";
+  c.jku = "https://attacker.test/jwks.json";
+  auto pinned = verify(c, now + 40);
+  EXPECT_TRUE(absl::IsUnauthenticated(pinned.status()));
+  EXPECT_NE(pinned.status().message().find("jku"), std::string::npos);
+  c.jku = url;
+  EXPECT_TRUE(verify(c, now + 41).ok());
+  server.stop();
+  serving.join();
+
+  // Nothing fetched yet and the URL unreachable: 401 naming the cause.
+  auto cold = JwtTrust::FromIssuers({t}, outbound);
+  c.jku.clear();
+  c.aud = kAud;
+  auto down = cold->Verify(SignJwt(c, private_pem_), {kAud}, now);
+  EXPECT_TRUE(absl::IsUnauthenticated(down.status()));
+  EXPECT_NE(down.status().message().find("jwks_url"), std::string::npos)
+      << down.status();
+  // https only unless allowed.
+  EXPECT_FALSE(JwtTrust::FromIssuers({t})
+                   ->Verify(SignJwt(c, private_pem_), {kAud}, now)
+                   .ok());
 }
 
 }  // namespace

@@ -60,14 +60,14 @@ class EhrListenerTest : public ::testing::Test {
        "keys": [{"kid": "k1", "pem_file": "ehr.pub.pem"}]},
       {"iss": "https://clin.test", "clinic": "c1", "roles": ["clinician"],
        "keys": [{"pem_file": "clin.pub.pem"}]}]})";
-    server_ =
-        new ServerProcess(dir_->Sub("data"), dir_->Sub("port"),
-                          {"--tls_cert_file=" + kTestdata + "/server.pem",
-                           "--tls_key_file=" + kTestdata + "/server.key",
-                           "--ehr_listen=127.0.0.1:0",
-                           "--ehr_trust_file=" + dir_->Sub("trust.json"),
-                           "--ehr_port_file=" + dir_->Sub("ehr_port"),
-                           "--ehr_max_body_kb=256", "--ehr_fhir_allow_http"});
+    server_ = new ServerProcess(
+        dir_->Sub("data"), dir_->Sub("port"),
+        {"--tls_cert_file=" + kTestdata + "/server.pem",
+         "--tls_key_file=" + kTestdata + "/server.key",
+         "--ehr_listen=127.0.0.1:0",
+         "--ehr_trust_file=" + dir_->Sub("trust.json"),
+         "--ehr_port_file=" + dir_->Sub("ehr_port"), "--ehr_max_body_kb=256",
+         "--ehr_outbound_allow_http"});
     ASSERT_GT(server_->WaitForPort(), 0);
     for (int i = 0; i < 100 && ehr_port_ == 0; ++i) {
       std::ifstream(dir_->Sub("ehr_port")) >> ehr_port_;

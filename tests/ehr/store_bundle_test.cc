@@ -57,7 +57,9 @@ TEST(StoreBundleTest, ANewPatientIsStoredWithAllItsEventsOrNotAtAll) {
           << " left the patient behind";
     }
     auto events = (*store)->CountEvents("c", "atomic-1");
-    if (events.ok()) EXPECT_EQ(*events, stored.ok() ? want : 0) << k;
+    if (events.ok()) {
+      EXPECT_EQ(*events, stored.ok() ? want : 0) << k;
+    }
   }
   EXPECT_TRUE(succeeded);
 }

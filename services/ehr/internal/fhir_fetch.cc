@@ -12,9 +12,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-absl::Status TooSlow(const FhirFetchOptions& o) {
+absl::Status TooSlow(const FhirFetchOptions& o, absl::string_view what) {
   return absl::DeadlineExceededError(absl::StrCat(
-      "fhirServer: no complete answer within ", o.timeout_seconds, " s"));
+      what, ": no complete answer within ", o.timeout_seconds, " s"));
 }
 
 struct SplitUrl {
@@ -22,13 +22,14 @@ struct SplitUrl {
   std::string path;    // "/..." or "".
 };
 
-absl::StatusOr<SplitUrl> Split(const std::string& url, bool allow_http) {
+absl::StatusOr<SplitUrl> Split(const std::string& url, bool allow_http,
+                               absl::string_view what = "fhirServer") {
   const bool https = absl::StartsWith(url, "https://");
   const bool http = absl::StartsWith(url, "http://");
   if (!https && !(http && allow_http)) {
     return absl::InvalidArgumentError(
-        http ? "fhirServer: plain http is refused (https only)"
-             : "fhirServer: not an https URL");
+        absl::StrCat(what, http ? ": plain http is refused (https only)"
+                                : ": not an https URL"));
   }
   const size_t host_at = url.find("://") + 3;
   const size_t path_at = url.find('/', host_at);
@@ -37,7 +38,8 @@ absl::StatusOr<SplitUrl> Split(const std::string& url, bool allow_http) {
   out.path = path_at == std::string::npos ? "" : url.substr(path_at);
   const std::string host = out.origin.substr(host_at);
   if (host.empty() || host.find_first_of("@?#") != std::string::npos) {
-    return absl::InvalidArgumentError("fhirServer: no host, or user info");
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": no host, or user info"));
   }
   return out;
 }
@@ -56,38 +58,39 @@ void Configure(httplib::Client& client, const FhirFetchOptions& o,
 
 // The answer's status as ours; OK only for 200.
 absl::Status Outcome(const httplib::Result& result, Clock::time_point deadline,
-                     const FhirFetchOptions& o) {
+                     const FhirFetchOptions& o, absl::string_view what) {
   // A read that timed out ends at the deadline, give or take the poll's
   // granularity.
   if (!result && Clock::now() + std::chrono::milliseconds(100) > deadline) {
-    return TooSlow(o);
+    return TooSlow(o, what);
   }
   if (!result) {
     return absl::UnavailableError(absl::StrCat(
-        "fhirServer: unreachable (", httplib::to_string(result.error()), ")"));
+        what, ": unreachable (", httplib::to_string(result.error()), ")"));
   }
-  if (result->status == 404) return absl::NotFoundError("fhirServer: 404");
+  if (result->status == 404)
+    return absl::NotFoundError(absl::StrCat(what, ": 404"));
   if (result->status != 200) {
     return absl::UnavailableError(
-        absl::StrCat("fhirServer: answered HTTP ", result->status));
+        absl::StrCat(what, ": answered HTTP ", result->status));
   }
   return absl::OkStatus();
 }
 
-// One GET, bounded by the deadline and `max_bytes` (what `*budget` has
-// left for this prefetch key).
-absl::StatusOr<Json> Get(const SplitUrl& url, const FhirServer& server,
-                         const FhirFetchOptions& o, Clock::time_point deadline,
-                         size_t* budget) {
+// One GET, bounded by the deadline and `*budget` bytes (what is left for
+// this prefetch key, or document), which it lowers.
+absl::StatusOr<std::string> GetBody(const SplitUrl& url,
+                                    const std::string& bearer,
+                                    const FhirFetchOptions& o,
+                                    Clock::time_point deadline, size_t* budget,
+                                    absl::string_view what) {
   const auto left = std::chrono::duration_cast<std::chrono::microseconds>(
       deadline - Clock::now());
-  if (left.count() <= 0) return TooSlow(o);
+  if (left.count() <= 0) return TooSlow(o, what);
   httplib::Client client(url.origin);
   Configure(client, o, left);
   httplib::Headers headers = {{"Accept", "application/fhir+json"}};
-  if (!server.access_token.empty()) {
-    headers.emplace("Authorization", "Bearer " + server.access_token);
-  }
+  if (!bearer.empty()) headers.emplace("Authorization", "Bearer " + bearer);
   std::string body;
   bool too_big = false, too_slow = false;
   auto result = client.Get(
@@ -100,12 +103,21 @@ absl::StatusOr<Json> Get(const SplitUrl& url, const FhirServer& server,
       });
   if (too_big) {
     return absl::ResourceExhaustedError(
-        absl::StrCat("fhirServer: answer larger than ", o.max_bytes, " bytes"));
+        absl::StrCat(what, ": answer larger than ", o.max_bytes, " bytes"));
   }
-  if (too_slow) return TooSlow(o);
-  if (auto st = Outcome(result, deadline, o); !st.ok()) return st;
+  if (too_slow) return TooSlow(o, what);
+  if (auto st = Outcome(result, deadline, o, what); !st.ok()) return st;
   *budget -= body.size();
-  Json j = ParseJson(body);
+  return body;
+}
+
+absl::StatusOr<Json> Get(const SplitUrl& url, const FhirServer& server,
+                         const FhirFetchOptions& o, Clock::time_point deadline,
+                         size_t* budget) {
+  auto body =
+      GetBody(url, server.access_token, o, deadline, budget, "fhirServer");
+  if (!body.ok()) return body.status();
+  Json j = ParseJson(*body);
   if (!j.is_object() || !StringMember(j, "resourceType")) {
     return absl::InvalidArgumentError(
         "fhirServer: the answer is not a FHIR JSON resource");
@@ -127,11 +139,24 @@ std::string NextLink(const Json& page) {
 
 }  // namespace
 
-absl::Status CheckFhirServerUrl(const std::string& url, bool allow_http) {
-  auto split = Split(url, allow_http);
+absl::StatusOr<std::string> FetchDocument(const std::string& url,
+                                          const FhirFetchOptions& options,
+                                          absl::string_view what) {
+  auto split = Split(url, options.allow_http, what);
+  if (!split.ok()) return split.status();
+  size_t budget = options.max_bytes;
+  return GetBody(*split, "", options,
+                 Clock::now() + std::chrono::seconds(options.timeout_seconds),
+                 &budget, what);
+}
+
+absl::Status CheckFhirServerUrl(const std::string& url, bool allow_http,
+                                absl::string_view what) {
+  auto split = Split(url, allow_http, what);
   if (!split.ok()) return split.status();
   if (split->path.find_first_of("?#") != std::string::npos) {
-    return absl::InvalidArgumentError("fhirServer: a base URL has no query");
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": a base URL has no query"));
   }
   return absl::OkStatus();
 }

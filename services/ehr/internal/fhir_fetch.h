@@ -1,5 +1,6 @@
 // Fetching what prefetch lacks from the EHR's FHIR server (CDS Hooks 2.0:
-// the request's `fhirServer` and `fhirAuthorization`). A FHIR client of
+// the request's `fhirServer` and `fhirAuthorization`), and an issuer's
+// JWKS from its configured URL. A FHIR client of
 // cpp-httplib, bounded in time and bytes, that only talks to servers the
 // operator allowed for the calling issuer, over https unless the operator
 // allowed plain http.
@@ -43,9 +44,17 @@ absl::StatusOr<Json> FetchFhir(const FhirServer& server,
                                const FhirFetchOptions& options,
                                std::chrono::steady_clock::time_point deadline);
 
+// One document (a JWKS) by GET from `url`, without credentials, under the
+// same rules: https unless allowed, options' timeout and size. Errors name
+// `what`.
+absl::StatusOr<std::string> FetchDocument(const std::string& url,
+                                          const FhirFetchOptions& options,
+                                          absl::string_view what);
+
 // INVALID_ARGUMENT unless `url` is an absolute https URL (http too when
 // allowed) with a host and no user info, query or fragment.
-absl::Status CheckFhirServerUrl(const std::string& url, bool allow_http);
+absl::Status CheckFhirServerUrl(const std::string& url, bool allow_http,
+                                absl::string_view what = "fhirServer");
 
 }  // namespace achilles::ehr_internal
 

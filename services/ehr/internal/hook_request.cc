@@ -74,10 +74,13 @@ absl::Status CheckFetchAllowed(HttpEnv& env, const security::Caller& caller,
 
 // The request's prefetch, with each template it lacks fetched from its
 // fhirServer when the service may (docs/EHR.md). A resource the server
-// does not have counts as null, as a client's own prefetch would say.
+// does not have counts as null, as a client's own prefetch would say. A
+// fhirServer the service may not use is ignored, as if absent (many EHRs
+// always send one); `*not_used` says why.
 absl::StatusOr<Json> CompletePrefetch(HttpEnv& env,
                                       const security::Caller& caller,
-                                      const HookRequest& hook) {
+                                      const HookRequest& hook,
+                                      std::string* not_used) {
   Json prefetch = hook.prefetch ? *hook.prefetch : Json::object();
   if (!hook.fhir_server) return prefetch;
   const OJson templates = Prefetch();
@@ -87,9 +90,8 @@ absl::StatusOr<Json> CompletePrefetch(HttpEnv& env,
   }
   if (!lacking) return prefetch;
   if (auto st = CheckFetchAllowed(env, caller, *hook.fhir_server); !st.ok()) {
-    return PreconditionFailed(
-        absl::StrCat("prefetch: incomplete, and the service may not fetch it: ",
-                     st.message()));
+    *not_used = std::string(st.message());
+    return prefetch;
   }
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::seconds(env.fhir_fetch.timeout_seconds);
@@ -162,10 +164,15 @@ absl::Status ImportPrefetch(HttpEnv& env, const security::Caller& caller,
   const std::string& clinic = caller.clinic;
   const bool known =
       env.backend->store->GetPatient(clinic, hook.patient_id).ok();
-  auto prefetch = CompletePrefetch(env, caller, hook);
+  std::string not_used;
+  auto prefetch = CompletePrefetch(env, caller, hook, &not_used);
   if (!prefetch.ok()) return prefetch.status();
   if (prefetch->empty()) {
     if (known) return absl::OkStatus();
+    if (!not_used.empty()) {
+      return PreconditionFailed(absl::StrCat(
+          "prefetch: missing, and the service may not fetch it: ", not_used));
+    }
     return PreconditionFailed(
         "prefetch: missing and no fhirServer to fetch from; send the "
         "prefetch templates of /cds-services, or fhirServer");

@@ -82,7 +82,8 @@ absl::Status LoadFhirServers(const Json& j, const std::string& f,
 }
 
 absl::StatusOr<TrustedIssuer> LoadIssuer(const Json& j, const std::string& f,
-                                         const std::string& dir) {
+                                         const std::string& dir,
+                                         const FhirFetchOptions& outbound) {
   TrustedIssuer t;
   t.iss = StringMember(j, "iss").value_or("");
   t.clinic = StringMember(j, "clinic").value_or("");
@@ -108,6 +109,15 @@ absl::StatusOr<TrustedIssuer> LoadIssuer(const Json& j, const std::string& f,
   if (auto st = LoadFhirServers(j, f, &t); !st.ok()) return st;
   const Json* keys = Member(j, "keys");
   auto jwks = StringMember(j, "jwks_file");
+  if (auto url = StringMember(j, "jwks_url"); url && keys == nullptr && !jwks) {
+    if (auto st =
+            CheckFhirServerUrl(*url, outbound.allow_http, f + ".jwks_url");
+        !st.ok()) {
+      return st;
+    }
+    t.jwks_url = *url;
+    return t;
+  }
   if (jwks && keys == nullptr) {
     const std::string path = (*jwks)[0] == '/' ? *jwks : dir + "/" + *jwks;
     auto text = ReadFile(path, f + ".jwks_file");
@@ -148,9 +158,9 @@ bool AudienceMatches(const Json& aud, const std::vector<std::string>& ok) {
 
 // The verified claims, or why the signature does not hold.
 absl::StatusOr<Json> VerifiedClaims(const std::string& token,
-                                    const TrustedIssuer& issuer,
+                                    const std::vector<IssuerKey>& keys,
                                     const std::string& kid) {
-  for (const IssuerKey& key : issuer.keys) {
+  for (const IssuerKey& key : keys) {
     if (!kid.empty() && !key.kid.empty() && key.kid != kid) continue;
     jwt_t* jwt = nullptr;
     const int rc =
@@ -190,7 +200,7 @@ absl::Status CheckTimes(const Json& c, int64_t now, int64_t* exp_out) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<JwtTrust>> JwtTrust::Load(
-    const std::string& path) {
+    const std::string& path, const FhirFetchOptions& outbound) {
   auto text = ReadFile(path, "--ehr_trust_file");
   if (!text.ok()) return text.status();
   Json j = ParseJson(*text);
@@ -202,16 +212,49 @@ absl::StatusOr<std::unique_ptr<JwtTrust>> JwtTrust::Load(
   std::vector<TrustedIssuer> out;
   for (size_t i = 0; i < issuers->size(); ++i) {
     auto t = LoadIssuer((*issuers)[i], absl::StrCat(path, ": issuers[", i, "]"),
-                        Dir(path));
+                        Dir(path), outbound);
     if (!t.ok()) return t.status();
     out.push_back(*std::move(t));
   }
-  return FromIssuers(std::move(out));
+  return FromIssuers(std::move(out), outbound);
 }
 
 std::unique_ptr<JwtTrust> JwtTrust::FromIssuers(
-    std::vector<TrustedIssuer> issuers) {
-  return std::unique_ptr<JwtTrust>(new JwtTrust(std::move(issuers)));
+    std::vector<TrustedIssuer> issuers, const FhirFetchOptions& outbound) {
+  FhirFetchOptions o = outbound;
+  o.timeout_seconds = kJwksTimeoutSeconds;
+  o.max_bytes = kMaxJwksBytes;
+  return std::unique_ptr<JwtTrust>(new JwtTrust(std::move(issuers), o));
+}
+
+absl::StatusOr<std::vector<IssuerKey>> JwtTrust::KeysOf(
+    const TrustedIssuer& issuer, const std::string& kid, int64_t now) {
+  if (issuer.jwks_url.empty()) return issuer.keys;
+  absl::MutexLock lock(&keys_mu_);
+  CachedKeys& c = key_cache_[issuer.iss];
+  const bool known = kid.empty() || std::any_of(c.keys.begin(), c.keys.end(),
+                                                [&](const IssuerKey& k) {
+                                                  return k.kid == kid;
+                                                });
+  const bool fresh = c.fetched_at > 0 && now - c.fetched_at < kJwksCacheSeconds;
+  // A key rotated in early is looked for again, but not on every token.
+  if ((!fresh || !known) && now - c.tried_at >= kJwksRetrySeconds) {
+    c.tried_at = now;
+    auto text = FetchDocument(issuer.jwks_url, outbound_, "jwks_url");
+    auto keys = text.ok() ? KeysFromJwks(*text, "jwks_url") : text.status();
+    if (keys.ok()) {
+      c.keys = *std::move(keys);
+      c.fetched_at = now;
+    } else if (c.keys.empty()) {
+      return Unauthenticated(absl::StrCat("the issuer's keys are unavailable (",
+                                          keys.status().message(), ")"));
+    }
+    // A failed refresh keeps the keys already known.
+  }
+  if (c.keys.empty()) {
+    return Unauthenticated("the issuer's keys are unavailable; retry shortly");
+  }
+  return c.keys;
 }
 
 bool JwtTrust::AllowsFhirServer(const security::Caller& caller,
@@ -261,8 +304,16 @@ absl::StatusOr<security::Caller> JwtTrust::Verify(
   const TrustedIssuer* issuer =
       Find(StringMember(*unverified, "iss").value_or(""));
   if (issuer == nullptr) return Unauthenticated("iss: not a trusted issuer");
-  auto claims =
-      VerifiedClaims(token, *issuer, StringMember(*header, "kid").value_or(""));
+  const std::string kid = StringMember(*header, "kid").value_or("");
+  // jku is only ever the URL the trust file names; a token cannot make the
+  // server fetch keys from anywhere else.
+  if (auto jku = StringMember(*header, "jku");
+      jku && !issuer->jwks_url.empty() && *jku != issuer->jwks_url) {
+    return Unauthenticated("jku: not the issuer's jwks_url in the trust file");
+  }
+  auto keys = KeysOf(*issuer, kid, now);
+  if (!keys.ok()) return keys.status();
+  auto claims = VerifiedClaims(token, *keys, kid);
   if (!claims.ok()) return claims.status();
   if (StringMember(*claims, "iss").value_or("") != issuer->iss) {
     return Unauthenticated("iss: changed");

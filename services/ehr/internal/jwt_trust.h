@@ -20,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "services/ehr/internal/fhir_fetch.h"
 #include "services/security/security.h"
 
 namespace achilles::ehr_internal {
@@ -37,6 +38,10 @@ struct TrustedIssuer {
   // FHIR servers (base URLs) this issuer's requests may name as
   // `fhirServer` for the service to fetch from; empty = none.
   std::vector<std::string> fhir_servers;
+  // Set instead of `keys`: the issuer's JWKS, fetched when first needed,
+  // kept kJwksCacheSeconds, fetched again early for an unknown kid (at
+  // most every kJwksRetrySeconds). A token's `jku` must equal it.
+  std::string jwks_url;
 };
 
 class JwtTrust {
@@ -44,10 +49,12 @@ class JwtTrust {
   // The trust file (docs/EHR.md). INVALID_ARGUMENT naming the element for
   // anything malformed; FAILED_PRECONDITION naming a key file that cannot
   // be read. Relative key paths are relative to the trust file.
+  // `outbound` bounds JWKS URL fetches (https unless it allows http).
   static absl::StatusOr<std::unique_ptr<JwtTrust>> Load(
-      const std::string& path);
+      const std::string& path, const FhirFetchOptions& outbound = {});
   static std::unique_ptr<JwtTrust> FromIssuers(
-      std::vector<TrustedIssuer> issuers);
+      std::vector<TrustedIssuer> issuers,
+      const FhirFetchOptions& outbound = {});
 
   // The caller the token stands for. UNAUTHENTICATED with the reason (never
   // echoing the token) for any failed check; `audiences` are the URLs this
@@ -64,15 +71,34 @@ class JwtTrust {
   static constexpr int64_t kMaxLifetimeSeconds = 3600;
   static constexpr int64_t kSkewSeconds = 60;
   static constexpr size_t kMaxRememberedJti = 100000;
+  // Operator-policy values for JWKS URLs (docs/EHR.md).
+  static constexpr int64_t kJwksCacheSeconds = 300;
+  static constexpr int64_t kJwksRetrySeconds = 30;
+  static constexpr size_t kMaxJwksBytes = 1 << 20;
+  static constexpr int kJwksTimeoutSeconds = 5;
 
  private:
-  explicit JwtTrust(std::vector<TrustedIssuer> issuers)
-      : issuers_(std::move(issuers)) {}
+  struct CachedKeys {
+    std::vector<IssuerKey> keys;
+    int64_t fetched_at = 0;  // 0: never fetched.
+    int64_t tried_at = 0;
+  };
+
+  JwtTrust(std::vector<TrustedIssuer> issuers, FhirFetchOptions outbound)
+      : issuers_(std::move(issuers)), outbound_(std::move(outbound)) {}
   const TrustedIssuer* Find(const std::string& iss) const;
   absl::Status Remember(const std::string& iss, const std::string& jti,
                         int64_t exp, int64_t now_seconds);
+  // The issuer's keys: its own, or its JWKS URL's (fetched as described at
+  // TrustedIssuer::jwks_url). UNAUTHENTICATED when there are none.
+  absl::StatusOr<std::vector<IssuerKey>> KeysOf(const TrustedIssuer& issuer,
+                                                const std::string& kid,
+                                                int64_t now_seconds);
 
   std::vector<TrustedIssuer> issuers_;
+  const FhirFetchOptions outbound_;
+  absl::Mutex keys_mu_;  // Held while a JWKS is fetched (bounded).
+  std::map<std::string, CachedKeys> key_cache_ ABSL_GUARDED_BY(keys_mu_);
   absl::Mutex mu_;
   // (iss, jti) -> exp, forgotten once expired.
   std::map<std::pair<std::string, std::string>, int64_t> seen_
