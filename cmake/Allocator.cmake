@@ -3,7 +3,7 @@
 # Every request allocates and frees many small objects (protobuf messages,
 # strings, RocksDB buffers) from many threads; tcmalloc's per-thread caches
 # take about a tenth off the server's CPU per Evaluate (bench/README.md,
-# "Allocator"; docs/DEPENDENCIES.md). Sanitizer and fuzz builds keep
+# "Second pass"; docs/DEPENDENCIES.md). Sanitizer and fuzz builds keep
 # glibc's malloc: their runtimes replace it themselves.
 #
 #   -DACHILLES_TCMALLOC=OFF   link glibc's malloc everywhere.
