@@ -74,65 +74,126 @@ const char* DeltaName(v1::DeltaKind k) {
 // Credentials and clinic only: runs and seeding set their own deadlines.
 void Context(grpc::ClientContext* ctx) { Decorate(ctx, /*deadline=*/false); }
 
-int Reevaluate(const std::shared_ptr<grpc::Channel>& channel, bool json) {
-  auto stub = v1::CaseloadService::NewStub(channel);
-  v1::ReEvaluateRequest req;
-  for (absl::string_view id :
-       absl::StrSplit(absl::GetFlag(FLAGS_patients), ',', absl::SkipEmpty())) {
-    req.add_patient_ids(std::string(id));
-  }
+// Parses a time flag into `out`; false (message printed) when it is bad.
+bool TimeFlag(const std::string& text, const char* flag,
+              google::protobuf::Timestamp* out) {
+  if (text.empty()) return true;
   std::string err;
   absl::Time t;
-  if (!absl::GetFlag(FLAGS_since).empty()) {
-    if (!ParseTimeArg(absl::GetFlag(FLAGS_since), &t, &err)) {
-      std::fprintf(stderr, "--since: %s\n", err.c_str());
-      return 2;
-    }
-    *req.mutable_events_since() = FromMicros(absl::ToUnixMicros(t));
+  if (!ParseTimeArg(text, &t, &err)) {
+    std::fprintf(stderr, "%s: %s\n", flag, err.c_str());
+    return false;
   }
-  if (!absl::GetFlag(FLAGS_as_of).empty()) {
-    if (!ParseTimeArg(absl::GetFlag(FLAGS_as_of), &t, &err)) {
-      std::fprintf(stderr, "--as_of: %s\n", err.c_str());
-      return 2;
-    }
-    *req.mutable_as_of() = FromMicros(absl::ToUnixMicros(t));
-  }
-  req.set_plugin_id(absl::GetFlag(FLAGS_plugin));
-  req.set_dry_run(absl::GetFlag(FLAGS_dry_run));
-  if (!absl::GetFlag(FLAGS_pain_model).empty()) {
-    // Preview a pain-model change: the clinic's current policy with the
-    // model replaced, evaluated without storing anything.
-    if (!req.dry_run()) {
-      std::fprintf(stderr,
-                   "--pain_model with reevaluate needs --dry_run (to apply a "
-                   "policy, use `policy set`)\n");
-      return 2;
-    }
-    auto policies = v1::PolicyService::NewStub(channel);
-    grpc::ClientContext pctx;
-    Context(&pctx);
-    v1::GetPolicyRequest get;
-    v1::GetPolicyResponse current;
-    auto st = policies->GetPolicy(&pctx, get, &current);
-    if (!st.ok()) return PrintRpcError(st);
-    v1::PainModel m;
-    if (!v1::PainModel_Parse("PAIN_MODEL_" + absl::GetFlag(FLAGS_pain_model),
-                             &m)) {
-      std::fprintf(stderr,
-                   "--pain_model: use TRAFFIC_LIGHT_3_5 or SILBERNAGEL_5\n");
-      return 2;
-    }
-    *req.mutable_policy_override() = current.policy();
-    req.mutable_policy_override()->set_pain_model(m);
-    if (absl::GetFlag(FLAGS_max_ok) != 0) {
-      req.mutable_policy_override()->set_silbernagel_max_ok(
-          absl::GetFlag(FLAGS_max_ok));
-    }
-    req.mutable_policy_override()->set_silbernagel_strictly_below(
-        absl::GetFlag(FLAGS_strictly_below));
-  }
-  req.set_resume_run_id(absl::GetFlag(FLAGS_resume));
+  *out = FromMicros(absl::ToUnixMicros(t));
+  return true;
+}
 
+// Preview a pain-model change: the clinic's current policy with the model
+// replaced, evaluated without storing anything. 0 or the exit status.
+int PainModelPreview(const std::shared_ptr<grpc::Channel>& channel,
+                     v1::ReEvaluateRequest* req) {
+  if (!req->dry_run()) {
+    std::fprintf(stderr,
+                 "--pain_model with reevaluate needs --dry_run (to apply a "
+                 "policy, use `policy set`)\n");
+    return 2;
+  }
+  auto policies = v1::PolicyService::NewStub(channel);
+  grpc::ClientContext pctx;
+  Context(&pctx);
+  v1::GetPolicyRequest get;
+  v1::GetPolicyResponse current;
+  auto st = policies->GetPolicy(&pctx, get, &current);
+  if (!st.ok()) return PrintRpcError(st);
+  v1::PainModel m;
+  if (!v1::PainModel_Parse("PAIN_MODEL_" + absl::GetFlag(FLAGS_pain_model),
+                           &m)) {
+    std::fprintf(stderr,
+                 "--pain_model: use TRAFFIC_LIGHT_3_5 or SILBERNAGEL_5\n");
+    return 2;
+  }
+  v1::ClinicPolicy* policy = req->mutable_policy_override();
+  *policy = current.policy();
+  policy->set_pain_model(m);
+  if (absl::GetFlag(FLAGS_max_ok) != 0) {
+    policy->set_silbernagel_max_ok(absl::GetFlag(FLAGS_max_ok));
+  }
+  policy->set_silbernagel_strictly_below(absl::GetFlag(FLAGS_strictly_below));
+  return 0;
+}
+
+// The request the flags describe. 0 or the exit status.
+int ReEvaluateRequestFromFlags(const std::shared_ptr<grpc::Channel>& channel,
+                               v1::ReEvaluateRequest* req) {
+  for (absl::string_view id :
+       absl::StrSplit(absl::GetFlag(FLAGS_patients), ',', absl::SkipEmpty())) {
+    req->add_patient_ids(std::string(id));
+  }
+  if (!TimeFlag(absl::GetFlag(FLAGS_since), "--since",
+                req->mutable_events_since()) ||
+      !TimeFlag(absl::GetFlag(FLAGS_as_of), "--as_of", req->mutable_as_of())) {
+    return 2;
+  }
+  req->set_plugin_id(absl::GetFlag(FLAGS_plugin));
+  req->set_dry_run(absl::GetFlag(FLAGS_dry_run));
+  req->set_resume_run_id(absl::GetFlag(FLAGS_resume));
+  if (absl::GetFlag(FLAGS_pain_model).empty()) return 0;
+  return PainModelPreview(channel, req);
+}
+
+// What a run's stream said, for the closing summary.
+struct RunReport {
+  std::string run_id;
+  v1::RunSummary summary;
+  std::vector<v1::PatientDelta> escalated;  // The first 50.
+  int64_t more_escalated = 0;
+  std::vector<v1::PatientDelta> failed;  // The first 20.
+};
+
+void ShowProgress(const v1::Progress& p, bool tty) {
+  if (!tty) {
+    // stdout is a pipe or file: it gets the result only.
+    std::fprintf(stderr, "progress %lld/%lld (%.0f patients/s, ETA %.0f s)\n",
+                 static_cast<long long>(p.done()),
+                 static_cast<long long>(p.total()), p.patients_per_second(),
+                 p.eta_seconds());
+    return;
+  }
+  const int width = 30;
+  const int filled =
+      p.total() > 0 ? static_cast<int>(width * p.done() / p.total()) : width;
+  std::printf("\r[%s%s] %lld/%lld  %.0f patients/s  ETA %.0f s   ",
+              std::string(filled, '#').c_str(),
+              std::string(width - filled, '.').c_str(),
+              static_cast<long long>(p.done()),
+              static_cast<long long>(p.total()), p.patients_per_second(),
+              p.eta_seconds());
+  std::fflush(stdout);
+}
+
+void CollectDeltas(const v1::ReEvaluateEvent& event, RunReport* report) {
+  // Servers before delta_batch sent one delta per event.
+  std::vector<v1::PatientDelta> deltas(event.delta_batch().deltas().begin(),
+                                       event.delta_batch().deltas().end());
+  if (event.has_delta()) deltas.push_back(event.delta());
+  for (const auto& d : deltas) {
+    if (d.kind() == v1::DELTA_KIND_ESCALATED) {
+      if (report->escalated.size() < 50) {
+        report->escalated.push_back(d);
+      } else {
+        ++report->more_escalated;
+      }
+    } else if (d.kind() == v1::DELTA_KIND_FAILED &&
+               report->failed.size() < 20) {
+      report->failed.push_back(d);
+    }
+  }
+}
+
+// Reads the run's stream to its end; Ctrl-C cancels the call.
+grpc::Status ReadRun(v1::CaseloadService::Stub& stub,
+                     const v1::ReEvaluateRequest& req, bool json,
+                     RunReport* report) {
   grpc::ClientContext ctx;
   Context(&ctx);
   std::signal(SIGINT, OnSigint);
@@ -146,67 +207,75 @@ int Reevaluate(const std::shared_ptr<grpc::Channel>& channel, bool json) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   });
-  auto reader = stub->ReEvaluate(&ctx, req);
+  auto reader = stub.ReEvaluate(&ctx, req);
   const bool tty = isatty(STDOUT_FILENO) && !json;
   v1::ReEvaluateEvent event;
-  v1::RunSummary summary;
-  std::string run_id;
-  std::vector<v1::PatientDelta> escalated;
-  int64_t more_escalated = 0;
-  std::vector<v1::PatientDelta> failed;
   while (reader->Read(&event)) {
-    run_id = event.run_id();
+    report->run_id = event.run_id();
     if (json) {
       std::cout << JsonLine(event) << "\n";
-      continue;
-    }
-    if (event.has_progress()) {
-      const auto& p = event.progress();
-      if (tty) {
-        const int width = 30;
-        const int filled = p.total() > 0
-                               ? static_cast<int>(width * p.done() / p.total())
-                               : width;
-        std::printf("\r[%s%s] %lld/%lld  %.0f patients/s  ETA %.0f s   ",
-                    std::string(filled, '#').c_str(),
-                    std::string(width - filled, '.').c_str(),
-                    static_cast<long long>(p.done()),
-                    static_cast<long long>(p.total()), p.patients_per_second(),
-                    p.eta_seconds());
-        std::fflush(stdout);
-      } else {
-        // stdout is a pipe or file: it gets the result only.
-        std::fprintf(
-            stderr, "progress %lld/%lld (%.0f patients/s, ETA %.0f s)\n",
-            static_cast<long long>(p.done()), static_cast<long long>(p.total()),
-            p.patients_per_second(), p.eta_seconds());
-      }
+    } else if (event.has_progress()) {
+      ShowProgress(event.progress(), tty);
     } else if (event.has_delta() || event.has_delta_batch()) {
-      // Servers before delta_batch sent one delta per event.
-      std::vector<v1::PatientDelta> deltas(event.delta_batch().deltas().begin(),
-                                           event.delta_batch().deltas().end());
-      if (event.has_delta()) deltas.push_back(event.delta());
-      for (const auto& d : deltas) {
-        if (d.kind() == v1::DELTA_KIND_ESCALATED) {
-          if (escalated.size() < 50) {
-            escalated.push_back(d);
-          } else {
-            ++more_escalated;
-          }
-        } else if (d.kind() == v1::DELTA_KIND_FAILED && failed.size() < 20) {
-          failed.push_back(d);
-        }
-      }
+      CollectDeltas(event, report);
     } else if (event.has_summary()) {
-      summary = event.summary();
+      report->summary = event.summary();
     }
   }
   finished = true;
   watcher.join();
-  grpc::Status st = reader->Finish();
   if (tty) std::printf("\n");
+  return reader->Finish();
+}
+
+void PrintRunSummary(const v1::ReEvaluateRequest& req,
+                     const RunReport& report) {
+  const v1::RunSummary& summary = report.summary;
+  std::printf("\nRun %s%s: %lld patients in %.1f s\n", report.run_id.c_str(),
+              req.dry_run() ? " (dry run, nothing stored)" : "",
+              static_cast<long long>(summary.total()), summary.seconds());
+  const std::pair<const char*, int64_t> counts[] = {
+      {"escalated", summary.escalated()},
+      {"de-escalated", summary.deescalated()},
+      {"changed", summary.changed()},
+      {"new", summary.new_count()},
+      {"unchanged", summary.unchanged()},
+      {"failed", summary.failed()}};
+  for (const auto& [label, n] : counts) {
+    std::printf("  %-14s %8lld\n", label, static_cast<long long>(n));
+  }
+  if (summary.skipped_resumed() > 0) {
+    std::printf("  %-14s %8lld\n", "already done",
+                static_cast<long long>(summary.skipped_resumed()));
+  }
+  if (!report.escalated.empty()) {
+    std::printf("\nEscalated patients:\n");
+    for (const auto& d : report.escalated) {
+      std::printf("  %-16s %s -> %s  %s\n", d.patient_id().c_str(),
+                  SeverityName(d.previous_severity()),
+                  SeverityName(d.current_severity()), d.top_summary().c_str());
+    }
+    if (report.more_escalated > 0) {
+      std::printf("  ... and %lld more (see `achillesctl caseload worklist`)\n",
+                  static_cast<long long>(report.more_escalated));
+    }
+  }
+  for (const auto& d : report.failed) {
+    std::printf("  FAILED %s: %s\n", d.patient_id().c_str(), d.error().c_str());
+  }
+}
+
+int Reevaluate(const std::shared_ptr<grpc::Channel>& channel, bool json) {
+  v1::ReEvaluateRequest req;
+  if (int status = ReEvaluateRequestFromFlags(channel, &req); status != 0) {
+    return status;
+  }
+  auto stub = v1::CaseloadService::NewStub(channel);
+  RunReport report;
+  grpc::Status st = ReadRun(*stub, req, json, &report);
   if (!st.ok()) {
     const int status = PrintRpcError(st);
+    const std::string& run_id = report.run_id;
     if (g_interrupted && !run_id.empty() && run_id != "dry-run") {
       // The whole command to paste: a run belongs to its clinic.
       const std::string clinic = absl::GetFlag(FLAGS_clinic);
@@ -218,38 +287,7 @@ int Reevaluate(const std::shared_ptr<grpc::Channel>& channel, bool json) {
     }
     return status;
   }
-  if (json) return 0;
-  std::printf("\nRun %s%s: %lld patients in %.1f s\n", run_id.c_str(),
-              req.dry_run() ? " (dry run, nothing stored)" : "",
-              static_cast<long long>(summary.total()), summary.seconds());
-  std::printf(
-      "  %-14s %8lld\n  %-14s %8lld\n  %-14s %8lld\n  %-14s %8lld\n"
-      "  %-14s %8lld\n  %-14s %8lld\n",
-      "escalated", static_cast<long long>(summary.escalated()), "de-escalated",
-      static_cast<long long>(summary.deescalated()), "changed",
-      static_cast<long long>(summary.changed()), "new",
-      static_cast<long long>(summary.new_count()), "unchanged",
-      static_cast<long long>(summary.unchanged()), "failed",
-      static_cast<long long>(summary.failed()));
-  if (summary.skipped_resumed() > 0) {
-    std::printf("  %-14s %8lld\n", "already done",
-                static_cast<long long>(summary.skipped_resumed()));
-  }
-  if (!escalated.empty()) {
-    std::printf("\nEscalated patients:\n");
-    for (const auto& d : escalated) {
-      std::printf("  %-16s %s -> %s  %s\n", d.patient_id().c_str(),
-                  SeverityName(d.previous_severity()),
-                  SeverityName(d.current_severity()), d.top_summary().c_str());
-    }
-    if (more_escalated > 0) {
-      std::printf("  ... and %lld more (see `achillesctl caseload worklist`)\n",
-                  static_cast<long long>(more_escalated));
-    }
-  }
-  for (const auto& d : failed) {
-    std::printf("  FAILED %s: %s\n", d.patient_id().c_str(), d.error().c_str());
-  }
+  if (!json) PrintRunSummary(req, report);
   return 0;
 }
 

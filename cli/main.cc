@@ -185,302 +185,56 @@ class Ctl {
     auto need = [&](size_t n) { return a.size() >= n; };
     const std::string cmd = a[0];
     const std::string sub = a.size() > 1 ? a[1] : "";
-
+    // One method per command; the dispatch says which arguments each needs.
     if (cmd == "patient" && sub == "upsert" && need(3)) {
-      v1::UpsertPatientRequest req;
-      v1::UpsertPatientResponse resp;
-      req.mutable_patient()->set_patient_id(a[2]);
-      req.mutable_patient()->set_display_name(absl::GetFlag(FLAGS_name));
-      req.mutable_patient()->set_birth_year(absl::GetFlag(FLAGS_birth_year));
-      auto st = patients_->UpsertPatient(Context().get(), req, &resp);
-      if (!st.ok()) return Fail(st);
-      if (json) return PrintJson(resp), 0;
-      std::cout << (resp.created() ? "created" : "updated") << " patient "
-                << resp.patient().patient_id() << "\n";
-      return 0;
+      return PatientUpsert(a, json);
     }
     if (cmd == "patient" && sub == "get" && need(3)) {
-      v1::GetPatientRequest req;
-      v1::GetPatientResponse resp;
-      req.set_patient_id(a[2]);
-      auto st = patients_->GetPatient(Context().get(), req, &resp);
-      if (!st.ok()) return Fail(st);
-      if (json) return PrintJson(resp), 0;
-      const auto& p = resp.patient();
-      std::cout << "patient " << p.patient_id()
-                << (p.display_name().empty() ? ""
-                                             : " (" + p.display_name() + ")")
-                << "\n  events: " << resp.event_count() << "\n  created: "
-                << achilles::FormatMicros(achilles::ToMicros(p.created_at()))
-                << "\n  updated: "
-                << achilles::FormatMicros(achilles::ToMicros(p.updated_at()))
-                << "\n";
-      return 0;
+      return PatientGet(a, json);
     }
     if (cmd == "patient" && sub == "delete" && need(3)) {
-      v1::DeletePatientRequest req;
-      v1::DeletePatientResponse resp;
-      req.set_patient_id(a[2]);
-      auto st = patients_->DeletePatient(Context().get(), req, &resp);
-      if (!st.ok()) return Fail(st);
-      if (json) return PrintJson(resp), 0;
-      std::cout << "erased patient " << a[2] << ": " << resp.events_deleted()
-                << " events, " << resp.evaluations_deleted()
-                << " evaluations\n";
-      return 0;
+      return PatientDelete(a, json);
     }
     if (cmd == "patient" && sub == "list") return ListPatients(json);
     if (cmd == "events" && sub == "append" && need(4)) {
-      std::ifstream in(a[3]);
-      if (!in) return Usage("cannot read " + a[3]);
-      std::string text((std::istreambuf_iterator<char>(in)),
-                       std::istreambuf_iterator<char>());
-      v1::AppendEventsRequest req;
-      auto parsed = google::protobuf::util::JsonStringToMessage(text, &req);
-      if (!parsed.ok()) {
-        std::fprintf(stderr,
-                     "error: %s is not an AppendEventsRequest in "
-                     "protobuf JSON: %s\n",
-                     a[3].c_str(), parsed.ToString().c_str());
-        return 2;
-      }
-      req.set_patient_id(a[2]);
-      return Append(req, json);
+      return EventsAppend(a, json);
     }
     if (cmd == "events" && sub == "add" && need(3)) {
-      v1::AppendEventsRequest req;
-      req.set_patient_id(a[2]);
-      auto* e = req.add_events();
-      e->set_event_id(absl::GetFlag(FLAGS_id));
-      if (absl::GetFlag(FLAGS_at).empty()) {
-        *e->mutable_occurred_at() = achilles::FromMicros(achilles::NowMicros());
-      } else {
-        std::string err;
-        if (!ParseTime(absl::GetFlag(FLAGS_at), e->mutable_occurred_at(),
-                       &err)) {
-          return Usage("--at: " + err);
-        }
-      }
-      if (!absl::GetFlag(FLAGS_note).empty()) {
-        e->mutable_note()->set_text(absl::GetFlag(FLAGS_note));
-      } else if (absl::GetFlag(FLAGS_during) >= 0 ||
-                 absl::GetFlag(FLAGS_after) >= 0 ||
-                 absl::GetFlag(FLAGS_next_morning) >= 0) {
-        auto* pr = e->mutable_pain_report();
-        v1::Activity act;
-        std::string name = "ACTIVITY_" + absl::GetFlag(FLAGS_activity);
-        for (auto& c : name) c = std::toupper(static_cast<unsigned char>(c));
-        if (!v1::Activity_Parse(name, &act)) {
-          return Usage("--activity: unknown activity '" +
-                       absl::GetFlag(FLAGS_activity) + "'");
-        }
-        pr->set_activity(act);
-        if (absl::GetFlag(FLAGS_during) >= 0) {
-          pr->mutable_response()->set_pain_during(absl::GetFlag(FLAGS_during));
-        }
-        if (absl::GetFlag(FLAGS_after) >= 0) {
-          pr->mutable_response()->set_pain_after(absl::GetFlag(FLAGS_after));
-        }
-        if (absl::GetFlag(FLAGS_next_morning) >= 0) {
-          pr->mutable_response()->set_pain_next_morning(
-              absl::GetFlag(FLAGS_next_morning));
-        }
-      } else {
-        return Usage(
-            "events add needs --during/--after/--next_morning or --note");
-      }
-      return Append(req, json);
+      return EventsAdd(a, json);
     }
     if (cmd == "events" && sub == "list" && need(3)) {
-      v1::ListEventsRequest req;
-      req.set_patient_id(a[2]);
-      req.set_page_size(1000);
-      std::string err;
-      if (!absl::GetFlag(FLAGS_from).empty() &&
-          !ParseTime(absl::GetFlag(FLAGS_from), req.mutable_from(), &err)) {
-        return Usage("--from: " + err);
-      }
-      if (!absl::GetFlag(FLAGS_to).empty() &&
-          !ParseTime(absl::GetFlag(FLAGS_to), req.mutable_to(), &err)) {
-        return Usage("--to: " + err);
-      }
-      for (;;) {
-        v1::ListEventsResponse resp;
-        auto st = patients_->ListEvents(Context().get(), req, &resp);
-        if (!st.ok()) return Fail(st);
-        if (json) {
-          PrintJson(resp);
-        } else {
-          for (const auto& e : resp.events()) {
-            std::cout << achilles::cli::FormatEventLine(e) << "\n";
-          }
-        }
-        if (resp.next_page_token().empty()) return 0;
-        req.set_page_token(resp.next_page_token());
-      }
+      return EventsList(a, json);
     }
     if (cmd == "evaluate" && need(2)) {
-      v1::EvaluateRequest req;
-      v1::EvaluateResponse resp;
-      req.set_patient_id(a[1]);
-      req.set_dry_run(absl::GetFlag(FLAGS_dry_run));
-      std::string err;
-      if (!absl::GetFlag(FLAGS_as_of).empty() &&
-          !ParseTime(absl::GetFlag(FLAGS_as_of), req.mutable_as_of(), &err)) {
-        return Usage("--as_of: " + err);
-      }
-      auto st = decisions_->Evaluate(Context().get(), req, &resp);
-      if (!st.ok()) return Fail(st);
-      if (json) return PrintJson(resp), 0;
-      std::cout << achilles::cli::FormatEvaluation(resp.evaluation());
-      return 0;
+      return Evaluate(a, json);
     }
     if (cmd == "evaluation" && sub == "get" && need(4)) {
-      v1::GetEvaluationRequest req;
-      v1::GetEvaluationResponse resp;
-      req.set_patient_id(a[2]);
-      req.set_evaluation_id(a[3]);
-      auto st = decisions_->GetEvaluation(Context().get(), req, &resp);
-      if (!st.ok()) return Fail(st);
-      if (json) return PrintJson(resp), 0;
-      std::cout << achilles::cli::FormatEvaluation(resp.evaluation());
-      return 0;
+      return EvaluationGet(a, json);
     }
     if (cmd == "feedback" && need(5)) {
-      v1::RecordFeedbackRequest req;
-      v1::RecordFeedbackResponse resp;
-      req.set_patient_id(a[1]);
-      req.set_evaluation_id(a[2]);
-      req.set_recommendation_id(a[3]);
-      const std::string decision = a.size() > 4 ? a[4] : "";
-      if (decision == "accept") {
-        req.set_decision(v1::FEEDBACK_DECISION_ACCEPTED);
-      } else if (decision == "override") {
-        req.set_decision(v1::FEEDBACK_DECISION_OVERRIDDEN);
-      } else {
-        return Usage("feedback: decision must be 'accept' or 'override'");
-      }
-      req.set_reason(absl::GetFlag(FLAGS_reason));
-      req.set_clinician(absl::GetFlag(FLAGS_clinician));
-      auto st = decisions_->RecordFeedback(Context().get(), req, &resp);
-      if (!st.ok()) return Fail(st);
-      if (json) return PrintJson(resp), 0;
-      std::cout << "recorded feedback " << resp.feedback_id() << "\n";
-      return 0;
+      return Feedback(a, json);
     }
     if (cmd == "plugins" && (sub == "list" || sub.empty())) {
-      v1::ListPluginsRequest req;
-      v1::ListPluginsResponse resp;
-      auto st = plugins_->ListPlugins(Context().get(), req, &resp);
-      if (!st.ok()) return Fail(st);
-      if (json) return PrintJson(resp), 0;
-      std::cout << achilles::cli::FormatPlugins(resp);
-      return 0;
+      return PluginsList(a, json);
     }
     if (cmd == "plugins" && sub == "reload") {
-      v1::ReloadPluginsRequest req;
-      v1::ReloadPluginsResponse resp;
-      auto st = plugins_->ReloadPlugins(Context().get(), req, &resp);
-      if (!st.ok()) return Fail(st);
-      if (json) return PrintJson(resp), 0;
-      std::cout << "added: " << resp.added_size()
-                << ", changed: " << resp.changed_size()
-                << ", removed: " << resp.removed_size() << "\n";
-      v1::ListPluginsResponse list;
-      *list.mutable_plugins() = resp.plugins();
-      std::cout << achilles::cli::FormatPlugins(list);
-      return 0;
+      return PluginsReload(a, json);
     }
     if (cmd == "plugins" && (sub == "enable" || sub == "disable") && need(3)) {
-      v1::SetPluginEnabledRequest req;
-      v1::SetPluginEnabledResponse resp;
-      req.set_plugin_id(a[2]);
-      req.set_changed_by(absl::GetFlag(FLAGS_clinician));
-      auto st = sub == "enable"
-                    ? plugins_->EnablePlugin(Context().get(), req, &resp)
-                    : plugins_->DisablePlugin(Context().get(), req, &resp);
-      if (!st.ok()) return Fail(st);
-      if (json) return PrintJson(resp), 0;
-      std::cout << sub << "d " << a[2] << " for clinic "
-                << absl::GetFlag(FLAGS_clinic) << "\n"
-                << achilles::cli::FormatPolicy(resp.policy());
-      return 0;
+      return PluginsEnable(a, json);
     }
     if (cmd == "policy" && (sub == "get" || sub.empty())) {
-      v1::GetPolicyRequest req;
-      v1::GetPolicyResponse resp;
-      req.set_version(absl::GetFlag(FLAGS_version));
-      auto st = policies_->GetPolicy(Context().get(), req, &resp);
-      if (!st.ok()) return Fail(st);
-      if (json) return PrintJson(resp), 0;
-      std::cout << achilles::cli::FormatPolicy(resp.policy());
-      return 0;
+      return PolicyGet(a, json);
     }
     if (cmd == "policy" && sub == "set") {
-      v1::SetPolicyRequest req;
-      v1::SetPolicyResponse resp;
-      if (!absl::GetFlag(FLAGS_file).empty()) {
-        std::ifstream in(absl::GetFlag(FLAGS_file));
-        if (!in) return Usage("cannot read " + absl::GetFlag(FLAGS_file));
-        std::string text((std::istreambuf_iterator<char>(in)),
-                         std::istreambuf_iterator<char>());
-        auto parsed = google::protobuf::util::JsonStringToMessage(
-            text, req.mutable_policy());
-        if (!parsed.ok()) {
-          std::fprintf(stderr,
-                       "error: not a ClinicPolicy in protobuf JSON: %s\n",
-                       parsed.ToString().c_str());
-          return 2;
-        }
-      } else {
-        // Start from the current policy so flags change only what they name.
-        v1::GetPolicyRequest get;
-        v1::GetPolicyResponse cur;
-        auto st = policies_->GetPolicy(Context().get(), get, &cur);
-        if (!st.ok()) return Fail(st);
-        *req.mutable_policy() = cur.policy();
-        req.set_expected_version(cur.policy().version());
-        const std::string model = absl::GetFlag(FLAGS_pain_model);
-        if (!model.empty()) {
-          v1::PainModel m;
-          if (!v1::PainModel_Parse("PAIN_MODEL_" + model, &m)) {
-            return Usage(
-                "--pain_model: use TRAFFIC_LIGHT_3_5 or SILBERNAGEL_5");
-          }
-          req.mutable_policy()->set_pain_model(m);
-        }
-        if (absl::GetFlag(FLAGS_max_ok) != 0) {
-          req.mutable_policy()->set_silbernagel_max_ok(
-              absl::GetFlag(FLAGS_max_ok));
-        }
-        req.mutable_policy()->set_silbernagel_strictly_below(
-            absl::GetFlag(FLAGS_strictly_below));
-      }
-      req.mutable_policy()->set_change_reason(absl::GetFlag(FLAGS_reason));
-      req.mutable_policy()->set_changed_by(
-          absl::GetFlag(FLAGS_changed_by).empty()
-              ? absl::GetFlag(FLAGS_clinician)
-              : absl::GetFlag(FLAGS_changed_by));
-      auto st = policies_->SetPolicy(Context().get(), req, &resp);
-      if (!st.ok()) return Fail(st);
-      if (json) return PrintJson(resp), 0;
-      std::cout << "stored\n" << achilles::cli::FormatPolicy(resp.policy());
-      return 0;
+      return PolicySet(a, json);
     }
     if (cmd == "backup" && (sub == "create" || sub == "list" ||
                             sub == "verify" || sub == "restore")) {
       return achilles::cli::RunBackup(channel_, a, json);
     }
     if (cmd == "backup" && need(2)) {
-      v1::CheckpointRequest req;
-      v1::CheckpointResponse resp;
-      req.set_name(a[1]);
-      auto st = store_->Checkpoint(Context().get(), req, &resp);
-      if (!st.ok()) return Fail(st);
-      if (json) return PrintJson(resp), 0;
-      std::cout << "checkpoint written to " << resp.path()
-                << " (on the server)\n";
-      return 0;
+      return Checkpoint(a, json);
     }
     if (cmd == "health") return achilles::cli::RunHealth(channel_, a);
     if (cmd == "caseload") {
@@ -496,6 +250,307 @@ class Ctl {
   }
 
  private:
+  int PatientUpsert(const std::vector<std::string>& a, bool json) {
+    v1::UpsertPatientRequest req;
+    v1::UpsertPatientResponse resp;
+    req.mutable_patient()->set_patient_id(a[2]);
+    req.mutable_patient()->set_display_name(absl::GetFlag(FLAGS_name));
+    req.mutable_patient()->set_birth_year(absl::GetFlag(FLAGS_birth_year));
+    auto st = patients_->UpsertPatient(Context().get(), req, &resp);
+    if (!st.ok()) return Fail(st);
+    if (json) return PrintJson(resp), 0;
+    std::cout << (resp.created() ? "created" : "updated") << " patient "
+              << resp.patient().patient_id() << "\n";
+    return 0;
+  }
+
+  int PatientGet(const std::vector<std::string>& a, bool json) {
+    v1::GetPatientRequest req;
+    v1::GetPatientResponse resp;
+    req.set_patient_id(a[2]);
+    auto st = patients_->GetPatient(Context().get(), req, &resp);
+    if (!st.ok()) return Fail(st);
+    if (json) return PrintJson(resp), 0;
+    const auto& p = resp.patient();
+    std::cout << "patient " << p.patient_id()
+              << (p.display_name().empty() ? "" : " (" + p.display_name() + ")")
+              << "\n  events: " << resp.event_count() << "\n  created: "
+              << achilles::FormatMicros(achilles::ToMicros(p.created_at()))
+              << "\n  updated: "
+              << achilles::FormatMicros(achilles::ToMicros(p.updated_at()))
+              << "\n";
+    return 0;
+  }
+
+  int PatientDelete(const std::vector<std::string>& a, bool json) {
+    v1::DeletePatientRequest req;
+    v1::DeletePatientResponse resp;
+    req.set_patient_id(a[2]);
+    auto st = patients_->DeletePatient(Context().get(), req, &resp);
+    if (!st.ok()) return Fail(st);
+    if (json) return PrintJson(resp), 0;
+    std::cout << "erased patient " << a[2] << ": " << resp.events_deleted()
+              << " events, " << resp.evaluations_deleted() << " evaluations\n";
+    return 0;
+  }
+
+  int EventsAppend(const std::vector<std::string>& a, bool json) {
+    std::ifstream in(a[3]);
+    if (!in) return Usage("cannot read " + a[3]);
+    std::string text((std::istreambuf_iterator<char>(in)),
+                     std::istreambuf_iterator<char>());
+    v1::AppendEventsRequest req;
+    auto parsed = google::protobuf::util::JsonStringToMessage(text, &req);
+    if (!parsed.ok()) {
+      std::fprintf(stderr,
+                   "error: %s is not an AppendEventsRequest in "
+                   "protobuf JSON: %s\n",
+                   a[3].c_str(), parsed.ToString().c_str());
+      return 2;
+    }
+    req.set_patient_id(a[2]);
+    return Append(req, json);
+  }
+
+  int EventsAdd(const std::vector<std::string>& a, bool json) {
+    v1::AppendEventsRequest req;
+    req.set_patient_id(a[2]);
+    auto* e = req.add_events();
+    e->set_event_id(absl::GetFlag(FLAGS_id));
+    if (absl::GetFlag(FLAGS_at).empty()) {
+      *e->mutable_occurred_at() = achilles::FromMicros(achilles::NowMicros());
+    } else {
+      std::string err;
+      if (!ParseTime(absl::GetFlag(FLAGS_at), e->mutable_occurred_at(), &err)) {
+        return Usage("--at: " + err);
+      }
+    }
+    if (!absl::GetFlag(FLAGS_note).empty()) {
+      e->mutable_note()->set_text(absl::GetFlag(FLAGS_note));
+    } else if (absl::GetFlag(FLAGS_during) >= 0 ||
+               absl::GetFlag(FLAGS_after) >= 0 ||
+               absl::GetFlag(FLAGS_next_morning) >= 0) {
+      auto* pr = e->mutable_pain_report();
+      v1::Activity act;
+      std::string name = "ACTIVITY_" + absl::GetFlag(FLAGS_activity);
+      for (auto& c : name) c = std::toupper(static_cast<unsigned char>(c));
+      if (!v1::Activity_Parse(name, &act)) {
+        return Usage("--activity: unknown activity '" +
+                     absl::GetFlag(FLAGS_activity) + "'");
+      }
+      pr->set_activity(act);
+      if (absl::GetFlag(FLAGS_during) >= 0) {
+        pr->mutable_response()->set_pain_during(absl::GetFlag(FLAGS_during));
+      }
+      if (absl::GetFlag(FLAGS_after) >= 0) {
+        pr->mutable_response()->set_pain_after(absl::GetFlag(FLAGS_after));
+      }
+      if (absl::GetFlag(FLAGS_next_morning) >= 0) {
+        pr->mutable_response()->set_pain_next_morning(
+            absl::GetFlag(FLAGS_next_morning));
+      }
+    } else {
+      return Usage(
+          "events add needs --during/--after/--next_morning or --note");
+    }
+    return Append(req, json);
+  }
+
+  int EventsList(const std::vector<std::string>& a, bool json) {
+    v1::ListEventsRequest req;
+    req.set_patient_id(a[2]);
+    req.set_page_size(1000);
+    std::string err;
+    if (!absl::GetFlag(FLAGS_from).empty() &&
+        !ParseTime(absl::GetFlag(FLAGS_from), req.mutable_from(), &err)) {
+      return Usage("--from: " + err);
+    }
+    if (!absl::GetFlag(FLAGS_to).empty() &&
+        !ParseTime(absl::GetFlag(FLAGS_to), req.mutable_to(), &err)) {
+      return Usage("--to: " + err);
+    }
+    for (;;) {
+      v1::ListEventsResponse resp;
+      auto st = patients_->ListEvents(Context().get(), req, &resp);
+      if (!st.ok()) return Fail(st);
+      if (json) {
+        PrintJson(resp);
+      } else {
+        for (const auto& e : resp.events()) {
+          std::cout << achilles::cli::FormatEventLine(e) << "\n";
+        }
+      }
+      if (resp.next_page_token().empty()) return 0;
+      req.set_page_token(resp.next_page_token());
+    }
+  }
+
+  int Evaluate(const std::vector<std::string>& a, bool json) {
+    v1::EvaluateRequest req;
+    v1::EvaluateResponse resp;
+    req.set_patient_id(a[1]);
+    req.set_dry_run(absl::GetFlag(FLAGS_dry_run));
+    std::string err;
+    if (!absl::GetFlag(FLAGS_as_of).empty() &&
+        !ParseTime(absl::GetFlag(FLAGS_as_of), req.mutable_as_of(), &err)) {
+      return Usage("--as_of: " + err);
+    }
+    auto st = decisions_->Evaluate(Context().get(), req, &resp);
+    if (!st.ok()) return Fail(st);
+    if (json) return PrintJson(resp), 0;
+    std::cout << achilles::cli::FormatEvaluation(resp.evaluation());
+    return 0;
+  }
+
+  int EvaluationGet(const std::vector<std::string>& a, bool json) {
+    v1::GetEvaluationRequest req;
+    v1::GetEvaluationResponse resp;
+    req.set_patient_id(a[2]);
+    req.set_evaluation_id(a[3]);
+    auto st = decisions_->GetEvaluation(Context().get(), req, &resp);
+    if (!st.ok()) return Fail(st);
+    if (json) return PrintJson(resp), 0;
+    std::cout << achilles::cli::FormatEvaluation(resp.evaluation());
+    return 0;
+  }
+
+  int Feedback(const std::vector<std::string>& a, bool json) {
+    v1::RecordFeedbackRequest req;
+    v1::RecordFeedbackResponse resp;
+    req.set_patient_id(a[1]);
+    req.set_evaluation_id(a[2]);
+    req.set_recommendation_id(a[3]);
+    const std::string decision = a.size() > 4 ? a[4] : "";
+    if (decision == "accept") {
+      req.set_decision(v1::FEEDBACK_DECISION_ACCEPTED);
+    } else if (decision == "override") {
+      req.set_decision(v1::FEEDBACK_DECISION_OVERRIDDEN);
+    } else {
+      return Usage("feedback: decision must be 'accept' or 'override'");
+    }
+    req.set_reason(absl::GetFlag(FLAGS_reason));
+    req.set_clinician(absl::GetFlag(FLAGS_clinician));
+    auto st = decisions_->RecordFeedback(Context().get(), req, &resp);
+    if (!st.ok()) return Fail(st);
+    if (json) return PrintJson(resp), 0;
+    std::cout << "recorded feedback " << resp.feedback_id() << "\n";
+    return 0;
+  }
+
+  int PluginsList(const std::vector<std::string>& a, bool json) {
+    v1::ListPluginsRequest req;
+    v1::ListPluginsResponse resp;
+    auto st = plugins_->ListPlugins(Context().get(), req, &resp);
+    if (!st.ok()) return Fail(st);
+    if (json) return PrintJson(resp), 0;
+    std::cout << achilles::cli::FormatPlugins(resp);
+    return 0;
+  }
+
+  int PluginsReload(const std::vector<std::string>& a, bool json) {
+    v1::ReloadPluginsRequest req;
+    v1::ReloadPluginsResponse resp;
+    auto st = plugins_->ReloadPlugins(Context().get(), req, &resp);
+    if (!st.ok()) return Fail(st);
+    if (json) return PrintJson(resp), 0;
+    std::cout << "added: " << resp.added_size()
+              << ", changed: " << resp.changed_size()
+              << ", removed: " << resp.removed_size() << "\n";
+    v1::ListPluginsResponse list;
+    *list.mutable_plugins() = resp.plugins();
+    std::cout << achilles::cli::FormatPlugins(list);
+    return 0;
+  }
+
+  int PluginsEnable(const std::vector<std::string>& a, bool json) {
+    const std::string& sub = a[1];
+    v1::SetPluginEnabledRequest req;
+    v1::SetPluginEnabledResponse resp;
+    req.set_plugin_id(a[2]);
+    req.set_changed_by(absl::GetFlag(FLAGS_clinician));
+    auto st = sub == "enable"
+                  ? plugins_->EnablePlugin(Context().get(), req, &resp)
+                  : plugins_->DisablePlugin(Context().get(), req, &resp);
+    if (!st.ok()) return Fail(st);
+    if (json) return PrintJson(resp), 0;
+    std::cout << sub << "d " << a[2] << " for clinic "
+              << absl::GetFlag(FLAGS_clinic) << "\n"
+              << achilles::cli::FormatPolicy(resp.policy());
+    return 0;
+  }
+
+  int PolicyGet(const std::vector<std::string>& a, bool json) {
+    v1::GetPolicyRequest req;
+    v1::GetPolicyResponse resp;
+    req.set_version(absl::GetFlag(FLAGS_version));
+    auto st = policies_->GetPolicy(Context().get(), req, &resp);
+    if (!st.ok()) return Fail(st);
+    if (json) return PrintJson(resp), 0;
+    std::cout << achilles::cli::FormatPolicy(resp.policy());
+    return 0;
+  }
+
+  int PolicySet(const std::vector<std::string>& a, bool json) {
+    v1::SetPolicyRequest req;
+    v1::SetPolicyResponse resp;
+    if (!absl::GetFlag(FLAGS_file).empty()) {
+      std::ifstream in(absl::GetFlag(FLAGS_file));
+      if (!in) return Usage("cannot read " + absl::GetFlag(FLAGS_file));
+      std::string text((std::istreambuf_iterator<char>(in)),
+                       std::istreambuf_iterator<char>());
+      auto parsed = google::protobuf::util::JsonStringToMessage(
+          text, req.mutable_policy());
+      if (!parsed.ok()) {
+        std::fprintf(stderr, "error: not a ClinicPolicy in protobuf JSON: %s\n",
+                     parsed.ToString().c_str());
+        return 2;
+      }
+    } else {
+      // Start from the current policy so flags change only what they name.
+      v1::GetPolicyRequest get;
+      v1::GetPolicyResponse cur;
+      auto st = policies_->GetPolicy(Context().get(), get, &cur);
+      if (!st.ok()) return Fail(st);
+      *req.mutable_policy() = cur.policy();
+      req.set_expected_version(cur.policy().version());
+      const std::string model = absl::GetFlag(FLAGS_pain_model);
+      if (!model.empty()) {
+        v1::PainModel m;
+        if (!v1::PainModel_Parse("PAIN_MODEL_" + model, &m)) {
+          return Usage("--pain_model: use TRAFFIC_LIGHT_3_5 or SILBERNAGEL_5");
+        }
+        req.mutable_policy()->set_pain_model(m);
+      }
+      if (absl::GetFlag(FLAGS_max_ok) != 0) {
+        req.mutable_policy()->set_silbernagel_max_ok(
+            absl::GetFlag(FLAGS_max_ok));
+      }
+      req.mutable_policy()->set_silbernagel_strictly_below(
+          absl::GetFlag(FLAGS_strictly_below));
+    }
+    req.mutable_policy()->set_change_reason(absl::GetFlag(FLAGS_reason));
+    req.mutable_policy()->set_changed_by(absl::GetFlag(FLAGS_changed_by).empty()
+                                             ? absl::GetFlag(FLAGS_clinician)
+                                             : absl::GetFlag(FLAGS_changed_by));
+    auto st = policies_->SetPolicy(Context().get(), req, &resp);
+    if (!st.ok()) return Fail(st);
+    if (json) return PrintJson(resp), 0;
+    std::cout << "stored\n" << achilles::cli::FormatPolicy(resp.policy());
+    return 0;
+  }
+
+  int Checkpoint(const std::vector<std::string>& a, bool json) {
+    v1::CheckpointRequest req;
+    v1::CheckpointResponse resp;
+    req.set_name(a[1]);
+    auto st = store_->Checkpoint(Context().get(), req, &resp);
+    if (!st.ok()) return Fail(st);
+    if (json) return PrintJson(resp), 0;
+    std::cout << "checkpoint written to " << resp.path()
+              << " (on the server)\n";
+    return 0;
+  }
+
   // Every page; with --json one document (a ListPatientsResponse holding
   // all of them), so the output parses as a whole however many pages.
   int ListPatients(bool json) {

@@ -18,6 +18,8 @@ PACKAGES=(
   # EHR listener (services/ehr; docs/DEPENDENCIES.md): JWT (HTTP and JSON
   # are above), and the real browser and Node client its tests drive.
   libjwt-dev chromium nodejs
+  # tcmalloc for the server and plugin worker (cmake/Allocator.cmake).
+  libgoogle-perftools-dev
 )
 
 SUDO=""

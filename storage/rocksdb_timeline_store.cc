@@ -420,9 +420,10 @@ class RocksDbTimelineStore final : public storage_internal::ReopenableStore {
                       });
   }
 
-  absl::StatusOr<AppendResult> AppendEvents(
-      const std::string& clinic, const std::string& patient_id,
-      const std::vector<Event>& events) override {
+  absl::StatusOr<AppendResult> AppendEvents(const std::string& clinic,
+                                            const std::string& patient_id,
+                                            const std::vector<Event>& events,
+                                            Durability durability) override {
     const std::string pkey = ki::PatientKey(clinic, patient_id);
     absl::MutexLock lock(&StripeFor(pkey));
     if (auto st = RequirePatient(pkey, patient_id); !st.ok()) return st;
@@ -474,7 +475,9 @@ class RocksDbTimelineStore final : public storage_internal::ReopenableStore {
       ++result.appended;
     }
     if (result.appended > 0) {
-      if (auto st = Write(sync_, &batch, "append events"); !st.ok()) {
+      const rocksdb::WriteOptions& options =
+          durability == Durability::kSynced ? sync_ : nosync_;
+      if (auto st = Write(options, &batch, "append events"); !st.ok()) {
         return st;
       }
     }
@@ -583,10 +586,14 @@ class RocksDbTimelineStore final : public storage_internal::ReopenableStore {
   // concurrent evaluations share one fsync and none holds the patient
   // while it waits on the disk. The caller is answered only after the sync;
   // until then another reader may already see the evaluation, and a crash
-  // in that window loses it (docs/OPERATIONS.md, "Durability").
-  absl::Status PutEvaluation(const Evaluation& evaluation) override {
+  // in that window loses it (docs/OPERATIONS.md, "Durability"). With
+  // kCoveredByNextSync the caller's own synced write does that instead.
+  absl::Status PutEvaluation(const Evaluation& evaluation,
+                             Durability durability) override {
     if (auto st = WriteEvaluation(evaluation); !st.ok()) return st;
-    if (!sync_.sync) return absl::OkStatus();
+    if (!sync_.sync || durability != Durability::kSynced) {
+      return absl::OkStatus();
+    }
     return evaluation_sync_.WaitDurable();
   }
 

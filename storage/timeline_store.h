@@ -7,8 +7,9 @@
 //
 // Contract:
 //  - AppendEvents is all-or-nothing (one RocksDB WriteBatch) and synced to the
-//    WAL before it returns OK, so an acknowledged append survives kill -9 and
-//    power loss. Retrying a batch is safe: an event whose id is stored with
+//    WAL before it returns OK (or before the caller's next synced write, see
+//    Durability), so an acknowledged append survives kill -9 and power
+//    loss. Retrying a batch is safe: an event whose id is stored with
 //    identical bytes is reported as a duplicate; the same id with different
 //    content fails the whole batch with ALREADY_EXISTS naming the id.
 //  - "Not found" is an ordinary NOT_FOUND status, never a crash.
@@ -143,6 +144,18 @@ struct BackupInfo {
   uint32_t files = 0;
 };
 
+// How a write reaches the disk before the call returns.
+//  - kSynced: the write-ahead log holding it is fsynced (shared with
+//    concurrent writers) before the call returns OK.
+//  - kCoveredByNextSync: written to the write-ahead log without waiting for
+//    an fsync. The caller promises that a synced write or Flush on this
+//    store follows before it acknowledges anything that depends on the
+//    write; the log is one sequence, so that later sync makes every earlier
+//    record durable too. The API layer uses it because every successful
+//    call's audit entry is a synced write to this store, made before the
+//    call is answered: one fsync per call instead of two.
+enum class Durability { kSynced, kCoveredByNextSync };
+
 // A point-in-time view of the whole store. Release by destroying it.
 class Snapshot {
  public:
@@ -186,7 +199,8 @@ class TimelineStore {
   // NOT_FOUND when the patient does not exist.
   virtual absl::StatusOr<AppendResult> AppendEvents(
       const std::string& clinic, const std::string& patient_id,
-      const std::vector<achilles::v1::Event>& events) = 0;
+      const std::vector<achilles::v1::Event>& events,
+      Durability durability = Durability::kSynced) = 0;
   // Events with from_us <= occurred_at < to_us, paged. INVALID_ARGUMENT for a
   // page token that this call did not hand out.
   virtual absl::StatusOr<EventPage> ListEvents(
@@ -212,7 +226,8 @@ class TimelineStore {
   // the patient does not exist (erased while the evaluation ran);
   // ALREADY_EXISTS when its id is stored with other bytes.
   virtual absl::Status PutEvaluation(
-      const achilles::v1::Evaluation& evaluation) = 0;
+      const achilles::v1::Evaluation& evaluation,
+      Durability durability = Durability::kSynced) = 0;
   // A group of PutEvaluation calls plus their records, in one synced
   // WriteBatch. Returns one status per write, in order: OK (stored),
   // NOT_FOUND or ALREADY_EXISTS as PutEvaluation (nothing of that write

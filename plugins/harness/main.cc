@@ -14,6 +14,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,101 @@ ABSL_FLAG(bool, verbose, false, "print the ranked advice for passing runs too");
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// The host loads from a directory: a private one holding copies of the
+// named plugins, loaded and checked. nullptr (message printed) on failure.
+std::unique_ptr<achilles::plugins::PluginHost> LoadPlugins(
+    const std::string& plugin_list,
+    const achilles::plugins::HostOptions& base) {
+  std::error_code ec;
+  std::string dir_tmpl = (fs::temp_directory_path() / "ach-harness-XXXXXX");
+  if (mkdtemp(dir_tmpl.data()) == nullptr) {
+    std::perror("mkdtemp");
+    return nullptr;
+  }
+  for (absl::string_view p :
+       absl::StrSplit(plugin_list, ',', absl::SkipEmpty())) {
+    fs::path src{std::string(p)};
+    if (!fs::copy_file(src, fs::path(dir_tmpl) / src.filename(),
+                       fs::copy_options::overwrite_existing, ec)) {
+      std::fprintf(stderr, "cannot read plugin %s: %s\n", src.c_str(),
+                   ec.message().c_str());
+      fs::remove_all(dir_tmpl, ec);
+      return nullptr;
+    }
+  }
+  achilles::plugins::HostOptions options = base;
+  options.plugin_dir = dir_tmpl;
+  auto host = achilles::plugins::PluginHost::Create(options);
+  fs::remove_all(dir_tmpl, ec);
+  if (!host.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(host.status().message()).c_str());
+    return nullptr;
+  }
+  bool load_error = false;
+  for (const auto& rec : (*host)->Current()->records) {
+    if (!rec.loaded) {
+      std::fprintf(stderr, "plugin %s rejected: %s\n",
+                   fs::path(rec.file).filename().c_str(), rec.reason.c_str());
+      load_error = true;
+    }
+  }
+  if (load_error) return nullptr;
+  return *std::move(host);
+}
+
+// Runs one scenario file; prints its PASS/FAIL lines. True when it passed.
+bool RunScenario(const std::string& path,
+                 const achilles::plugins::PluginSet& set,
+                 absl::Duration timeout) {
+  namespace harness = achilles::harness;
+  auto scenario = harness::LoadScenario(path);
+  if (!scenario.ok()) {
+    std::printf("FAIL %s\n  %s\n", path.c_str(),
+                std::string(scenario.status().message()).c_str());
+    return false;
+  }
+  auto events = harness::MaterializeEvents(*scenario);
+  auto as_of = harness::AsOfMicros(*scenario);
+  if (!events.ok() || !as_of.ok()) {
+    const absl::Status& st = events.ok() ? as_of.status() : events.status();
+    std::printf("FAIL %s\n  %s\n", path.c_str(),
+                std::string(st.message()).c_str());
+    return false;
+  }
+  const std::string name = scenario->name().empty() ? path : scenario->name();
+  // Validated and ordered exactly as the server would store it, so a
+  // scenario passes here only if the server accepts it too.
+  auto timeline = harness::ServerTimeline(*std::move(events), *as_of,
+                                          achilles::NowMicros());
+  if (!timeline.ok()) {
+    std::printf("FAIL %s (%s)\n  - the server would refuse the events: %s\n",
+                name.c_str(), path.c_str(),
+                std::string(timeline.status().message()).c_str());
+    return false;
+  }
+  achilles::v1::ClinicPolicy policy = scenario->policy();
+  achilles::engine::NormalizePolicy(&policy);
+  achilles::engine::TimelineInput input{"harness", "scenario", *as_of,
+                                        &*timeline, &policy};
+  auto ev = achilles::engine::EvaluateTimeline(input, set, timeout);
+  auto fails = harness::CheckExpectations(scenario->expect(), ev);
+  if (!fails.empty()) {
+    std::printf("FAIL %s (%s)\n", name.c_str(), path.c_str());
+    for (const auto& f : fails) std::printf("  - %s\n", f.c_str());
+    std::printf("%s", harness::DescribeEvaluation(ev).c_str());
+    return false;
+  }
+  std::printf("PASS %s\n", name.c_str());
+  if (absl::GetFlag(FLAGS_verbose)) {
+    std::printf("%s", harness::DescribeEvaluation(ev).c_str());
+  }
+  return true;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Runs scenario files against plugins without a server.\n"
@@ -51,94 +147,17 @@ int main(int argc, char** argv) {
                  "SCENARIO.json...\n");
     return 2;
   }
-  // The host loads from a directory; give it a private one holding copies.
-  std::error_code ec;
-  std::string dir_tmpl = (fs::temp_directory_path() / "ach-harness-XXXXXX");
-  if (mkdtemp(dir_tmpl.data()) == nullptr) {
-    std::perror("mkdtemp");
-    return 2;
-  }
-  for (absl::string_view p :
-       absl::StrSplit(plugin_list, ',', absl::SkipEmpty())) {
-    fs::path src{std::string(p)};
-    if (!fs::copy_file(src, fs::path(dir_tmpl) / src.filename(),
-                       fs::copy_options::overwrite_existing, ec)) {
-      std::fprintf(stderr, "cannot read plugin %s: %s\n", src.c_str(),
-                   ec.message().c_str());
-      return 2;
-    }
-  }
   achilles::plugins::HostOptions options;
-  options.plugin_dir = dir_tmpl;
   options.call_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_timeout_ms));
-  auto host = achilles::plugins::PluginHost::Create(options);
-  fs::remove_all(dir_tmpl, ec);
-  if (!host.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(host.status().message()).c_str());
-    return 2;
-  }
-  auto set = (*host)->Current();
-  bool load_error = false;
-  for (const auto& rec : set->records) {
-    if (!rec.loaded) {
-      std::fprintf(stderr, "plugin %s rejected: %s\n",
-                   fs::path(rec.file).filename().c_str(), rec.reason.c_str());
-      load_error = true;
-    }
-  }
-  if (load_error) return 2;
-
+  auto host = LoadPlugins(plugin_list, options);
+  if (host == nullptr) return 2;
+  auto set = host->Current();
   int passed = 0, failed = 0;
   for (size_t i = 1; i < args.size(); ++i) {
-    const std::string path = args[i];
-    auto scenario = achilles::harness::LoadScenario(path);
-    if (!scenario.ok()) {
-      std::printf("FAIL %s\n  %s\n", path.c_str(),
-                  std::string(scenario.status().message()).c_str());
-      ++failed;
-      continue;
-    }
-    auto events = achilles::harness::MaterializeEvents(*scenario);
-    auto as_of = achilles::harness::AsOfMicros(*scenario);
-    if (!events.ok() || !as_of.ok()) {
-      std::printf(
-          "FAIL %s\n  %s\n", path.c_str(),
-          std::string(
-              (events.ok() ? as_of.status() : events.status()).message())
-              .c_str());
-      ++failed;
-      continue;
-    }
-    const std::string name = scenario->name().empty() ? path : scenario->name();
-    // Validated and ordered exactly as the server would store it, so a
-    // scenario passes here only if the server accepts it too.
-    auto timeline = achilles::harness::ServerTimeline(
-        *std::move(events), *as_of, achilles::NowMicros());
-    if (!timeline.ok()) {
-      ++failed;
-      std::printf("FAIL %s (%s)\n  - the server would refuse the events: %s\n",
-                  name.c_str(), path.c_str(),
-                  std::string(timeline.status().message()).c_str());
-      continue;
-    }
-    achilles::v1::ClinicPolicy policy = scenario->policy();
-    achilles::engine::NormalizePolicy(&policy);
-    achilles::engine::TimelineInput input{"harness", "scenario", *as_of,
-                                          &*timeline, &policy};
-    auto ev =
-        achilles::engine::EvaluateTimeline(input, *set, options.call_timeout);
-    auto fails = achilles::harness::CheckExpectations(scenario->expect(), ev);
-    if (fails.empty()) {
+    if (RunScenario(args[i], *set, options.call_timeout)) {
       ++passed;
-      std::printf("PASS %s\n", name.c_str());
-      if (absl::GetFlag(FLAGS_verbose)) {
-        std::printf("%s", achilles::harness::DescribeEvaluation(ev).c_str());
-      }
     } else {
       ++failed;
-      std::printf("FAIL %s (%s)\n", name.c_str(), path.c_str());
-      for (const auto& f : fails) std::printf("  - %s\n", f.c_str());
-      std::printf("%s", achilles::harness::DescribeEvaluation(ev).c_str());
     }
   }
   std::printf("%d passed, %d failed\n", passed, failed);

@@ -38,6 +38,9 @@ grpc::ServerUnaryReactor* DecisionServiceImpl::Evaluate(
         ACH_RETURN_IF_ERROR(validation::ValidateRequest(*req, NowMicros()));
         engine::EvaluateOptions options;
         options.dry_run = req->dry_run();
+        // This call's audit entry is synced before it is answered, and
+        // covers the stored evaluation (storage::Durability).
+        options.durability = storage::Durability::kCoveredByNextSync;
         if (req->has_as_of()) options.as_of_us = ToMicros(req->as_of());
         auto ev = b_->engine->Evaluate(*clinic, req->patient_id(), options);
         if (!ev.ok()) {

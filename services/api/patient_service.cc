@@ -85,8 +85,11 @@ grpc::ServerUnaryReactor* PatientServiceImpl::AppendEvents(
         ACH_RETURN_IF_ERROR(validation::ValidateRequest(*req, NowMicros()));
         std::vector<v1::Event> events(req->events().begin(),
                                       req->events().end());
+        // This call's audit entry is synced before it is answered, and
+        // covers the append (storage::Durability).
         auto result =
-            b_->store->AppendEvents(*clinic, req->patient_id(), events);
+            b_->store->AppendEvents(*clinic, req->patient_id(), events,
+                                    storage::Durability::kCoveredByNextSync);
         if (!result.ok()) return result.status();
         resp->set_appended(result->appended);
         for (const auto& id : result->duplicate_event_ids) {

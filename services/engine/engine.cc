@@ -247,7 +247,7 @@ absl::StatusOr<Evaluation> Engine::Evaluate(const std::string& clinic,
   Evaluation ev = EvaluateTimeline(input, *set, host_->options().call_timeout);
   // Dry runs are audited with the call that asked for them (the API layer).
   if (!options.dry_run) {
-    ACH_RETURN_IF_ERROR(store_->PutEvaluation(ev));
+    ACH_RETURN_IF_ERROR(store_->PutEvaluation(ev, options.durability));
   }
   return ev;
 }

@@ -67,6 +67,8 @@ struct EvaluateOptions {
   const storage::Snapshot* snapshot = nullptr;
   // Use this plugin set instead of the host's current one.
   std::shared_ptr<const plugins::PluginSet> plugins;
+  // How the stored evaluation reaches the disk (storage::Durability).
+  storage::Durability durability = storage::Durability::kSynced;
 };
 
 class Engine {

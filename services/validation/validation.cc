@@ -171,6 +171,170 @@ absl::Status ValidatePastTimestamp(const std::string& field,
   return absl::OkStatus();
 }
 
+namespace {
+
+// One check per event kind; `f` names the event ("events[3]").
+absl::Status CheckPainReport(const std::string& f, const Event& e) {
+  const auto& pr = e.pain_report();
+  ACH_RETURN_IF_ERROR(
+      Enum(f + ".pain_report.activity", pr.activity(), v1::Activity_IsValid));
+  ACH_RETURN_IF_ERROR(
+      CheckResponse(f + ".pain_report.response", pr.response()));
+  if (!pr.related_event_id().empty()) {
+    ACH_RETURN_IF_ERROR(
+        ValidateId(f + ".pain_report.related_event_id", pr.related_event_id()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckMorningStiffness(const std::string& f, const Event& e) {
+  const auto& m = e.morning_stiffness();
+  ACH_RETURN_IF_ERROR(Enum(f + ".morning_stiffness.vs_baseline",
+                           m.vs_baseline(), v1::Comparison_IsValid));
+  if (m.has_minutes()) {
+    ACH_RETURN_IF_ERROR(
+        Range(f + ".morning_stiffness.minutes", m.minutes(), 0, 1440));
+  }
+  if (m.has_severity()) {
+    ACH_RETURN_IF_ERROR(
+        Range(f + ".morning_stiffness.severity", m.severity(), 0, 10));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckRunSession(const std::string& f, const Event& e) {
+  const auto& r = e.run_session();
+  const std::string g = f + ".run_session";
+  ACH_RETURN_IF_ERROR(
+      Range(g + ".duration_minutes", r.duration_minutes(), 1, 600));
+  ACH_RETURN_IF_ERROR(Range(g + ".distance_km", r.distance_km(), 0, 200));
+  ACH_RETURN_IF_ERROR(Range(g + ".jog_seconds", r.jog_seconds(), 0, 7200));
+  ACH_RETURN_IF_ERROR(Range(g + ".walk_seconds", r.walk_seconds(), 0, 7200));
+  ACH_RETURN_IF_ERROR(Range(g + ".intervals", r.intervals(), 0, 100));
+  ACH_RETURN_IF_ERROR(Range(g + ".ladder_level", r.ladder_level(), 0, 5));
+  if (r.cadence_spm() != 0) {
+    ACH_RETURN_IF_ERROR(Range(g + ".cadence_spm", r.cadence_spm(), 60, 260));
+  }
+  ACH_RETURN_IF_ERROR(Enum(g + ".terrain", r.terrain(), v1::Terrain_IsValid));
+  ACH_RETURN_IF_ERROR(
+      Enum(g + ".intensity", r.intensity(), v1::Intensity_IsValid));
+  ACH_RETURN_IF_ERROR(
+      Enum(g + ".foot_strike", r.foot_strike(), v1::FootStrike_IsValid));
+  ACH_RETURN_IF_ERROR(CheckResponse(g + ".response", r.response()));
+  return absl::OkStatus();
+}
+
+absl::Status CheckExerciseSession(const std::string& f, const Event& e) {
+  const auto& x = e.exercise_session();
+  const std::string g = f + ".exercise_session";
+  ACH_RETURN_IF_ERROR(
+      Enum(g + ".exercise", x.exercise(), v1::Exercise_IsValid));
+  ACH_RETURN_IF_ERROR(
+      Enum(g + ".programme", x.programme(), v1::Programme_IsValid));
+  ACH_RETURN_IF_ERROR(Range(g + ".sets", x.sets(), 0, 20));
+  ACH_RETURN_IF_ERROR(Range(g + ".reps", x.reps(), 0, 100));
+  ACH_RETURN_IF_ERROR(Range(g + ".rm", x.rm(), 0, 100));
+  ACH_RETURN_IF_ERROR(Range(g + ".load_kg", x.load_kg(), 0, 500));
+  ACH_RETURN_IF_ERROR(Range(g + ".hold_seconds", x.hold_seconds(), 0, 600));
+  ACH_RETURN_IF_ERROR(
+      Range(g + ".eccentric_seconds", x.eccentric_seconds(), 0, 60));
+  ACH_RETURN_IF_ERROR(
+      Range(g + ".concentric_seconds", x.concentric_seconds(), 0, 60));
+  ACH_RETURN_IF_ERROR(Range(g + ".programme_week", x.programme_week(), 0, 52));
+  ACH_RETURN_IF_ERROR(CheckResponse(g + ".response", x.response()));
+  return absl::OkStatus();
+}
+
+absl::Status CheckFinding(const std::string& f, const Event& e) {
+  const auto& fd = e.finding();
+  ACH_RETURN_IF_ERROR(
+      Enum(f + ".finding.location", fd.location(), v1::Location_IsValid));
+  ACH_RETURN_IF_ERROR(
+      Enum(f + ".finding.stage", fd.stage(), v1::Stage_IsValid));
+  if (fd.has_single_leg_heel_raise_pain()) {
+    ACH_RETURN_IF_ERROR(Range(f + ".finding.single_leg_heel_raise_pain",
+                              fd.single_leg_heel_raise_pain(), 0, 10));
+  }
+  if (fd.has_knee_to_wall_cm()) {
+    ACH_RETURN_IF_ERROR(
+        Range(f + ".finding.knee_to_wall_cm", fd.knee_to_wall_cm(), 0, 30));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckFootwear(const std::string& f, const Event& e) {
+  const auto& fw = e.footwear();
+  if (fw.has_heel_drop_mm()) {
+    ACH_RETURN_IF_ERROR(
+        Range(f + ".footwear.heel_drop_mm", fw.heel_drop_mm(), 0, 30));
+  }
+  if (fw.has_heel_lift_mm()) {
+    ACH_RETURN_IF_ERROR(
+        Range(f + ".footwear.heel_lift_mm", fw.heel_lift_mm(), 0, 30));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckQuestionnaire(const std::string& f, const Event& e) {
+  const auto& q = e.questionnaire();
+  ACH_RETURN_IF_ERROR(
+      Enum(f + ".questionnaire.kind", q.kind(), v1::QuestionnaireKind_IsValid));
+  if (q.kind() == v1::QUESTIONNAIRE_KIND_UNSPECIFIED) {
+    return Bad(f + ".questionnaire.kind", "is required");
+  }
+  ACH_RETURN_IF_ERROR(
+      Range(f + ".questionnaire.total_score", q.total_score(), 0, 100));
+  if (q.item_scores_size() > 0) {
+    if (q.item_scores_size() != 8) {
+      return Bad(f + ".questionnaire.item_scores",
+                 "VISA-A has 8 items when items are given");
+    }
+    int sum = 0;
+    for (int i = 0; i < 8; ++i) {
+      ACH_RETURN_IF_ERROR(
+          Range(absl::StrCat(f, ".questionnaire.item_scores[", i, "]"),
+                q.item_scores(i), 0, i == 7 ? 30 : 10));
+      sum += q.item_scores(i);
+    }
+    if (sum != q.total_score()) {
+      return Bad(f + ".questionnaire.total_score",
+                 absl::StrCat(q.total_score(),
+                              " is not the sum of the "
+                              "item scores (",
+                              sum, ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckNote(const std::string& f, const Event& e) {
+  ACH_RETURN_IF_ERROR(Text(f + ".note.text", e.note().text(), 4096));
+  return absl::OkStatus();
+}
+
+absl::Status CheckTreatmentRequest(const std::string& f, const Event& e) {
+  ACH_RETURN_IF_ERROR(Enum(f + ".treatment_request.treatment",
+                           e.treatment_request().treatment(),
+                           v1::Treatment_IsValid));
+  if (e.treatment_request().treatment() == v1::TREATMENT_UNSPECIFIED) {
+    return Bad(f + ".treatment_request.treatment", "is required");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckTrainingGoal(const std::string& f, const Event& e) {
+  ACH_RETURN_IF_ERROR(Range(f + ".training_goal.target_weekly_distance_km",
+                            e.training_goal().target_weekly_distance_km(), 0,
+                            500));
+  if (e.training_goal().has_race_date()) {
+    ACH_RETURN_IF_ERROR(ValidateTimestamp(f + ".training_goal.race_date",
+                                          e.training_goal().race_date()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status ValidateEvent(const std::string& f, const Event& e,
                            int64_t now_us) {
   ACH_RETURN_IF_ERROR(ValidateId(f + ".event_id", e.event_id()));
@@ -185,158 +349,28 @@ absl::Status ValidateEvent(const std::string& f, const Event& e,
   switch (e.kind_case()) {
     case Event::KIND_NOT_SET:
       return Bad(f, "no event kind set (pain_report, run_session, ...)");
-    case Event::kPainReport: {
-      const auto& pr = e.pain_report();
-      ACH_RETURN_IF_ERROR(Enum(f + ".pain_report.activity", pr.activity(),
-                               v1::Activity_IsValid));
-      ACH_RETURN_IF_ERROR(
-          CheckResponse(f + ".pain_report.response", pr.response()));
-      if (!pr.related_event_id().empty()) {
-        ACH_RETURN_IF_ERROR(ValidateId(f + ".pain_report.related_event_id",
-                                       pr.related_event_id()));
-      }
-      break;
-    }
-    case Event::kMorningStiffness: {
-      const auto& m = e.morning_stiffness();
-      ACH_RETURN_IF_ERROR(Enum(f + ".morning_stiffness.vs_baseline",
-                               m.vs_baseline(), v1::Comparison_IsValid));
-      if (m.has_minutes()) {
-        ACH_RETURN_IF_ERROR(
-            Range(f + ".morning_stiffness.minutes", m.minutes(), 0, 1440));
-      }
-      if (m.has_severity()) {
-        ACH_RETURN_IF_ERROR(
-            Range(f + ".morning_stiffness.severity", m.severity(), 0, 10));
-      }
-      break;
-    }
-    case Event::kRunSession: {
-      const auto& r = e.run_session();
-      const std::string g = f + ".run_session";
-      ACH_RETURN_IF_ERROR(
-          Range(g + ".duration_minutes", r.duration_minutes(), 1, 600));
-      ACH_RETURN_IF_ERROR(Range(g + ".distance_km", r.distance_km(), 0, 200));
-      ACH_RETURN_IF_ERROR(Range(g + ".jog_seconds", r.jog_seconds(), 0, 7200));
-      ACH_RETURN_IF_ERROR(
-          Range(g + ".walk_seconds", r.walk_seconds(), 0, 7200));
-      ACH_RETURN_IF_ERROR(Range(g + ".intervals", r.intervals(), 0, 100));
-      ACH_RETURN_IF_ERROR(Range(g + ".ladder_level", r.ladder_level(), 0, 5));
-      if (r.cadence_spm() != 0) {
-        ACH_RETURN_IF_ERROR(
-            Range(g + ".cadence_spm", r.cadence_spm(), 60, 260));
-      }
-      ACH_RETURN_IF_ERROR(
-          Enum(g + ".terrain", r.terrain(), v1::Terrain_IsValid));
-      ACH_RETURN_IF_ERROR(
-          Enum(g + ".intensity", r.intensity(), v1::Intensity_IsValid));
-      ACH_RETURN_IF_ERROR(
-          Enum(g + ".foot_strike", r.foot_strike(), v1::FootStrike_IsValid));
-      ACH_RETURN_IF_ERROR(CheckResponse(g + ".response", r.response()));
-      break;
-    }
-    case Event::kExerciseSession: {
-      const auto& x = e.exercise_session();
-      const std::string g = f + ".exercise_session";
-      ACH_RETURN_IF_ERROR(
-          Enum(g + ".exercise", x.exercise(), v1::Exercise_IsValid));
-      ACH_RETURN_IF_ERROR(
-          Enum(g + ".programme", x.programme(), v1::Programme_IsValid));
-      ACH_RETURN_IF_ERROR(Range(g + ".sets", x.sets(), 0, 20));
-      ACH_RETURN_IF_ERROR(Range(g + ".reps", x.reps(), 0, 100));
-      ACH_RETURN_IF_ERROR(Range(g + ".rm", x.rm(), 0, 100));
-      ACH_RETURN_IF_ERROR(Range(g + ".load_kg", x.load_kg(), 0, 500));
-      ACH_RETURN_IF_ERROR(Range(g + ".hold_seconds", x.hold_seconds(), 0, 600));
-      ACH_RETURN_IF_ERROR(
-          Range(g + ".eccentric_seconds", x.eccentric_seconds(), 0, 60));
-      ACH_RETURN_IF_ERROR(
-          Range(g + ".concentric_seconds", x.concentric_seconds(), 0, 60));
-      ACH_RETURN_IF_ERROR(
-          Range(g + ".programme_week", x.programme_week(), 0, 52));
-      ACH_RETURN_IF_ERROR(CheckResponse(g + ".response", x.response()));
-      break;
-    }
-    case Event::kFinding: {
-      const auto& fd = e.finding();
-      ACH_RETURN_IF_ERROR(
-          Enum(f + ".finding.location", fd.location(), v1::Location_IsValid));
-      ACH_RETURN_IF_ERROR(
-          Enum(f + ".finding.stage", fd.stage(), v1::Stage_IsValid));
-      if (fd.has_single_leg_heel_raise_pain()) {
-        ACH_RETURN_IF_ERROR(Range(f + ".finding.single_leg_heel_raise_pain",
-                                  fd.single_leg_heel_raise_pain(), 0, 10));
-      }
-      if (fd.has_knee_to_wall_cm()) {
-        ACH_RETURN_IF_ERROR(
-            Range(f + ".finding.knee_to_wall_cm", fd.knee_to_wall_cm(), 0, 30));
-      }
-      break;
-    }
+    case Event::kPainReport:
+      return CheckPainReport(f, e);
+    case Event::kMorningStiffness:
+      return CheckMorningStiffness(f, e);
+    case Event::kRunSession:
+      return CheckRunSession(f, e);
+    case Event::kExerciseSession:
+      return CheckExerciseSession(f, e);
+    case Event::kFinding:
+      return CheckFinding(f, e);
     case Event::kSymptomFlags:
-      break;
-    case Event::kFootwear: {
-      const auto& fw = e.footwear();
-      if (fw.has_heel_drop_mm()) {
-        ACH_RETURN_IF_ERROR(
-            Range(f + ".footwear.heel_drop_mm", fw.heel_drop_mm(), 0, 30));
-      }
-      if (fw.has_heel_lift_mm()) {
-        ACH_RETURN_IF_ERROR(
-            Range(f + ".footwear.heel_lift_mm", fw.heel_lift_mm(), 0, 30));
-      }
-      break;
-    }
-    case Event::kQuestionnaire: {
-      const auto& q = e.questionnaire();
-      ACH_RETURN_IF_ERROR(Enum(f + ".questionnaire.kind", q.kind(),
-                               v1::QuestionnaireKind_IsValid));
-      if (q.kind() == v1::QUESTIONNAIRE_KIND_UNSPECIFIED) {
-        return Bad(f + ".questionnaire.kind", "is required");
-      }
-      ACH_RETURN_IF_ERROR(
-          Range(f + ".questionnaire.total_score", q.total_score(), 0, 100));
-      if (q.item_scores_size() > 0) {
-        if (q.item_scores_size() != 8) {
-          return Bad(f + ".questionnaire.item_scores",
-                     "VISA-A has 8 items when items are given");
-        }
-        int sum = 0;
-        for (int i = 0; i < 8; ++i) {
-          ACH_RETURN_IF_ERROR(
-              Range(absl::StrCat(f, ".questionnaire.item_scores[", i, "]"),
-                    q.item_scores(i), 0, i == 7 ? 30 : 10));
-          sum += q.item_scores(i);
-        }
-        if (sum != q.total_score()) {
-          return Bad(f + ".questionnaire.total_score",
-                     absl::StrCat(q.total_score(),
-                                  " is not the sum of the "
-                                  "item scores (",
-                                  sum, ")"));
-        }
-      }
-      break;
-    }
+      return absl::OkStatus();
+    case Event::kFootwear:
+      return CheckFootwear(f, e);
+    case Event::kQuestionnaire:
+      return CheckQuestionnaire(f, e);
     case Event::kNote:
-      ACH_RETURN_IF_ERROR(Text(f + ".note.text", e.note().text(), 4096));
-      break;
+      return CheckNote(f, e);
     case Event::kTreatmentRequest:
-      ACH_RETURN_IF_ERROR(Enum(f + ".treatment_request.treatment",
-                               e.treatment_request().treatment(),
-                               v1::Treatment_IsValid));
-      if (e.treatment_request().treatment() == v1::TREATMENT_UNSPECIFIED) {
-        return Bad(f + ".treatment_request.treatment", "is required");
-      }
-      break;
+      return CheckTreatmentRequest(f, e);
     case Event::kTrainingGoal:
-      ACH_RETURN_IF_ERROR(Range(f + ".training_goal.target_weekly_distance_km",
-                                e.training_goal().target_weekly_distance_km(),
-                                0, 500));
-      if (e.training_goal().has_race_date()) {
-        ACH_RETURN_IF_ERROR(ValidateTimestamp(f + ".training_goal.race_date",
-                                              e.training_goal().race_date()));
-      }
-      break;
+      return CheckTrainingGoal(f, e);
   }
   return absl::OkStatus();
 }

@@ -96,9 +96,10 @@ class ReopeningStore final : public TimelineStore {
   }
   absl::StatusOr<AppendResult> AppendEvents(
       const std::string& clinic, const std::string& patient_id,
-      const std::vector<v1::Event>& events) override {
+      const std::vector<v1::Event>& events,
+      storage::Durability durability) override {
     return Call(kWrites, [&](TimelineStore& s) {
-      return s.AppendEvents(clinic, patient_id, events);
+      return s.AppendEvents(clinic, patient_id, events, durability);
     });
   }
   absl::StatusOr<EventPage> ListEvents(const std::string& clinic,
@@ -139,9 +140,11 @@ class ReopeningStore final : public TimelineStore {
       return s.LastEventMicros(clinic, patient_id, Inner(snapshot));
     });
   }
-  absl::Status PutEvaluation(const v1::Evaluation& evaluation) override {
-    return Call(kWrites,
-                [&](TimelineStore& s) { return s.PutEvaluation(evaluation); });
+  absl::Status PutEvaluation(const v1::Evaluation& evaluation,
+                             storage::Durability durability) override {
+    return Call(kWrites, [&](TimelineStore& s) {
+      return s.PutEvaluation(evaluation, durability);
+    });
   }
   absl::StatusOr<std::vector<absl::Status>> PutEvaluations(
       absl::Span<const storage::EvaluationWrite> writes) override {

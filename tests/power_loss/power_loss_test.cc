@@ -1,9 +1,12 @@
 // Durability against power loss. A real achilles-server runs under
 // power_loss_shim (LD_PRELOAD), which keeps an image of what the disk would
 // hold if the power went: only bytes fsynced and names whose directory was
-// fsynced. Several clients append concurrently; the server is SIGKILLed
-// mid-load; the data directory is replaced by that image; a server WITHOUT
-// the shim must open it cleanly and return every append it acknowledged.
+// fsynced. Several clients append and evaluate concurrently; the server is
+// SIGKILLed mid-load; the data directory is replaced by that image; a server
+// WITHOUT the shim must open it cleanly and return every append and every
+// stored evaluation it acknowledged. (Both are written without their own
+// fsync and made durable by the call's synced audit entry: this is the test
+// of that.)
 //
 // A kill -9 alone (tests/integration/crash_test.cc) keeps the page cache, so
 // it passes even when nothing is ever fsynced. The second test proves this
@@ -85,7 +88,38 @@ grpc::Status StoredEvents(v1::PatientService::Stub& stub,
 struct Outcome {
   size_t acked = 0;
   size_t lost = 0;
+  size_t evaluations_acked = 0;
+  size_t evaluations_lost = 0;
 };
+
+// One acknowledged evaluation: its patient and id.
+using EvaluationRef = std::pair<std::string, std::string>;
+
+grpc::Status Evaluate(v1::DecisionService::Stub& stub,
+                      const std::string& patient, const std::string& token,
+                      std::string* evaluation_id) {
+  grpc::ClientContext ctx;
+  Authorize(&ctx, token);
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  v1::EvaluateRequest req;
+  req.set_patient_id(patient);
+  v1::EvaluateResponse resp;
+  grpc::Status st = stub.Evaluate(&ctx, req, &resp);
+  *evaluation_id = resp.evaluation().evaluation_id();
+  return st;
+}
+
+grpc::Status GetEvaluation(v1::DecisionService::Stub& stub,
+                           const EvaluationRef& ref, const std::string& token) {
+  grpc::ClientContext ctx;
+  Authorize(&ctx, token);
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  v1::GetEvaluationRequest req;
+  req.set_patient_id(ref.first);
+  req.set_evaluation_id(ref.second);
+  v1::GetEvaluationResponse resp;
+  return stub.GetEvaluation(&ctx, req, &resp);
+}
 
 class PowerLoss {
  public:
@@ -140,6 +174,7 @@ class PowerLoss {
                     st.error_code() == grpc::StatusCode::UNAUTHENTICATED)))
           << st.error_message();
     }
+    CountLostEvaluations(Channel(port), out);
     std::lock_guard<std::mutex> lock(mu_);
     out->acked = acked_.size();
     out->lost = 0;
@@ -152,9 +187,10 @@ class PowerLoss {
       }
     }
     std::printf(
-        "power cut %d (sync_writes=%s): %zu appends acknowledged so far, "
-        "%zu missing after restart\n",
-        round, sync_writes_ ? "true" : "false", out->acked, out->lost);
+        "power cut %d (sync_writes=%s): %zu appends and %zu evaluations "
+        "acknowledged so far, %zu and %zu missing after restart\n",
+        round, sync_writes_ ? "true" : "false", out->acked,
+        out->evaluations_acked, out->lost, out->evaluations_lost);
     stub.reset();
     const int status = server.Signal(SIGTERM);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
@@ -162,8 +198,26 @@ class PowerLoss {
   }
 
  private:
+  void CountLostEvaluations(const std::shared_ptr<grpc::Channel>& channel,
+                            Outcome* out) {
+    auto stub = v1::DecisionService::NewStub(channel);
+    std::lock_guard<std::mutex> lock(mu_);
+    out->evaluations_acked = evaluations_.size();
+    out->evaluations_lost = 0;
+    for (const auto& ref : evaluations_) {
+      grpc::Status st = GetEvaluation(*stub, ref, token_);
+      if (st.ok()) continue;
+      ++out->evaluations_lost;
+      if (sync_writes_ && out->evaluations_lost <= 5) {
+        ADD_FAILURE() << "lost acknowledged evaluation " << ref.second << ": "
+                      << st.error_message();
+      }
+    }
+  }
+
   // Concurrent clients, each on its own channel, append one event per call
-  // until the server dies; every OK is recorded.
+  // (and evaluate after every third) until the server dies; every OK is
+  // recorded.
   void Load(int round, int port) {
     auto setup = v1::PatientService::NewStub(Channel(port));
     for (int p = 0; p < kPatients; ++p) {
@@ -172,7 +226,9 @@ class PowerLoss {
     stop_ = false;
     for (int w = 0; w < kClients; ++w) {
       writers_.emplace_back([this, round, port, w] {
-        auto stub = v1::PatientService::NewStub(Channel(port));
+        auto channel = Channel(port);
+        auto stub = v1::PatientService::NewStub(channel);
+        auto decisions = v1::DecisionService::NewStub(channel);
         for (int i = 0; !stop_.load(); ++i) {
           const std::string id = "r" + std::to_string(round) + "c" +
                                  std::to_string(w) + "n" + std::to_string(i);
@@ -186,8 +242,18 @@ class PowerLoss {
           ctx.set_deadline(std::chrono::system_clock::now() +
                            std::chrono::seconds(10));
           if (!stub->AppendEvents(&ctx, req, &resp).ok()) return;
+          {
+            std::lock_guard<std::mutex> lock(mu_);
+            acked_.insert(id);
+          }
+          if (i % 3 != 0) continue;
+          std::string evaluation_id;
+          const std::string patient = req.patient_id();
+          if (!Evaluate(*decisions, patient, token_, &evaluation_id).ok()) {
+            return;
+          }
           std::lock_guard<std::mutex> lock(mu_);
-          acked_.insert(id);
+          evaluations_.emplace_back(patient, evaluation_id);
         }
       });
     }
@@ -202,6 +268,7 @@ class PowerLoss {
   std::vector<std::thread> writers_;
   std::mutex mu_;
   std::set<std::string> acked_;
+  std::vector<EvaluationRef> evaluations_;
 };
 
 TEST(PowerLossTest, EveryAcknowledgedAppendSurvivesPowerLoss) {
@@ -213,6 +280,10 @@ TEST(PowerLossTest, EveryAcknowledgedAppendSurvivesPowerLoss) {
   }
   EXPECT_GT(outcome.acked, 20u) << "too few appends to prove anything";
   EXPECT_EQ(outcome.lost, 0u) << "of " << outcome.acked << " acknowledged";
+  EXPECT_GT(outcome.evaluations_acked, 5u)
+      << "too few evaluations to prove anything";
+  EXPECT_EQ(outcome.evaluations_lost, 0u)
+      << "of " << outcome.evaluations_acked << " acknowledged evaluations";
 }
 
 // The test can fail: a server that acknowledges before fsync loses appends.
