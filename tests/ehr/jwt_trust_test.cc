@@ -32,10 +32,11 @@ class JwtTrustTest : public ::testing::Test {
     ASSERT_EQ(st, 0);
     private_pem_ = testing::ReadAll(key);
     public_pem_ = testing::ReadAll(pub);
-    TrustedIssuer t{"https://ehr.test",
-                    "c1",
-                    security::Bit(v1::ROLE_EHR),
-                    {{"k1", public_pem_}}};
+    TrustedIssuer t;
+    t.iss = "https://ehr.test";
+    t.clinic = "c1";
+    t.roles = security::Bit(v1::ROLE_EHR);
+    t.keys = {{"k1", public_pem_}};
     trust_ = JwtTrust::FromIssuers({t});
   }
 
@@ -182,7 +183,10 @@ TEST_F(JwtTrustTest, KeysFromAJwksUrlAreFetchedCachedAndPinned) {
   std::thread serving([&] { server.listen_after_bind(); });
   const std::string url =
       "http://127.0.0.1:" + std::to_string(port) + "/jwks.json";
-  TrustedIssuer t{"https://ehr.test", "c1", security::Bit(v1::ROLE_EHR), {}};
+  TrustedIssuer t;
+  t.iss = "https://ehr.test";
+  t.clinic = "c1";
+  t.roles = security::Bit(v1::ROLE_EHR);
   t.jwks_url = url;
   FhirFetchOptions outbound;
   outbound.allow_http = true;
