@@ -140,17 +140,21 @@ grpc::Status LoadEvents(v1::PatientService::Stub* stub, const std::string& pid,
   }
 }
 
+grpc::Status GetPatient(v1::PatientService::Stub& patients,
+                        const std::string& pid, v1::GetPatientResponse* out) {
+  v1::GetPatientRequest get;
+  get.set_patient_id(pid);
+  return patients.GetPatient(Context().get(), get, out);
+}
+
 int Report(const std::shared_ptr<grpc::Channel>& channel,
            const std::string& pid) {
   const std::string file = absl::GetFlag(FLAGS_html);
   if (file.empty()) return UsageError("report needs --html=FILE");
   auto patients = v1::PatientService::NewStub(channel);
   auto decisions = v1::DecisionService::NewStub(channel);
-  v1::GetPatientRequest get;
-  get.set_patient_id(pid);
   v1::GetPatientResponse patient;
-  if (auto st = patients->GetPatient(Context().get(), get, &patient);
-      !st.ok()) {
+  if (auto st = GetPatient(*patients, pid, &patient); !st.ok()) {
     return PrintRpcError(st);
   }
   v1::EvaluateRequest eval;
@@ -178,11 +182,8 @@ int Report(const std::shared_ptr<grpc::Channel>& channel,
 int ExportFhir(const std::shared_ptr<grpc::Channel>& channel,
                const std::string& pid) {
   auto patients = v1::PatientService::NewStub(channel);
-  v1::GetPatientRequest get;
-  get.set_patient_id(pid);
   v1::GetPatientResponse patient;
-  if (auto st = patients->GetPatient(Context().get(), get, &patient);
-      !st.ok()) {
+  if (auto st = GetPatient(*patients, pid, &patient); !st.ok()) {
     return PrintRpcError(st);
   }
   google::protobuf::Timestamp far;
