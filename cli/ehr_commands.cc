@@ -51,25 +51,6 @@ grpc::Status EnsurePatient(v1::PatientService::Stub* stub,
   return st;
 }
 
-// All or nothing over two calls: a patient this import created is erased
-// again when its events could not be stored, unless events reached it
-// meanwhile from another client. Returns whether it was erased.
-bool UndoCreatedPatient(v1::PatientService::Stub* stub,
-                        const std::string& pid) {
-  v1::ListEventsRequest list;
-  list.set_patient_id(pid);
-  list.set_page_size(1);
-  v1::ListEventsResponse page;
-  if (!stub->ListEvents(Context().get(), list, &page).ok() ||
-      page.events_size() > 0) {
-    return false;
-  }
-  v1::DeletePatientRequest del;
-  del.set_patient_id(pid);
-  v1::DeletePatientResponse gone;
-  return stub->DeletePatient(Context().get(), del, &gone).ok();
-}
-
 int ImportFhir(const std::shared_ptr<grpc::Channel>& channel,
                const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -102,11 +83,14 @@ int ImportFhir(const std::shared_ptr<grpc::Channel>& channel,
     for (const auto& e : parsed->events) *req.add_events() = e;
     auto st = stub->AppendEvents(Context().get(), req, &resp);
     if (!st.ok()) {
+      // Not undone by erasing the patient: between two calls another
+      // client's acknowledged events could reach it and be erased too.
+      // The import is idempotent, so running it again completes it.
       if (created) {
-        std::cerr << (UndoCreatedPatient(stub.get(), req.patient_id())
-                          ? "the patient this import created was removed\n"
-                          : "the patient this import created could not be "
-                            "removed\n");
+        std::cerr << "patient " << req.patient_id()
+                  << " was created but none of the bundle's events were "
+                     "stored: run the import again, or erase the patient "
+                     "(patient delete)\n";
       }
       return PrintRpcError(st);
     }
@@ -187,7 +171,7 @@ int ExportFhir(const std::shared_ptr<grpc::Channel>& channel,
     return PrintRpcError(st);
   }
   google::protobuf::Timestamp far;
-  far.set_seconds(7258118399);  // The last second the server accepts.
+  far.set_seconds(7258118399);  // After every event (none is in the future).
   std::vector<v1::Event> events;
   if (auto st = LoadEvents(patients.get(), pid, far, &events); !st.ok()) {
     return PrintRpcError(st);

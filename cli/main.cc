@@ -90,7 +90,7 @@ Patients and timelines
   events add ID --id=EV [--at=TIME] (--during=N [--after=N] [--next_morning=N]
              [--activity=running] | --note=TEXT)
   events list ID [--from=TIME] [--to=TIME]
-  import fhir BUNDLE.json           FHIR R4 Bundle, all or nothing (docs/EHR.md)
+  import fhir BUNDLE.json           FHIR R4 Bundle; its events all or nothing (docs/EHR.md)
   export fhir ID                    the timeline as a FHIR Bundle on stdout;
                                     events without a mapping counted on stderr
 

@@ -72,8 +72,13 @@ absl::Status AuditLog::Append(v1::AuditRecord record, bool wait) {
   // Bounded: with the disk full the entry stays queued (and is written, in
   // order, when space returns), but the call fails now instead of hanging.
   const bool durable = wake_callers_.wait_for(lock, kMaxWait, [&] {
-    return durable_seq_ >= seq || stop_;
+    return durable_seq_ >= seq || seq < failed_below_seq_ || stop_;
   }) && durable_seq_ >= seq;
+  if (seq < failed_below_seq_) {
+    return absl::UnavailableError(absl::StrCat(
+        "the write-ahead log could not be synced (", failed_with_.message(),
+        "); what this call wrote may not be on disk: retry it"));
+  }
   if (durable) return absl::OkStatus();
   if (stop_) return absl::UnavailableError("the audit log closed");
   return absl::UnavailableError(
@@ -96,6 +101,8 @@ void AuditLog::WriterLoop() {
       write_error_ = absl::OkStatus();
     } else {
       write_error_ = st;
+      failed_below_seq_ = next_seq_;
+      failed_with_ = st;
       if (stop_) {
         // Closing with the store still refusing: retrying forever would
         // hang shutdown. Every caller of these entries has already been

@@ -164,6 +164,12 @@ class AuditLog {
   std::string last_hash_;                                  // Under mu_.
   uint64_t durable_seq_ = 0;  // Under mu_: every seq <= this is synced.
   absl::Status write_error_;  // Under mu_: sticky until a write succeeds.
+  // Under mu_: entries below this seq were waiting when a write failed.
+  // Their calls' data was written unsynced and covered by that failed
+  // fsync (storage::Durability), so a later successful retry of the
+  // entries proves nothing about the data: those calls fail.
+  uint64_t failed_below_seq_ = 0;
+  absl::Status failed_with_;  // Under mu_: the last failed write's error.
   bool stop_ = false;         // Under mu_.
   std::thread writer_;
 };

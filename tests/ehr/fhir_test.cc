@@ -85,6 +85,18 @@ TEST(FhirImportTest, NotJsonIsInvalidArgument) {
   EXPECT_TRUE(absl::IsInvalidArgument(ParseBundle("[1]", "").status()));
 }
 
+TEST(FhirImportTest, NestingBeyondTheBoundIsRefusedNotRecursedInto) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  EXPECT_EQ(ParseBundle(deep, "").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  // A bundle nested within the bound still parses as JSON.
+  const std::string ok = std::string(60, '[') + std::string(60, ']');
+  EXPECT_FALSE(ehr_internal::ParseJson(ok).is_discarded());
+  EXPECT_TRUE(
+      ehr_internal::ParseJson(std::string(70, '[') + std::string(70, ']'))
+          .is_discarded());
+}
+
 TEST(FhirImportTest, PinnedPatientRefusesOthers) {
   auto parsed = ParseBundle(testing::OrdinaryBundle("p-1").dump(), "p-2");
   ASSERT_TRUE(parsed.ok());
@@ -155,7 +167,9 @@ TEST(CardsTest, SafetyCardsAreNeverDropped) {
   *ev.add_recommendations() =
       Rec("safety/RF-5", v1::SEVERITY_WARNING, v1::PROVENANCE_SAFETY_SCREEN);
   ehr_internal::CardLinks links;
-  links.uuid_for = [](const std::string& id) { return "u-" + id; };
+  links.uuid_for = [](const std::string& id, const std::string&) {
+    return "u-" + id;
+  };
   auto cards = ehr_internal::CardsFor(ev, links);
   ASSERT_EQ(cards.size(), static_cast<size_t>(ehr_internal::kMaxCards + 1));
   EXPECT_EQ(cards.back()["uuid"], "u-safety/RF-5");
@@ -178,7 +192,7 @@ TEST(CardsTest, APrescriptionBecomesADraftServiceRequestSuggestion) {
       Rec("engine/E-EXPECT", v1::SEVERITY_INFO, v1::PROVENANCE_ENGINE_RULE);
   ehr_internal::CardLinks links;
   links.rules_url = "https://cds.test/reference/rules";
-  links.uuid_for = [](const std::string&) {
+  links.uuid_for = [](const std::string&, const std::string&) {
     return std::string("0b2c4e6a-1111-8222-9333-444455556666");
   };
   auto cards = ehr_internal::CardsFor(ev, links);
@@ -258,11 +272,15 @@ TEST(OrderSignTest, OnlyOrdersWhoseTagsAreBlockedGetACard) {
       Rec("safety/RF-2", v1::SEVERITY_CRITICAL, v1::PROVENANCE_SAFETY_SCREEN);
   ev.mutable_recommendations(0)->mutable_rationale()->set_rule_id("RF-2");
   ehr_internal::CardLinks links;
-  links.uuid_for = [](const std::string& id) { return "uuid-" + id; };
+  links.uuid_for = [](const std::string& id, const std::string& about) {
+    return "uuid-" + id + about;
+  };
   auto cards = ehr_internal::ConflictCards(
       *orders, {{"RF-2", "hills", "tendon rupture suspected"}}, ev, links);
   ASSERT_EQ(cards.size(), 1u);
-  EXPECT_EQ(cards[0]["uuid"], "uuid-safety/RF-2");
+  // The order is part of the card's identity: two orders one rule blocks
+  // get two cards with two uuids.
+  EXPECT_EQ(cards[0]["uuid"], "uuid-safety/RF-2ServiceRequest/r1");
   EXPECT_EQ(cards[0]["indicator"], "critical");
   EXPECT_NE(cards[0]["summary"].get<std::string>().find("Hill repeats"),
             std::string::npos);
@@ -271,6 +289,15 @@ TEST(OrderSignTest, OnlyOrdersWhoseTagsAreBlockedGetACard) {
                   .empty());
   EXPECT_FALSE(
       ehr_internal::ReadDraftOrders(json{{"resourceType", "Patient"}}).ok());
+  // Too many orders are refused, not cut short (an order past a cap would
+  // go unchecked).
+  json many = drafts;
+  for (int i = 0; i < 100; ++i) many["entry"].push_back(drafts["entry"][1]);
+  auto refused = ehr_internal::ReadDraftOrders(many);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("context.draftOrders.entry"),
+            std::string::npos)
+      << refused.status();
 }
 
 }  // namespace

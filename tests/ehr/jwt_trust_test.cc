@@ -152,6 +152,11 @@ TEST(JwtTrustLoadTest, BadTrustFilesNameTheElement) {
                  "fhir_servers":["https://fhir.ehr.test/r4/"]}]})")
                   .ok());
   EXPECT_NE(load(R"({"issuers":[{"iss":"a","clinic":"c","roles":["ehr"],
+                 "jwks_url":"https://ehr.test/jwks","jwks_file":"j.json"}]})")
+                .message()
+                .find("one way: keys, jwks_file or jwks_url"),
+            std::string::npos);
+  EXPECT_NE(load(R"({"issuers":[{"iss":"a","clinic":"c","roles":["ehr"],
                  "jwks_url":"https://ehr.test/jwks",
                  "fhir_servers":["ftp://fhir"]}]})")
                 .message()
@@ -161,7 +166,7 @@ TEST(JwtTrustLoadTest, BadTrustFilesNameTheElement) {
 
 // An issuer whose keys are a JWKS URL: fetched when first needed, then
 // cached; an unknown kid fetches again, but not on every token; a token's
-// jku must be that URL; no keys at all is 401 with the reason.
+// jku must be that URL; no keys at all is 503 with the reason.
 TEST_F(JwtTrustTest, KeysFromAJwksUrlAreFetchedCachedAndPinned) {
   int st = 0;
   testing::RunCommand(
@@ -216,12 +221,22 @@ TEST_F(JwtTrustTest, KeysFromAJwksUrlAreFetchedCachedAndPinned) {
   server.stop();
   serving.join();
 
-  // Nothing fetched yet and the URL unreachable: 401 naming the cause.
+  // The URL down: known keys still work for a while, but not once no fetch
+  // has confirmed them for kJwksMaxStaleSeconds (a withdrawn key must stop
+  // working).
+  EXPECT_TRUE(verify(c, now + 100).ok());
+  c.iat = now + JwtTrust::kJwksMaxStaleSeconds + 60;
+  auto stale = verify(c, c.iat);
+  EXPECT_TRUE(absl::IsUnavailable(stale.status())) << stale.status();
+  c.iat = 0;
+
+  // Nothing fetched yet and the URL unreachable: the server's trouble, not
+  // the caller's (503, UNAVAILABLE), naming the cause.
   auto cold = JwtTrust::FromIssuers({t}, outbound);
   c.jku.clear();
   c.aud = kAud;
   auto down = cold->Verify(SignJwt(c, private_pem_), {kAud}, now);
-  EXPECT_TRUE(absl::IsUnauthenticated(down.status()));
+  EXPECT_TRUE(absl::IsUnavailable(down.status())) << down.status();
   EXPECT_NE(down.status().message().find("jwks_url"), std::string::npos)
       << down.status();
   // https only unless allowed.

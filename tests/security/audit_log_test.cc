@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <thread>
 
 #include "services/security/security.h"
 #include "storage/timeline_store.h"
@@ -66,6 +68,32 @@ TEST_F(AuditLogTest, FullDiskFailsTheCallThenTheEntryLandsInOrder) {
   auto verified = (*log)->Verify();
   ASSERT_TRUE(verified.ok()) << verified.status();
   EXPECT_TRUE(verified->intact());
+}
+
+// A call's data is written unsynced and made durable by its audit entry's
+// fsync (storage::Durability). When that write fails, a retry that later
+// succeeds says nothing about the data: the waiting call must fail even
+// though its entry lands within its wait.
+TEST_F(AuditLogTest, ACallWaitingOnAFailedWriteFailsEvenIfTheRetryLands) {
+  auto log = AuditLog::Open(store_.get(), secret_.get());
+  ASSERT_TRUE(log.ok()) << log.status();
+  disk_full_ = true;
+  absl::Status waited;
+  std::thread call([&] { waited = (*log)->Append(Entry("caught")); });
+  // The writer fails at least once, then space returns well inside the
+  // call's 2 s wait.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  disk_full_ = false;
+  call.join();
+  EXPECT_EQ(waited.code(), absl::StatusCode::kUnavailable) << waited;
+  EXPECT_NE(waited.message().find("may not be on disk"), std::string::npos)
+      << waited;
+  // The entry itself is in the trail, and later calls succeed.
+  ASSERT_TRUE((*log)->Append(Entry("after")).ok());
+  auto listed = (*log)->List(1, 10, "");
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->records_size(), 2);
+  EXPECT_EQ(listed->records(0).method(), "caught");
 }
 
 TEST_F(AuditLogTest, ClosingWhileTheDiskStaysFullEnds) {

@@ -138,7 +138,7 @@ std::string Md(const std::string& s) {
 
 OJson CardFor(const v1::Recommendation& r, const v1::Evaluation& ev,
               const CardLinks& links) {
-  const std::string uuid = links.uuid_for(r.id());
+  const std::string uuid = links.uuid_for(r.id(), links.about);
   OJson card;
   card["uuid"] = uuid;
   card["summary"] = ShortSummary(r.summary());

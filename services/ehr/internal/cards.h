@@ -27,8 +27,12 @@ struct CardLinks {
   std::string rules_url;   // Base of the rule reference; "#<rule id>" added.
   std::string report_url;  // The clinician report for this patient.
   // The card's uuid for a recommendation id (the caller remembers it for
-  // feedback).
-  std::function<std::string(const std::string&)> uuid_for;
+  // feedback). `about` tells apart cards of one recommendation (the draft
+  // order an order-sign card is about); empty for patient-view.
+  std::function<std::string(const std::string& rec_id,
+                            const std::string& about)>
+      uuid_for;
+  std::string about;  // Passed to uuid_for by CardFor.
 };
 
 OJson CardsFor(const v1::Evaluation& evaluation, const CardLinks& links);

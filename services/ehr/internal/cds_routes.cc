@@ -50,11 +50,12 @@ std::string Discovery() {
 }
 
 std::string CardUuid(HttpEnv& env, const std::string& clinic,
-                     const v1::Evaluation& ev, const std::string& rec_id) {
-  const std::string h = env.backend->secret->Hmac(
-      absl::StrCat("cds-card", std::string(1, '\0'), clinic,
-                   std::string(1, '\0'), ev.patient_id(), std::string(1, '\0'),
-                   ev.evaluation_id(), std::string(1, '\0'), rec_id));
+                     const v1::Evaluation& ev, const std::string& rec_id,
+                     const std::string& about) {
+  const std::string sep(1, '\0');
+  const std::string h = env.backend->secret->Hmac(absl::StrCat(
+      "cds-card", sep, clinic, sep, ev.patient_id(), sep, ev.evaluation_id(),
+      sep, rec_id, about.empty() ? "" : sep + about));
   // A version-8 (custom) UUID from the first 128 bits of the keyed hash.
   std::string u = h.substr(0, 32);
   u[12] = '8';
@@ -71,8 +72,9 @@ CardLinks LinksFor(HttpEnv& env, const std::string& clinic,
   CardLinks links;
   links.rules_url = env.public_url + "/reference/rules";
   links.report_url = ReportLink(env, clinic, ev.patient_id());
-  links.uuid_for = [&env, clinic, &ev, stored](const std::string& rec_id) {
-    const std::string uuid = CardUuid(env, clinic, ev, rec_id);
+  links.uuid_for = [&env, clinic, &ev, stored](const std::string& rec_id,
+                                               const std::string& about) {
+    const std::string uuid = CardUuid(env, clinic, ev, rec_id, about);
     v1::RecordFeedbackRequest card;
     card.set_patient_id(ev.patient_id());
     card.set_evaluation_id(ev.evaluation_id());
@@ -153,12 +155,16 @@ absl::StatusOr<v1::RecordFeedbackRequest> ReadFeedback(
   const std::string card = StringMember(f, "card").value_or("");
   if (card.empty()) return Bad(field + ".card", "required");
   auto stored = env.backend->store->GetRecord(clinic, kCardPrefix + card);
-  if (!stored.ok()) {
+  if (absl::IsNotFound(stored.status())) {
     return absl::NotFoundError(
         absl::StrCat(field, ".card: no card with this uuid was issued"));
   }
+  if (!stored.ok()) return stored.status();  // The store's trouble: 5xx.
   v1::RecordFeedbackRequest r;
-  r.ParseFromString(*stored);
+  if (!r.ParseFromString(*stored)) {
+    return absl::DataLossError(
+        absl::StrCat(field, ".card: the stored card record does not parse"));
+  }
   const std::string outcome = StringMember(f, "outcome").value_or("");
   if (outcome == "accepted") {
     r.set_decision(v1::FEEDBACK_DECISION_ACCEPTED);

@@ -14,9 +14,24 @@ using Json = nlohmann::json;
 // the same input always gives the same bytes.
 using OJson = nlohmann::ordered_json;
 
-// Discarded (is_discarded()) when `text` is not JSON.
+// Deeper nesting is refused: FHIR resources and JWKS documents stay far
+// below it, and a value nested without bound (from a caller or a remote
+// server) would otherwise cost memory and recursion in what reads it.
+inline constexpr int kMaxJsonDepth = 64;
+
+// Discarded (is_discarded()) when `text` is not JSON or nests deeper than
+// kMaxJsonDepth.
 inline Json ParseJson(const std::string& text) {
-  return Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  bool too_deep = false;
+  Json j = Json::parse(
+      text,
+      [&too_deep](int depth, Json::parse_event_t, Json&) {
+        if (depth > kMaxJsonDepth) too_deep = true;
+        return !too_deep;
+      },
+      /*allow_exceptions=*/false);
+  if (too_deep) return Json(Json::value_t::discarded);
+  return j;
 }
 
 // The member, or nullptr when `obj` is not an object or lacks `key`.

@@ -109,7 +109,12 @@ absl::StatusOr<TrustedIssuer> LoadIssuer(const Json& j, const std::string& f,
   if (auto st = LoadFhirServers(j, f, &t); !st.ok()) return st;
   const Json* keys = Member(j, "keys");
   auto jwks = StringMember(j, "jwks_file");
-  if (auto url = StringMember(j, "jwks_url"); url && keys == nullptr && !jwks) {
+  auto url = StringMember(j, "jwks_url");
+  if ((keys != nullptr) + jwks.has_value() + url.has_value() > 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        f, ": give the issuer's keys one way: keys, jwks_file or jwks_url"));
+  }
+  if (url) {
     if (auto st =
             CheckFhirServerUrl(*url, outbound.allow_http, f + ".jwks_url");
         !st.ok()) {
@@ -197,6 +202,13 @@ absl::Status CheckTimes(const Json& c, int64_t now, int64_t* exp_out) {
   return absl::OkStatus();
 }
 
+// The issuer's key server could not be reached or gave no keys: the
+// server's trouble, not the caller's (503, not 401).
+absl::Status KeysUnavailable(absl::string_view why) {
+  return absl::UnavailableError(
+      absl::StrCat("the issuer's keys are unavailable (", why, ")"));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<JwtTrust>> JwtTrust::Load(
@@ -230,29 +242,43 @@ std::unique_ptr<JwtTrust> JwtTrust::FromIssuers(
 absl::StatusOr<std::vector<IssuerKey>> JwtTrust::KeysOf(
     const TrustedIssuer& issuer, const std::string& kid, int64_t now) {
   if (issuer.jwks_url.empty()) return issuer.keys;
+  {
+    absl::MutexLock lock(&keys_mu_);
+    CachedKeys& c = key_cache_[issuer.iss];
+    if (c.fetched_at > 0 && now - c.fetched_at >= kJwksMaxStaleSeconds) {
+      c.keys.clear();
+    }
+    const bool known = kid.empty() || std::any_of(c.keys.begin(), c.keys.end(),
+                                                  [&](const IssuerKey& k) {
+                                                    return k.kid == kid;
+                                                  });
+    const bool fresh =
+        c.fetched_at > 0 && now - c.fetched_at < kJwksCacheSeconds;
+    // A key rotated in early is looked for again, but not on every token,
+    // and never by two calls at once.
+    if (fresh && known) return c.keys;
+    if (c.fetching || now - c.tried_at < kJwksRetrySeconds) {
+      if (c.keys.empty()) return KeysUnavailable("retry shortly");
+      return c.keys;
+    }
+    c.tried_at = now;
+    c.fetching = true;
+  }
+  // Outside the lock: a slow key server delays only the calls that need
+  // this fetch, never another issuer's (or a known key's) logins.
+  auto text = FetchDocument(issuer.jwks_url, outbound_, "jwks_url");
+  auto keys = text.ok() ? KeysFromJwks(*text, "jwks_url") : text.status();
   absl::MutexLock lock(&keys_mu_);
   CachedKeys& c = key_cache_[issuer.iss];
-  const bool known = kid.empty() || std::any_of(c.keys.begin(), c.keys.end(),
-                                                [&](const IssuerKey& k) {
-                                                  return k.kid == kid;
-                                                });
-  const bool fresh = c.fetched_at > 0 && now - c.fetched_at < kJwksCacheSeconds;
-  // A key rotated in early is looked for again, but not on every token.
-  if ((!fresh || !known) && now - c.tried_at >= kJwksRetrySeconds) {
-    c.tried_at = now;
-    auto text = FetchDocument(issuer.jwks_url, outbound_, "jwks_url");
-    auto keys = text.ok() ? KeysFromJwks(*text, "jwks_url") : text.status();
-    if (keys.ok()) {
-      c.keys = *std::move(keys);
-      c.fetched_at = now;
-    } else if (c.keys.empty()) {
-      return Unauthenticated(absl::StrCat("the issuer's keys are unavailable (",
-                                          keys.status().message(), ")"));
-    }
-    // A failed refresh keeps the keys already known.
+  c.fetching = false;
+  if (keys.ok()) {
+    c.keys = *std::move(keys);
+    c.fetched_at = now;
   }
+  // A failed refresh keeps the keys already known (until they go stale).
   if (c.keys.empty()) {
-    return Unauthenticated("the issuer's keys are unavailable; retry shortly");
+    return KeysUnavailable(keys.ok() ? "the key set is empty"
+                                     : keys.status().message());
   }
   return c.keys;
 }

@@ -74,6 +74,10 @@ class JwtTrust {
   // Operator-policy values for JWKS URLs (docs/EHR.md).
   static constexpr int64_t kJwksCacheSeconds = 300;
   static constexpr int64_t kJwksRetrySeconds = 30;
+  // Keys not confirmed by a fetch for this long are dropped, so a key the
+  // EHR withdrew stops working even while its JWKS URL cannot be reached
+  // (a security-policy value, docs/EHR.md).
+  static constexpr int64_t kJwksMaxStaleSeconds = 3600;
   static constexpr size_t kMaxJwksBytes = 1 << 20;
   static constexpr int kJwksTimeoutSeconds = 5;
 
@@ -82,6 +86,7 @@ class JwtTrust {
     std::vector<IssuerKey> keys;
     int64_t fetched_at = 0;  // 0: never fetched.
     int64_t tried_at = 0;
+    bool fetching = false;  // One fetch per issuer at a time.
   };
 
   JwtTrust(std::vector<TrustedIssuer> issuers, FhirFetchOptions outbound)

@@ -11,6 +11,9 @@
 namespace achilles::ehr_internal {
 namespace {
 
+// Orders one order-sign call may carry (a bound on the work it asks for).
+constexpr size_t kMaxDraftOrders = 100;
+
 // Order code (kOrderSystem) -> the tags of docs/TAGS.md it involves.
 // docs/EHR.md keeps the same table for integrators.
 const std::map<std::string, std::vector<std::string>>& OrderCodes() {
@@ -94,7 +97,10 @@ OJson ConflictCard(const DraftOrder& order, const Block& block,
   if (r.severity() != v1::SEVERITY_CRITICAL) {
     r.set_severity(v1::SEVERITY_WARNING);
   }
-  OJson card = CardFor(r, ev, links);
+  // One card per order, even when one rule blocks several.
+  CardLinks order_links = links;
+  order_links.about = order.reference;
+  OJson card = CardFor(r, ev, order_links);
   card["summary"] = ShortSummary(absl::StrCat(
       "Reconsider this order (rule ", block.rule_id, "): ", order.label));
   card["detail"] = absl::StrCat(
@@ -123,8 +129,14 @@ absl::StatusOr<std::vector<DraftOrder>> ReadDraftOrders(const Json& bundle) {
     return absl::InvalidArgumentError(
         "context.draftOrders.entry: must be an array");
   }
+  // Refused, not cut: an order past a silent cap would go unchecked.
+  if (entries->size() > kMaxDraftOrders) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("context.draftOrders.entry: ", entries->size(),
+                     " orders; at most ", kMaxDraftOrders, " per call"));
+  }
   std::vector<DraftOrder> out;
-  for (size_t i = 0; i < entries->size() && i < 100; ++i) {
+  for (size_t i = 0; i < entries->size(); ++i) {
     const Json* r = Member((*entries)[i], "resource");
     if (r == nullptr || !r->is_object()) {
       return absl::InvalidArgumentError(
