@@ -38,6 +38,79 @@ Pattern Pick(std::mt19937_64& rng) {
 
 }  // namespace
 
+namespace {
+
+// A uniform integer in [lo, hi] from the timeline's generator.
+int Jitter(std::mt19937_64& rng, int lo, int hi) {
+  return lo + static_cast<int>(rng() % static_cast<uint64_t>(hi - lo + 1));
+}
+
+// Session i of `sessions` for the run-ladder patterns.
+void LadderRun(Pattern pattern, int i, bool last, std::mt19937_64& rng,
+               Event* e) {
+  auto* r = e->mutable_run_session();
+  r->set_ladder_level(std::min(5, 1 + i / 3));
+  r->set_duration_minutes(24);
+  auto* resp = r->mutable_response();
+  const bool flare = pattern == kLadderFlare && last;
+  resp->set_pain_during(flare ? 5 : Jitter(rng, 0, 3));
+  resp->set_settle_time_hours(flare ? 30 : Jitter(rng, 4, 20));
+  resp->set_morning_vs_baseline(flare ? v1::COMPARISON_WORSE
+                                      : v1::COMPARISON_SAME);
+}
+
+// Session i for the loading-programme patterns.
+void ExerciseSession(Pattern pattern, int i, std::mt19937_64& rng, Event* e) {
+  auto* x = e->mutable_exercise_session();
+  x->set_programme(pattern == kHsr        ? v1::PROGRAMME_HEAVY_SLOW_RESISTANCE
+                   : pattern == kReactive ? v1::PROGRAMME_ISOMETRIC
+                                          : v1::PROGRAMME_INSERTIONAL_FLAT);
+  x->set_programme_week(std::min(12, 1 + i / 3));
+  x->set_sets(3);
+  x->set_reps(pattern == kReactive ? 1 : 15);
+  if (pattern == kReactive) x->set_hold_seconds(30);
+  x->mutable_response()->set_pain_before(Jitter(rng, 2, 4));
+  x->mutable_response()->set_pain_after(Jitter(rng, 1, 3));
+  x->mutable_response()->set_morning_vs_baseline(v1::COMPARISON_SAME);
+}
+
+// Session i for the runner patterns.
+void FreeRun(Pattern pattern, int i, int sessions, std::mt19937_64& rng,
+             Event* e) {
+  auto* r = e->mutable_run_session();
+  r->set_distance_km(5 + Jitter(rng, 0, 5));
+  r->set_duration_minutes(30 + Jitter(rng, 0, 30));
+  r->set_cadence_spm(160 + Jitter(rng, 0, 20));
+  auto* resp = r->mutable_response();
+  // Worsening: pain climbs steadily over the timeline.
+  const int pain = pattern == kWorsening
+                       ? std::min(7, 1 + (i * 6) / std::max(1, sessions))
+                       : Jitter(rng, 0, 3);
+  resp->set_pain_during(pain);
+  resp->set_eased_with_warmup(true);
+  resp->set_settle_time_hours(Jitter(rng, 6, 20));
+  resp->set_morning_vs_baseline(v1::COMPARISON_SAME);
+}
+
+void Session(Pattern pattern, int i, int sessions, std::mt19937_64& rng,
+             Event* e) {
+  switch (pattern) {
+    case kLadderGood:
+    case kLadderFlare:
+      return LadderRun(pattern, i, i == sessions - 1, rng, e);
+    case kHsr:
+    case kInsertional:
+    case kReactive:
+      return ExerciseSession(pattern, i, rng, e);
+    case kRunner:
+    case kWorsening:
+    case kRedFlag:
+      return FreeRun(pattern, i, sessions, rng, e);
+  }
+}
+
+}  // namespace
+
 std::vector<Event> DemoTimeline(uint64_t seed, int index, int events,
                                 int64_t end_us) {
   std::mt19937_64 rng(seed * 1000003 + static_cast<uint64_t>(index));
@@ -64,65 +137,10 @@ std::vector<Event> DemoTimeline(uint64_t seed, int index, int events,
   visa.mutable_questionnaire()->set_kind(v1::QUESTIONNAIRE_VISA_A);
   visa.mutable_questionnaire()->set_total_score(45 +
                                                 static_cast<int>(rng() % 30));
-
   for (int i = 0; i < sessions; ++i) {
     const int64_t at = start + static_cast<int64_t>(i) * 2 * kMicrosPerDay +
                        7 * kMicrosPerHour;
-    const bool last = i == sessions - 1;
-    Event& e = make(absl::StrCat("s", i), at);
-    auto jitter = [&](int lo, int hi) {
-      return lo + static_cast<int>(rng() % static_cast<uint64_t>(hi - lo + 1));
-    };
-    switch (pattern) {
-      case kLadderGood:
-      case kLadderFlare: {
-        auto* r = e.mutable_run_session();
-        r->set_ladder_level(std::min(5, 1 + i / 3));
-        r->set_duration_minutes(24);
-        auto* resp = r->mutable_response();
-        const bool flare = pattern == kLadderFlare && last;
-        resp->set_pain_during(flare ? 5 : jitter(0, 3));
-        resp->set_settle_time_hours(flare ? 30 : jitter(4, 20));
-        resp->set_morning_vs_baseline(flare ? v1::COMPARISON_WORSE
-                                            : v1::COMPARISON_SAME);
-        break;
-      }
-      case kHsr:
-      case kInsertional:
-      case kReactive: {
-        auto* x = e.mutable_exercise_session();
-        x->set_programme(pattern == kHsr ? v1::PROGRAMME_HEAVY_SLOW_RESISTANCE
-                         : pattern == kReactive
-                             ? v1::PROGRAMME_ISOMETRIC
-                             : v1::PROGRAMME_INSERTIONAL_FLAT);
-        x->set_programme_week(std::min(12, 1 + i / 3));
-        x->set_sets(3);
-        x->set_reps(pattern == kReactive ? 1 : 15);
-        if (pattern == kReactive) x->set_hold_seconds(30);
-        x->mutable_response()->set_pain_before(jitter(2, 4));
-        x->mutable_response()->set_pain_after(jitter(1, 3));
-        x->mutable_response()->set_morning_vs_baseline(v1::COMPARISON_SAME);
-        break;
-      }
-      case kRunner:
-      case kWorsening:
-      case kRedFlag: {
-        auto* r = e.mutable_run_session();
-        r->set_distance_km(5 + jitter(0, 5));
-        r->set_duration_minutes(30 + jitter(0, 30));
-        r->set_cadence_spm(160 + jitter(0, 20));
-        auto* resp = r->mutable_response();
-        // Worsening: pain climbs steadily over the timeline.
-        const int pain = pattern == kWorsening
-                             ? std::min(7, 1 + (i * 6) / std::max(1, sessions))
-                             : jitter(0, 3);
-        resp->set_pain_during(pain);
-        resp->set_eased_with_warmup(true);
-        resp->set_settle_time_hours(jitter(6, 20));
-        resp->set_morning_vs_baseline(v1::COMPARISON_SAME);
-        break;
-      }
-    }
+    Session(pattern, i, sessions, rng, &make(absl::StrCat("s", i), at));
   }
   if (pattern == kRedFlag) {
     Event& e = make("flags", end_us);
