@@ -59,7 +59,10 @@ TEST_F(AuditLogTest, FullDiskFailsTheCallThenTheEntryLandsInOrder) {
   EXPECT_EQ((*log)->Append(Entry("second")).code(),
             absl::StatusCode::kUnavailable);
   disk_full_ = false;
-  // The queued entry is retried by the writer; the next call waits for it.
+  // The queued entry is retried by the writer once the store has reopened;
+  // List waits for it. A call made before then may still fail (the store
+  // refuses writes until it reopens), one made after succeeds.
+  ASSERT_TRUE((*log)->List(1, 10, "").ok());
   ASSERT_TRUE((*log)->Append(Entry("third")).ok());
   auto listed = (*log)->List(1, 10, "");
   ASSERT_TRUE(listed.ok()) << listed.status();
