@@ -110,11 +110,16 @@ struct LoadState {
   absl::StatusOr<OpenedLibrary> result ABSL_GUARDED_BY(mu);
 };
 
-// RunOnLoader's: what the task returned, once it has.
+// RunOnLoader's: what the task returned, once it has. Kept as code and
+// text, not as an absl::Status: a Status shares its message between copies
+// through a reference count that the uninstrumented libabsl_status also
+// updates, so the loader thread freeing this state while the caller still
+// held a copy showed as a race under ThreadSanitizer.
 struct RunState {
   absl::Mutex mu;
   bool done ABSL_GUARDED_BY(mu) = false;
-  absl::Status result ABSL_GUARDED_BY(mu);
+  absl::StatusCode code ABSL_GUARDED_BY(mu) = absl::StatusCode::kOk;
+  std::string message ABSL_GUARDED_BY(mu);
 };
 
 void RunLoad(const std::string& path, const std::string& name,
@@ -213,13 +218,14 @@ absl::Status RunOnLoader(const std::string& what, absl::Duration timeout,
   task.run = [state, run = std::move(run)] {
     absl::Status st = run();
     absl::MutexLock lock(&state->mu);
-    state->result = std::move(st);
+    state->code = st.code();
+    state->message = std::string(st.message());
     state->done = true;
   };
   Loader::Get().Post(std::move(task));
   absl::MutexLock lock(&state->mu);
   if (state->mu.AwaitWithTimeout(absl::Condition(&state->done), timeout)) {
-    return state->result;
+    return absl::Status(state->code, state->message);
   }
   return absl::DeadlineExceededError(absl::StrCat(
       what, " did not return within ", absl::FormatDuration(timeout),
