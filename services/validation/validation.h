@@ -15,6 +15,7 @@
 #include "achilles/v1/events.pb.h"
 #include "achilles/v1/policy.pb.h"
 #include "google/protobuf/repeated_ptr_field.h"
+#include "common/utf8.h"
 #include "google/protobuf/timestamp.pb.h"
 
 namespace achilles::validation {
@@ -65,9 +66,9 @@ absl::Status ValidatePolicy(const achilles::v1::ClinicPolicy& policy);
 // characters (the policy, and so every evaluation, embeds it).
 absl::Status ValidatePolicyAuthor(const std::string& field,
                                   const std::string& author);
-// Checks UTF-8 validity (proto3 parsing also enforces it for string fields;
-// this covers text from other sources such as metadata).
-bool IsValidUtf8(absl::string_view s);
+// UTF-8 validity (proto3 parsing also enforces it for string fields; this
+// covers text from other sources such as metadata): common/utf8.h.
+using ::achilles::IsValidUtf8;
 
 }  // namespace achilles::validation
 

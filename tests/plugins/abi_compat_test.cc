@@ -199,6 +199,13 @@ TEST_P(AbiCompatTest, AFailureShowsInTheEvaluationsPluginEntry) {
   EXPECT_NE(ev.plugins(0).error().find("failed (ACH_RC_PLUGIN_ERROR)"),
             std::string::npos)
       << ev.plugins(0).error();
+  // The plugin's Latin-1 byte is replaced, so a client can decode the
+  // evaluation (proto3 refuses to parse a string that is not UTF-8).
+  EXPECT_NE(ev.plugins(0).error().find("cannot compute caf\xEF\xBF\xBD table"),
+            std::string::npos)
+      << ev.plugins(0).error();
+  v1::Evaluation decoded;
+  EXPECT_TRUE(decoded.ParseFromString(ev.SerializeAsString()));
 }
 
 INSTANTIATE_TEST_SUITE_P(BothModes, AbiCompatTest,

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/utf8.h"
 #include "plugins/host/internal/info_check.h"
 #include "plugins/host/internal/loader.h"
 #include "plugins/host/internal/plugin_buffer.h"
@@ -65,7 +66,9 @@ void PluginLibrary::Evaluate(absl::string_view request,
       reinterpret_cast<const uint8_t*>(request.data()), request.size(),
       &response, &size, error, sizeof error);
   error[sizeof error - 1] = '\0';
-  out->error = error;
+  // Raw bytes from the plugin; they reach the evaluation's PluginRun.error
+  // (and the worker's reply), proto3 strings that must be UTF-8.
+  out->error = ToValidUtf8(error);
   out->response.Clear();
   if (response == nullptr) return;
   // A size beyond the buffer becomes an error, not a read of unmapped

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/match.h"
+#include "common/utf8.h"
 #include "common/proto_bytes.h"
 
 namespace achilles::plugins_internal {
@@ -19,7 +20,7 @@ std::string Truncated(absl::string_view message) {
          (static_cast<unsigned char>(message[n]) & 0xC0) == 0x80) {
     --n;
   }
-  return std::string(message.substr(0, n));
+  return ToValidUtf8(message.substr(0, n));
 }
 
 }  // namespace

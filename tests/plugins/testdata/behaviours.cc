@@ -137,7 +137,8 @@ class Misbehave : public achilles::sdk::Plugin {
 #if BEHAVIOUR == 1
     throw std::runtime_error("boom");
 #elif BEHAVIOUR == 2
-    return achilles::sdk::Result::Error("cannot compute");
+    // Latin-1, not UTF-8, as a careless plugin might write it.
+    return achilles::sdk::Result::Error("cannot compute caf\xe9 table");
 #elif BEHAVIOUR == 3
     std::this_thread::sleep_for(std::chrono::seconds(5));
 #elif BEHAVIOUR == 4
