@@ -14,8 +14,8 @@
 #include "absl/strings/string_view.h"
 #include "achilles/v1/events.pb.h"
 #include "achilles/v1/policy.pb.h"
-#include "google/protobuf/repeated_ptr_field.h"
 #include "common/utf8.h"
+#include "google/protobuf/repeated_ptr_field.h"
 #include "google/protobuf/timestamp.pb.h"
 
 namespace achilles::validation {

@@ -5,8 +5,8 @@
 #include <utility>
 
 #include "absl/strings/match.h"
-#include "common/utf8.h"
 #include "common/proto_bytes.h"
+#include "common/utf8.h"
 
 namespace achilles::plugins_internal {
 
