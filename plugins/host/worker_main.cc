@@ -137,6 +137,7 @@ int MoveSocketAside() {
   const int fd = fcntl(0, F_DUPFD_CLOEXEC, 3);
   const int devnull = open("/dev/null", O_RDONLY);
   dup2(devnull, 0);
+  if (devnull > 0) close(devnull);  // Plugin code gets no spare fds.
   dup2(2, 1);
   return fd;
 }

@@ -154,6 +154,27 @@ TEST_F(SandboxTest, APluginCannotSignalTheServer) {
   EXPECT_NE((*seen)["signal group"], "ok");
 }
 
+// systemd's notify socket would let plugin code report the server ready or
+// stopping; whatever else an operator exported may be a secret.
+TEST_F(SandboxTest, APluginSeesOnlyTheEnvironmentItNeeds) {
+  setenv("NOTIFY_SOCKET", "/run/systemd/notify", 1);
+  setenv("ACHILLES_TEST_SECRET", "s3cret", 1);
+  setenv("TZ", "Europe/Amsterdam", 1);
+  const LoadedPlugin* probe = Probe();
+  unsetenv("NOTIFY_SOCKET");
+  unsetenv("ACHILLES_TEST_SECRET");
+  unsetenv("TZ");
+  ASSERT_NE(probe, nullptr);
+  for (const char* name : {"NOTIFY_SOCKET", "ACHILLES_TEST_SECRET"}) {
+    auto seen = Run(probe, "env", name);
+    ASSERT_TRUE(seen.ok()) << seen.status();
+    EXPECT_EQ((*seen)[name], "unset") << name;
+  }
+  auto tz = Run(probe, "env", "TZ");
+  ASSERT_TRUE(tz.ok()) << tz.status();
+  EXPECT_EQ((*tz)["TZ"], "Europe/Amsterdam");
+}
+
 TEST_F(SandboxTest, WorkersOfARootServerDoNotRunAsRoot) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root (CI runs as root)";
   const LoadedPlugin* probe = Probe();

@@ -9,8 +9,11 @@
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "common/log.h"
 #include "plugins/host/internal/frame_io.h"
@@ -19,6 +22,30 @@
 namespace achilles::plugins_internal {
 
 namespace {
+
+// Whether the server's environment variable `entry` ("NAME=value") is
+// passed to workers. Only what locale, time and tooling need: the rest
+// (NOTIFY_SOCKET, which would let plugin code talk to systemd as the
+// server; credentials an operator exported) stays with the server.
+bool PassedToWorkers(absl::string_view entry) {
+  const absl::string_view name = entry.substr(0, entry.find('='));
+  static constexpr absl::string_view kNames[] = {
+      "PATH", "LANG", "LANGUAGE", "TZ", "TMPDIR", "LD_LIBRARY_PATH"};
+  for (absl::string_view allowed : kNames) {
+    if (name == allowed) return true;
+  }
+  // Locale categories, and sanitizer settings (test builds).
+  return absl::StartsWith(name, "LC_") || absl::EndsWith(name, "SAN_OPTIONS");
+}
+
+std::vector<char*> WorkerEnvironment() {
+  std::vector<char*> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (PassedToWorkers(*e)) env.push_back(*e);
+  }
+  env.push_back(nullptr);
+  return env;
+}
 
 // Starts achilles-plugin-worker with `socket` as its stdin; posix_spawn's
 // result. posix_spawn, not fork: it runs no pthread_atfork handlers (gRPC
@@ -50,8 +77,9 @@ int Spawn(const WorkerConfig& config, int socket, pid_t* pid) {
   // Nothing else of the server's (client connections, store files) may
   // leak into plugin code.
   posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+  std::vector<char*> env = WorkerEnvironment();
   const int rc = posix_spawn(pid, argv[0], &actions, nullptr,
-                             const_cast<char* const*>(argv), environ);
+                             const_cast<char* const*>(argv), env.data());
   posix_spawn_file_actions_destroy(&actions);
   return rc;
 }

@@ -119,6 +119,9 @@ void Probe(const achilles::v1::PluginRequest& req,
       if (!path.empty()) r->Observe(path, Write(path));
     }
     r->Observe("unlink own copy", Outcome(unlink(OwnPath().c_str())));
+  } else if (what == "env") {
+    const char* value = getenv(arg.c_str());
+    r->Observe(arg, value == nullptr ? "unset" : value);
   } else if (what == "whoami") {
     r->Observe("uid", std::to_string(getuid()));
     r->Observe("euid", std::to_string(geteuid()));
