@@ -3,6 +3,7 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/statistics.h>
 #include <rocksdb/table.h>
@@ -68,6 +69,9 @@ enum Cf : int {
   kRecords,
   kCfCount
 };
+// About a 1% false-positive rate for 10 bits (1.25 bytes) per key.
+constexpr double kBloomBitsPerKey = 10;
+
 constexpr std::array<const char*, kCfCount> kCfNames = {
     "default",     "patients", "events",   "event_ids", "evaluations",
     "latest_eval", "policies", "feedback", "audit",     "records"};
@@ -736,7 +740,8 @@ class RocksDbTimelineStore final : public storage_internal::ReopenableStore {
   absl::Status PutPatientOwnedRecord(const std::string& clinic,
                                      const std::string& patient_id,
                                      const std::string& key,
-                                     const std::string& value) override {
+                                     const std::string& value,
+                                     Durability durability) override {
     // The clinic-level record and the patient's marker naming it go in one
     // batch, under the patient's lock and only while the patient exists,
     // so an erasure never misses a record.
@@ -750,7 +755,8 @@ class RocksDbTimelineStore final : public storage_internal::ReopenableStore {
         cfs_[kRecords],
         absl::StrCat(ki::PatientPrefix(clinic, patient_id), kOwnedMarker, key),
         "");
-    return Write(sync_, &batch, "store patient-owned record");
+    return Write(durability == Durability::kSynced ? sync_ : nosync_, &batch,
+                 "store patient-owned record");
   }
 
   absl::Status PutServerRecord(const std::string& key,
@@ -1202,11 +1208,22 @@ std::vector<rocksdb::ColumnFamilyDescriptor> ColumnFamilies(
     const StoreOptions& options, const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
+  // Most point reads look for keys that are not there (is this evaluation
+  // or event id new?): a Bloom filter per table answers those without
+  // reading its blocks. Filters and indexes live in the block cache, so
+  // they count against the store's one memory budget; level 0's stay
+  // pinned there because every read consults them.
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(kBloomBitsPerKey));
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const char* name : kCfNames) {
     rocksdb::ColumnFamilyOptions cf;
     cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
     cf.write_buffer_size = options.memtable_budget_bytes / 4;
+    // The same for keys still in a memtable, at 2% of its size.
+    cf.memtable_whole_key_filtering = true;
+    cf.memtable_prefix_bloom_size_ratio = 0.02;
     descriptors.emplace_back(name, cf);
   }
   return descriptors;

@@ -285,10 +285,10 @@ class TimelineStore {
   // patient: for lookups that start from an opaque key (a CDS card uuid)
   // but hold the patient's data. Written only while the patient exists
   // (NOT_FOUND otherwise) and erased with the patient by DeletePatient.
-  virtual absl::Status PutPatientOwnedRecord(const std::string& clinic,
-                                             const std::string& patient_id,
-                                             const std::string& key,
-                                             const std::string& value) = 0;
+  virtual absl::Status PutPatientOwnedRecord(
+      const std::string& clinic, const std::string& patient_id,
+      const std::string& key, const std::string& value,
+      Durability durability = Durability::kSynced) = 0;
 
   // Server-wide records (credentials, server state), written synced. Keys
   // are opaque; ListServerRecords returns those starting with `prefix`, in

@@ -218,9 +218,11 @@ class ReopeningStore final : public TimelineStore {
   absl::Status PutPatientOwnedRecord(const std::string& clinic,
                                      const std::string& patient_id,
                                      const std::string& key,
-                                     const std::string& value) override {
+                                     const std::string& value,
+                                     storage::Durability durability) override {
     return Call(kWrites, [&](TimelineStore& s) {
-      return s.PutPatientOwnedRecord(clinic, patient_id, key, value);
+      return s.PutPatientOwnedRecord(clinic, patient_id, key, value,
+                                     durability);
     });
   }
   absl::Status PutServerRecord(const std::string& key,

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <functional>
 #include <set>
 #include <string>
 #include <thread>
@@ -41,6 +42,7 @@ class StoreFaultTest : public ::testing::Test {
     o.block_cache_bytes = 8 << 20;
     o.memtable_budget_bytes = 8 << 20;
     o.fault_injector = [this](FileOp op, const std::string&) {
+      if (op == FileOp::kSync) ++syncs_;
       if (disk_full_.load() && (op == FileOp::kWrite || op == FileOp::kSync)) {
         return ENOSPC;
       }
@@ -77,6 +79,7 @@ class StoreFaultTest : public ::testing::Test {
   std::atomic<bool> no_descriptors_{false};
   // When >= 0: how many more file writes succeed before the disk is full.
   std::atomic<int> writes_left_{-1};
+  std::atomic<int> syncs_{0};  // File syncs the store asked for.
   std::unique_ptr<TimelineStore> store_;
 };
 
@@ -127,6 +130,36 @@ TEST_F(StoreFaultTest, DiskFullDuringAFlushStopsWritesUntilSpaceReturns) {
 // A group of evaluations is one batch: whether the disk fills before it or
 // during it, after a reopen either all of the group's evaluations, pointers
 // and records are there or none is.
+// kCoveredByNextSync writes leave the fsync to the caller's next synced
+// write (the API layer's audit entry); kSynced writes take one themselves.
+TEST_F(StoreFaultTest, DurabilityDecidesWhetherAWriteSyncs) {
+  const auto syncs_of = [this](const std::function<absl::Status()>& write) {
+    const int before = syncs_.load();
+    EXPECT_TRUE(write().ok());
+    return syncs_.load() - before;
+  };
+  EXPECT_GE(syncs_of([&] {
+              return store_->PutPatientOwnedRecord("c", "p", "card/1", "x");
+            }),
+            1);
+  EXPECT_EQ(syncs_of([&] {
+              return store_->PutPatientOwnedRecord(
+                  "c", "p", "card/2", "x", Durability::kCoveredByNextSync);
+            }),
+            0);
+  EXPECT_EQ(syncs_of([&] {
+              return store_
+                  ->AppendEvents("c", "p", {Note("n1", Day(1))},
+                                 Durability::kCoveredByNextSync)
+                  .status();
+            }),
+            0);
+  EXPECT_GE(syncs_of([&] { return Append({"n2"}); }), 1);
+  auto card = store_->GetRecord("c", "card/2");
+  ASSERT_TRUE(card.ok()) << card.status();
+  EXPECT_EQ(*card, "x");
+}
+
 TEST_F(StoreFaultTest, AGroupOfEvaluationsIsStoredWhollyOrNotAtAll) {
   v1::Patient q;
   q.set_patient_id("q");

@@ -79,8 +79,12 @@ CardLinks LinksFor(HttpEnv& env, const std::string& clinic,
     card.set_patient_id(ev.patient_id());
     card.set_evaluation_id(ev.evaluation_id());
     card.set_recommendation_id(rec_id);
+    // The call's synced audit entry, written before it is answered, makes
+    // the card durable (storage::Durability): one fsync per call, not one
+    // per card.
     auto st = env.backend->store->PutPatientOwnedRecord(
-        clinic, ev.patient_id(), kCardPrefix + uuid, card.SerializeAsString());
+        clinic, ev.patient_id(), kCardPrefix + uuid, card.SerializeAsString(),
+        storage::Durability::kCoveredByNextSync);
     if (stored->ok()) *stored = st;
     return uuid;
   };
@@ -99,8 +103,11 @@ absl::StatusOr<v1::Evaluation> RunHook(HttpEnv& env,
   *patient_id = hook->patient_id;
   ACH_RETURN_IF_ERROR(ImportPrefetch(env, caller, *hook));
   caseload::InteractiveGate::Pass in_flight(&env.backend->interactive_gate);
+  engine::EvaluateOptions options;
+  // Covered by the call's synced audit entry, as for gRPC (http_env.h).
+  options.durability = storage::Durability::kCoveredByNextSync;
   return env.backend->engine->Evaluate(caller.clinic, hook->patient_id,
-                                       engine::EvaluateOptions{});
+                                       options);
 }
 
 absl::Status SendCards(httplib::Response& res, OJson cards,

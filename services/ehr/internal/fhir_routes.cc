@@ -102,7 +102,9 @@ absl::StatusOr<int> StoreBundle(HttpEnv& env, const std::string& clinic,
     if (!absl::IsAlreadyExists(created.status())) return created.status();
   }
   if (bundle.events.empty()) return 0;
-  auto result = store->AppendEvents(clinic, pid, bundle.events);
+  // Covered by the call's synced audit entry (http_env.h).
+  auto result = store->AppendEvents(clinic, pid, bundle.events,
+                                    storage::Durability::kCoveredByNextSync);
   if (!result.ok()) return result.status();
   return result->appended;
 }

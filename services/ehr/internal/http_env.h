@@ -43,7 +43,9 @@ using Work = std::function<absl::Status(const security::Caller&,
                                         std::string* patient_id)>;
 
 // Authenticates, admits `method` (an HTTP MethodPolicy), runs `work`,
-// records the audit entry and answers errors.
+// records the audit entry and answers errors. A successful call's entry is
+// synced before the answer is sent, so `work` may write with
+// storage::Durability::kCoveredByNextSync: one fsync per call.
 void Serve(HttpEnv& env, const httplib::Request& req, httplib::Response& res,
            const security::MethodPolicy& method, const Work& work);
 
