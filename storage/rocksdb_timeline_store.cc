@@ -224,6 +224,28 @@ absl::StatusOr<T> ParseStored(absl::string_view bytes, absl::string_view noun) {
   return parsed;
 }
 
+// The one copy of a value out of RocksDB's block, on the timeline's arena.
+absl::string_view CopyToArena(const rocksdb::Slice& value,
+                              StoredTimeline* timeline) {
+  char* copy = google::protobuf::Arena::CreateArray<char>(
+      timeline->arena.get(), std::max<size_t>(value.size(), 1));
+  std::memcpy(copy, value.data(), value.size());
+  return absl::string_view(copy, value.size());
+}
+
+// ParseStored, with the message and every field it allocates on `arena`.
+template <typename T>
+absl::StatusOr<const T*> ParseOnArena(absl::string_view bytes,
+                                      google::protobuf::Arena* arena,
+                                      absl::string_view noun) {
+  T* parsed = google::protobuf::Arena::CreateMessage<T>(arena);
+  if (!parsed->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::DataLossError(
+        absl::StrCat("stored ", noun, " does not parse"));
+  }
+  return parsed;
+}
+
 // A scan visitor's answer for one entry: go on, or stop there (the scan
 // then returns OK). A visitor fails a scan by returning an error instead.
 enum class Scan { kNext, kStop };
@@ -550,19 +572,17 @@ class RocksDbTimelineStore final : public storage_internal::ReopenableStore {
       const std::string& clinic, const std::string& patient_id,
       int64_t as_of_us, const Snapshot* snapshot) override {
     StoredTimeline timeline;
-    auto st =
-        ScanTimeline(clinic, patient_id, as_of_us, snapshot,
-                     [&](const rocksdb::Slice&,
-                         const rocksdb::Slice& value) -> absl::StatusOr<Scan> {
-                       // The one copy out of RocksDB's block; parsed from and
-                       // then moved.
-                       std::string bytes(value.data(), value.size());
-                       auto e = ParseStored<Event>(bytes, "event");
-                       if (!e.ok()) return e.status();
-                       timeline.events.push_back(*std::move(e));
-                       timeline.bytes.push_back(std::move(bytes));
-                       return Scan::kNext;
-                     });
+    auto st = ScanTimeline(
+        clinic, patient_id, as_of_us, snapshot,
+        [&](const rocksdb::Slice&,
+            const rocksdb::Slice& value) -> absl::StatusOr<Scan> {
+          auto stored = CopyToArena(value, &timeline);
+          auto e = ParseOnArena<Event>(stored, timeline.arena.get(), "event");
+          if (!e.ok()) return e.status();
+          timeline.events.push_back(*e);
+          timeline.bytes.push_back(stored);
+          return Scan::kNext;
+        });
     if (!st.ok()) return st;
     return timeline;
   }

@@ -41,8 +41,11 @@
 #ifndef ACHILLES_STORAGE_TIMELINE_STORE_H_
 #define ACHILLES_STORAGE_TIMELINE_STORE_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -51,10 +54,12 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "achilles/v1/evaluation.pb.h"
 #include "achilles/v1/events.pb.h"
 #include "achilles/v1/policy.pb.h"
+#include "google/protobuf/arena.h"
 
 namespace achilles::storage {
 
@@ -108,13 +113,127 @@ struct PatientPage {
   std::string next_page_token;
 };
 
-// One patient's timeline as LoadStoredTimeline returns it: the parsed
-// events and, at the same index, the bytes the store holds for each (what
-// the event serializes to), so a caller can pass them on without
-// serializing again.
+// A read-only view of a timeline's events in order, over either a vector
+// of events or a vector of pointers to them (a StoredTimeline's, parsed on
+// an arena). It converts implicitly from both, so code that reads a
+// timeline takes one type whoever owns the events. The events must outlive
+// the view.
+class EventSpan {
+ public:
+  using Event = achilles::v1::Event;
+
+  class Iterator {
+   public:
+    using iterator_category = std::random_access_iterator_tag;
+    using value_type = Event;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const Event*;
+    using reference = const Event&;
+
+    Iterator() = default;
+    Iterator(const EventSpan& span, size_t i)
+        : objects_(span.objects_), pointers_(span.pointers_), i_(i) {}
+    reference operator*() const {
+      return objects_ != nullptr ? objects_[i_] : *pointers_[i_];
+    }
+    pointer operator->() const { return &**this; }
+    reference operator[](difference_type n) const { return *(*this + n); }
+    Iterator& operator++() { return *this += 1; }
+    Iterator operator++(int) { return Advanced(1, this); }
+    Iterator& operator--() { return *this -= 1; }
+    Iterator operator--(int) { return Advanced(-1, this); }
+    Iterator& operator+=(difference_type n) {
+      i_ = static_cast<size_t>(static_cast<difference_type>(i_) + n);
+      return *this;
+    }
+    Iterator& operator-=(difference_type n) { return *this += -n; }
+    friend Iterator operator+(Iterator it, difference_type n) {
+      return it += n;
+    }
+    friend Iterator operator+(difference_type n, Iterator it) {
+      return it += n;
+    }
+    friend Iterator operator-(Iterator it, difference_type n) {
+      return it -= n;
+    }
+    friend difference_type operator-(const Iterator& a, const Iterator& b) {
+      return static_cast<difference_type>(a.i_) -
+             static_cast<difference_type>(b.i_);
+    }
+    friend bool operator==(const Iterator& a, const Iterator& b) {
+      return a.i_ == b.i_;
+    }
+    friend bool operator!=(const Iterator& a, const Iterator& b) {
+      return a.i_ != b.i_;
+    }
+    friend bool operator<(const Iterator& a, const Iterator& b) {
+      return a.i_ < b.i_;
+    }
+    friend bool operator>(const Iterator& a, const Iterator& b) {
+      return b < a;
+    }
+    friend bool operator<=(const Iterator& a, const Iterator& b) {
+      return !(b < a);
+    }
+    friend bool operator>=(const Iterator& a, const Iterator& b) {
+      return !(a < b);
+    }
+
+   private:
+    // Post-increment and -decrement: the old position, `it` moved on.
+    static Iterator Advanced(difference_type n, Iterator* it) {
+      Iterator old = *it;
+      *it += n;
+      return old;
+    }
+    // The span's own pointers, so an iterator outlives the span object.
+    const Event* objects_ = nullptr;
+    const Event* const* pointers_ = nullptr;
+    size_t i_ = 0;
+  };
+  using const_iterator = Iterator;
+  using reverse_iterator = std::reverse_iterator<Iterator>;
+
+  EventSpan() = default;
+  EventSpan(const std::vector<Event>& events)  // NOLINT: implicit by design.
+      : objects_(events.data()), size_(events.size()) {}
+  EventSpan(const std::vector<Event>* events)  // NOLINT: implicit by design.
+      : EventSpan(*events) {}
+  EventSpan(const std::vector<const Event*>& events)  // NOLINT: as above.
+      : pointers_(events.data()), size_(events.size()) {}
+  // For a call's argument only (`F({a, b})`): the list lives until the end
+  // of the call's full expression, no longer.
+  EventSpan(std::initializer_list<Event> events)  // NOLINT: as above.
+      : objects_(events.begin()), size_(events.size()) {}
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const Event& operator[](size_t i) const {
+    return objects_ != nullptr ? objects_[i] : *pointers_[i];
+  }
+  const Event& front() const { return (*this)[0]; }
+  const Event& back() const { return (*this)[size_ - 1]; }
+  Iterator begin() const { return Iterator(*this, 0); }
+  Iterator end() const { return Iterator(*this, size_); }
+  reverse_iterator rbegin() const { return reverse_iterator(end()); }
+  reverse_iterator rend() const { return reverse_iterator(begin()); }
+
+ private:
+  const Event* objects_ = nullptr;          // Over a vector of events, or
+  const Event* const* pointers_ = nullptr;  // over a vector of pointers.
+  size_t size_ = 0;
+};
+
+// One patient's timeline as LoadStoredTimeline returns it: the events,
+// parsed on `arena` (one allocation for many fields, freed at once), and,
+// at the same index, the bytes the store holds for each (what the event
+// serializes to, also on the arena), so a caller can pass them on without
+// serializing again. Moving it keeps every pointer and view valid.
 struct StoredTimeline {
-  std::vector<achilles::v1::Event> events;
-  std::vector<std::string> bytes;
+  std::unique_ptr<google::protobuf::Arena> arena =
+      std::make_unique<google::protobuf::Arena>();
+  std::vector<const achilles::v1::Event*> events;
+  std::vector<absl::string_view> bytes;
 };
 
 // One patient's share of a PutEvaluations group: the evaluation, stored and

@@ -96,7 +96,7 @@ Evaluation Header(const TimelineInput& in) {
   ev.set_engine_version(kEngineVersion);
   ev.set_policy_version(in.policy->version());
   *ev.mutable_policy() = *in.policy;
-  ev.set_event_count(static_cast<int>(in.timeline->size()));
+  ev.set_event_count(static_cast<int>(in.timeline.size()));
   return ev;
 }
 
@@ -114,13 +114,13 @@ Sha256Stream FingerprintStart(const TimelineInput& in) {
   fp.UpdateFramed(DeterministicBytes(*in.policy));
   // Stored bytes only when they line up with the events (as the plugin
   // request writer checks too).
-  const bool stored = in.event_bytes != nullptr &&
-                      in.event_bytes->size() == in.timeline->size();
-  for (size_t i = 0; i < in.timeline->size(); ++i) {
+  const bool stored =
+      in.event_bytes != nullptr && in.event_bytes->size() == in.timeline.size();
+  for (size_t i = 0; i < in.timeline.size(); ++i) {
     if (stored) {
       fp.UpdateFramed((*in.event_bytes)[i]);
     } else {
-      fp.UpdateFramed(DeterministicBytes((*in.timeline)[i]));
+      fp.UpdateFramed(DeterministicBytes(in.timeline[i]));
     }
   }
   return fp;
@@ -163,16 +163,15 @@ Evaluation EvaluateTimeline(const TimelineInput& in,
   Evaluation ev = Header(in);
   Sha256Stream fp = FingerprintStart(in);
   std::string fp_input;  // The plugins' part.
-  v1::Features features =
-      ComputeFeatures(*in.timeline, in.as_of_us, *in.policy);
+  v1::Features features = ComputeFeatures(in.timeline, in.as_of_us, *in.policy);
   ScreenResult screen =
-      RunBuiltInRules(*in.timeline, in.as_of_us, *in.policy, &features);
+      RunBuiltInRules(in.timeline, in.as_of_us, *in.policy, &features);
   Gathered g{std::move(screen.recommendations),
              std::move(screen.contraindications), std::move(screen.data_gaps)};
   engine_internal::RunPlugins(plugin_set, in, features, plugin_timeout, &ev,
                               &fp_input,
                               {&g.recs, &g.contraindications, &g.gaps});
-  AddDataRequests(in.timeline->empty(), &ev, &g);
+  AddDataRequests(in.timeline.empty(), &ev, &g);
   FilterAndRank(in.as_of_us, &g, &ev);
   *ev.mutable_features() = std::move(features);
   AssessConfidence(&ev);
@@ -242,8 +241,8 @@ absl::StatusOr<Evaluation> Engine::Evaluate(const std::string& clinic,
   if (!timeline.ok()) return timeline.status();
   std::shared_ptr<const plugins::PluginSet> set =
       options.plugins != nullptr ? options.plugins : host_->Current();
-  TimelineInput input{clinic,  patient_id,      as_of, &timeline->events,
-                      &policy, &timeline->bytes};
+  TimelineInput input{clinic,           patient_id, as_of,
+                      timeline->events, &policy,    &timeline->bytes};
   Evaluation ev = EvaluateTimeline(input, *set, host_->options().call_timeout);
   // Dry runs are audited with the call that asked for them (the API layer).
   if (!options.dry_run) {

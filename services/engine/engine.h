@@ -46,12 +46,12 @@ struct TimelineInput {
   std::string clinic_id;
   std::string patient_id;
   int64_t as_of_us = 0;
-  const std::vector<achilles::v1::Event>* timeline = nullptr;  // <= as_of.
+  storage::EventSpan timeline;  // <= as_of.
   const achilles::v1::ClinicPolicy* policy = nullptr;
   // Optional: each event of `timeline` as the store holds it (same order,
   // same length). When set, plugin requests and the fingerprint are built
   // from these bytes instead of serializing the events again.
-  const std::vector<std::string>* event_bytes = nullptr;
+  const std::vector<absl::string_view>* event_bytes = nullptr;
 };
 
 achilles::v1::Evaluation EvaluateTimeline(const TimelineInput& input,

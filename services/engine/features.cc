@@ -67,8 +67,8 @@ v1::PainZone ZoneFor(int pain, bool response_ok,
   return v1::PAIN_ZONE_RED;
 }
 
-v1::Features ComputeFeatures(const std::vector<v1::Event>& timeline,
-                             int64_t as_of_us, const v1::ClinicPolicy& policy) {
+v1::Features ComputeFeatures(storage::EventSpan timeline, int64_t as_of_us,
+                             const v1::ClinicPolicy& policy) {
   v1::Features f;
   f.set_event_count(static_cast<int>(timeline.size()));
   if (timeline.empty()) return f;

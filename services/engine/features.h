@@ -18,6 +18,7 @@
 #include "achilles/v1/evaluation.pb.h"
 #include "achilles/v1/events.pb.h"
 #include "achilles/v1/policy.pb.h"
+#include "storage/timeline_store.h"
 
 namespace achilles::engine {
 
@@ -31,7 +32,7 @@ inline constexpr int kDefaultTrendWeeks = 3;
 // `timeline` must be ordered by occurred_at then event_id, as the store
 // returns it.
 achilles::v1::Features ComputeFeatures(
-    const std::vector<achilles::v1::Event>& timeline, int64_t as_of_us,
+    storage::EventSpan timeline, int64_t as_of_us,
     const achilles::v1::ClinicPolicy& policy);
 
 // Pain zone of one rating under the clinic's pain model (rule C):

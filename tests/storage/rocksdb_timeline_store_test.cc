@@ -369,11 +369,16 @@ TEST_F(StoreTest, LoadStoredTimelineHandsOutTheBytesOfEachEvent) {
   ASSERT_TRUE(stored.ok()) << stored.status();
   auto plain = store_->LoadTimeline("c", "p", Day(5));
   ASSERT_TRUE(plain.ok());
-  EXPECT_EQ(Ids(stored->events), Ids(*plain));
-  EXPECT_EQ(Ids(stored->events), (std::vector<std::string>{"a", "b"}));
-  ASSERT_EQ(stored->bytes.size(), stored->events.size());
-  for (size_t i = 0; i < stored->events.size(); ++i) {
-    EXPECT_EQ(stored->bytes[i], stored->events[i].SerializeAsString()) << i;
+  // Moved, as callers receive it: the arena and everything on it move too.
+  storage::StoredTimeline moved = *std::move(stored);
+  std::vector<v1::Event> events;
+  for (const v1::Event* e : moved.events) events.push_back(*e);
+  EXPECT_EQ(Ids(events), Ids(*plain));
+  EXPECT_EQ(Ids(events), (std::vector<std::string>{"a", "b"}));
+  ASSERT_EQ(moved.bytes.size(), moved.events.size());
+  for (size_t i = 0; i < moved.events.size(); ++i) {
+    EXPECT_EQ(moved.events[i]->GetArena(), moved.arena.get()) << i;
+    EXPECT_EQ(moved.bytes[i], moved.events[i]->SerializeAsString()) << i;
   }
   auto none = store_->LoadStoredTimeline("c", "nobody", Day(5));
   ASSERT_TRUE(none.ok());

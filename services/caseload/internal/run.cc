@@ -240,8 +240,8 @@ PatientResult Run::Evaluate(const std::string& id) {
       store->LoadStoredTimeline(clinic, id, *plan_.options.as_of_us, snapshot_);
   if (!timeline.ok()) return {Failed(id, timeline.status()), std::nullopt};
   engine::TimelineInput input{
-      clinic,          id, *plan_.options.as_of_us, &timeline->events, &policy_,
-      &timeline->bytes};
+      clinic,           id,       *plan_.options.as_of_us,
+      timeline->events, &policy_, &timeline->bytes};
   Evaluation ev = engine::EvaluateTimeline(input, *plugins_,
                                            deps_.host->options().call_timeout);
   PatientResult result;

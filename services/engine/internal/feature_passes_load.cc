@@ -59,7 +59,7 @@ void LimpingPass(const TimelineView& view, v1::Features* f) {
   // Red flags do not expire with age: only a later report clears them.
   const v1::Event* latest = nullptr;
   bool limping = false;
-  for (const v1::Event& e : *view.timeline) {
+  for (const v1::Event& e : view.timeline) {
     const v1::LoadResponse* r = nullptr;
     if (e.has_run_session()) {
       r = &e.run_session().response();
@@ -83,7 +83,7 @@ void LimpingPass(const TimelineView& view, v1::Features* f) {
 }
 
 void MorningPass(const TimelineView& view, v1::Features* f) {
-  for (const Event& e : *view.timeline) {
+  for (const Event& e : view.timeline) {
     if (e.has_morning_stiffness()) {
       SetFeature(f->mutable_morning_stiffness_reported(), 1, {e.event_id()},
                  ToMicros(e.occurred_at()));

@@ -100,7 +100,7 @@ void ApplyFootwear(const Event& e, int64_t t, v1::Features* f) {
 
 void FindingsPass(const TimelineView& view, v1::Features* f) {
   int64_t last_finding_us = 0;
-  for (const Event& e : *view.timeline) {
+  for (const Event& e : view.timeline) {
     if (!e.has_finding()) continue;
     const int64_t t = ToMicros(e.occurred_at());
     if (!ApplyFinding(e, t, f)) continue;
@@ -112,7 +112,7 @@ void FindingsPass(const TimelineView& view, v1::Features* f) {
 }
 
 void RecordsPass(const TimelineView& view, v1::Features* f) {
-  for (const Event& e : *view.timeline) {
+  for (const Event& e : view.timeline) {
     const int64_t t = ToMicros(e.occurred_at());
     if (e.has_questionnaire() &&
         e.questionnaire().kind() == v1::QUESTIONNAIRE_VISA_A) {
@@ -132,7 +132,7 @@ void RecordsPass(const TimelineView& view, v1::Features* f) {
 }
 
 void HistoryPass(const TimelineView& view, v1::Features* f) {
-  const auto& timeline = *view.timeline;
+  const auto& timeline = view.timeline;
   f->set_event_count(static_cast<int>(timeline.size()));
   if (timeline.empty()) return;
   f->set_days_of_history(
@@ -144,7 +144,7 @@ void HistoryPass(const TimelineView& view, v1::Features* f) {
 }
 
 void LatestPainPass(const TimelineView& view, v1::Features* f) {
-  for (const Event& e : *view.timeline) {
+  for (const Event& e : view.timeline) {
     if (!e.has_pain_report() || !e.pain_report().related_event_id().empty()) {
       continue;
     }

@@ -108,7 +108,7 @@ bool TrySettled(const TimelineView& view, int64_t window_start,
 }
 
 void LastFindingAge(const TimelineView& view, v1::Recency* r) {
-  for (auto it = view.timeline->rbegin(); it != view.timeline->rend(); ++it) {
+  for (auto it = view.timeline.rbegin(); it != view.timeline.rend(); ++it) {
     if (!it->has_finding()) continue;
     const int64_t t = ToMicros(it->occurred_at());
     SetFeature(r->mutable_last_finding_age_days(),

@@ -78,12 +78,13 @@ v1::PluginRun* RecordRun(const plugins::PluginRecord& rec, bool disabled,
 
 PluginRequestWriter::PluginRequestWriter(const TimelineInput& in,
                                          const v1::Features& features)
-    : timeline_(*in.timeline), events_(in.event_bytes) {
+    : timeline_(in.timeline), events_(in.event_bytes) {
   if (events_ == nullptr || events_->size() != timeline_.size()) {
     serialized_.reserve(timeline_.size());
     for (const auto& e : timeline_)
       serialized_.push_back(DeterministicBytes(e));
-    events_ = &serialized_;
+    serialized_views_.assign(serialized_.begin(), serialized_.end());
+    events_ = &serialized_views_;
   }
   // Fields 1-3 through the message itself, so proto3's rules for empty
   // strings hold exactly as they would for the whole request.
@@ -119,7 +120,7 @@ std::vector<plugins::PluginCall> PlanPluginCalls(
     const v1::Features& features, v1::Evaluation* ev, std::string* fingerprint,
     std::vector<v1::PluginRun*>* runs) {
   uint64_t present = 0;  // The kinds this timeline has.
-  for (const auto& e : *in.timeline) {
+  for (const auto& e : in.timeline) {
     present |= plugins::EventKindFilter::Bit(e);
   }
   std::optional<PluginRequestWriter> writer;

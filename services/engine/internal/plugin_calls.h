@@ -36,11 +36,12 @@ class PluginRequestWriter {
   std::string Build(const plugins::EventKindFilter& filter) const;
 
  private:
-  const std::vector<achilles::v1::Event>& timeline_;
-  const std::vector<std::string>* events_;  // Each event's bytes.
-  std::vector<std::string> serialized_;     // When `in` had none.
-  std::string head_;                        // Fields 1-3.
-  std::string tail_;                        // Fields 5-6.
+  storage::EventSpan timeline_;
+  const std::vector<absl::string_view>* events_;     // Each event's bytes.
+  std::vector<std::string> serialized_;              // When `in` had none,
+  std::vector<absl::string_view> serialized_views_;  // and views of them.
+  std::string head_;                                 // Fields 1-3.
+  std::string tail_;                                 // Fields 5-6.
 };
 
 // Where plugin answers go, stamped: whatever a plugin put in the fields

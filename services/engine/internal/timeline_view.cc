@@ -35,7 +35,7 @@ void MergeResponse(const LoadResponse& from, LoadResponse* into) {
 }
 
 // Follow-up pain reports, keyed by the session they describe.
-FollowUps IndexFollowUps(const std::vector<Event>& timeline) {
+FollowUps IndexFollowUps(storage::EventSpan timeline) {
   FollowUps out;
   for (const Event& e : timeline) {
     if (e.has_pain_report() && !e.pain_report().related_event_id().empty()) {
@@ -99,11 +99,10 @@ void AddStiffness(const Event& e, TimelineView* v) {
 
 }  // namespace
 
-TimelineView BuildTimelineView(const std::vector<Event>& timeline,
-                               int64_t as_of_us,
+TimelineView BuildTimelineView(storage::EventSpan timeline, int64_t as_of_us,
                                const v1::ClinicPolicy& policy) {
   TimelineView v;
-  v.timeline = &timeline;
+  v.timeline = timeline;
   v.as_of_us = as_of_us;
   v.policy = &policy;
   const FollowUps follow_ups = IndexFollowUps(timeline);

@@ -15,6 +15,7 @@
 #include "achilles/v1/evaluation.pb.h"
 #include "achilles/v1/events.pb.h"
 #include "achilles/v1/policy.pb.h"
+#include "storage/timeline_store.h"
 
 namespace achilles::engine::engine_internal {
 
@@ -47,7 +48,7 @@ struct StiffnessPoint {
 };
 
 struct TimelineView {
-  const std::vector<v1::Event>* timeline = nullptr;
+  storage::EventSpan timeline;
   int64_t as_of_us = 0;
   const v1::ClinicPolicy* policy = nullptr;
   std::vector<LoadSession> sessions;      // Time order.
@@ -57,8 +58,7 @@ struct TimelineView {
 };
 
 // `timeline` ordered as the store returns it, events after as_of removed.
-TimelineView BuildTimelineView(const std::vector<v1::Event>& timeline,
-                               int64_t as_of_us,
+TimelineView BuildTimelineView(storage::EventSpan timeline, int64_t as_of_us,
                                const v1::ClinicPolicy& policy);
 
 // Sets a Feature: present, value, the events behind it, and when.

@@ -58,7 +58,7 @@ ScreenResult RuleSink::Take() {
   return std::move(result_);
 }
 
-SymptomState ReadSymptoms(const std::vector<v1::Event>& timeline) {
+SymptomState ReadSymptoms(storage::EventSpan timeline) {
   SymptomState s;
   auto track = [](bool has, bool value, const v1::Event& e, Flag* f) {
     if (has) *f = Flag{value, &e};

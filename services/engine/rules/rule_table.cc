@@ -67,8 +67,8 @@ const RuleUnit* RuleTable(int* count) {
 
 }  // namespace engine_internal
 
-ScreenResult RunBuiltInRules(const std::vector<v1::Event>& timeline,
-                             int64_t as_of_us, const v1::ClinicPolicy& policy,
+ScreenResult RunBuiltInRules(storage::EventSpan timeline, int64_t as_of_us,
+                             const v1::ClinicPolicy& policy,
                              v1::Features* features) {
   using namespace engine_internal;  // NOLINT
   RuleContext context{timeline, as_of_us, policy, *features,

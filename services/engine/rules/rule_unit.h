@@ -36,10 +36,10 @@ struct SymptomState {
   const v1::Event* tear_ruled_out_after = nullptr;
 };
 
-SymptomState ReadSymptoms(const std::vector<v1::Event>& timeline);
+SymptomState ReadSymptoms(storage::EventSpan timeline);
 
 struct RuleContext {
-  const std::vector<v1::Event>& timeline;
+  storage::EventSpan timeline;
   int64_t as_of_us;
   const v1::ClinicPolicy& policy;
   v1::Features& f;

@@ -21,6 +21,7 @@
 #include "achilles/v1/evaluation.pb.h"
 #include "achilles/v1/events.pb.h"
 #include "achilles/v1/policy.pb.h"
+#include "storage/timeline_store.h"
 
 namespace achilles::engine {
 
@@ -38,8 +39,7 @@ struct ScreenResult {
 // Runs every built-in rule. Updates `features` in place: red_flags,
 // worst_red_flag, progression_allowed and progression_blocked_because.
 // `features` must come from ComputeFeatures over the same inputs.
-ScreenResult RunBuiltInRules(const std::vector<achilles::v1::Event>& timeline,
-                             int64_t as_of_us,
+ScreenResult RunBuiltInRules(storage::EventSpan timeline, int64_t as_of_us,
                              const achilles::v1::ClinicPolicy& policy,
                              achilles::v1::Features* features);
 
