@@ -99,6 +99,10 @@ const char* StageWords(v1::Stage s) {
 }
 
 void Prescribe(Recommend& r, int week, const Dose& d) {
+  // Full-range raises with the forefoot on a plate take the loaded ankle
+  // into dorsiflexion: INS-X1 holds every HSR card back for a tendon with
+  // an insertional part (MIXED).
+  r.Tag("loaded_dorsiflexion");
   auto* p = r.Prescription();
   p->set_exercise(
       "seated bent-knee calf raise (weight on thigh); straight-knee calf "
@@ -572,7 +576,8 @@ class MidportionHsr : public achilles::sdk::Plugin {
                 "heel below step (mid-portion only)",
                 "location = mid-portion")
           .Sources({"ALF", "FAH"})
-          .Tag("heel_below_step");
+          .Tag("heel_below_step")
+          .Tag("loaded_dorsiflexion");
       p->set_exercise("eccentric heel drop off a step");
       p->set_sets(3);
       p->set_reps(15);
