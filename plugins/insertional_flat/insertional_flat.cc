@@ -37,6 +37,23 @@ void PrescribeFlatLoading(Recommend& r) {
   p->set_surface("flat floor, never below floor level");
 }
 
+// D2 (S4): a heel lift of 5-10 mm, in both shoes.
+constexpr double kMinLiftMm = 5;
+constexpr double kMaxLiftMm = 10;
+
+// Whether the footwear record behind the heel-lift feature has the lift in
+// both shoes, as D2 asks.
+bool LiftInBothShoes(const v1::PluginRequest& req) {
+  const v1::Feature& lift = req.features().heel_lift_mm();
+  if (!lift.present() || lift.event_ids().empty()) return false;
+  for (const auto& e : req.timeline()) {
+    if (e.event_id() == lift.event_ids(0) && e.has_footwear()) {
+      return e.footwear().heel_lift_both_shoes();
+    }
+  }
+  return false;
+}
+
 class InsertionalFlat : public achilles::sdk::Plugin {
  public:
   Result Evaluate(const v1::PluginRequest& req,
@@ -61,7 +78,7 @@ class InsertionalFlat : public achilles::sdk::Plugin {
 
     if (flags != RedFlagVerdict::kClear) return Result::Ok();
     LoadingCard(f, finding, resp);
-    FootwearCard(f, finding, resp);
+    FootwearCard(req, finding, resp);
     return Result::Ok();
   }
 
@@ -107,13 +124,16 @@ class InsertionalFlat : public achilles::sdk::Plugin {
   }
 
   // Flat-ground eccentric loading (D2), or a reduced version of it when pain
-  // after training rose since the previous session.
+  // after training rose since the previous session or was in the clinic's
+  // red zone (rule C: lighter load after exercise).
   void LoadingCard(const v1::Features& f,
                    const std::vector<std::string>& finding,
                    v1::PluginResponse* resp) {
     const bool pain_rose = f.pain_after_exercise_increase().present() &&
                            f.pain_after_exercise_increase().value() > 0;
-    Recommend r(pain_rose ? "flat_loading_reduce" : "flat_loading");
+    const bool red =
+        f.last_load_kind() == "exercise" && f.pain_zone() == v1::PAIN_ZONE_RED;
+    Recommend r(pain_rose || red ? "flat_loading_reduce" : "flat_loading");
     r.Category(v1::CATEGORY_EXERCISE)
         .Observe("tendinopathy location",
                  f.location() == v1::LOCATION_MIXED
@@ -128,8 +148,8 @@ class InsertionalFlat : public achilles::sdk::Plugin {
         .Sources({"JON", "S4", "S3"})
         .Tag("exercise")
         .Priority(20);
-    if (pain_rose) {
-      DescribeReduction(r, f);
+    if (pain_rose || red) {
+      DescribeReduction(r, f, pain_rose);
     } else {
       DescribeFullDose(r);
     }
@@ -142,17 +162,26 @@ class InsertionalFlat : public achilles::sdk::Plugin {
     r.AddTo(resp);
   }
 
-  void DescribeReduction(Recommend& r, const v1::Features& f) {
+  void DescribeReduction(Recommend& r, const v1::Features& f, bool pain_rose) {
     r.Severity(v1::SEVERITY_WARNING)
-        .Summary("Reduce flat-ground loading: pain after training rose")
+        .Summary(pain_rose
+                     ? "Reduce flat-ground loading: pain after training rose"
+                     : "Reduce flat-ground loading: pain after training "
+                       "above the clinic's limit")
         .Detail(
             "Keep to flat ground and reduce the sets until pain after "
-            "training is back to its previous level.")
-        .Observe("rise in pain after training vs previous session",
-                 "+" + std::to_string(static_cast<int>(
-                           f.pain_after_exercise_increase().value())),
-                 f.pain_after_exercise_increase())
+            "training is back within the clinic's limit and no higher than "
+            "before.")
         .Tag("load_reduction");
+    if (pain_rose) {
+      r.Observe("rise in pain after training vs previous session",
+                "+" + std::to_string(static_cast<int>(
+                          f.pain_after_exercise_increase().value())),
+                f.pain_after_exercise_increase());
+    } else {
+      r.Observe("pain zone of the last session", "red",
+                {f.last_load_event_id()});
+    }
   }
 
   void DescribeFullDose(Recommend& r) {
@@ -168,15 +197,17 @@ class InsertionalFlat : public achilles::sdk::Plugin {
   }
 
   // Footwear (D2, S4): 5-10 mm heel lift in both shoes, shoe drop >= 8 mm.
-  void FootwearCard(const v1::Features& f,
+  void FootwearCard(const v1::PluginRequest& req,
                     const std::vector<std::string>& finding,
                     v1::PluginResponse* resp) {
+    const v1::Features& f = req.features();
     const bool low_drop =
         f.shoe_drop_mm().present() && f.shoe_drop_mm().value() < 8;
     const bool flat_shoes = f.barefoot_or_minimalist().present() &&
                             f.barefoot_or_minimalist().value() == 1;
     const bool lift_ok =
-        f.heel_lift_mm().present() && f.heel_lift_mm().value() >= 5;
+        f.heel_lift_mm().present() && f.heel_lift_mm().value() >= kMinLiftMm &&
+        f.heel_lift_mm().value() <= kMaxLiftMm && LiftInBothShoes(req);
     if (lift_ok && !low_drop && !flat_shoes) return;
     Recommend fw("heel_lift");
     fw.Info(v1::CATEGORY_FOOTWEAR)
@@ -190,11 +221,11 @@ class InsertionalFlat : public achilles::sdk::Plugin {
         .Rule("D2",
               "Insertional: heel raise 5-10 mm in both shoes, shoe "
               "drop >= 8 mm, no flat shoes or barefoot in a flare",
-              "shoe drop < 8 mm, or no heel lift of >= 5 mm")
+              "shoe drop < 8 mm, or no heel lift of 5-10 mm in both shoes")
         .Sources({"S4"})
         .Tag("footwear")
         .Priority(10);
-    ObserveFootwear(fw, f, finding, flat_shoes);
+    ObserveFootwear(fw, f, finding, flat_shoes, LiftInBothShoes(req));
     auto* fp = fw.Prescription();
     fp->set_heel_lift_mm_min(5);
     fp->set_heel_lift_mm_max(10);
@@ -203,8 +234,8 @@ class InsertionalFlat : public achilles::sdk::Plugin {
   }
 
   void ObserveFootwear(Recommend& fw, const v1::Features& f,
-                       const std::vector<std::string>& finding,
-                       bool flat_shoes) {
+                       const std::vector<std::string>& finding, bool flat_shoes,
+                       bool both_shoes) {
     if (f.shoe_drop_mm().present()) {
       fw.Observe("shoe drop", Mm(f.shoe_drop_mm().value()), f.shoe_drop_mm());
     } else {
@@ -215,7 +246,10 @@ class InsertionalFlat : public achilles::sdk::Plugin {
                  f.barefoot_or_minimalist());
     }
     if (f.heel_lift_mm().present()) {
-      fw.Observe("heel lift", Mm(f.heel_lift_mm().value()), f.heel_lift_mm());
+      fw.Observe("heel lift",
+                 Mm(f.heel_lift_mm().value()) +
+                     (both_shoes ? " in both shoes" : " (not in both shoes)"),
+                 f.heel_lift_mm());
     }
   }
 };

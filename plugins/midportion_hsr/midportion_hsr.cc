@@ -9,6 +9,7 @@
 // already on the programme whose only flags are step-back flags (RF-7, RF-8)
 // gets the step-back dose instead. Sessions older than the clinic's recency
 // window lead to a reassessment, never to "N more sessions this week".
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -77,6 +78,13 @@ bool Irritable(const v1::Features& f) {
          f.irritability() != v1::IRRITABILITY_SETTLED;
 }
 
+// Pain after the latest exercise session in the clinic's red zone: rule C
+// asks for a lighter load (BEY: more pain after training means a lighter
+// load), so the programme steps back rather than repeat the dose.
+bool RedAfterExercise(const v1::Features& f) {
+  return f.last_load_kind() == "exercise" && f.pain_zone() == v1::PAIN_ZONE_RED;
+}
+
 const char* StageWords(v1::Stage s) {
   switch (s) {
     case v1::STAGE_REACTIVE:
@@ -91,6 +99,10 @@ const char* StageWords(v1::Stage s) {
 }
 
 void Prescribe(Recommend& r, int week, const Dose& d) {
+  // Full-range raises with the forefoot on a plate take the loaded ankle
+  // into dorsiflexion: INS-X1 holds every HSR card back for a tendon with
+  // an insertional part (MIXED).
+  r.Tag("loaded_dorsiflexion");
   auto* p = r.Prescription();
   p->set_exercise(
       "seated bent-knee calf raise (weight on thigh); straight-knee calf "
@@ -137,14 +149,16 @@ LadderMove ChooseLadderMove(const v1::Features& f, const v1::ExerciseSession& x,
                          f.pain_after_exercise_increase().value() > 0;
   LadderMove m;
   m.flare = pain_rose || RedFlags(f) != RedFlagVerdict::kClear ||
-            f.last_morning_vs_baseline() == v1::COMPARISON_WORSE;
+            f.last_morning_vs_baseline() == v1::COMPARISON_WORSE ||
+            RedAfterExercise(f);
   m.next = at;
   m.id = "ladder_repeat";
   if (m.flare) {
     m.next = at > 0 ? at - 1 : 0;
     m.id = "ladder_step_back";
     m.why =
-        "Pain after training rose or the next morning was worse: go back "
+        "Pain after training rose or was above the clinic's limit, the "
+        "tendon was slow to settle, or the next morning was worse: go back "
         "one step.";
   } else if (manageable && f.pain_zone() == v1::PAIN_ZONE_GREEN &&
              f.progression_allowed() && at + 1 < kLadderSteps) {
@@ -200,6 +214,31 @@ void PrescribeLadderStep(Recommend& r, const LadderStep& target) {
   p->set_tempo("3 s up / 3 s down");
   if (target.exercise == v1::EXERCISE_LOADED_HEEL_RAISE) {
     p->set_load("add a backpack or dumbbell");
+  }
+}
+
+// What made the programme step back, each as an observation.
+void ObserveStepBackReasons(Recommend& r, const v1::Features& f, bool pain_rose,
+                            bool morning_worse) {
+  if (pain_rose) {
+    r.Observe("rise in pain after training vs previous session",
+              "+" + std::to_string(static_cast<int>(
+                        f.pain_after_exercise_increase().value())),
+              f.pain_after_exercise_increase());
+  }
+  if (morning_worse) {
+    r.Observe("next morning after last session", "worse than usual",
+              {f.last_load_event_id()});
+  }
+  if (RedAfterExercise(f)) {
+    r.Observe("pain zone of the last session", "red (above the clinic's limit)",
+              {f.last_load_event_id()});
+  }
+  if (f.last_settle_hours().present() && f.last_settle_hours().value() > 24) {
+    char hours[32];
+    std::snprintf(hours, sizeof hours, "%g h", f.last_settle_hours().value());
+    r.Observe("settle time after the last session", hours,
+              f.last_settle_hours());
   }
 }
 
@@ -287,7 +326,8 @@ class MidportionHsr : public achilles::sdk::Plugin {
     const bool morning_worse =
         f.last_load_kind() == "exercise" &&
         f.last_morning_vs_baseline() == v1::COMPARISON_WORSE;
-    if (pain_rose || morning_worse || RedFlags(f) != RedFlagVerdict::kClear) {
+    if (pain_rose || morning_worse || RedAfterExercise(f) ||
+        RedFlags(f) != RedFlagVerdict::kClear) {
       return StepBack(f, week, pain_rose, morning_worse, resp);
     }
     if (sessions >= kSessionsPerWeek && !f.progression_allowed()) {
@@ -310,29 +350,23 @@ class MidportionHsr : public achilles::sdk::Plugin {
                  std::to_string(DoseForWeek(back).rm) +
                  "RM); do not increase load")
         .Detail(
-            "Pain after training rose or the next morning was worse: "
-            "go back to the previous load before progressing again.")
+            "Pain after training rose or was above the clinic's limit, the "
+            "tendon was slow to settle, the next morning was worse, or "
+            "symptoms are rising week on week: go back to the previous load "
+            "before progressing again.")
         .Observe("HSR week reached", std::to_string(week), f.hsr_last_week())
         .Rule("D1",
               "More pain after training, or next morning worse: "
               "lighter load or slower progression; go back to the "
               "previous load",
-              "pain after training rising, or next morning WORSE")
+              "pain after training rising or in the red zone, next morning "
+              "WORSE, or RF-7/RF-8")
         .Sources({"BEY", "S0", "S4"})
         .Tag("exercise")
         .Tag("heavy_loading")
         .Tag("load_reduction")
         .Priority(30);
-    if (pain_rose) {
-      r.Observe("rise in pain after training vs previous session",
-                "+" + std::to_string(static_cast<int>(
-                          f.pain_after_exercise_increase().value())),
-                f.pain_after_exercise_increase());
-    }
-    if (morning_worse) {
-      r.Observe("next morning after last session", "worse than usual",
-                {f.last_load_event_id()});
-    }
+    ObserveStepBackReasons(r, f, pain_rose, morning_worse);
     Prescribe(r, back, DoseForWeek(back));
     r.AddTo(resp);
     return Result::Ok();
@@ -542,7 +576,8 @@ class MidportionHsr : public achilles::sdk::Plugin {
                 "heel below step (mid-portion only)",
                 "location = mid-portion")
           .Sources({"ALF", "FAH"})
-          .Tag("heel_below_step");
+          .Tag("heel_below_step")
+          .Tag("loaded_dorsiflexion");
       p->set_exercise("eccentric heel drop off a step");
       p->set_sets(3);
       p->set_reps(15);

@@ -40,6 +40,9 @@ constexpr Level kLadder[] = {
 };
 constexpr int kTopLevel = 5;
 constexpr int kRepeatSessions = 2;  // S1: repeat each level 2-3 sessions.
+// S1, S0: pain "repeatedly" above policy means back one level; two runs in a
+// row is the fewest that repeat.
+constexpr int kRepeatedAbovePolicy = 2;
 
 const char kRunRules[] =
     " Flat route, easy pace, every other day (no back-to-back run days "
@@ -113,6 +116,31 @@ std::string VolumeSummary(const v1::Features& f, double cap, bool spike,
   return "Pain acceptable: continue; raise weekly distance by at most 10% "
          "(up to " +
          Km(cap) + ")";
+}
+
+// Either half of the 24-hour response (settle time, next morning) recorded
+// for the latest session.
+bool ResponseRecorded(const v1::Features& f) {
+  return f.last_settle_hours().present() ||
+         f.last_morning_vs_baseline() != v1::COMPARISON_UNSPECIFIED;
+}
+
+// The weekly-volume card's detail. The verdict lets green pain through
+// without a recorded 24 h response (traffic light), so the card must not
+// claim one.
+std::string VolumeDetail(bool spike, bool response_known) {
+  if (spike) {
+    return "Pain is within the clinic's limits, but last week's running rose "
+           "more than 10%. Come back to within 10% of the week before the "
+           "spike.";
+  }
+  return std::string(response_known
+                         ? "Pain is within the clinic's limits and settles "
+                           "within 24 hours."
+                         : "Pain is within the clinic's limits; the 24-hour "
+                           "response to the last run is not recorded, so "
+                           "check it settles within 24 hours.") +
+         " Increase weekly mileage by no more than 10%.";
 }
 
 class ReturnToRun : public achilles::sdk::Plugin {
@@ -270,7 +298,10 @@ class ReturnToRun : public achilles::sdk::Plugin {
     const v1::Features& f = req.features();
     const int level = static_cast<int>(f.last_ladder_level().value());
     const int ok = static_cast<int>(f.sessions_ok_at_level().value());
-    if (AnyStepBackFlag(f)) return LadderStepBack(f, level, resp);
+    if (AnyStepBackFlag(f) ||
+        f.runs_above_green_at_level().value() >= kRepeatedAbovePolicy) {
+      return LadderStepBack(req, level, resp);
+    }
     if (f.pain_zone() == v1::PAIN_ZONE_AMBER) {
       return LadderHold(req, level, resp);
     }
@@ -282,33 +313,44 @@ class ReturnToRun : public achilles::sdk::Plugin {
     return LadderRepeat(f, level, ok, back_to_back, resp);
   }
 
-  Result LadderStepBack(const v1::Features& f, int level,
+  Result LadderStepBack(const v1::PluginRequest& req, int level,
                         v1::PluginResponse* resp) {
+    const v1::Features& f = req.features();
     const int back = level > 1 ? level - 1 : 1;
     Recommend r("ladder_step_back");
     r.Warning(v1::CATEGORY_RETURN_TO_RUN)
         .Summary("Go back to walk-jog level " + std::to_string(back) +
                  " and repeat it before trying level " + std::to_string(level) +
                  " again")
-        .Detail(std::string("The last run at level ") + std::to_string(level) +
-                " was followed by a flare (slow settling, worse next "
-                "morning, or a worsening trend)." +
+        .Detail(std::string("The runs at level ") + std::to_string(level) +
+                " were followed by a flare (pain above the clinic's limit "
+                "on repeated runs, slow settling, worse next morning, or a "
+                "worsening trend)." +
                 kRunRules)
         .Observe("walk-jog level of last run", std::to_string(level),
                  f.last_ladder_level())
-        .Observe("safety flags",
-                 achilles::sdk::RedFlagFired(f, "RF-7")
-                     ? "worsening trend (RF-7)"
-                     : "24 h response (RF-8)",
-                 {f.last_load_event_id()})
         .Rule("D4",
               "Pain above policy, pain into the next day, or a "
               "worsening trend: go back one level",
-              "RF-8 or RF-7 fired")
+              "RF-8 or RF-7 fired, or pain above the green zone on 2 runs "
+              "in a row at the level")
         .Sources({"S1", "S0"})
         .Tag("running")
         .Tag("regression")
         .Priority(30);
+    if (AnyStepBackFlag(f)) {
+      r.Observe("safety flags",
+                achilles::sdk::RedFlagFired(f, "RF-7")
+                    ? "worsening trend (RF-7)"
+                    : "24 h response (RF-8)",
+                {f.last_load_event_id()});
+    }
+    const v1::Feature& above = f.runs_above_green_at_level();
+    if (above.value() >= kRepeatedAbovePolicy) {
+      r.Observe("runs in a row with pain above the green zone",
+                std::to_string(static_cast<int>(above.value())), above)
+          .Policy(PainModelName(req.policy()));
+    }
     PrescribeLevel(r, back);
     r.AddTo(resp);
     return Result::Ok();
@@ -406,10 +448,7 @@ class ReturnToRun : public achilles::sdk::Plugin {
     }
     // Neither half of the 24-hour response (settle time, next morning) is
     // recorded for the last run: the count of good sessions rests on less.
-    if (!f.last_settle_hours().present() &&
-        f.last_morning_vs_baseline() == v1::COMPARISON_UNSPECIFIED) {
-      r.Confidence(0.6);
-    }
+    if (!ResponseRecorded(f)) r.Confidence(0.6);
     PrescribeLevel(r, level);
     r.AddTo(resp);
     return Result::Ok();
@@ -433,14 +472,16 @@ class ReturnToRun : public achilles::sdk::Plugin {
 
   Result CutVolume(const v1::Features& f, double km, v1::PluginResponse* resp) {
     // Amber alone is borderline (S4: "cut pace and distance, monitor");
-    // a flag that fired (RF-7, RF-8) makes it a warning.
+    // a flag that fired (RF-7, RF-8) makes it a warning, and then volume
+    // goes first, one change at a time (S4: cut volume, watch a week).
+    const bool flagged = AnyStepBackFlag(f);
     Recommend r("cut_volume");
-    r.Severity(AnyStepBackFlag(f) ? v1::SEVERITY_WARNING : v1::SEVERITY_INFO)
+    r.Severity(flagged ? v1::SEVERITY_WARNING : v1::SEVERITY_INFO)
         .Category(v1::CATEGORY_RETURN_TO_RUN)
         .Summary("Cut running volume by 20-30% (" + Km(km * 0.7) + " to " +
-                 Km(km * 0.8) +
-                 " this week), keep the pace, watch for a "
-                 "week before other changes")
+                 Km(km * 0.8) + " this week), " +
+                 (flagged ? "keep the pace" : "ease the pace") +
+                 ", watch for a week before other changes")
         .Detail(
             "Reduce volume first; no hills, speed or extra distance "
             "until symptoms settle. Cross-train (cycling, swimming, "
@@ -449,7 +490,8 @@ class ReturnToRun : public achilles::sdk::Plugin {
         .Observe("running in the last 7 days", Km(km), f.run_km_last_7d())
         .Rule("D4",
               "Runners still training with symptoms: cut volume "
-              "first by 20-30%, watch 1 week before other changes",
+              "first by 20-30%, watch 1 week before other changes; amber "
+              "pain: cut pace and distance",
               "RF-8, RF-7 or amber pain while running")
         .Sources({"S4", "S3", "S0"})
         .Tag("running")
@@ -480,15 +522,11 @@ class ReturnToRun : public achilles::sdk::Plugin {
     const double cap = spike ? f.run_km_cap().value() : km * 1.10;
     const bool wants_more =
         f.target_weekly_km().present() && f.target_weekly_km().value() > cap;
+    const bool response_known = ResponseRecorded(f);
     Recommend r("weekly_volume");
     r.Info(v1::CATEGORY_RETURN_TO_RUN)
         .Summary(VolumeSummary(f, cap, spike, wants_more))
-        .Detail(spike ? "Pain is within the clinic's limits, but last "
-                        "week's running rose more than 10%. Come back to "
-                        "within 10% of the week before the spike."
-                      : "Pain is within the clinic's limits and settles "
-                        "within 24 hours. Increase weekly mileage by no "
-                        "more than 10%.")
+        .Detail(VolumeDetail(spike, response_known))
         .Observe("running in the last 7 days", Km(km), f.run_km_last_7d())
         .Rule("D4", "Weekly mileage increase at most 10%",
               spike ? "next week <= the week before the spike x 1.10"
@@ -509,6 +547,7 @@ class ReturnToRun : public achilles::sdk::Plugin {
                 Km(f.target_weekly_km().value()), f.target_weekly_km());
     }
     ObservePainDuring(r, f);
+    if (!response_known) r.Confidence(0.6);
     r.Prescription()->set_weekly_distance_km_max(std::round(cap * 10) / 10);
     r.AddTo(resp);
   }

@@ -584,6 +584,29 @@ TEST(LadderPassTest, ASessionWithoutA24HourResponseIsNotGood) {
   EXPECT_DOUBLE_EQ(f.sessions_ok_at_level().value(), 0);
 }
 
+// D4: pain repeatedly above policy at a level means back one level.
+TEST(LadderPassTest, RunsAboveTheGreenZoneInARowAtTheLevel) {
+  auto f = RunPasses({LadderRun("a", 1, 3), LadderRun("b", 3, 3, /*pain=*/4),
+                      LadderRun("c", 5, 3, /*pain=*/5)},
+                     Day(6), {engine_internal::LadderPass});
+  EXPECT_DOUBLE_EQ(f.runs_above_green_at_level().value(), 2);
+  EXPECT_EQ(Ids(f.runs_above_green_at_level()),
+            (std::vector<std::string>{"b", "c"}));
+  // A green run in between ends the series; so does another level.
+  auto broken = RunPasses({LadderRun("b", 1, 3, 4), LadderRun("c", 3, 3, 3),
+                           LadderRun("d", 5, 3, 4)},
+                          Day(6), {engine_internal::LadderPass});
+  EXPECT_DOUBLE_EQ(broken.runs_above_green_at_level().value(), 1);
+  auto moved = RunPasses({LadderRun("b", 1, 2, 4), LadderRun("c", 3, 3, 4)},
+                         Day(4), {engine_internal::LadderPass});
+  EXPECT_DOUBLE_EQ(moved.runs_above_green_at_level().value(), 1);
+  // Under Silbernagel up to 5, pain 4 and 5 are within policy.
+  auto sil =
+      RunPasses({LadderRun("b", 1, 3, 4), LadderRun("c", 3, 3, 5)}, Day(4),
+                {engine_internal::LadderPass}, Silbernagel(5, false));
+  EXPECT_DOUBLE_EQ(sil.runs_above_green_at_level().value(), 0);
+}
+
 TEST(LadderPassTest, MovingUpALevelStartsTheCountAgain) {
   auto f = RunPasses(
       {LadderRun("a", 1, 1), LadderRun("b", 3, 1), LadderRun("c", 5, 2)},

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/time_util.h"
+#include "services/engine/features.h"
 #include "services/engine/internal/feature_passes.h"
 
 namespace achilles::engine::engine_internal {
@@ -195,6 +196,24 @@ void WeekPattern(const TimelineView& view, v1::Features* f) {
              ids, view.as_of_us);
 }
 
+// D4 regression: rated runs in a row at `level`, newest first, whose load
+// pain was above the clinic's green ceiling. Unrated runs are skipped.
+void AboveGreenAtLevel(const TimelineView& view, int level, v1::Features* f) {
+  std::vector<std::string> ids;
+  int64_t latest = view.as_of_us;  // A count of none is as of now.
+  for (auto it = view.sessions.rbegin(); it != view.sessions.rend(); ++it) {
+    if (!it->is_run) continue;
+    if (LadderLevel(*it) != level) break;
+    const auto pain = LoadPain(it->response);
+    if (!pain) continue;
+    if (*pain <= GreenCeiling(*view.policy)) break;
+    if (ids.empty()) latest = it->t;
+    ids.push_back(it->event->event_id());
+  }
+  std::reverse(ids.begin(), ids.end());
+  SetFeature(f->mutable_runs_above_green_at_level(), ids.size(), ids, latest);
+}
+
 }  // namespace
 
 void RunVolumePass(const TimelineView& view, v1::Features* f) {
@@ -239,6 +258,7 @@ void LadderPass(const TimelineView& view, v1::Features* f) {
   std::reverse(ids.begin(), ids.end());
   // `at` is the newest counted session, so the count shows its age.
   SetFeature(f->mutable_sessions_ok_at_level(), ids.size(), ids, latest);
+  AboveGreenAtLevel(view, level, f);
   if (level == 5) FinalStage(view, f);
 }
 

@@ -85,8 +85,22 @@ void RuleRf6Limping(RuleContext& c, RuleSink& s) {
   c.stop_running = true;
 }
 
-// RF-8: the latest session settled in over 24 h and up to 48 h, or its next
-// morning (or the latest stiffness report) was worse than usual.
+namespace {
+
+// Settled in over 24 h and up to 48 h, or over 48 h after an exercise
+// session (F-2's bands; over 48 h after a run is RF-5's).
+bool SlowButNotRf5(const v1::Features& f) {
+  const v1::Feature& settle = f.last_settle_hours();
+  return settle.present() && settle.value() > 24 &&
+         (settle.value() <= 48 || f.last_load_kind() != "run");
+}
+
+}  // namespace
+
+// RF-8: the latest session settled in over 24 h and up to 48 h (or over
+// 48 h after an exercise session: RF-5 speaks only of runs, and a slower
+// settle must never read as better than a 30 h one), or its next morning
+// (or the latest stiffness report) was worse than usual.
 void RuleRf8LoadTooHigh(RuleContext& c, RuleSink& s) {
   const v1::Features& f = c.f;
   const v1::Feature& settle = f.last_settle_hours();
@@ -96,8 +110,7 @@ void RuleRf8LoadTooHigh(RuleContext& c, RuleSink& s) {
       f.last_load_event_id().empty() ||
       !IsStale(c, f.last_pain_during().present() ? f.last_pain_during()
                                                  : f.last_pain_after());
-  const bool settle_24_48 = settle.present() && settle.value() > 24 &&
-                            settle.value() <= 48 && !IsStale(c, settle);
+  const bool settle_24_48 = SlowButNotRf5(f) && !IsStale(c, settle);
   const bool session_worse =
       current_session && f.last_morning_vs_baseline() == v1::COMPARISON_WORSE;
   const bool worse_mornings = f.consecutive_worse_mornings().value() >= 1 &&
@@ -113,10 +126,11 @@ void RuleRf8LoadTooHigh(RuleContext& c, RuleSink& s) {
               "morning was worse than usual. Reduce the next session or "
               "return to the previous level before trying to progress again.")
           .Explain(
-              "Settle time over 24 h and up to 48 h, or next morning worse "
-              "than usual: load too high, reduce the next session or go back "
-              "one level.",
-              "settle time > 24 h and <= 48 h, or next morning WORSE")
+              "Settle time over 24 h and up to 48 h (any time over 24 h "
+              "after exercise), or next morning worse than usual: load too "
+              "high, reduce the next session or go back one level.",
+              "settle time > 24 h and <= 48 h (exercise: > 24 h), or next "
+              "morning WORSE")
           .Sources({"S4", "S1", "SIL"});
   if (settle_24_48) {
     r.Observe(
