@@ -137,7 +137,9 @@ int MoveSocketAside() {
   const int fd = fcntl(0, F_DUPFD_CLOEXEC, 3);
   const int devnull = open("/dev/null", O_RDONLY);
   dup2(devnull, 0);
-  if (devnull > 0) close(devnull);  // Plugin code gets no spare fds.
+  // Plugin code gets no spare fds; one of 0-2 (a server started with a
+  // standard stream closed) is kept in its place.
+  if (devnull > 2) close(devnull);
   dup2(2, 1);
   return fd;
 }

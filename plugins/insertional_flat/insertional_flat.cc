@@ -9,6 +9,7 @@
 
 namespace {
 
+using achilles::sdk::AnyStepBackFlag;
 using achilles::sdk::Contraindicate;
 using achilles::sdk::Ids;
 using achilles::sdk::Recommend;
@@ -76,7 +77,11 @@ class InsertionalFlat : public achilles::sdk::Plugin {
       IrritableCard(f, resp);
     }
 
-    if (flags != RedFlagVerdict::kClear) return Result::Ok();
+    // RF-7/RF-8 alone ask loading to step back, not to stop: the loading
+    // card stands, reduced (LoadingCard).
+    if (flags == RedFlagVerdict::kHold || flags == RedFlagVerdict::kStop) {
+      return Result::Ok();
+    }
     LoadingCard(f, finding, resp);
     FootwearCard(req, finding, resp);
     return Result::Ok();
@@ -123,17 +128,30 @@ class InsertionalFlat : public achilles::sdk::Plugin {
         .AddTo(resp);
   }
 
-  // Flat-ground eccentric loading (D2), or a reduced version of it when pain
-  // after training rose since the previous session or was in the clinic's
-  // red zone (rule C: lighter load after exercise).
+  // Why flat-ground loading is reduced, if it is.
+  enum class Reduce { kNo, kPainRose, kRedZone, kStepBackFlag };
+
+  // Pain after training rose since the previous session or was in the
+  // clinic's red zone (rule C: lighter load after exercise), or the screen
+  // asks loading to step back (RF-7, RF-8).
+  static Reduce ReductionFor(const v1::Features& f) {
+    if (f.pain_after_exercise_increase().present() &&
+        f.pain_after_exercise_increase().value() > 0) {
+      return Reduce::kPainRose;
+    }
+    if (f.last_load_kind() == "exercise" &&
+        f.pain_zone() == v1::PAIN_ZONE_RED) {
+      return Reduce::kRedZone;
+    }
+    return AnyStepBackFlag(f) ? Reduce::kStepBackFlag : Reduce::kNo;
+  }
+
+  // Flat-ground eccentric loading (D2), or a reduced version of it.
   void LoadingCard(const v1::Features& f,
                    const std::vector<std::string>& finding,
                    v1::PluginResponse* resp) {
-    const bool pain_rose = f.pain_after_exercise_increase().present() &&
-                           f.pain_after_exercise_increase().value() > 0;
-    const bool red =
-        f.last_load_kind() == "exercise" && f.pain_zone() == v1::PAIN_ZONE_RED;
-    Recommend r(pain_rose || red ? "flat_loading_reduce" : "flat_loading");
+    const Reduce reduce = ReductionFor(f);
+    Recommend r(reduce != Reduce::kNo ? "flat_loading_reduce" : "flat_loading");
     r.Category(v1::CATEGORY_EXERCISE)
         .Observe("tendinopathy location",
                  f.location() == v1::LOCATION_MIXED
@@ -148,8 +166,8 @@ class InsertionalFlat : public achilles::sdk::Plugin {
         .Sources({"JON", "S4", "S3"})
         .Tag("exercise")
         .Priority(20);
-    if (pain_rose || red) {
-      DescribeReduction(r, f, pain_rose);
+    if (reduce != Reduce::kNo) {
+      DescribeReduction(r, f, reduce);
     } else {
       DescribeFullDose(r);
     }
@@ -162,26 +180,53 @@ class InsertionalFlat : public achilles::sdk::Plugin {
     r.AddTo(resp);
   }
 
-  void DescribeReduction(Recommend& r, const v1::Features& f, bool pain_rose) {
+  void DescribeReduction(Recommend& r, const v1::Features& f, Reduce why) {
     r.Severity(v1::SEVERITY_WARNING)
-        .Summary(pain_rose
-                     ? "Reduce flat-ground loading: pain after training rose"
-                     : "Reduce flat-ground loading: pain after training "
-                       "above the clinic's limit")
+        .Summary(ReductionSummary(why))
         .Detail(
             "Keep to flat ground and reduce the sets until pain after "
             "training is back within the clinic's limit and no higher than "
-            "before.")
+            "before, and the symptoms settle within 24 hours.")
         .Tag("load_reduction");
-    if (pain_rose) {
-      r.Observe("rise in pain after training vs previous session",
-                "+" + std::to_string(static_cast<int>(
-                          f.pain_after_exercise_increase().value())),
-                f.pain_after_exercise_increase());
-    } else {
-      r.Observe("pain zone of the last session", "red",
-                {f.last_load_event_id()});
+    switch (why) {
+      case Reduce::kPainRose:
+        r.Observe("rise in pain after training vs previous session",
+                  "+" + std::to_string(static_cast<int>(
+                            f.pain_after_exercise_increase().value())),
+                  f.pain_after_exercise_increase());
+        break;
+      case Reduce::kRedZone:
+        r.Observe("pain zone of the last session", "red",
+                  {f.last_load_event_id()});
+        break;
+      case Reduce::kStepBackFlag:
+      case Reduce::kNo:
+        r.Observe("screen flags asking loading to step back", StepBackFlags(f));
+        break;
     }
+  }
+
+  static const char* ReductionSummary(Reduce why) {
+    switch (why) {
+      case Reduce::kPainRose:
+        return "Reduce flat-ground loading: pain after training rose";
+      case Reduce::kRedZone:
+        return "Reduce flat-ground loading: pain after training above the "
+               "clinic's limit";
+      default:
+        return "Reduce flat-ground loading: the safety screen asks loading "
+               "to step back";
+    }
+  }
+
+  // "RF-7, RF-8", as fired.
+  static std::string StepBackFlags(const v1::Features& f) {
+    std::string out;
+    for (const std::string& flag : f.red_flags()) {
+      if (!achilles::sdk::IsStepBackFlag(flag)) continue;
+      out += (out.empty() ? "" : ", ") + flag;
+    }
+    return out;
   }
 
   void DescribeFullDose(Recommend& r) {

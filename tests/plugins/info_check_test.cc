@@ -89,6 +89,21 @@ ach_type_plugin_info Full() {
   return info;
 }
 
+// The manifest's text reaches ListPlugins, a proto3 string a client could
+// not decode if it were not UTF-8.
+TEST(InfoCheckTest, ADisplayNameThatIsNotUtf8IsRefused) {
+  ach_type_plugin_info info = Full();
+  plugins::PluginManifest m;
+  info.display_name = "Caf\xe9 protocol";
+  const absl::Status st = CheckInfo(&info, &m);
+  EXPECT_TRUE(absl::IsFailedPrecondition(st)) << st;
+  EXPECT_NE(st.message().find("display_name must be 1-128 bytes of UTF-8"),
+            std::string::npos)
+      << st;
+  info.display_name = "Caf\xc3\xa9 protocol";
+  EXPECT_TRUE(CheckInfo(&info, &m).ok());
+}
+
 TEST(InfoCheckTest, AStructSmallerThan10IsRefused) {
   ach_type_plugin_info info = Full();
   info.struct_size = ACH_INFO_SIZE_1_0 - 8;

@@ -127,9 +127,6 @@ TEST_F(StoreFaultTest, DiskFullDuringAFlushStopsWritesUntilSpaceReturns) {
   EXPECT_EQ(Stored(), (std::multiset<std::string>{"e1", "e2", "e3"}));
 }
 
-// A group of evaluations is one batch: whether the disk fills before it or
-// during it, after a reopen either all of the group's evaluations, pointers
-// and records are there or none is.
 // kCoveredByNextSync writes leave the fsync to the caller's next synced
 // write (the API layer's audit entry); kSynced writes take one themselves.
 TEST_F(StoreFaultTest, DurabilityDecidesWhetherAWriteSyncs) {
@@ -160,6 +157,9 @@ TEST_F(StoreFaultTest, DurabilityDecidesWhetherAWriteSyncs) {
   EXPECT_EQ(*card, "x");
 }
 
+// A group of evaluations is one batch: whether the disk fills before it or
+// during it, after a reopen either all of the group's evaluations, pointers
+// and records are there or none is.
 TEST_F(StoreFaultTest, AGroupOfEvaluationsIsStoredWhollyOrNotAtAll) {
   v1::Patient q;
   q.set_patient_id("q");

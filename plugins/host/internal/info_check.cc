@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/utf8.h"
 
 namespace achilles::plugins_internal {
 namespace {
@@ -44,10 +45,11 @@ bool ValidSemver(absl::string_view v) {
   return true;
 }
 
+// Manifest text reaches ListPlugins, a proto3 string: it must be UTF-8.
 bool SafeString(const char* s, size_t max_len) {
   if (s == nullptr) return false;
   const size_t n = strnlen(s, max_len + 1);
-  return n > 0 && n <= max_len;
+  return n > 0 && n <= max_len && IsValidUtf8(absl::string_view(s, n));
 }
 
 std::vector<std::string> SplitList(const char* s) {
@@ -124,7 +126,7 @@ absl::Status CheckIdentity(const ach_type_plugin_info& info,
   }
   out->version = info.version;
   if (!SafeString(info.display_name, 128)) {
-    return Refuse("manifest: display_name must be 1-128 chars");
+    return Refuse("manifest: display_name must be 1-128 bytes of UTF-8");
   }
   out->display_name = info.display_name;
   return absl::OkStatus();

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/utf8.h"
 
 namespace achilles::plugins_internal {
 
@@ -23,8 +24,11 @@ absl::Status PluginLifecycle::Init() {
       entry_.on_init(&callbacks_, &context, error, sizeof error);
   error[sizeof error - 1] = '\0';
   if (rc != ACH_RC_OK) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "on_init refused: ", error[0] != '\0' ? error : "(no message)"));
+    // Raw bytes from the plugin, bound for a proto3 string (its load
+    // reason in ListPlugins, or a worker's hello).
+    return absl::FailedPreconditionError(
+        absl::StrCat("on_init refused: ",
+                     error[0] != '\0' ? ToValidUtf8(error) : "(no message)"));
   }
   context_ = context;
   initialized_ = true;

@@ -14,13 +14,16 @@ namespace {
 
 // At most what a .so may report, cut on a UTF-8 character boundary: the
 // message reaches the evaluation's PluginRun.error, a proto3 string.
-std::string Truncated(absl::string_view message) {
+std::string Truncated(absl::string_view raw) {
+  // Made valid first, so the cut below stays within the limit.
+  const std::string valid = ToValidUtf8(raw);
+  const absl::string_view message = valid;
   size_t n = std::min(message.size(), size_t{ACH_MAX_ERROR_LEN - 1});
   while (n > 0 && n < message.size() &&
          (static_cast<unsigned char>(message[n]) & 0xC0) == 0x80) {
     --n;
   }
-  return ToValidUtf8(message.substr(0, n));
+  return std::string(message.substr(0, n));
 }
 
 }  // namespace

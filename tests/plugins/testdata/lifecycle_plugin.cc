@@ -22,7 +22,10 @@ class Lifecycle : public achilles::sdk::Plugin {
   Result Init(const achilles::sdk::Host& host) override {
     host_ = host;
 #ifdef LIFECYCLE_REFUSE
-    return Result::Error("licence table missing");
+    // Latin-1, not UTF-8: the host must still report it readably.
+    return Result::Error(
+        "licence table missing (r\xe9"
+        "f)");
 #endif
     ticker_ = std::thread([this] {
       std::unique_lock<std::mutex> lock(mu_);
