@@ -3,7 +3,6 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
-#include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/statistics.h>
 #include <rocksdb/table.h>
@@ -69,9 +68,6 @@ enum Cf : int {
   kRecords,
   kCfCount
 };
-// About a 1% false-positive rate for 10 bits (1.25 bytes) per key.
-constexpr double kBloomBitsPerKey = 10;
-
 constexpr std::array<const char*, kCfCount> kCfNames = {
     "default",     "patients", "events",   "event_ids", "evaluations",
     "latest_eval", "policies", "feedback", "audit",     "records"};
@@ -1228,22 +1224,11 @@ std::vector<rocksdb::ColumnFamilyDescriptor> ColumnFamilies(
     const StoreOptions& options, const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
-  // Most point reads look for keys that are not there (is this evaluation
-  // or event id new?): a Bloom filter per table answers those without
-  // reading its blocks. Filters and indexes live in the block cache, so
-  // they count against the store's one memory budget; level 0's stay
-  // pinned there because every read consults them.
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(kBloomBitsPerKey));
-  table.cache_index_and_filter_blocks = true;
-  table.pin_l0_filter_and_index_blocks_in_cache = true;
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const char* name : kCfNames) {
     rocksdb::ColumnFamilyOptions cf;
     cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
     cf.write_buffer_size = options.memtable_budget_bytes / 4;
-    // The same for keys still in a memtable, at 2% of its size.
-    cf.memtable_whole_key_filtering = true;
-    cf.memtable_prefix_bloom_size_ratio = 0.02;
     descriptors.emplace_back(name, cf);
   }
   return descriptors;
