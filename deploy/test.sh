@@ -8,7 +8,7 @@
 # (deploy/package-test.sh; needs root, as on CI).
 #   TEST_SUITES="normal package asan tsan fuzz" (the default) picks the suites, e.g.
 #   TEST_SUITES=normal ./deploy/test.sh for the quick run only. About
-#   40 min on CI's 2 cores (README.md, "Assurance").
+#   41 min on CI's 2 cores (README.md, "Assurance").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
